@@ -1,0 +1,49 @@
+"""SQLAlchemy Core statements compiled once per dialect and run on a raw DB-API cursor.
+
+The engine's own SQL (history, lock table) is written as SQLAlchemy Core, compiled
+once, and executed without per-call compilation; bind and result processors of the
+column types are applied so values travel exactly as SQLAlchemy would send them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .connection import DbConnection
+
+
+class CompiledSql:
+    """One compiled statement: ``sql`` plus a way to bind keyword values to it."""
+
+    def __init__(self, dialect: Any, element: Any):
+        compiled = element.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.positional = dialect.positional
+        binds = compiled.binds
+        names = list(compiled.positiontup) if self.positional else list(binds)
+        # (driver name, our key, bind processor, literal value compiled into the statement)
+        self._binds = [(name, binds[name].key, binds[name].type.bind_processor(dialect),
+                        binds[name].value) for name in names]
+        self._results = None
+        if getattr(element, "is_select", False):
+            self._results = [c.type.result_processor(dialect, None)
+                             for c in element.selected_columns]
+
+    def params(self, values: dict[str, Any]) -> Any:
+        """Bound parameters in the driver's parameter style."""
+        bound = [(name, values.get(key, default), proc)
+                 for name, key, proc, default in self._binds]
+        if self.positional:
+            return tuple(proc(v) if proc else v for _, v, proc in bound)
+        return {name: (proc(v) if proc else v) for name, v, proc in bound}
+
+    def execute(self, conn: "DbConnection", **values: Any):
+        return conn.execute(self.sql, self.params(values) if self._binds else None)
+
+    def fetchall(self, conn: "DbConnection", **values: Any) -> list[tuple]:
+        rows = self.execute(conn, **values).fetchall()
+        if not self._results or not any(self._results):
+            return [tuple(r) for r in rows]
+        procs = self._results
+        return [tuple(p(v) if p else v for p, v in zip(procs, row)) for row in rows]

@@ -1,0 +1,84 @@
+"""Turning what the user passed (URL string, SQLAlchemy URL, Engine or Connection) into
+a provider and DB-API connections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import ConfigurationError, ProviderNotFoundError
+
+#: backend name -> extra of npa-migrations that installs its provider
+PROVIDER_EXTRAS = {
+    "sqlite": "sqlite",
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "mssql": "sqlserver",
+    "oracle": "oracle",
+}
+
+
+def parse_url(value: Any):
+    """A SQLAlchemy URL from a string or URL; a bad URL is a configuration error that
+    never echoes a password."""
+    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if isinstance(value, URL):
+        return value
+    try:
+        return make_url(str(value))
+    except ArgumentError:
+        shown = str(value)
+        if "@" in shown:
+            shown = shown.split("://", 1)[0] + "://***@" + shown.rsplit("@", 1)[1]
+        raise ConfigurationError(
+            f"Invalid database URL '{shown}'. Use the SQLAlchemy form "
+            "dialect[+driver]://user:password@host[:port]/database, e.g. sqlite:///app.db "
+            "or postgresql://app@localhost/app.") from None
+
+
+def resolve_provider(url) -> Any:
+    """The provider instance serving ``url``; a clear error naming the package to install."""
+    from .plugins import get_plugin_manager
+
+    provider = get_plugin_manager().hook.npa_provider_for_url(url=url)
+    if provider is None:
+        backend = url.get_backend_name()
+        extra = PROVIDER_EXTRAS.get(backend)
+        hint = (f" Install it: pip install 'npa-migrations[{extra}]'" if extra else
+                " Install a provider package that registers it in the 'npa' entry-point group.")
+        raise ProviderNotFoundError(f"No provider for '{backend}'.{hint}")
+    return provider
+
+
+class DatabaseTarget:
+    """The database a run works on: its provider and a way to open connections."""
+
+    def __init__(self, database: Any):
+        self.engine = None
+        self.connection = None
+        import sqlalchemy as sa
+
+        if isinstance(database, sa.engine.Engine):
+            self.engine = database
+            url = database.url
+        elif isinstance(database, sa.engine.Connection):
+            self.connection = database
+            url = database.engine.url
+        else:
+            if database is None or str(database).strip() == "":
+                raise ConfigurationError(
+                    "No database URL given. Pass -d/--database-url, set NPA_DATABASE_URL, "
+                    "or set database_url in npa.toml.")
+            url = parse_url(database)
+        self.url = url
+        self.provider = resolve_provider(url)
+        if self.engine is not None or self.connection is not None:
+            self.provider.use_engine(self.engine or self.connection.engine)
+
+    def connect(self):
+        """The run's main connection: the caller's own (SQLAlchemy Connection) or a new one."""
+        if self.connection is not None:
+            return self.provider.wrap(self.connection.connection.driver_connection)
+        return self.provider.connect()

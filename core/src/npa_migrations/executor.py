@@ -1,0 +1,485 @@
+"""MigrationExecutor: discover → read history → validate → lock → apply / roll back.
+
+The public embedding API (SPEC §6). One connection per run; in per-migration mode each
+migration's statements and its history row commit together in exactly one commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from .errors import (ConfigurationError, IrreversibleMigrationError, MigrationException,
+                     MigrationSourceError, NpaError, UnknownTargetError, ValidationError)
+from .options import MigrationExecutorOptions, OutOfOrder, TransactionMode
+from .ordering import ValidationProblem, order_migrations
+from .results import (AppliedMigration, MigrationError, MigrationResult, MigrationStatus,
+                      ProgressStep)
+from .sqltext import first_line
+from .validation import pending_migrations, validate_history
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .connection import DbConnection
+    from .history import HistoryRow, HistoryStore
+    from .migration import MigrationScript
+    from .statements import Statement
+
+
+class MigrationExecutor:
+    """Runs migrations against one database.
+
+    :param database: a URL string, SQLAlchemy ``URL``, ``Engine`` or ``Connection``.
+    :param migrations: one source or a list of sources: directories, or dotted package
+        names, holding Python migration modules and ``.sql`` files.
+    :param options: :class:`~npa_migrations.options.MigrationExecutorOptions`.
+    """
+
+    def __init__(self, database: Any, migrations: Any = "migrations",
+                 options: MigrationExecutorOptions | None = None):
+        from .database import DatabaseTarget
+
+        self.options = options or MigrationExecutorOptions()
+        if isinstance(migrations, (str, Path)):
+            migrations = [migrations]
+        self.sources = [str(m) for m in migrations]
+        self.target = DatabaseTarget(database)
+        self.provider = self.target.provider
+        self._scripts: list["MigrationScript"] | None = None
+        self._history: "HistoryStore | None" = None
+
+    # plumbing ----------------------------------------------------------------------------
+    @property
+    def hook(self):
+        from .plugins import get_plugin_manager
+
+        return get_plugin_manager().hook
+
+    @property
+    def history(self) -> "HistoryStore":
+        if self._history is None:
+            self._history = self.hook.npa_history_store(
+                provider=self.provider, table_name=self.options.history_table)
+        return self._history
+
+    def discover(self) -> list["MigrationScript"]:
+        """All migrations from the sources, in run order (validated ids and dependencies)."""
+        if self._scripts is None:
+            found: dict[str, "MigrationScript"] = {}
+
+            def register(script: "MigrationScript") -> None:
+                other = found.get(script.id)
+                if other is not None:
+                    raise MigrationSourceError(
+                        f"Duplicate migration id {script.id}: {other.source} and "
+                        f"{script.source}. Give one of them a new timestamp.")
+                found[script.id] = script
+
+            for source in self.sources:
+                self.hook.npa_discover_migrations(source=source, register=register)
+            self._scripts = order_migrations(found.values())
+        return self._scripts
+
+    def _connect(self) -> "DbConnection":
+        if self.options.ensure_created:
+            self.provider.ensure_database()
+        conn = self.target.connect()
+        self.provider.set_statement_timeout(conn, self.options.timeout_seconds)
+        return conn
+
+    def _progress(self, script: "MigrationScript", step: ProgressStep) -> None:
+        if self.options.on_progress is not None:
+            self.options.on_progress(script, step)
+
+    def resolve_target(self, target: str | None) -> str | None:
+        """Full id or 14-digit timestamp -> full id; unknown targets are errors."""
+        if target is None:
+            return None
+        scripts = self.discover()
+        ids = [s.id for s in scripts]
+        if target in ids:
+            return target
+        matches = [i for i in ids if i[:14] == target]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise UnknownTargetError(
+                f"Target '{target}' matches several migrations ({', '.join(matches)}); "
+                "give the full id.")
+        raise UnknownTargetError(
+            f"Unknown target '{target}': no migration has that id or timestamp. "
+            "Run 'npa migrate status' to list the ids.")
+
+    # reading -----------------------------------------------------------------------------
+    def _read_history(self, conn: "DbConnection") -> dict[str, "HistoryRow"]:
+        if not self.history.exists(conn):
+            return {}
+        return self.history.read(conn)
+
+    def _problems(self, rows: dict[str, "HistoryRow"]) -> list[ValidationProblem]:
+        return validate_history(self.discover(), rows,
+                                validate_checksums=self.options.validate_checksums,
+                                out_of_order=self.options.out_of_order)
+
+    def _pending(self, rows: dict[str, "HistoryRow"], target: str | None
+                 ) -> list["MigrationScript"]:
+        pending = pending_migrations(self.discover(), rows, self.options.out_of_order)
+        if target is None:
+            return pending
+        order = [s.id for s in self.discover()]
+        limit = order.index(target)
+        return [s for s in pending if order.index(s.id) <= limit]
+
+    def status(self) -> MigrationStatus:
+        """Applied, pending, failed and missing migrations (reads only; no lock)."""
+        conn = self._connect()
+        try:
+            rows = self._read_history(conn)
+        finally:
+            conn.close()
+        scripts = self.discover()
+        known = {s.id for s in scripts}
+        applied = [AppliedMigration(r.migration_id, r.applied_at, r.checksum, r.success,
+                                    r.execution_ms) for r in rows.values()]
+        succeeded = [s.id for s in scripts if s.id in rows and rows[s.id].success]
+        return MigrationStatus(
+            database=self.provider.database_name(),
+            current=succeeded[-1] if succeeded else None,
+            applied=applied,
+            pending=[s.id for s in scripts if s.id not in rows],
+            failed=[r.migration_id for r in rows.values() if not r.success],
+            missing=[i for i in rows if i not in known])
+
+    def validate(self) -> list[ValidationProblem]:
+        """Every validation problem, without applying anything (``npa migrate validate``)."""
+        conn = self._connect()
+        try:
+            rows = self._read_history(conn)
+        finally:
+            conn.close()
+        return self._problems(rows)
+
+    def plan(self, target: str | None = None) -> list["MigrationScript"]:
+        """The migrations ``execute(target)`` would apply, after validation (dry run)."""
+        target = self.resolve_target(target)
+        conn = self._connect()
+        try:
+            rows = self._read_history(conn)
+        finally:
+            conn.close()
+        problems = self._problems(rows)
+        if problems:
+            raise ValidationError(problems)
+        return self._pending(rows, target)
+
+    # applying ----------------------------------------------------------------------------
+    def execute(self, target: str | None = None) -> MigrationResult:
+        """Apply every pending migration (up to ``target``, inclusive)."""
+        started = time.perf_counter()
+        target = self.resolve_target(target)
+        self._check_mode()
+        result = MigrationResult(direction="up")
+        conn = self._connect()
+        try:
+            self.history.ensure(conn)
+            rows = self.history.read(conn)
+            problems = self._problems(rows)
+            pending = self._pending(rows, target)
+            if not pending and not problems:
+                return self._finish(result, started)  # idle instances never queue on the lock
+            with self._locked():
+                rows = self.history.read(conn)
+                problems = self._problems(rows)
+                if problems:
+                    raise ValidationError(problems)
+                self._rehash(conn, rows)
+                pending = self._pending(rows, target)
+                self._check_transactional(pending)
+                self._run(conn, pending, "up", result)
+        finally:
+            conn.close()
+        return self._finish(result, started)
+
+    def rollback(self, steps: int = 1) -> MigrationResult:
+        """Revert the last ``steps`` applied migrations, newest first."""
+        if steps < 1:
+            raise ConfigurationError(f"--steps must be at least 1 (got {steps}).")
+        return self._rollback(lambda applied: applied[-steps:])
+
+    def rollback_to(self, target: str) -> MigrationResult:
+        """Revert every migration applied after ``target``; ``target`` stays applied."""
+        target_id = self.resolve_target(target)
+
+        def choose(applied: list["MigrationScript"]) -> list["MigrationScript"]:
+            ids = [s.id for s in applied]
+            if target_id not in ids:
+                raise UnknownTargetError(
+                    f"Target {target_id} is not applied, so there is nothing to roll back "
+                    "to. Run 'npa migrate status' to see what is applied.")
+            return applied[ids.index(target_id) + 1:]
+        return self._rollback(choose)
+
+    def _rollback(self, choose) -> MigrationResult:
+        started = time.perf_counter()
+        self._check_mode()
+        result = MigrationResult(direction="down")
+        conn = self._connect()
+        try:
+            self.history.ensure(conn)
+            with self._locked():
+                rows = self.history.read(conn)
+                problems = [p for p in self._problems(rows) if p.code != "out_of_order"]
+                if problems:
+                    raise ValidationError(problems)
+                applied = [s for s in self.discover() if s.id in rows]
+                chosen = list(reversed(choose(applied)))
+                irreversible = [s for s in chosen if s.down_operations() is None]
+                if irreversible:
+                    raise IrreversibleMigrationError(
+                        "Cannot roll back: " + ", ".join(
+                            f"{s.id} ({s.source})" for s in irreversible) +
+                        " has no down steps. Add a down() method / '-- npa:down' section, "
+                        "or roll back to a later target. Nothing was rolled back.")
+                self._check_transactional(chosen)
+                self._run(conn, chosen, "down", result)
+        finally:
+            conn.close()
+        return self._finish(result, started)
+
+    def _finish(self, result: MigrationResult, started: float) -> MigrationResult:
+        result.duration = dt.timedelta(seconds=time.perf_counter() - started)
+        return result
+
+    def _check_mode(self) -> None:
+        mode = self.options.transaction_mode
+        if mode is TransactionMode.ALL_IN_ONE and not self.provider.capabilities.transactional_ddl:
+            raise ConfigurationError(
+                f"Transaction mode all-in-one is not possible on {self.provider.name}: it "
+                "commits every DDL statement implicitly, so a failure could not be rolled "
+                "back. Use --transaction-mode per-migration (the default).")
+
+    def _check_transactional(self, scripts: list["MigrationScript"]) -> None:
+        if self.options.transaction_mode is TransactionMode.ALL_IN_ONE:
+            outside = [s.id for s in scripts if not s.transactional]
+            if outside:
+                raise ConfigurationError(
+                    f"Migration(s) {', '.join(outside)} must run outside a transaction, which "
+                    "all-in-one mode cannot do. Use --transaction-mode per-migration.")
+
+    def _rehash(self, conn: "DbConnection", rows: dict[str, "HistoryRow"]) -> None:
+        """Checksums stored with an older algorithm tag are replaced silently."""
+        by_id = {s.id: s for s in self.discover()}
+        for row in rows.values():
+            script = by_id.get(row.migration_id)
+            if script and row.checksum.split(":", 1)[0] != script.checksum.split(":", 1)[0]:
+                self.history.set_checksum(conn, row.migration_id, script.checksum)
+
+    class _Lock:
+        def __init__(self, executor: "MigrationExecutor"):
+            self.executor = executor
+            self.lock = None
+
+        def __enter__(self):
+            ex = self.executor
+            if ex.options.acquire_lock:
+                self.lock = ex.hook.npa_create_lock(provider=ex.provider,
+                                                    table_name=ex.options.lock_table)
+                self.lock.acquire(ex.options.lock_timeout_seconds)
+                ex.hook.npa_lock_acquired(description=self.lock.description)
+            return self.lock
+
+        def __exit__(self, *exc):
+            if self.lock is not None:
+                self.lock.release()
+
+    def _locked(self) -> "_Lock":
+        return self._Lock(self)
+
+    def _run(self, conn: "DbConnection", scripts: list["MigrationScript"], direction: str,
+             result: MigrationResult) -> None:
+        mode = self.options.transaction_mode
+        if mode is TransactionMode.ALL_IN_ONE and scripts:
+            conn.begin()
+            try:
+                for index, script in enumerate(scripts, 1):
+                    self._run_one(conn, script, direction, index, len(scripts), in_outer=True)
+                conn.commit()
+                result.migrations_applied.extend(s.id for s in scripts)
+            except MigrationException as exc:
+                conn.rollback()
+                result.errors.append(MigrationError(exc.migration_id, str(exc), exc))
+            return
+        failed: set[str] = set()
+        for index, script in enumerate(scripts, 1):
+            if failed and set(script.depends_on) & failed:
+                failed.add(script.id)
+                continue
+            try:
+                self._run_one(conn, script, direction, index, len(scripts), in_outer=False)
+                result.migrations_applied.append(script.id)
+            except MigrationException as exc:
+                result.errors.append(MigrationError(exc.migration_id, str(exc), exc))
+                failed.add(script.id)
+                if self.options.stop_on_error:
+                    return
+
+    def _run_one(self, conn: "DbConnection", script: "MigrationScript", direction: str,
+                 index: int, total: int, *, in_outer: bool) -> None:
+        hook = self.hook
+        hook.npa_migration_start(migration=script, index=index, total=total, direction=direction)
+        self._progress(script, ProgressStep("start", f"Executing migration {index}/{total}: "
+                                                     f"{script.name}"))
+        operations = script.up_operations() if direction == "up" else script.down_operations()
+        started = time.perf_counter()
+        own_tx = (not in_outer and script.transactional
+                  and self.options.transaction_mode is not TransactionMode.NONE)
+        done = 0
+        statement: "Statement | None" = None
+        try:
+            steps = self.provider.plan(list(operations))
+            if own_tx:
+                conn.begin()
+            for step in steps:
+                step_started = time.perf_counter()
+                for statement in step.render(conn):
+                    t0 = time.perf_counter()
+                    conn.run(statement)
+                    hook.npa_statement_executed(migration=script, statement=statement,
+                                                duration=time.perf_counter() - t0)
+                statement = None
+                duration = time.perf_counter() - step_started
+                for operation in step.operations:
+                    done += 1
+                    hook.npa_operation_done(migration=script, operation=operation,
+                                            duration=duration)
+                    self._progress(script, ProgressStep("operation", operation.describe(),
+                                                        duration))
+            elapsed_ms = int((time.perf_counter() - started) * 1000)
+            if direction == "up":
+                self.history.record(conn, script.id, script.checksum, elapsed_ms, True,
+                                    replace=False)
+            else:
+                self.history.delete(conn, script.id)
+            if own_tx:
+                conn.commit()
+        except Exception as exc:
+            error = self._failure(conn, script, direction, exc, statement, done, own_tx, in_outer,
+                                  started)
+            hook.npa_migration_end(migration=script, direction=direction,
+                                   duration=time.perf_counter() - started, error=error)
+            self._progress(script, ProgressStep("error", str(error)))
+            raise error from exc
+        duration = time.perf_counter() - started
+        hook.npa_migration_end(migration=script, direction=direction, duration=duration,
+                               error=None)
+        self._progress(script, ProgressStep("end", f"{script.id} done", duration))
+
+    def _failure(self, conn: "DbConnection", script: "MigrationScript", direction: str,
+                 exc: Exception, statement: "Statement | None", done: int, own_tx: bool,
+                 in_outer: bool, started: float) -> MigrationException:
+        """Roll back what can be, record what cannot, and build the error message."""
+        if isinstance(exc, NpaError) and not isinstance(exc, MigrationException):
+            reason = str(exc)
+        else:
+            reason = f"{type(exc).__name__}: {exc}".strip()
+        where = (f" at statement: {first_line(statement.render())}" if statement is not None
+                 else "")
+        if own_tx and conn.in_transaction:
+            try:
+                conn.rollback()
+            except Exception:  # the connection may be gone; the message still stands
+                pass
+        rolled_back = (in_outer or own_tx) and self.provider.capabilities.transactional_ddl
+        if in_outer:
+            advice = ("The whole all-in-one transaction was rolled back; nothing was applied. "
+                      "Fix the migration and run 'npa migrate up' again.")
+        elif rolled_back:
+            advice = ("It was rolled back and left no trace. Fix the migration and run "
+                      f"'npa migrate {direction}' again.")
+        elif direction == "up":
+            total = len(script.up_operations())
+            advice = (f"{self.provider.name} cannot roll back DDL: {done} of {total} "
+                      "operation(s) took effect, and the migration is recorded as failed. Fix "
+                      "the cause, then run 'npa migrate repair' (--resume, --undo-partial, "
+                      "--mark-applied or --mark-rolled-back).")
+            try:
+                self.history.record(conn, script.id, script.checksum,
+                                    int((time.perf_counter() - started) * 1000), False,
+                                    steps_done=done, replace=True,
+                                    error=f"{reason}{where}")
+            except Exception as record_exc:  # report both failures
+                advice += f" (Recording the failure also failed: {record_exc})"
+        else:
+            advice = (f"{self.provider.name} cannot roll back DDL: {done} down operation(s) "
+                      "took effect and the migration is still recorded as applied. Fix the "
+                      "database by hand, then run 'npa migrate repair --mark-rolled-back' "
+                      f"or 'npa migrate down' again.")
+        message = (f"Migration {script.id} ({script.source}) failed{where}\n"
+                   f"  Database said: {reason}\n  {advice}")
+        return MigrationException(message, migration_id=script.id,
+                                  statement=statement.render() if statement else None,
+                                  original=exc)
+
+    # scripts -------------------------------------------------------------------------------
+    def script(self, target: str | None = None, *, offline: bool = False,
+               direction: str = "up", steps: int | None = None) -> str:
+        """The SQL script a run would execute, without changing the database.
+
+        ``offline`` renders it without connecting: every migration is pending and the
+        history table is created first. Online, only what is pending (or, for ``down``,
+        what would be reverted) is rendered.
+        """
+        from .script import render_script
+
+        target = self.resolve_target(target)
+        if offline:
+            rows: dict = {}
+            create = True
+        else:
+            conn = self._connect()
+            try:
+                create = not self.history.exists(conn)
+                rows = {} if create else self.history.read(conn)
+            finally:
+                conn.close()
+            problems = self._problems(rows)
+            if problems:
+                raise ValidationError(problems)
+        if direction == "up":
+            scripts = self._pending(rows, target)
+        else:
+            applied = [s for s in self.discover() if s.id in rows]
+            if target is not None:
+                ids = [s.id for s in applied]
+                applied = applied[ids.index(target) + 1:] if target in ids else []
+            elif steps:
+                applied = applied[-steps:]
+            else:
+                applied = applied[-1:]
+            scripts = list(reversed(applied))
+        return render_script(self, scripts, direction, create_history=create)
+
+    # maintenance ---------------------------------------------------------------------------
+    def unlock(self) -> str | None:
+        """Force-release a table lock; returns the former holder, or ``None`` if none."""
+        lock = self.hook.npa_create_lock(provider=self.provider, table_name=self.options.lock_table)
+        return lock.holder if lock.force_release() else None
+
+    # async twins ---------------------------------------------------------------------------
+    async def execute_async(self, target: str | None = None) -> MigrationResult:
+        """:meth:`execute` in a worker thread (the drivers are blocking)."""
+        return await asyncio.to_thread(self.execute, target)
+
+    async def rollback_async(self, steps: int = 1) -> MigrationResult:
+        return await asyncio.to_thread(self.rollback, steps)
+
+    async def rollback_to_async(self, target: str) -> MigrationResult:
+        return await asyncio.to_thread(self.rollback_to, target)
+
+    async def status_async(self) -> MigrationStatus:
+        return await asyncio.to_thread(self.status)
+
+    async def validate_async(self) -> list[ValidationProblem]:
+        return await asyncio.to_thread(self.validate)

@@ -1,0 +1,118 @@
+"""Migration definitions: the user-facing :class:`Migration` base class and the loaded
+form the engine works with (:class:`MigrationScript`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, ClassVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .builder import MigrationBuilder
+    from .operations import MigrationOperation
+
+#: ``<14-digit UTC timestamp>_<Name>``
+MIGRATION_ID = re.compile(r"^(?P<ts>\d{14})_(?P<name>[A-Za-z0-9_]+)$")
+CHECKSUM_ALGORITHM = "sha256"
+
+
+class Migration:
+    """Base class of a Python migration.
+
+    Subclass it, implement :meth:`up` (and :meth:`down` to allow rollback) with calls on
+    the :class:`~npa_migrations.builder.MigrationBuilder` ``b``::
+
+        class AddProductDescription(Migration):
+            id = "20251119143022_AddProductDescription"   # optional: file name + class
+            depends_on = ("20251119120000_InitialCreate",)  # optional
+
+            def up(self, b):
+                b.add_column("products", sa.Column("description", sa.String(500)))
+
+    ``transactional = False`` runs it outside any transaction (e.g. for
+    ``CREATE INDEX CONCURRENTLY``). ``lock_timeout_seconds`` sets the DDL lock wait for this
+    migration on providers that support it.
+    """
+
+    id: ClassVar[str | None] = None
+    depends_on: ClassVar[tuple[str, ...]] = ()
+    transactional: ClassVar[bool] = True
+    lock_timeout_seconds: ClassVar[float | None] = None
+
+    def up(self, b: "MigrationBuilder") -> None:
+        raise NotImplementedError
+
+    def down(self, b: "MigrationBuilder") -> None:
+        raise NotImplementedError
+
+
+def checksum_of(payload: object) -> str:
+    """Versioned checksum (``sha256:<hex>``) of a JSON-able canonical payload or text."""
+    if isinstance(payload, str):
+        data = payload.encode("utf-8")
+    else:
+        data = json.dumps(payload, sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False).encode("utf-8")
+    return f"{CHECKSUM_ALGORITHM}:{hashlib.sha256(data).hexdigest()}"
+
+
+@dataclass
+class MigrationScript:
+    """One discovered migration, ready for the engine.
+
+    :ivar id: ``<timestamp>_<Name>``.
+    :ivar source: file path or module name it came from (used in every error message).
+    :ivar depends_on: ids that must be applied first.
+    :ivar transactional: ``False`` for a migration that must run outside a transaction.
+    :ivar build_up / build_down: callables returning the operation list; ``build_down`` is
+        ``None`` when the migration cannot be rolled back.
+    """
+
+    id: str
+    source: str
+    build_up: Callable[[], list["MigrationOperation"]]
+    build_down: Callable[[], list["MigrationOperation"]] | None
+    depends_on: tuple[str, ...] = ()
+    transactional: bool = True
+    lock_timeout_seconds: float | None = None
+    _checksum: str | None = field(default=None, repr=False)
+    _up: list | None = field(default=None, repr=False)
+    _down: list | None = field(default=None, repr=False)
+    checksum_payload: Callable[[], object] | None = field(default=None, repr=False)
+
+    @property
+    def timestamp(self) -> str:
+        return self.id[:14]
+
+    @property
+    def name(self) -> str:
+        """The id without its timestamp, e.g. ``AddProductDescription``."""
+        return self.id[15:] if MIGRATION_ID.match(self.id) else self.id
+
+    def up_operations(self) -> list["MigrationOperation"]:
+        if self._up is None:
+            self._up = list(self.build_up())
+        return self._up
+
+    def down_operations(self) -> list["MigrationOperation"] | None:
+        if self.build_down is None:
+            return None
+        if self._down is None:
+            self._down = list(self.build_down())
+        return self._down
+
+    @property
+    def checksum(self) -> str:
+        """``sha256:<hex>`` over the canonical up/down operation lists (or file text)."""
+        if self._checksum is None:
+            if self.checksum_payload is not None:
+                self._checksum = checksum_of(self.checksum_payload())
+            else:
+                down = self.down_operations()
+                self._checksum = checksum_of({
+                    "up": [op.canonical() for op in self.up_operations()],
+                    "down": None if down is None else [op.canonical() for op in down],
+                })
+        return self._checksum

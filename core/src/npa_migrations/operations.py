@@ -1,0 +1,465 @@
+"""Migration operations: plain, immutable records of what a migration does.
+
+A :class:`~npa_migrations.builder.MigrationBuilder` records these while ``up``/``down``
+run; nothing touches a database then. Providers turn each operation into SQL
+(:mod:`npa_migrations.provider`), the checksum is computed from :meth:`canonical`, and
+:meth:`MigrationOperation.describe` is the human line shown while it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sqlalchemy as sa
+
+
+class _Unchanged:
+    """Sentinel: an ``alter_column`` argument that was not given."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED: Any = _Unchanged()
+
+
+def canonical_value(value: Any) -> Any:
+    """Provider-independent, JSON-able form of an operation argument.
+
+    SQLAlchemy types and columns are reduced to their declared meaning (type repr,
+    nullability, defaults), never to compiled SQL, so the checksum does not depend on
+    the database the migration runs on.
+    """
+    if value is UNCHANGED:
+        return "<unchanged>"
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [canonical_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): canonical_value(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    import sqlalchemy as sa
+
+    if isinstance(value, sa.Column):
+        return _canonical_column(value)
+    if isinstance(value, sa.Constraint):
+        return _canonical_constraint(value)
+    if isinstance(value, sa.types.TypeEngine):
+        return repr(value)
+    if isinstance(value, sa.sql.ClauseElement):
+        return str(value.compile(compile_kwargs={"literal_binds": True}))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return repr(value)
+
+
+def _canonical_default(default: Any) -> Any:
+    if default is None:
+        return None
+    arg = getattr(default, "arg", default)
+    return canonical_value(arg)
+
+
+def _canonical_column(column: "sa.Column") -> dict:
+    return {
+        "column": column.name,
+        "type": repr(column.type),
+        "nullable": column.nullable,
+        "primary_key": column.primary_key,
+        "autoincrement": str(column.autoincrement),
+        "unique": bool(column.unique),
+        "index": bool(column.index),
+        "server_default": _canonical_default(column.server_default),
+        "foreign_keys": sorted(fk.target_fullname for fk in column.foreign_keys),
+        "comment": column.comment,
+    }
+
+
+def _canonical_constraint(constraint: "sa.Constraint") -> dict:
+    import sqlalchemy as sa
+
+    data: dict[str, Any] = {"constraint": type(constraint).__name__, "name": constraint.name}
+    if isinstance(constraint, sa.CheckConstraint):
+        data["sqltext"] = str(constraint.sqltext)
+    elif isinstance(constraint, sa.ForeignKeyConstraint):
+        data["columns"] = list(constraint.column_keys)
+        data["refcolumns"] = [fk._get_colspec() for fk in constraint.elements]
+        data["ondelete"] = constraint.ondelete
+        data["onupdate"] = constraint.onupdate
+    else:
+        pending = getattr(constraint, "_pending_colargs", None) or list(constraint.columns)
+        data["columns"] = [c if isinstance(c, str) else c.name for c in pending]
+    return data
+
+
+@dataclass(frozen=True)
+class MigrationOperation:
+    """Base class of every operation a migration can record.
+
+    Subclasses are frozen dataclasses holding plain fields. ``kind`` is the stable name
+    used in the canonical form (and so in checksums) and in hook dispatch.
+    """
+
+    kind: ClassVar[str] = "operation"
+
+    #: tables this operation changes (``(schema, name)`` pairs), for rebuild grouping,
+    #: verification and the schema model
+    def tables(self) -> tuple[tuple[str | None, str], ...]:
+        table = getattr(self, "table", None)
+        return ((getattr(self, "schema", None), table),) if table else ()
+
+    def describe(self) -> str:
+        """One human line for progress output, e.g. ``Adding column 'description'``."""
+        raise NotImplementedError
+
+    def canonical(self) -> dict:
+        """Provider-independent, JSON-able form used for checksums and scripts."""
+        data = {"op": self.kind}
+        for name in self.__dataclass_fields__:
+            data[name] = canonical_value(getattr(self, name))
+        return data
+
+    def reverse(self) -> "MigrationOperation | None":
+        """The operation that undoes this one, or ``None`` when it cannot be known."""
+        return None
+
+
+@dataclass(frozen=True)
+class CreateTable(MigrationOperation):
+    """``CREATE TABLE`` with SQLAlchemy columns and table-level constraints."""
+
+    kind: ClassVar[str] = "create_table"
+    table: str
+    columns: tuple = ()
+    constraints: tuple = ()
+    schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Creating table '{self.table}'"
+
+    def reverse(self):
+        return DropTable(self.table, schema=self.schema)
+
+
+@dataclass(frozen=True)
+class DropTable(MigrationOperation):
+    """``DROP TABLE``."""
+
+    kind: ClassVar[str] = "drop_table"
+    table: str
+    schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Dropping table '{self.table}'"
+
+
+@dataclass(frozen=True)
+class RenameTable(MigrationOperation):
+    """Rename a table within its schema."""
+
+    kind: ClassVar[str] = "rename_table"
+    table: str
+    new_name: str
+    schema: str | None = None
+
+    def tables(self):
+        return ((self.schema, self.table), (self.schema, self.new_name))
+
+    def describe(self) -> str:
+        return f"Renaming table '{self.table}' to '{self.new_name}'"
+
+    def reverse(self):
+        return RenameTable(self.new_name, self.table, schema=self.schema)
+
+
+@dataclass(frozen=True)
+class AddColumn(MigrationOperation):
+    """Add one column (a SQLAlchemy ``Column``) to an existing table."""
+
+    kind: ClassVar[str] = "add_column"
+    table: str
+    column: Any
+    schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Adding column '{self.column.name}'"
+
+    def reverse(self):
+        return DropColumn(self.table, self.column.name, schema=self.schema)
+
+
+@dataclass(frozen=True)
+class DropColumn(MigrationOperation):
+    """Drop one column."""
+
+    kind: ClassVar[str] = "drop_column"
+    table: str
+    column_name: str
+    schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Dropping column '{self.column_name}'"
+
+
+@dataclass(frozen=True)
+class AlterColumn(MigrationOperation):
+    """Change a column's type, nullability, server default and/or name.
+
+    Arguments left as :data:`UNCHANGED` are not touched. ``existing_*`` fields describe
+    the column as it is, which some databases need to restate it (MySQL ``MODIFY``).
+    """
+
+    kind: ClassVar[str] = "alter_column"
+    table: str
+    column_name: str
+    type_: Any = UNCHANGED
+    nullable: Any = UNCHANGED
+    server_default: Any = UNCHANGED
+    new_column_name: Any = UNCHANGED
+    existing_type: Any = None
+    existing_nullable: Any = None
+    existing_server_default: Any = None
+    schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Altering column '{self.column_name}' of '{self.table}'"
+
+    def reverse(self):
+        if self.existing_type is None and self.type_ is not UNCHANGED:
+            return None
+        if self.nullable is not UNCHANGED and self.existing_nullable is None:
+            return None
+        if self.server_default is not UNCHANGED and self.existing_server_default is None:
+            return None
+        new_name = self.column_name if self.new_column_name is UNCHANGED else self.new_column_name
+        return AlterColumn(
+            self.table, new_name,
+            type_=self.existing_type if self.type_ is not UNCHANGED else UNCHANGED,
+            nullable=self.existing_nullable if self.nullable is not UNCHANGED else UNCHANGED,
+            server_default=(self.existing_server_default
+                            if self.server_default is not UNCHANGED else UNCHANGED),
+            new_column_name=self.column_name if self.new_column_name is not UNCHANGED else UNCHANGED,
+            schema=self.schema)
+
+
+@dataclass(frozen=True)
+class RenameColumn(MigrationOperation):
+    """Rename a column."""
+
+    kind: ClassVar[str] = "rename_column"
+    table: str
+    column_name: str
+    new_column_name: str
+    schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Renaming column '{self.column_name}' to '{self.new_column_name}'"
+
+    def reverse(self):
+        return RenameColumn(self.table, self.new_column_name, self.column_name, schema=self.schema)
+
+
+@dataclass(frozen=True)
+class CreateIndex(MigrationOperation):
+    """``CREATE [UNIQUE] INDEX`` on column names (or SQL expressions given as text)."""
+
+    kind: ClassVar[str] = "create_index"
+    name: str
+    table: str
+    columns: tuple[str, ...]
+    unique: bool = False
+    schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Creating index '{self.name}'"
+
+    def reverse(self):
+        return DropIndex(self.name, self.table, schema=self.schema)
+
+
+@dataclass(frozen=True)
+class DropIndex(MigrationOperation):
+    """``DROP INDEX``."""
+
+    kind: ClassVar[str] = "drop_index"
+    name: str
+    table: str
+    schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Dropping index '{self.name}'"
+
+
+@dataclass(frozen=True)
+class CreateForeignKey(MigrationOperation):
+    """Add a named foreign key from ``table`` (``local_cols``) to ``referent``."""
+
+    kind: ClassVar[str] = "create_foreign_key"
+    name: str
+    table: str
+    referent: str
+    local_cols: tuple[str, ...]
+    remote_cols: tuple[str, ...]
+    ondelete: str | None = None
+    onupdate: str | None = None
+    schema: str | None = None
+    referent_schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Adding foreign key '{self.name}'"
+
+    def reverse(self):
+        return DropConstraint(self.name, self.table, type_="foreignkey", schema=self.schema)
+
+
+@dataclass(frozen=True)
+class CreatePrimaryKey(MigrationOperation):
+    """Add a named primary key."""
+
+    kind: ClassVar[str] = "create_primary_key"
+    name: str
+    table: str
+    columns: tuple[str, ...]
+    schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Adding primary key '{self.name}'"
+
+    def reverse(self):
+        return DropConstraint(self.name, self.table, type_="primary", schema=self.schema)
+
+
+@dataclass(frozen=True)
+class CreateUniqueConstraint(MigrationOperation):
+    """Add a named unique constraint."""
+
+    kind: ClassVar[str] = "create_unique_constraint"
+    name: str
+    table: str
+    columns: tuple[str, ...]
+    schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Adding unique constraint '{self.name}'"
+
+    def reverse(self):
+        return DropConstraint(self.name, self.table, type_="unique", schema=self.schema)
+
+
+@dataclass(frozen=True)
+class CreateCheckConstraint(MigrationOperation):
+    """Add a named check constraint; ``condition`` is SQL text."""
+
+    kind: ClassVar[str] = "create_check_constraint"
+    name: str
+    table: str
+    condition: str
+    schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Adding check constraint '{self.name}'"
+
+    def reverse(self):
+        return DropConstraint(self.name, self.table, type_="check", schema=self.schema)
+
+
+@dataclass(frozen=True)
+class DropConstraint(MigrationOperation):
+    """Drop a named constraint; ``type_`` (foreignkey, primary, unique, check) helps
+    databases that drop each kind differently."""
+
+    kind: ClassVar[str] = "drop_constraint"
+    name: str
+    table: str
+    type_: str | None = None
+    schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Dropping constraint '{self.name}'"
+
+
+@dataclass(frozen=True)
+class CreateSchema(MigrationOperation):
+    """``CREATE SCHEMA``."""
+
+    kind: ClassVar[str] = "create_schema"
+    name: str
+
+    def tables(self):
+        return ()
+
+    def describe(self) -> str:
+        return f"Creating schema '{self.name}'"
+
+    def reverse(self):
+        return DropSchema(self.name)
+
+
+@dataclass(frozen=True)
+class DropSchema(MigrationOperation):
+    """``DROP SCHEMA``."""
+
+    kind: ClassVar[str] = "drop_schema"
+    name: str
+
+    def tables(self):
+        return ()
+
+    def describe(self) -> str:
+        return f"Dropping schema '{self.name}'"
+
+
+@dataclass(frozen=True)
+class BulkInsert(MigrationOperation):
+    """Insert rows (dicts keyed by column name) with bound parameters.
+
+    ``rows`` may be a list (part of the checksum) or any iterable, which is streamed
+    in batches at run time and is then not part of the checksum: only the table and
+    column names are.
+    """
+
+    kind: ClassVar[str] = "bulk_insert"
+    table: str
+    rows: Any = field(default=(), compare=False)
+    columns: tuple[str, ...] | None = None
+    schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Inserting rows into '{self.table}'"
+
+    def canonical(self) -> dict:
+        data = {"op": self.kind, "table": self.table, "schema": self.schema,
+                "columns": list(self.columns) if self.columns else None}
+        if isinstance(self.rows, (list, tuple)):
+            data["rows"] = canonical_value([dict(r) for r in self.rows])
+        else:
+            data["rows"] = "<stream>"
+        return data
+
+
+@dataclass(frozen=True)
+class Execute(MigrationOperation):
+    """Custom SQL. ``dialects`` limits it to providers whose name or dialect is listed."""
+
+    kind: ClassVar[str] = "execute"
+    sql: str
+    dialects: tuple[str, ...] | None = None
+
+    def tables(self):
+        return ()
+
+    def describe(self) -> str:
+        first = self.sql.strip().splitlines()[0] if self.sql.strip() else ""
+        return f"Executing SQL: {first[:60]}"
+
+    def applies_to(self, names: set[str]) -> bool:
+        return self.dialects is None or bool(names.intersection(self.dialects))

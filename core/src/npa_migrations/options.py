@@ -1,0 +1,106 @@
+"""Options of :class:`~npa_migrations.executor.MigrationExecutor`."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import ConfigurationError
+from .history import DEFAULT_TABLE
+from .locking import DEFAULT_LOCK_TABLE
+
+
+class TransactionMode(str, enum.Enum):
+    """How migrations are wrapped in transactions.
+
+    * ``PER_MIGRATION`` (default): each migration and its history row commit together.
+    * ``ALL_IN_ONE``: every pending migration in one transaction; refused on databases
+      without transactional DDL.
+    * ``NONE``: statements auto-commit; a failure is recorded as a failed migration.
+    """
+
+    PER_MIGRATION = "per-migration"
+    ALL_IN_ONE = "all-in-one"
+    NONE = "none"
+
+    @classmethod
+    def parse(cls, value: "str | TransactionMode") -> "TransactionMode":
+        if isinstance(value, cls):
+            return value
+        try:
+            return cls(str(value).lower().replace("_", "-"))
+        except ValueError:
+            allowed = ", ".join(m.value for m in cls)
+            raise ConfigurationError(
+                f"Unknown transaction mode '{value}'; use one of: {allowed}.") from None
+
+
+class OutOfOrder(str, enum.Enum):
+    """What to do with a pending migration older than the newest applied one.
+
+    * ``ERROR`` (default): validation fails, nothing is applied.
+    * ``APPLY``: apply it anyway (teams merging branches).
+    * ``IGNORE``: leave it pending and apply only the newer ones.
+    """
+
+    ERROR = "error"
+    APPLY = "apply"
+    IGNORE = "ignore"
+
+    @classmethod
+    def parse(cls, value: "str | bool | OutOfOrder") -> "OutOfOrder":
+        if isinstance(value, cls):
+            return value
+        if value is True:
+            return cls.APPLY
+        if value is False:
+            return cls.ERROR
+        try:
+            return cls(str(value).lower())
+        except ValueError:
+            raise ConfigurationError(
+                f"Unknown out_of_order policy '{value}'; use one of: error, apply, ignore."
+            ) from None
+
+
+@dataclass
+class MigrationExecutorOptions:
+    """Everything that changes how a run behaves (SPEC §6).
+
+    :ivar transaction_mode: see :class:`TransactionMode`.
+    :ivar timeout_seconds: statement timeout where the database supports one.
+    :ivar validate_checksums: compare checksums of applied migrations with the files.
+    :ivar ensure_created: create the database itself when it does not exist.
+    :ivar acquire_lock: take the migration lock (turn off only for single-process tools).
+    :ivar lock_timeout_seconds: how long to wait for the migration lock.
+    :ivar stop_on_error: stop at the first failed migration (else continue with the next
+        ones that do not depend on it; only in per-migration mode).
+    :ivar on_progress: ``callback(migration, step)`` for start, each operation and the end.
+    :ivar out_of_order: see :class:`OutOfOrder`.
+    :ivar history_table: name of the history table.
+    :ivar lock_table: name of the lock table (table-lock providers).
+    :ivar ddl_lock_timeout_seconds: how long one DDL statement may wait for a table lock
+        (providers that support it); ``None`` leaves the database default.
+    :ivar ddl_lock_retries: how many times a migration that failed on that timeout is retried.
+    """
+
+    transaction_mode: TransactionMode | str = TransactionMode.PER_MIGRATION
+    timeout_seconds: float | None = 300
+    validate_checksums: bool = True
+    ensure_created: bool = False
+    acquire_lock: bool = True
+    lock_timeout_seconds: float = 30
+    stop_on_error: bool = True
+    on_progress: Callable[[Any, Any], None] | None = None
+    out_of_order: OutOfOrder | str | bool = OutOfOrder.ERROR
+    history_table: str = DEFAULT_TABLE
+    lock_table: str = DEFAULT_LOCK_TABLE
+    ddl_lock_timeout_seconds: float | None = None
+    ddl_lock_retries: int = 3
+
+    def __post_init__(self) -> None:
+        self.transaction_mode = TransactionMode.parse(self.transaction_mode)
+        self.out_of_order = OutOfOrder.parse(self.out_of_order)
+        if self.lock_timeout_seconds is None or self.lock_timeout_seconds < 0:
+            raise ConfigurationError("lock_timeout_seconds must be a number >= 0.")

@@ -1,0 +1,56 @@
+"""The plugin manager: entry points of group ``npa`` plus the core's built-in plugins.
+
+Loading is lazy (first call of :func:`get_plugin_manager`) so that ``npa --help`` does
+not import providers. Set ``NPA_DISABLE_PLUGIN_AUTOLOAD=1`` to skip entry points (tests).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pluggy
+
+from . import hookspecs
+
+DEFAULT_PLUGINS = (
+    "npa_migrations.builtin.defaults",
+    "npa_migrations.builtin.discovery",
+)
+
+_manager: pluggy.PluginManager | None = None
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """Return the process-wide plugin manager, loading plugins on first use."""
+    global _manager
+    if _manager is None:
+        import importlib
+
+        manager = pluggy.PluginManager(hookspecs.PROJECT)
+        manager.add_hookspecs(hookspecs)
+        if not os.environ.get("NPA_DISABLE_PLUGIN_AUTOLOAD"):
+            manager.load_setuptools_entrypoints(hookspecs.PROJECT)
+        for name in DEFAULT_PLUGINS:
+            manager.register(importlib.import_module(name), name=name)
+        manager.check_pending()
+        _manager = manager
+    return _manager
+
+
+def installed_plugins() -> list[dict]:
+    """Name, module, distribution and version of every entry-point plugin loaded."""
+    manager = get_plugin_manager()
+    rows = []
+    for plugin, dist in manager.list_plugin_distinfo():
+        names = []
+        hook = getattr(plugin, "npa_provider_names", None)
+        if hook is not None:
+            names = list(hook())
+        rows.append({
+            "name": manager.get_name(plugin),
+            "module": plugin.__name__,
+            "distribution": dist.metadata["name"],
+            "version": dist.version,
+            "backends": names,
+        })
+    return sorted(rows, key=lambda r: r["name"])

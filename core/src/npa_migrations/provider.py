@@ -1,0 +1,506 @@
+"""BaseProvider: everything a database provider shares; subclasses hold what differs.
+
+A provider is bound to one database URL. It opens DB-API connections (through the
+SQLAlchemy dialect's own connect arguments), controls transactions, and turns
+:mod:`~npa_migrations.operations` into SQL with SQLAlchemy's DDL and type compilers and
+identifier preparer, so quoting and type names are the dialect's, never hand-written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable
+
+from . import operations as ops
+from .errors import ConfigurationError
+from .statements import Statement, Step
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sqlalchemy as sa
+
+    from .connection import DbConnection
+    from .locking import MigrationLock
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a database can do; the engine and the conformance suite read these flags."""
+
+    #: DDL statements take part in transactions and roll back (PostgreSQL, SQLite, SQL Server)
+    transactional_ddl: bool = True
+    #: the database has a session-level lock the engine can use instead of a lock table
+    advisory_lock: bool = False
+    #: ``CREATE SCHEMA`` / schema-qualified names are supported
+    schemas: bool = True
+    #: ``DROP ... IF EXISTS`` is supported
+    if_exists: bool = True
+    #: ``ALTER TABLE`` can change a column / add a constraint in place (SQLite: rebuild)
+    alter_in_place: bool = True
+    #: ``ALTER TABLE ... DROP COLUMN`` exists
+    drop_column: bool = True
+    #: the database can be created by the engine (``ensure_created``)
+    create_database: bool = True
+
+
+class BaseProvider:
+    """Base class of every provider.
+
+    Subclasses set :attr:`name`, :attr:`capabilities` and :attr:`install_hint`, and
+    override only the ``sql_<operation kind>`` methods, transaction statements or
+    connection set-up where their database differs from what SQLAlchemy's dialect and
+    standard SQL give.
+    """
+
+    #: provider name shown to users, e.g. ``"sqlite"``
+    name: ClassVar[str] = "base"
+    #: extra of npa-migrations that installs this provider, e.g. ``"sqlite"``
+    install_extra: ClassVar[str] = ""
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    begin_statement: ClassVar[str | None] = "BEGIN"
+    commit_statement: ClassVar[str | None] = "COMMIT"
+    rollback_statement: ClassVar[str | None] = "ROLLBACK"
+    #: what ends a statement in a ``--sql`` script (SQL Server: ``"\nGO"``)
+    script_terminator: ClassVar[str] = ";"
+    #: split ``[...]`` as quoted identifiers when splitting SQL scripts (SQL Server)
+    bracket_identifiers: ClassVar[bool] = False
+
+    def __init__(self, url: "sa.engine.URL"):
+        self.url = url
+        self.dialect = self.create_dialect()
+        self.preparer = self.dialect.identifier_preparer
+
+    # identity --------------------------------------------------------------------------
+    @property
+    def names(self) -> set[str]:
+        """Names an ``execute(sql, dialects=...)`` call may use to target this provider."""
+        return {self.name, self.dialect.name, self.url.get_backend_name()}
+
+    def display_url(self) -> str:
+        """The URL with its password hidden, safe to print."""
+        return self.url.render_as_string(hide_password=True)
+
+    def database_name(self) -> str:
+        return self.url.database or self.display_url()
+
+    # connections -----------------------------------------------------------------------
+    def create_dialect(self):
+        """The SQLAlchemy dialect instance used for compilation (no driver import)."""
+        return self.url.get_dialect()()
+
+    def use_engine(self, engine: Any) -> None:
+        """Open connections from a caller's SQLAlchemy Engine instead of the URL."""
+        self._engine = engine
+
+    def connect(self) -> "DbConnection":
+        """Open a new DB-API connection in autocommit mode, wrapped for the engine."""
+        from .connection import DbConnection
+
+        engine = getattr(self, "_engine", None)
+        if engine is not None:
+            fairy = engine.raw_connection()
+            raw = fairy.driver_connection
+            fairy.detach()  # our session settings must never leak back into the pool
+            self.prepare_connection(raw)
+            return DbConnection(self, raw, close=fairy.close)
+        dialect_cls = self.url.get_dialect()
+        try:
+            dbapi = dialect_cls.import_dbapi()
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"The database driver for '{self.url.drivername}' is not installed ({exc}). "
+                f"Install it: pip install 'npa-migrations[{self.install_extra}]'") from exc
+        cargs, cparams = self.dialect.create_connect_args(self.url)
+        try:
+            raw = self.open_dbapi(dbapi, cargs, cparams)
+        except Exception as exc:
+            raise self.connection_error(exc) from exc
+        self.prepare_connection(raw)
+        return DbConnection(self, raw, close=raw.close)
+
+    def open_dbapi(self, dbapi: Any, cargs: list, cparams: dict) -> Any:
+        """Call the driver's ``connect``; providers adjust arguments here."""
+        return dbapi.connect(*cargs, **cparams)
+
+    def connection_error(self, exc: BaseException) -> ConfigurationError:
+        """A clear error for a failed connection; never shows the password."""
+        from .errors import DatabaseUnavailableError
+
+        return DatabaseUnavailableError(
+            f"Cannot connect to {self.display_url()}: {exc}. Check that the server is "
+            "running and the URL (host, port, user, database) is right.")
+
+    def wrap(self, raw: Any) -> "DbConnection":
+        """Wrap a connection the caller owns (from an SQLAlchemy Connection); its session
+        settings are restored when the run ends, and it is not closed."""
+        from .connection import DbConnection
+
+        state = self.connection_state(raw)
+        self.prepare_connection(raw)
+        return DbConnection(self, raw, close=lambda: self.restore_connection(raw, state))
+
+    def connection_state(self, raw: Any) -> Any:
+        """Session settings :meth:`prepare_connection` changes, to restore later."""
+        return getattr(raw, "autocommit", None)
+
+    def restore_connection(self, raw: Any, state: Any) -> None:
+        raw.autocommit = state
+
+    def prepare_connection(self, raw: Any) -> None:
+        """Put a driver connection in autocommit mode (the engine issues explicit
+        transactions)."""
+        raw.autocommit = True
+
+    def begin(self, conn: "DbConnection") -> None:
+        if self.begin_statement:
+            conn.execute(self.begin_statement)
+
+    def begin_write(self, conn: "DbConnection") -> None:
+        """Begin a transaction that takes the database's write lock at once (used by the
+        lock table). Defaults to :meth:`begin`; SQLite uses ``BEGIN IMMEDIATE``."""
+        conn.begin()
+
+    def commit(self, conn: "DbConnection") -> None:
+        if self.commit_statement:
+            conn.execute(self.commit_statement)
+        else:
+            conn.raw.commit()
+
+    def rollback(self, conn: "DbConnection") -> None:
+        if self.rollback_statement:
+            conn.execute(self.rollback_statement)
+        else:
+            conn.raw.rollback()
+
+    def execute_many(self, conn: "DbConnection", sql: str, rows: Iterable[Any]) -> None:
+        """Run one statement for many parameter sets (bulk insert); streamed in batches."""
+        conn.executemany(sql, rows)
+
+    def set_statement_timeout(self, conn: "DbConnection", seconds: float | None) -> None:
+        """Limit how long one statement may run; a no-op where the database has no such
+        setting."""
+
+    def set_wait_timeout(self, conn: "DbConnection", seconds: float) -> None:
+        """How long a statement on ``conn`` waits for another session's lock, where the
+        database lets a session choose (the lock table polls with a short wait)."""
+
+    def ensure_database(self) -> bool:
+        """Create the database when it does not exist; return ``True`` if it was created."""
+        return False
+
+    # locking ---------------------------------------------------------------------------
+    def create_lock(self, table_name: str) -> "MigrationLock":
+        """The lock for this database: the portable lock table unless overridden."""
+        from .locking import TableLock
+
+        return TableLock(self, table_name)
+
+    # identifiers -----------------------------------------------------------------------
+    def max_identifier_length(self) -> int:
+        return self.dialect.max_identifier_length or 128
+
+    def check_identifier(self, name: Any, what: str) -> str:
+        """Reject identifiers the database cannot hold (empty, too long)."""
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError(
+                f"The {what} name {name!r} is empty or not a string; give it a name.")
+        limit = self.max_identifier_length()
+        if len(name.encode("utf-8")) > limit:
+            raise ConfigurationError(
+                f"The {what} name '{name}' is {len(name.encode('utf-8'))} bytes long; "
+                f"{self.name} allows at most {limit}. Choose a shorter name.")
+        return name
+
+    def quote(self, name: str) -> str:
+        """Quote an identifier with the dialect's preparer (only where needed, so names
+        round-trip exactly, as the database folds unquoted ones)."""
+        return self.preparer.quote(name)
+
+    def table_name(self, table: str, schema: str | None = None) -> str:
+        self.check_identifier(table, "table")
+        quoted = self.quote(table)
+        if schema:
+            return f"{self.preparer.quote_schema(schema)}.{quoted}"
+        return quoted
+
+    # script splitting ------------------------------------------------------------------
+    def split_statements(self, sql: str) -> list[str]:
+        from .sqltext import split_statements
+
+        return split_statements(sql, brackets=self.bracket_identifiers)
+
+    # planning --------------------------------------------------------------------------
+    def plan(self, operations: list[ops.MigrationOperation]) -> list[Step]:
+        """Group operations into executable steps and fix their order where the database
+        needs it. The default keeps the author's order, one step per operation."""
+        return [self.step_for(op) for op in operations]
+
+    def step_for(self, operation: ops.MigrationOperation) -> Step:
+        from .plugins import get_plugin_manager
+
+        hook = get_plugin_manager().hook
+
+        def render(conn: "DbConnection | None") -> list[Statement]:
+            result = hook.npa_generate_sql(provider=self, operation=operation)
+            return [s if isinstance(s, Statement) else Statement(s) for s in (result or [])]
+
+        return Step((operation,), render)
+
+    def generate_sql(self, operation: ops.MigrationOperation) -> list[Statement | str]:
+        """Render one operation by dispatching to ``sql_<operation.kind>``."""
+        method = getattr(self, f"sql_{operation.kind}", None)
+        if method is None:
+            raise ConfigurationError(
+                f"Provider '{self.name}' cannot render operation '{operation.kind}'. "
+                "Install a plugin that implements it, or use b.execute() with custom SQL.")
+        return method(operation)
+
+    # SQLAlchemy helpers ----------------------------------------------------------------
+    def compile(self, element: Any) -> str:
+        return str(element.compile(dialect=self.dialect)).strip()
+
+    def compile_literal(self, element: Any) -> str:
+        """Compile with values rendered inline (scripts only; execution binds them)."""
+        return str(element.compile(dialect=self.dialect,
+                                   compile_kwargs={"literal_binds": True})).strip()
+
+    def compile_type(self, type_: Any) -> str:
+        return self.dialect.type_compiler_instance.process(_as_type(type_))
+
+    def stub_table(self, name: str, schema: str | None = None, columns: Iterable = (),
+                   metadata: "sa.MetaData | None" = None) -> "sa.Table":
+        """A ``Table`` used only for compiling DDL; columns are copies."""
+        import sqlalchemy as sa
+
+        self.check_identifier(name, "table")
+        metadata = metadata if metadata is not None else sa.MetaData()
+        cols = []
+        for column in columns:
+            if isinstance(column, str):
+                cols.append(sa.Column(self.check_identifier(column, "column"), sa.types.NullType()))
+            else:
+                self.check_identifier(column.name, "column")
+                cols.append(column._copy())
+        return sa.Table(name, metadata, *cols, schema=schema)
+
+    def _ensure_fk_targets(self, table: "sa.Table") -> None:
+        """Create stub tables for foreign-key targets so SQLAlchemy can compile them."""
+        import sqlalchemy as sa
+
+        for fk in list(table.foreign_keys):
+            spec = fk._get_colspec()
+            parts = spec.split(".")
+            column_name = parts[-1]
+            table_name = parts[-2]
+            schema = ".".join(parts[:-2]) or None
+            key = f"{schema}.{table_name}" if schema else table_name
+            target = table.metadata.tables.get(key)
+            if target is None:
+                target = sa.Table(table_name, table.metadata, schema=schema)
+            if column_name not in target.c:
+                target.append_column(sa.Column(column_name, sa.types.NullType()))
+
+    def column_spec(self, table: "sa.Table", column_name: str) -> str:
+        compiler = self.dialect.ddl_compiler(self.dialect, None)
+        return compiler.get_column_specification(table.c[column_name])
+
+    # one method per operation ----------------------------------------------------------
+    def sql_create_table(self, op: ops.CreateTable) -> list[str]:
+        import sqlalchemy as sa
+
+        if not op.columns:
+            raise ConfigurationError(f"create_table('{op.table}') has no columns; add at least one.")
+        table = self.stub_table(op.table, op.schema, op.columns)
+        for constraint in op.constraints:
+            if constraint.name:
+                self.check_identifier(constraint.name, "constraint")
+            table.append_constraint(constraint._copy())
+        self._ensure_fk_targets(table)
+        statements = [self.compile(sa.schema.CreateTable(table))]
+        for index in table.indexes:
+            statements.append(self.compile(sa.schema.CreateIndex(index)))
+        return statements
+
+    def sql_drop_table(self, op: ops.DropTable) -> list[str]:
+        import sqlalchemy as sa
+
+        return [self.compile(sa.schema.DropTable(self.stub_table(op.table, op.schema)))]
+
+    def sql_rename_table(self, op: ops.RenameTable) -> list[str]:
+        self.check_identifier(op.new_name, "table")
+        return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
+                f"RENAME TO {self.quote(op.new_name)}"]
+
+    def sql_add_column(self, op: ops.AddColumn) -> list[str]:
+        table = self.stub_table(op.table, op.schema, [op.column])
+        self._ensure_fk_targets(table)
+        return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
+                f"ADD COLUMN {self.column_spec(table, op.column.name)}"]
+
+    def sql_drop_column(self, op: ops.DropColumn) -> list[str]:
+        self.check_identifier(op.column_name, "column")
+        return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
+                f"DROP COLUMN {self.quote(op.column_name)}"]
+
+    def sql_rename_column(self, op: ops.RenameColumn) -> list[str]:
+        self.check_identifier(op.new_column_name, "column")
+        return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
+                f"RENAME COLUMN {self.quote(op.column_name)} TO {self.quote(op.new_column_name)}"]
+
+    def sql_alter_column(self, op: ops.AlterColumn) -> list[str]:
+        """Standard SQL / PostgreSQL form; providers with other syntax override it."""
+        table = self.table_name(op.table, op.schema)
+        column = self.quote(self.check_identifier(op.column_name, "column"))
+        prefix = f"ALTER TABLE {table} ALTER COLUMN {column}"
+        statements = []
+        if op.type_ is not ops.UNCHANGED:
+            statements.append(f"{prefix} TYPE {self.compile_type(op.type_)}")
+        if op.nullable is not ops.UNCHANGED:
+            statements.append(f"{prefix} {'DROP' if op.nullable else 'SET'} NOT NULL")
+        if op.server_default is not ops.UNCHANGED:
+            if op.server_default is None:
+                statements.append(f"{prefix} DROP DEFAULT")
+            else:
+                statements.append(f"{prefix} SET DEFAULT {self.render_default(op.server_default)}")
+        if op.new_column_name is not ops.UNCHANGED:
+            statements.extend(self.sql_rename_column(
+                ops.RenameColumn(op.table, op.column_name, op.new_column_name, schema=op.schema)))
+        return statements
+
+    def render_default(self, default: Any) -> str:
+        """SQL text of a server default: ``sa.text()``/expressions as written, Python
+        values as literals."""
+        import sqlalchemy as sa
+
+        arg = getattr(default, "arg", default)
+        element = arg if isinstance(arg, sa.sql.ClauseElement) else sa.literal(arg)
+        return self.compile_literal(element)
+
+    def sql_create_index(self, op: ops.CreateIndex) -> list[str]:
+        import sqlalchemy as sa
+
+        self.check_identifier(op.name, "index")
+        table = self.stub_table(op.table, op.schema, op.columns)
+        index = sa.Index(op.name, *[table.c[c] for c in op.columns], unique=op.unique)
+        return [self.compile(sa.schema.CreateIndex(index))]
+
+    def sql_drop_index(self, op: ops.DropIndex) -> list[str]:
+        import sqlalchemy as sa
+
+        self.check_identifier(op.name, "index")
+        table = self.stub_table(op.table, op.schema, ["_"])
+        index = sa.Index(op.name, table.c["_"])
+        return [self.compile(sa.schema.DropIndex(index))]
+
+    def _constraint(self, op: ops.MigrationOperation) -> "sa.Constraint":
+        import sqlalchemy as sa
+
+        self.check_identifier(op.name, "constraint")
+        if isinstance(op, ops.CreateForeignKey):
+            metadata = sa.MetaData()
+            self.stub_table(op.referent, op.referent_schema, op.remote_cols, metadata=metadata)
+            table = self.stub_table(op.table, op.schema, op.local_cols, metadata=metadata)
+            prefix = f"{op.referent_schema}.{op.referent}" if op.referent_schema else op.referent
+            constraint = sa.ForeignKeyConstraint(
+                list(op.local_cols), [f"{prefix}.{c}" for c in op.remote_cols], name=op.name,
+                ondelete=op.ondelete, onupdate=op.onupdate)
+        elif isinstance(op, ops.CreatePrimaryKey):
+            table = self.stub_table(op.table, op.schema, op.columns)
+            constraint = sa.PrimaryKeyConstraint(*op.columns, name=op.name)
+        elif isinstance(op, ops.CreateUniqueConstraint):
+            table = self.stub_table(op.table, op.schema, op.columns)
+            constraint = sa.UniqueConstraint(*op.columns, name=op.name)
+        elif isinstance(op, ops.CreateCheckConstraint):
+            table = self.stub_table(op.table, op.schema)
+            constraint = sa.CheckConstraint(sa.text(op.condition), name=op.name)
+        else:  # DropConstraint
+            table = self.stub_table(op.table, op.schema, ["_"])
+            kind = {"foreignkey": sa.ForeignKeyConstraint, "primary": sa.PrimaryKeyConstraint,
+                    "unique": sa.UniqueConstraint, "check": sa.CheckConstraint}.get(op.type_)
+            if kind is sa.ForeignKeyConstraint:
+                constraint = sa.ForeignKeyConstraint(["_"], ["_x._"], name=op.name)
+            elif kind is sa.CheckConstraint:
+                constraint = sa.CheckConstraint(sa.text("1=1"), name=op.name)
+            elif kind is not None:
+                constraint = kind("_", name=op.name)
+            else:
+                constraint = sa.Constraint(name=op.name)
+        table.append_constraint(constraint)
+        return constraint
+
+    def sql_create_foreign_key(self, op: ops.CreateForeignKey) -> list[str]:
+        import sqlalchemy as sa
+
+        return [self.compile(sa.schema.AddConstraint(self._constraint(op)))]
+
+    sql_create_primary_key = sql_create_foreign_key
+    sql_create_unique_constraint = sql_create_foreign_key
+    sql_create_check_constraint = sql_create_foreign_key
+
+    def sql_drop_constraint(self, op: ops.DropConstraint) -> list[str]:
+        import sqlalchemy as sa
+
+        return [self.compile(sa.schema.DropConstraint(self._constraint(op)))]
+
+    def sql_create_schema(self, op: ops.CreateSchema) -> list[str]:
+        import sqlalchemy as sa
+
+        self.check_identifier(op.name, "schema")
+        return [self.compile(sa.schema.CreateSchema(op.name))]
+
+    def sql_drop_schema(self, op: ops.DropSchema) -> list[str]:
+        import sqlalchemy as sa
+
+        self.check_identifier(op.name, "schema")
+        return [self.compile(sa.schema.DropSchema(op.name))]
+
+    def sql_bulk_insert(self, op: ops.BulkInsert) -> list[Statement]:
+        import sqlalchemy as sa
+
+        rows = op.rows
+        columns = list(op.columns) if op.columns else None
+        if columns is None:
+            if isinstance(rows, (list, tuple)):
+                first = rows[0] if rows else None
+            else:
+                rows = iter(rows)
+                first = next(rows, None)
+                if first is not None:
+                    import itertools
+
+                    rows = itertools.chain([first], rows)
+            if first is None:
+                return []
+            columns = list(first.keys())
+        table = self.stub_table(op.table, op.schema, columns)
+        compiled = sa.insert(table).compile(dialect=self.dialect,
+                                            column_keys=columns)
+        positional = self.dialect.positional
+        order = list(compiled.positiontup) if positional else None
+        keys = [compiled.binds[name].key for name in order] if positional else None
+
+        if positional:
+            params = (tuple(row.get(k) for k in keys) for row in rows)
+        else:
+            bind_names = {compiled.binds[name].key: name for name in compiled.binds}
+            params = ({bind_names[k]: row.get(k) for k in columns} for row in rows)
+        def script() -> str:
+            if not isinstance(op.rows, (list, tuple)):
+                return f"-- bulk_insert into {op.table}: rows streamed at run time"
+            return ";\n".join(self.compile_literal(sa.insert(table).values(
+                {k: sa.null() if row.get(k) is None else sa.literal(row.get(k))
+                 for k in columns})) for row in op.rows)
+
+        return [Statement(str(compiled), params=params, many=True, script=script)]
+
+    def sql_execute(self, op: ops.Execute) -> list[str]:
+        if not op.applies_to(self.names):
+            return []
+        return self.split_statements(op.sql)
+
+
+def _as_type(type_: Any):
+    import sqlalchemy as sa
+
+    if isinstance(type_, type) and issubclass(type_, sa.types.TypeEngine):
+        return type_()
+    return type_

@@ -1,0 +1,98 @@
+"""Results of a run: :class:`MigrationResult`, :class:`MigrationError`, progress steps,
+and :class:`MigrationStatus`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass
+class MigrationError:
+    """One failure of a run.
+
+    :ivar migration_id: the migration that failed (``None`` for run-level errors).
+    :ivar message: what went wrong and what to do.
+    :ivar exception: the underlying exception.
+    """
+
+    migration_id: str | None
+    message: str
+    exception: BaseException | None = None
+
+
+@dataclass
+class MigrationResult:
+    """Outcome of ``execute`` / ``rollback``.
+
+    :ivar migrations_applied: ids applied (or reverted, for a rollback) in order.
+    :ivar duration: wall time of the run.
+    :ivar errors: failures; empty when the run succeeded.
+    """
+
+    migrations_applied: list[str] = field(default_factory=list)
+    duration: dt.timedelta = dt.timedelta(0)
+    errors: list[MigrationError] = field(default_factory=list)
+    direction: str = "up"
+
+    @property
+    def success(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class ProgressStep:
+    """What ``on_progress(migration, step)`` receives.
+
+    :ivar kind: ``"start"``, ``"operation"``, ``"end"`` or ``"error"``.
+    :ivar message: human text, e.g. ``"Adding column 'description'"``.
+    :ivar duration: seconds, for ``operation`` and ``end``.
+    """
+
+    kind: str
+    message: str
+    duration: float | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class AppliedMigration:
+    """A migration as the history records it."""
+
+    id: str
+    applied_at: dt.datetime | None
+    checksum: str
+    success: bool
+    execution_ms: int
+
+
+@dataclass
+class MigrationStatus:
+    """What ``status()`` returns.
+
+    :ivar database: the database name (never the password).
+    :ivar current: id of the newest successfully applied migration, or ``None``.
+    :ivar applied: rows of the history (successful and failed), in applied order.
+    :ivar pending: ids discovered but not applied, in the order they would run.
+    :ivar failed: ids recorded as failed (repair needed).
+    :ivar missing: ids applied but no longer found in the sources.
+    """
+
+    database: str
+    current: str | None
+    applied: list[AppliedMigration]
+    pending: list[str]
+    failed: list[str]
+    missing: list[str]
+
+    def to_json(self) -> dict:
+        return {
+            "database": self.database,
+            "current": self.current,
+            "applied": [{"id": a.id,
+                         "applied_at": a.applied_at.isoformat() + "Z" if a.applied_at else None,
+                         "checksum": a.checksum, "success": a.success} for a in self.applied],
+            "pending": [{"id": p} for p in self.pending],
+        }

@@ -1,0 +1,97 @@
+"""Validation of discovered migrations against the history, before anything runs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .ordering import ValidationProblem
+from .options import OutOfOrder
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .history import HistoryRow
+    from .migration import MigrationScript
+
+
+def validate_history(ordered: list["MigrationScript"], history: dict[str, "HistoryRow"], *,
+                     validate_checksums: bool = True,
+                     out_of_order: OutOfOrder = OutOfOrder.ERROR,
+                     check_failed: bool = True) -> list[ValidationProblem]:
+    """Every problem between the ordered scripts and the history, all at once.
+
+    Codes: ``failed`` (a failed entry needs repair), ``missing`` (applied but not found),
+    ``checksum`` (changed after it was applied), ``out_of_order`` (pending but older than
+    the newest applied one), ``dependency`` (an applied migration depends on a pending one).
+    """
+    problems: list[ValidationProblem] = []
+    by_id = {s.id: s for s in ordered}
+    position = {s.id: n for n, s in enumerate(ordered)}
+    for row in history.values():
+        script = by_id.get(row.migration_id)
+        if check_failed and not row.success:
+            where = f" after {row.steps_done} completed operation(s)" if row.steps_done else ""
+            problems.append(ValidationProblem(
+                "failed", row.migration_id,
+                f"Migration {row.migration_id} is recorded as failed{where}"
+                f"{': ' + first_error_line(row.error) if row.error else ''}. Fix the database, "
+                "then run 'npa migrate repair' (--resume, --undo-partial, --mark-applied or "
+                "--mark-rolled-back) before migrating again."))
+            continue
+        if script is None:
+            problems.append(ValidationProblem(
+                "missing", row.migration_id,
+                f"Migration {row.migration_id} is applied in the database but was not found in "
+                "the migration sources. Restore its file, or check -m / NPA_MIGRATIONS points "
+                "at the right folder."))
+            continue
+        if validate_checksums and row.success and row.checksum != script.checksum:
+            if _same_algorithm(row.checksum, script.checksum):
+                problems.append(ValidationProblem(
+                    "checksum", row.migration_id,
+                    f"Migration {row.migration_id} ({script.source}) changed after it was "
+                    f"applied (checksum {short(row.checksum)} in the database, "
+                    f"{short(script.checksum)} now). Revert the edit and add a new migration, "
+                    f"or if the change is harmless run 'npa migrate repair --accept-checksum "
+                    f"{row.migration_id}'."))
+    applied_positions = [position[i] for i, r in history.items() if i in position and r.success]
+    newest = max(applied_positions, default=-1)
+    for script in ordered:
+        row = history.get(script.id)
+        if row is not None:
+            for dep in script.depends_on:
+                if dep not in history:
+                    problems.append(ValidationProblem(
+                        "dependency", script.id,
+                        f"Migration {script.id} is applied but its dependency {dep} is not. "
+                        "Apply it or fix depends_on."))
+            continue
+        if position[script.id] < newest and out_of_order is OutOfOrder.ERROR:
+            problems.append(ValidationProblem(
+                "out_of_order", script.id,
+                f"Pending migration {script.id} ({script.source}) is older than the newest "
+                f"applied migration {ordered[newest].id}. Give it a newer timestamp, or allow "
+                "it with --out-of-order apply (or ignore to skip it)."))
+    return problems
+
+
+def pending_migrations(ordered: list["MigrationScript"], history: dict[str, "HistoryRow"],
+                       out_of_order: OutOfOrder = OutOfOrder.ERROR) -> list["MigrationScript"]:
+    """Scripts not in the history, in run order (``IGNORE`` drops the out-of-order ones)."""
+    if out_of_order is not OutOfOrder.IGNORE:
+        return [s for s in ordered if s.id not in history]
+    position = {s.id: n for n, s in enumerate(ordered)}
+    newest = max((position[i] for i in history if i in position), default=-1)
+    return [s for s in ordered if s.id not in history and position[s.id] > newest]
+
+
+def _same_algorithm(stored: str, current: str) -> bool:
+    """A checksum stored with another algorithm tag is re-hashed, not reported."""
+    return stored.split(":", 1)[0] == current.split(":", 1)[0]
+
+
+def short(checksum: str) -> str:
+    algo, _, digest = checksum.partition(":")
+    return f"{algo}:{digest[:12]}" if digest else checksum[:12]
+
+
+def first_error_line(error: str) -> str:
+    return error.strip().splitlines()[0] if error and error.strip() else ""
