@@ -1,0 +1,1 @@
+"""npa-mysql: the MySQL / MariaDB provider of npa-migrations (PyMySQL)."""

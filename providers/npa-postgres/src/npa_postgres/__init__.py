@@ -1,0 +1,1 @@
+"""npa-postgres: the PostgreSQL provider of npa-migrations (psycopg 3)."""
