@@ -286,6 +286,8 @@ class MigrationExecutor:
             if ex.options.acquire_lock:
                 self.lock = ex.hook.npa_create_lock(provider=ex.provider,
                                                     table_name=ex.options.lock_table)
+                ex.hook.npa_lock_requested(description=self.lock.description,
+                                           timeout=ex.options.lock_timeout_seconds)
                 self.lock.acquire(ex.options.lock_timeout_seconds)
                 ex.hook.npa_lock_acquired(description=self.lock.description)
             return self.lock
@@ -299,6 +301,7 @@ class MigrationExecutor:
 
     def _run(self, conn: "DbConnection", scripts: list["MigrationScript"], direction: str,
              result: MigrationResult) -> None:
+        self.hook.npa_run_planned(migrations=list(scripts), direction=direction)
         mode = self.options.transaction_mode
         if mode is TransactionMode.ALL_IN_ONE and scripts:
             conn.begin()

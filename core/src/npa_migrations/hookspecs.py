@@ -142,10 +142,28 @@ def npa_discover_migrations(source: str,
 # --------------------------------------------------------------------------------------
 
 @hookspec
+def npa_lock_requested(description: str, timeout: float) -> None:
+    """Called before the engine starts waiting for the migration lock.
+
+    :param description: which lock is requested, e.g. ``"table lock npa_migrations_lock"``.
+    :param timeout: seconds the engine will wait before giving up (exit code 4).
+    """
+
+
+@hookspec
 def npa_lock_acquired(description: str) -> None:
     """Called once the migration lock is held.
 
     :param description: which lock was taken, e.g. ``"table lock npa_migrations_lock"``.
+    """
+
+
+@hookspec
+def npa_run_planned(migrations: "list[MigrationScript]", direction: str) -> None:
+    """Called once per run, under the lock, with the migrations about to run.
+
+    :param migrations: the migrations in the order they will run (may be empty).
+    :param direction: ``"up"`` or ``"down"``.
     """
 
 

@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from typing import TYPE_CHECKING
 
 from .compiled import CompiledSql
@@ -23,8 +24,25 @@ DEFAULT_LOCK_TABLE = "npa_migrations_lock"
 
 
 def owner_id() -> str:
-    """Who holds a lock: host, process id and thread, shown to a waiting process."""
-    return f"{socket.gethostname()}:pid={os.getpid()}:thread={threading.get_ident()}"
+    """Who holds a lock: host and process id (shown to a waiting process) plus a random
+    token, so two runs in one process are two owners."""
+    return f"{socket.gethostname()}:pid={os.getpid()}:run={uuid.uuid4().hex[:8]}"
+
+
+def holder_is_dead(owner: str) -> bool:
+    """Whether ``owner`` names a process on this host that no longer runs, so its lock
+    can be taken over at once instead of after the lease expires."""
+    host, _, rest = owner.partition(":pid=")
+    pid_text = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return False
 
 
 class MigrationLock:
@@ -58,7 +76,8 @@ class TableLock(MigrationLock):
 
     The row is taken in a write transaction, so two processes can never both hold it.
     A background thread renews ``expires_at`` every ``lease / 3`` seconds while the run
-    is alive; a crashed holder stops renewing, and its lock is taken over once expired.
+    is alive; a crashed holder stops renewing, and its lock is taken over once expired —
+    at once when the holder was a process on the same host that no longer exists.
     Expiry compares clocks of the machines involved: keep them in NTP sync.
     """
 
@@ -131,7 +150,7 @@ class TableLock(MigrationLock):
             if not rows:
                 self._insert.execute(conn, lock_id=1, owner=self.owner, acquired_at=now,
                                      expires_at=until)
-            elif rows[0][1] < now or rows[0][0] == self.owner:
+            elif rows[0][1] < now or rows[0][0] == self.owner or holder_is_dead(rows[0][0]):
                 self._take.execute(conn, owner_=self.owner, now=now, until=until)
             else:
                 self.holder = rows[0][0]

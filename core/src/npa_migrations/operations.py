@@ -8,6 +8,7 @@ run; nothing touches a database then. Providers turn each operation into SQL
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -446,6 +447,18 @@ class BulkInsert(MigrationOperation):
         return data
 
 
+_VERBS = {
+    "CREATE TABLE": "Creating table", "DROP TABLE": "Dropping table",
+    "ALTER TABLE": "Altering table", "CREATE INDEX": "Creating index",
+    "DROP INDEX": "Dropping index", "INSERT INTO": "Inserting rows into",
+    "CREATE VIEW": "Creating view", "DROP VIEW": "Dropping view",
+}
+_STATEMENT_KIND = re.compile(
+    r"^\s*(?P<verb>CREATE\s+TABLE|DROP\s+TABLE|ALTER\s+TABLE|CREATE\s+(?:UNIQUE\s+)?INDEX|"
+    r"DROP\s+INDEX|INSERT\s+INTO|CREATE\s+VIEW|DROP\s+VIEW)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?"
+    r"(?P<name>\"[^\"]+\"|`[^`]+`|\[[^\]]+\]|[\w.$]+)", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Execute(MigrationOperation):
     """Custom SQL. ``dialects`` limits it to providers whose name or dialect is listed."""
@@ -458,6 +471,10 @@ class Execute(MigrationOperation):
         return ()
 
     def describe(self) -> str:
+        match = _STATEMENT_KIND.match(self.sql)
+        if match:
+            verb = _VERBS[" ".join(match["verb"].upper().split()).replace("UNIQUE ", "")]
+            return f"{verb} '{match['name'].strip(chr(34) + '`[]')}'"
         first = self.sql.strip().splitlines()[0] if self.sql.strip() else ""
         return f"Executing SQL: {first[:60]}"
 

@@ -13,7 +13,7 @@ from typing import Callable
 from ..errors import MigrationSourceError
 from ..hookspecs import hookimpl
 from ..migration import MIGRATION_ID, Migration, MigrationScript
-from ..sqltext import normalise
+from ..sqltext import normalise, split_statements
 
 FILE_NAME = re.compile(r"^(?P<ts>\d{14})_(?P<rest>[A-Za-z0-9_]+)$")
 UP_MARK = re.compile(r"^\s*--\s*npa:up\s*$", re.IGNORECASE | re.MULTILINE)
@@ -88,10 +88,15 @@ def load_sql_migration(path: Path) -> MigrationScript:
     up_sql = text[up_match.end():down_match.start() if down_match else len(text)]
     down_sql = text[down_match.end():] if down_match else None
     normalised = normalise(text)
+
+    def statements(sql: str) -> list[Execute]:
+        # one operation per statement: progress, and repair --resume, work per statement
+        return [Execute(statement) for statement in split_statements(sql)]
+
     return MigrationScript(
         id=migration_id, source=str(path),
-        build_up=lambda: [Execute(up_sql)] if up_sql.strip() else [],
-        build_down=(lambda: [Execute(down_sql)] if down_sql.strip() else []) if down_sql is not None else None,
+        build_up=lambda: statements(up_sql),
+        build_down=(lambda: statements(down_sql)) if down_sql is not None else None,
         transactional=transactional,
         checksum_payload=lambda: normalised,
     )

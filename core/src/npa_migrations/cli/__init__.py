@@ -1,0 +1,423 @@
+"""The ``npa`` command line (SPEC §7).
+
+Only click is imported at start-up; the engine, SQLAlchemy and providers are imported
+inside the commands, so ``npa --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .output import echo
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_VALIDATION, EXIT_LOCK = 0, 1, 2, 3, 4
+
+
+class Context:
+    """Global options, resolved lazily into config and an executor."""
+
+    def __init__(self, database_url, migrations, config_file, verbose):
+        self.database_url = database_url
+        self.migrations = migrations
+        self.config_file = config_file
+        self.verbose = verbose
+        self._config = None
+
+    @property
+    def config(self):
+        if self._config is None:
+            from ..config import resolve
+
+            self._config = resolve(self.database_url, self.migrations, self.config_file)
+        return self._config
+
+    def options(self, **overrides: Any):
+        from ..options import MigrationExecutorOptions
+
+        s = self.config.settings
+        values = {
+            "transaction_mode": s.get("transaction_mode", "per-migration"),
+            "lock_timeout_seconds": float(s.get("lock_timeout", 30)),
+            "timeout_seconds": s.get("timeout", 300),
+            "out_of_order": s.get("out_of_order", "error"),
+            "validate_checksums": bool(s.get("validate_checksums", True)),
+            "ensure_created": bool(s.get("ensure_created", False)),
+            "ddl_lock_timeout_seconds": s.get("ddl_lock_timeout"),
+            "ddl_lock_retries": int(s.get("ddl_lock_retries", 3)),
+        }
+        if s.get("history_table"):
+            values["history_table"] = s["history_table"]
+        if s.get("lock_table"):
+            values["lock_table"] = s["lock_table"]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return MigrationExecutorOptions(**values)
+
+    def executor(self, **overrides: Any):
+        from ..executor import MigrationExecutor
+
+        return MigrationExecutor(self.config.database_url, self.config.migrations,
+                                 self.options(**overrides))
+
+
+def handle_errors(func: Callable) -> Callable:
+    """Expected errors become one clear message and their exit code; no traceback unless
+    --verbose."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        verbose = ctx.find_object(Context).verbose if ctx.find_object(Context) else False
+        try:
+            return func(*args, **kwargs)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            from ..errors import NpaError, ValidationError
+
+            if verbose:
+                import traceback
+
+                traceback.print_exc()
+            as_json = kwargs.get("as_json")
+            if isinstance(exc, NpaError):
+                code = exc.exit_code
+                message = str(exc)
+            else:
+                code = EXIT_FAILED
+                message = f"Unexpected error: {type(exc).__name__}: {exc}"
+                if not verbose:
+                    message += " (run with --verbose for the traceback)"
+            if as_json:
+                payload = {"event": "error", "error": type(exc).__name__, "message": message,
+                           "exit_code": code}
+                if isinstance(exc, ValidationError):
+                    payload["problems"] = [p.to_json() for p in exc.problems]
+                click.echo(json.dumps(payload))
+            else:
+                echo(f"Error: {message}", err=True)
+            sys.exit(code)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-d", "--database-url", metavar="URL", help="Database URL (env NPA_DATABASE_URL; "
+              "default sqlite:///npa.db).")
+@click.option("-m", "--migrations", metavar="PATH", multiple=True,
+              help="Migrations folder or dotted package; repeat for several (env "
+                   "NPA_MIGRATIONS; default ./migrations).")
+@click.option("--config", "config_file", metavar="FILE",
+              help="Config file (default ./npa.toml or [tool.npa] in ./pyproject.toml).")
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of errors.")
+@click.version_option(package_name="npa-migrations", prog_name="npa")
+@click.pass_context
+def cli(ctx, database_url, migrations, config_file, verbose):
+    """npa: database migrations that are applied exactly once.
+
+    Exit codes: 0 success, 1 a migration failed, 2 usage or configuration error,
+    3 validation failed, 4 lock not acquired.
+    """
+    ctx.obj = Context(database_url, migrations, config_file, verbose)
+
+
+@cli.group()
+def migrate():
+    """Apply, roll back and inspect migrations."""
+
+
+def _json_flag(func):
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(func)
+
+
+def _run_with_reporter(reporter, action: Callable[[], Any]):
+    from ..plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    manager.register(reporter, name="npa-cli-reporter")
+    try:
+        return action()
+    finally:
+        manager.unregister(reporter)
+
+
+def _exit_for(result) -> None:
+    if not result.success:
+        sys.exit(EXIT_FAILED)
+
+
+@migrate.command()
+@click.option("--target", metavar="ID", help="Stop after this migration (full id or timestamp).")
+@click.option("--transaction-mode", type=click.Choice(["per-migration", "all-in-one", "none"]),
+              help="Transaction boundaries (default per-migration).")
+@click.option("--lock-timeout", type=float, metavar="S", help="Seconds to wait for the lock.")
+@click.option("--no-lock", is_flag=True, help="Do not take the migration lock.")
+@click.option("--out-of-order", type=click.Choice(["error", "apply", "ignore"]),
+              help="Pending migrations older than the newest applied one.")
+@click.option("--dry-run", is_flag=True, help="Validate and print the plan; change nothing.")
+@click.option("--sql", "as_sql", is_flag=True, help="Print the SQL script instead of running it.")
+@click.option("--offline", is_flag=True, help="With --sql: render without connecting "
+              "(every migration pending).")
+@_json_flag
+@click.pass_obj
+@handle_errors
+def up(obj: Context, target, transaction_mode, lock_timeout, no_lock, out_of_order, dry_run,
+       as_sql, offline, as_json):
+    """Apply pending migrations."""
+    if offline and not as_sql:
+        raise click.UsageError("--offline needs --sql.")
+    executor = obj.executor(transaction_mode=transaction_mode, lock_timeout_seconds=lock_timeout,
+                            acquire_lock=False if no_lock else None, out_of_order=out_of_order)
+    if as_sql:
+        click.echo(executor.script(target, offline=offline, direction="up"))
+        return
+    if dry_run:
+        _print_plan(executor, executor.plan(target), "up", as_json)
+        return
+    _apply(executor, lambda: executor.execute(target), "up", as_json)
+
+
+def _apply(executor, action, direction: str, as_json: bool) -> None:
+    from .output import HumanReporter, JsonReporter
+
+    reporter = JsonReporter() if as_json else HumanReporter(direction)
+    result = _run_with_reporter(reporter, action)
+    reporter.result(result)
+    _exit_for(result)
+
+
+def _print_plan(executor, scripts, direction: str, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"direction": direction, "database": executor.provider.display_url(),
+                               "migrations": [{"id": s.id, "source": s.source} for s in scripts]}))
+        return
+    verb = "apply" if direction == "up" else "roll back"
+    if not scripts:
+        echo(f"Nothing to {verb}. (dry run)")
+        return
+    echo(f"Would {verb} {len(scripts)} migration(s) on {executor.provider.display_url()} (dry run):")
+    for n, script in enumerate(scripts, 1):
+        echo(f"  {n}. {script.id}")
+        operations = script.up_operations() if direction == "up" else script.down_operations()
+        for operation in operations or []:
+            echo(f"       - {operation.describe()}")
+
+
+@migrate.command()
+@click.option("--target", metavar="ID", help="Roll back everything after this migration.")
+@click.option("--steps", type=click.IntRange(min=1), help="Roll back this many migrations.")
+@click.option("--transaction-mode", type=click.Choice(["per-migration", "all-in-one", "none"]))
+@click.option("--lock-timeout", type=float, metavar="S")
+@click.option("--no-lock", is_flag=True)
+@click.option("--dry-run", is_flag=True, help="Print what would be rolled back; change nothing.")
+@click.option("--sql", "as_sql", is_flag=True, help="Print the SQL script instead.")
+@click.option("--offline", is_flag=True, help="With --sql: render without connecting.")
+@_json_flag
+@click.pass_obj
+@handle_errors
+def down(obj: Context, target, steps, transaction_mode, lock_timeout, no_lock, dry_run, as_sql,
+         offline, as_json):
+    """Roll back the last migration, N steps, or down to a target (which stays applied)."""
+    if target and steps:
+        raise click.UsageError("Give either --target or --steps, not both.")
+    if offline and not as_sql:
+        raise click.UsageError("--offline needs --sql.")
+    executor = obj.executor(transaction_mode=transaction_mode, lock_timeout_seconds=lock_timeout,
+                            acquire_lock=False if no_lock else None)
+    if as_sql:
+        click.echo(executor.script(target, offline=offline, direction="down", steps=steps))
+        return
+    if dry_run:
+        status = executor.status()
+        by_id = {s.id: s for s in executor.discover()}
+        applied = [a.id for a in status.applied if a.success and a.id in by_id]
+        order = [s.id for s in executor.discover()]
+        applied.sort(key=order.index)
+        if target:
+            target_id = executor.resolve_target(target)
+            chosen = applied[applied.index(target_id) + 1:] if target_id in applied else []
+        else:
+            chosen = applied[-(steps or 1):]
+        _print_plan(executor, [by_id[i] for i in reversed(chosen)], "down", as_json)
+        return
+    if target:
+        _apply(executor, lambda: executor.rollback_to(target), "down", as_json)
+    else:
+        _apply(executor, lambda: executor.rollback(steps or 1), "down", as_json)
+
+
+@migrate.command()
+@_json_flag
+@click.pass_obj
+@handle_errors
+def status(obj: Context, as_json):
+    """Show applied and pending migrations."""
+    from .output import Style
+
+    executor = obj.executor()
+    state = executor.status()
+    if as_json:
+        click.echo(json.dumps(state.to_json()))
+        return
+    style = Style()
+    echo(f"Database: {executor.provider.display_url()}")
+    echo(f"Current version: {state.current or '(none)'}")
+    echo()
+    if state.applied:
+        echo("Applied:")
+        for row in state.applied:
+            mark = style.good(style.ok) if row.success else style.bad(style.fail)
+            when = row.applied_at.strftime("%Y-%m-%d %H:%M:%S UTC") if row.applied_at else ""
+            note = "" if row.success else "  FAILED - run 'npa migrate repair'"
+            if row.id in state.missing:
+                note += "  (file missing)"
+            echo(f"  {mark} {row.id}  {style.dim(when)}{note}")
+    if state.pending:
+        echo("Pending:")
+        for migration_id in state.pending:
+            echo(f"  {style.box} {migration_id}")
+    if not state.applied and not state.pending:
+        echo("No migrations found.")
+    echo()
+    echo(f"{len([a for a in state.applied if a.success])} applied, {len(state.pending)} pending"
+         + (f", {len(state.failed)} failed" if state.failed else ""))
+
+
+@migrate.command()
+@_json_flag
+@click.pass_obj
+@handle_errors
+def validate(obj: Context, as_json):
+    """Check the history against the migration files; change nothing."""
+    executor = obj.executor()
+    problems = executor.validate()
+    if as_json:
+        click.echo(json.dumps({"valid": not problems,
+                               "problems": [p.to_json() for p in problems]}))
+    elif problems:
+        for problem in problems:
+            echo(f"✗ {problem}" if _unicode() else f"FAIL {problem}", err=True)
+    else:
+        echo("Validation passed: history and migration files agree.")
+    if problems:
+        sys.exit(EXIT_VALIDATION)
+
+
+def _unicode() -> bool:
+    from .output import Style
+
+    return Style().ok == "✓"
+
+
+@migrate.command()
+@click.argument("name")
+@click.option("--sql", "as_sql", is_flag=True, help="Create a .sql migration instead of Python.")
+@click.pass_obj
+@handle_errors
+def new(obj: Context, name, as_sql):
+    """Create a new migration file named <UTC timestamp>_<name>."""
+    import datetime as dt
+
+    from .templates import PYTHON, SQL
+
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        raise click.BadParameter("use letters, digits and underscores, starting with a letter "
+                                 "(e.g. AddUserRoles).", param_hint="NAME")
+    class_name = "".join(p[:1].upper() + p[1:] for p in name.split("_") if p)
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name).lower()
+    folder = Path(obj.config.migrations[0])
+    if folder.exists() and not folder.is_dir():
+        raise click.UsageError(f"'{folder}' is not a folder.")
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
+    path = folder / f"{stamp}_{snake}.{'sql' if as_sql else 'py'}"
+    if path.exists():
+        raise click.UsageError(f"{path} already exists; wait a second and try again.")
+    path.write_text(SQL if as_sql else PYTHON.format(name=class_name), encoding="utf-8")
+    echo(f"Created {path}")
+
+
+@migrate.command()
+@click.option("--resume", "action", flag_value="resume",
+              help="Run the remaining operations of the failed migration.")
+@click.option("--undo-partial", "action", flag_value="undo_partial",
+              help="Undo the operations of the failed migration that took effect.")
+@click.option("--mark-applied", "action", flag_value="mark_applied",
+              help="Record the failed migration as applied (you finished it by hand).")
+@click.option("--mark-rolled-back", "action", flag_value="mark_rolled_back",
+              help="Forget the failed migration (you undid it by hand).")
+@click.option("--accept-checksum", metavar="ID",
+              help="Store the current checksum of an applied migration whose file changed.")
+@click.option("--lock-timeout", type=float, metavar="S")
+@click.pass_obj
+@handle_errors
+def repair(obj: Context, action, accept_checksum, lock_timeout):
+    """Settle failed migrations and accept intended checksum changes."""
+    from ..repair import failed_entries, repair as run_repair
+
+    executor = obj.executor(lock_timeout_seconds=lock_timeout)
+    if action is None and accept_checksum is None:
+        failed = failed_entries(executor)
+        if not failed:
+            echo("Nothing to repair: no failed migrations.")
+            return
+        echo("Failed migrations:")
+        for row in failed:
+            echo(f"  {row.migration_id}: {row.steps_done or 0} operation(s) took effect; "
+                 f"{(row.error or '').splitlines()[0] if row.error else ''}")
+        echo("\nChoose one: npa migrate repair --resume | --undo-partial | --mark-applied | "
+             "--mark-rolled-back")
+        sys.exit(EXIT_USAGE)
+    report = run_repair(executor, action, accept_checksum)
+    for line in report.done:
+        echo(line)
+    for line in report.failed:
+        echo(f"Error: {line}", err=True)
+    if not report.success:
+        sys.exit(EXIT_FAILED)
+
+
+@migrate.command()
+@click.pass_obj
+@handle_errors
+def unlock(obj: Context):
+    """Force-release the migration lock table (after a crashed run)."""
+    executor = obj.executor()
+    holder = executor.unlock()
+    if holder:
+        echo(f"Released the migration lock held by {holder}.")
+    else:
+        echo("No migration lock was held.")
+
+
+@cli.command()
+@_json_flag
+@handle_errors
+def providers(as_json):
+    """List installed providers and plugins, with versions."""
+    from .. import __version__
+    from ..plugins import installed_plugins
+
+    rows = installed_plugins()
+    if as_json:
+        click.echo(json.dumps({"npa-migrations": __version__, "plugins": rows}))
+        return
+    echo(f"npa-migrations {__version__}")
+    if not rows:
+        echo("No providers installed. Install one: pip install 'npa-migrations[sqlite]'")
+        return
+    for row in rows:
+        backends = f"  databases: {', '.join(row['backends'])}" if row["backends"] else ""
+        echo(f"  {row['name']:<12} {row['distribution']} {row['version']}{backends}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="npa")

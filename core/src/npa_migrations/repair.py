@@ -1,0 +1,149 @@
+"""``npa migrate repair``: settle failed history entries and accept intended checksum
+changes, always under the migration lock.
+
+A failed entry (``success = false``) records how many operations of the migration took
+effect (``steps_done``) on databases that cannot roll DDL back. The choices:
+
+* ``resume`` — run the remaining operations (after the user fixed the cause);
+* ``undo_partial`` — run the inverse of the operations that took effect, newest first;
+  refused, with the list of operations that have no known inverse, unless every one of
+  them can be inverted (a half-undone migration would be worse than the failed one);
+* ``mark_applied`` / ``mark_rolled_back`` — the user fixed the database by hand.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .errors import ConfigurationError, MigrationException, UnknownTargetError
+from .sqltext import first_line
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .executor import MigrationExecutor
+
+ACTIONS = ("resume", "undo_partial", "mark_applied", "mark_rolled_back")
+
+
+@dataclass
+class RepairReport:
+    """What a repair did: one line per settled migration, and the ones still failed."""
+
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return not self.failed
+
+
+def failed_entries(executor: "MigrationExecutor") -> list:
+    conn = executor._connect()
+    try:
+        rows = executor._read_history(conn)
+    finally:
+        conn.close()
+    return [r for r in rows.values() if not r.success]
+
+
+def repair(executor: "MigrationExecutor", action: str | None = None,
+           accept_checksum: str | None = None) -> RepairReport:
+    """Apply one repair ``action`` to every failed entry, and/or accept a checksum."""
+    if action is not None and action not in ACTIONS:
+        raise ConfigurationError(f"Unknown repair action '{action}'; use one of "
+                                 + ", ".join(a.replace("_", "-") for a in ACTIONS) + ".")
+    report = RepairReport()
+    conn = executor._connect()
+    try:
+        executor.history.ensure(conn)
+        with executor._locked():
+            rows = executor.history.read(conn)
+            scripts = {s.id: s for s in executor.discover()}
+            if accept_checksum is not None:
+                target = executor.resolve_target(accept_checksum)
+                if target not in rows:
+                    raise UnknownTargetError(
+                        f"Migration {target} is not applied, so it has no stored checksum to "
+                        "replace.")
+                executor.history.set_checksum(conn, target, scripts[target].checksum)
+                report.done.append(f"{target}: accepted checksum {scripts[target].checksum}")
+            if action is None:
+                return report
+            for row in [r for r in rows.values() if not r.success]:
+                script = scripts.get(row.migration_id)
+                if script is None and action in ("resume", "undo_partial"):
+                    raise ConfigurationError(
+                        f"Migration {row.migration_id} is recorded as failed but its file was "
+                        "not found; restore it, or use --mark-rolled-back / --mark-applied.")
+                _repair_one(executor, conn, row, script, action, report)
+    finally:
+        conn.close()
+    return report
+
+
+def _repair_one(executor, conn, row, script, action: str, report: RepairReport) -> None:
+    history = executor.history
+    done = row.steps_done or 0
+    if action == "mark_applied":
+        history.record(conn, row.migration_id, script.checksum if script else row.checksum,
+                       row.execution_ms, True, replace=True)
+        report.done.append(f"{row.migration_id}: marked as applied")
+    elif action == "mark_rolled_back":
+        history.delete(conn, row.migration_id)
+        report.done.append(f"{row.migration_id}: marked as rolled back (history row removed)")
+    elif action == "resume":
+        remaining = script.up_operations()[done:]
+        ran = _run_operations(executor, conn, script, remaining, row, done)
+        history.record(conn, row.migration_id, script.checksum, row.execution_ms + ran, True,
+                       replace=True)
+        report.done.append(f"{row.migration_id}: resumed {len(remaining)} remaining "
+                           "operation(s); now applied")
+    else:  # undo_partial
+        took_effect = script.up_operations()[:done]
+        inverses = [(op, op.reverse()) for op in reversed(took_effect)]
+        unknown = [op for op, inverse in inverses if inverse is None]
+        if unknown:
+            report.failed.append(
+                f"{row.migration_id}: cannot undo automatically; no known inverse for: "
+                + "; ".join(op.describe() for op in unknown)
+                + ". Nothing was changed. Undo these by hand, then run "
+                "'npa migrate repair --mark-rolled-back'.")
+            return
+        _run_operations(executor, conn, script, [inv for _, inv in inverses], row, done,
+                        undo=True)
+        history.delete(conn, row.migration_id)
+        report.done.append(f"{row.migration_id}: undid {len(inverses)} operation(s); "
+                           "now not applied")
+
+
+def _run_operations(executor, conn, script, operations, row, done: int, undo: bool = False) -> int:
+    """Run operations in one transaction where the database allows; return elapsed ms."""
+    started = time.perf_counter()
+    statement = None
+    count = 0
+    transactional = script.transactional
+    try:
+        if transactional:
+            conn.begin()
+        for step in executor.provider.plan(list(operations)):
+            for statement in step.render(conn):
+                conn.run(statement)
+            statement = None
+            count += len(step.operations)
+        if transactional:
+            conn.commit()
+    except Exception as exc:
+        if conn.in_transaction:
+            conn.rollback()
+        if not undo and not executor.provider.capabilities.transactional_ddl:
+            executor.history.record(conn, row.migration_id, row.checksum, row.execution_ms,
+                                    False, steps_done=done + count, replace=True,
+                                    error=f"{exc}")
+        where = f" at statement: {first_line(statement.render())}" if statement else ""
+        raise MigrationException(
+            f"Repair of {row.migration_id} failed{where}\n  Database said: "
+            f"{type(exc).__name__}: {exc}\n  The entry stays failed; fix the cause and run "
+            "'npa migrate repair' again.", migration_id=row.migration_id,
+            statement=statement.render() if statement else None, original=exc) from exc
+    return int((time.perf_counter() - started) * 1000)

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# README's first command: install everything, then run the demo migrations on SQLite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+uv sync --all-packages --quiet
+rm -f demo.db
+uv run --no-sync npa --config examples/npa.toml migrate up
+uv run --no-sync npa --config examples/npa.toml migrate status
