@@ -196,7 +196,7 @@ class MigrationExecutor:
                     raise ValidationError(problems)
                 self._rehash(conn, rows)
                 pending = self._pending(rows, target)
-                self._check_transactional(pending)
+                self._preflight(pending, "up")
                 self._run(conn, pending, "up", result)
         finally:
             conn.close()
@@ -242,7 +242,7 @@ class MigrationExecutor:
                             f"{s.id} ({s.source})" for s in irreversible) +
                         " has no down steps. Add a down() method / '-- npa:down' section, "
                         "or roll back to a later target. Nothing was rolled back.")
-                self._check_transactional(chosen)
+                self._preflight(chosen, "down")
                 self._run(conn, chosen, "down", result)
         finally:
             conn.close()
@@ -259,6 +259,23 @@ class MigrationExecutor:
                 f"Transaction mode all-in-one is not possible on {self.provider.name}: it "
                 "commits every DDL statement implicitly, so a failure could not be rolled "
                 "back. Use --transaction-mode per-migration (the default).")
+
+    def _preflight(self, scripts: list["MigrationScript"], direction: str) -> None:
+        """Refuse, before anything runs, what would fail half way for a reason known in
+        advance: identifiers the database cannot hold, a no-transaction migration in
+        all-in-one mode, a migration whose up()/down() raises."""
+        for script in scripts:
+            operations = (script.up_operations() if direction == "up"
+                          else script.down_operations()) or []
+            for operation in operations:
+                for what, name in operation.identifiers():
+                    try:
+                        self.provider.check_identifier(name, what)
+                    except ConfigurationError as exc:
+                        raise ConfigurationError(
+                            f"Migration {script.id} ({script.source}): {exc} "
+                            "Nothing was applied.") from None
+        self._check_transactional(scripts)
 
     def _check_transactional(self, scripts: list["MigrationScript"]) -> None:
         if self.options.transaction_mode is TransactionMode.ALL_IN_ONE:

@@ -63,6 +63,13 @@ def canonical_value(value: Any) -> Any:
     return repr(value)
 
 
+_IDENTIFIER_FIELDS = {
+    "table": "table", "new_name": "table", "referent": "table", "column_name": "column",
+    "new_column_name": "column", "name": "name", "schema": "schema",
+    "referent_schema": "schema", "local_cols": "column", "remote_cols": "column",
+}
+
+
 def _canonical_default(default: Any) -> Any:
     if default is None:
         return None
@@ -132,6 +139,32 @@ class MigrationOperation:
     def reverse(self) -> "MigrationOperation | None":
         """The operation that undoes this one, or ``None`` when it cannot be known."""
         return None
+
+    #: what the ``name`` field names, for error messages
+    name_kind: ClassVar[str] = "object"
+
+    def identifiers(self) -> list[tuple[str, Any]]:
+        """Every identifier this operation uses, as ``(what, name)`` pairs, so a provider
+        can refuse names it cannot hold before anything runs."""
+        found: list[tuple[str, Any]] = []
+        for field_name, what in _IDENTIFIER_FIELDS.items():
+            value = getattr(self, field_name, UNCHANGED)
+            if value is UNCHANGED or value is None:
+                continue
+            what = self.name_kind if what == "name" else what
+            if isinstance(value, (tuple, list)):
+                found += [(what, v) for v in value if not hasattr(v, "compile")]
+            else:
+                found.append((what, value))
+        for column in getattr(self, "columns", ()) or ():
+            found.append(("column", column if isinstance(column, str) else column.name))
+        for constraint in getattr(self, "constraints", ()) or ():
+            if constraint.name is not None:
+                found.append(("constraint", constraint.name))
+        column = getattr(self, "column", None)
+        if column is not None:
+            found.append(("column", column.name))
+        return found
 
 
 @dataclass(frozen=True)
@@ -274,6 +307,7 @@ class CreateIndex(MigrationOperation):
     """``CREATE [UNIQUE] INDEX`` on column names (or SQL expressions given as text)."""
 
     kind: ClassVar[str] = "create_index"
+    name_kind: ClassVar[str] = "index"
     name: str
     table: str
     columns: tuple[str, ...]
@@ -292,6 +326,7 @@ class DropIndex(MigrationOperation):
     """``DROP INDEX``."""
 
     kind: ClassVar[str] = "drop_index"
+    name_kind: ClassVar[str] = "index"
     name: str
     table: str
     schema: str | None = None
@@ -305,6 +340,7 @@ class CreateForeignKey(MigrationOperation):
     """Add a named foreign key from ``table`` (``local_cols``) to ``referent``."""
 
     kind: ClassVar[str] = "create_foreign_key"
+    name_kind: ClassVar[str] = "constraint"
     name: str
     table: str
     referent: str
@@ -327,6 +363,7 @@ class CreatePrimaryKey(MigrationOperation):
     """Add a named primary key."""
 
     kind: ClassVar[str] = "create_primary_key"
+    name_kind: ClassVar[str] = "constraint"
     name: str
     table: str
     columns: tuple[str, ...]
@@ -344,6 +381,7 @@ class CreateUniqueConstraint(MigrationOperation):
     """Add a named unique constraint."""
 
     kind: ClassVar[str] = "create_unique_constraint"
+    name_kind: ClassVar[str] = "constraint"
     name: str
     table: str
     columns: tuple[str, ...]
@@ -361,6 +399,7 @@ class CreateCheckConstraint(MigrationOperation):
     """Add a named check constraint; ``condition`` is SQL text."""
 
     kind: ClassVar[str] = "create_check_constraint"
+    name_kind: ClassVar[str] = "constraint"
     name: str
     table: str
     condition: str
@@ -379,6 +418,7 @@ class DropConstraint(MigrationOperation):
     databases that drop each kind differently."""
 
     kind: ClassVar[str] = "drop_constraint"
+    name_kind: ClassVar[str] = "constraint"
     name: str
     table: str
     type_: str | None = None
@@ -393,6 +433,7 @@ class CreateSchema(MigrationOperation):
     """``CREATE SCHEMA``."""
 
     kind: ClassVar[str] = "create_schema"
+    name_kind: ClassVar[str] = "schema"
     name: str
 
     def tables(self):
@@ -410,6 +451,7 @@ class DropSchema(MigrationOperation):
     """``DROP SCHEMA``."""
 
     kind: ClassVar[str] = "drop_schema"
+    name_kind: ClassVar[str] = "schema"
     name: str
 
     def tables(self):

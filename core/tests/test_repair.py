@@ -1,0 +1,115 @@
+"""repair on a failed entry: resume, undo-partial, mark-applied, mark-rolled-back.
+
+Failures are produced for real with transaction mode `none` on SQLite, which leaves the
+completed operations in place exactly as MySQL/Oracle do.
+"""
+
+import sqlite3
+
+import pytest
+
+from npa_migrations import MigrationExecutor, MigrationExecutorOptions, ValidationError
+from npa_migrations.repair import repair
+
+PARTIAL = """
+    import sqlalchemy as sa
+    from npa_migrations import Migration
+
+    class Partial(Migration):
+        def up(self, b):
+            b.create_table("a", sa.Column("id", sa.Integer, primary_key=True))
+            b.add_column("a", sa.Column("note", sa.String(20)))
+            b.execute("INSERT INTO blocker (id) VALUES (1)")
+            b.create_table("c", sa.Column("id", sa.Integer, primary_key=True))
+
+        def down(self, b):
+            b.drop_table("c")
+            b.drop_table("a")
+"""
+
+
+def tables(db) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def history(db) -> dict:
+    with sqlite3.connect(db) as conn:
+        return {r[0]: r[1:] for r in conn.execute(
+            "SELECT migration_id, success, steps_done FROM npa_migrations_history")}
+
+
+@pytest.fixture
+def failed(tmp_path, migrations_dir):
+    """A database where migration Partial failed after 2 of 4 operations."""
+    db = tmp_path / "app.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE blocker (id INTEGER PRIMARY KEY)")
+        conn.execute("INSERT INTO blocker VALUES (1)")
+    migrations_dir("20250101000000_partial.py", PARTIAL)
+    url = f"sqlite:///{db}"
+    none = MigrationExecutorOptions(transaction_mode="none")
+    result = MigrationExecutor(url, migrations_dir.folder, none).execute()
+    assert not result.success
+    assert history(db) == {"20250101000000_Partial": (0, 2)}
+    assert "npa migrate repair" in result.errors[0].message
+    return db, url, migrations_dir.folder
+
+
+def test_failed_entry_blocks_runs(failed):
+    db, url, folder = failed
+    with pytest.raises(ValidationError, match="20250101000000_Partial.*after 2 completed"):
+        MigrationExecutor(url, folder).execute()
+
+
+def test_resume_runs_the_rest(failed):
+    db, url, folder = failed
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM blocker")  # the user fixes the cause
+    report = repair(MigrationExecutor(url, folder), "resume")
+    assert report.success and "resumed 2 remaining" in report.done[0]
+    assert {"a", "c"} <= tables(db)
+    assert history(db)["20250101000000_Partial"][0] == 1
+    assert MigrationExecutor(url, folder).validate() == []
+
+
+def test_resume_failing_again_stays_failed(failed):
+    db, url, folder = failed
+    with pytest.raises(Exception, match="Repair of 20250101000000_Partial failed"):
+        repair(MigrationExecutor(url, folder), "resume")
+    assert history(db)["20250101000000_Partial"][0] == 0
+
+
+def test_undo_partial_inverts_what_ran(failed):
+    db, url, folder = failed
+    report = repair(MigrationExecutor(url, folder), "undo_partial")
+    assert report.success, report.failed
+    assert "a" not in tables(db)
+    assert history(db) == {}
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM blocker")
+    assert MigrationExecutor(url, folder).execute().success
+    assert {"a", "c"} <= tables(db)
+
+
+def test_undo_partial_refuses_unknown_inverse(tmp_path, migrations_dir):
+    db = tmp_path / "app.db"
+    migrations_dir("20250101000000_raw.sql",
+                   "-- npa:up\nCREATE TABLE x (id INTEGER);\nSELECT * FROM missing;\n")
+    url = f"sqlite:///{db}"
+    MigrationExecutor(url, migrations_dir.folder,
+                      MigrationExecutorOptions(transaction_mode="none")).execute()
+    report = repair(MigrationExecutor(url, migrations_dir.folder), "undo_partial")
+    assert not report.success
+    assert "no known inverse" in report.failed[0] and "Creating table 'x'" in report.failed[0]
+    assert "x" in tables(db)  # nothing changed
+    assert history(db)["20250101000000_Raw"][0] == 0
+
+
+def test_mark_applied_and_rolled_back(failed):
+    db, url, folder = failed
+    repair(MigrationExecutor(url, folder), "mark_rolled_back")
+    assert history(db) == {}
+    MigrationExecutor(url, folder, MigrationExecutorOptions(transaction_mode="none")).execute()
+    repair(MigrationExecutor(url, folder), "mark_applied")
+    assert history(db)["20250101000000_Partial"][0] == 1
