@@ -15,7 +15,9 @@ from typing import Any, Callable
 
 import click
 
-from .output import echo
+
+def echo(text: str = "", err: bool = False) -> None:
+    click.echo(text, err=err)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_VALIDATION, EXIT_LOCK = 0, 1, 2, 3, 4
 

@@ -40,8 +40,7 @@ class Style:
         return click.style(text, dim=True) if self.color else text
 
 
-def echo(text: str = "", err: bool = False) -> None:
-    click.echo(text, err=err, color=None)
+from . import echo
 
 
 class HumanReporter:
