@@ -1,0 +1,1 @@
+"""npa-oracle: the Oracle provider of npa-migrations (python-oracledb)."""

@@ -1,0 +1,1 @@
+"""npa-sqlserver: the SQL Server provider of npa-migrations (pyodbc)."""
