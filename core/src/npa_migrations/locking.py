@@ -195,6 +195,7 @@ class TableLock(MigrationLock):
             try:
                 if conn is None:
                     conn = self.provider.connect()
+                    self.provider.set_wait_timeout(conn, 1.0)
                 self._renew.execute(conn, owner_=self.owner,
                                     until=time.time() + self.lease_seconds)
             except Exception:  # a busy database: the next beat tries again
@@ -210,6 +211,8 @@ class TableLock(MigrationLock):
         if self._conn is not None:
             try:
                 self._delete_own.execute(self._conn, owner_=self.owner)
+            except Exception:  # a busy or lost database: the lease expires by itself
+                pass
             finally:
                 self._conn.close()
                 self._conn = None
