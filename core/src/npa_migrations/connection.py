@@ -56,11 +56,13 @@ class DbConnection:
 
     def run(self, statement: "Statement") -> None:
         """Execute a :class:`~npa_migrations.statements.Statement`, streaming ``many``
-        parameter sets in batches of :data:`BATCH_SIZE`."""
+        parameter sets in batches of :data:`BATCH_SIZE`, then run its ``check``."""
         if statement.many:
             self.provider.execute_many(self, statement.sql, statement.params)
         else:
-            self.execute(statement.sql, statement.params)
+            cursor = self.execute(statement.sql, statement.params)
+            if statement.check is not None:
+                statement.check(cursor)
 
     def executemany(self, sql: str, rows: Iterable[Any]) -> None:
         iterator = iter(rows)
@@ -69,6 +71,16 @@ class DbConnection:
             if not batch:
                 break
             self._cursor.executemany(sql, batch)
+
+    def renew_cursor(self) -> None:
+        """Replace the cursor with a new one from the driver connection. A provider calls
+        it after changing a driver setting that only cursors created later take (e.g.
+        pyodbc's ``Connection.timeout``, the query timeout)."""
+        old, self._cursor = self._cursor, self.raw.cursor()
+        try:
+            old.close()
+        except Exception:  # a broken old cursor must not stop the run
+            pass
 
     def close(self) -> None:
         try:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from npa_migrations import operations as ops
 from npa_migrations.provider import BaseProvider, Capabilities
+from npa_migrations.statements import Step
 
 
 class SqliteProvider(BaseProvider):
@@ -51,3 +53,54 @@ class SqliteProvider(BaseProvider):
             return False
         path.parent.mkdir(parents=True, exist_ok=True)
         return True
+
+    # planning ------------------------------------------------------------------------
+    def plan(self, operations: list[ops.MigrationOperation]) -> list[Step]:
+        """The core's ordering (:func:`npa_migrations.planning.order_operations`), then
+        consecutive operations on one table that SQLite cannot ``ALTER`` become one table
+        rebuild step (:mod:`npa_sqlite.rebuild`); a lone ``drop_column`` is decided when
+        it runs (plain ``DROP COLUMN`` unless an index or constraint uses the column).
+
+        Operations inside a rebuild are rendered by the rebuild, not by
+        ``npa_generate_sql`` implementations.
+        """
+        from npa_migrations.planning import order_operations
+
+        from .rebuild import drop_column_step, group_operations, rebuild_step
+
+        steps: list[Step] = []
+        for kind, group in group_operations(order_operations(operations), self):
+            if kind == "rebuild":
+                steps.append(rebuild_step(self, group))
+            elif kind == "drop_column":
+                steps.append(drop_column_step(self, group[0]))
+            else:
+                steps.append(self.step_for(group[0]))
+        return steps
+
+    def sql_alter_column(self, op: ops.AlterColumn) -> list[str]:
+        """Only a rename is an ``ALTER TABLE`` on SQLite (``RENAME COLUMN``); type,
+        nullability and default changes are planned as a table rebuild."""
+        from npa_migrations.errors import ConfigurationError
+        from npa_migrations.operations import UNCHANGED
+
+        if any(v is not UNCHANGED for v in (op.type_, op.nullable, op.server_default)):
+            raise ConfigurationError(
+                f"{op.describe()}: SQLite changes a column's type, nullability or default "
+                "only by rebuilding the table; SqliteProvider.plan() does that. Render "
+                "migrations through plan(), not operation by operation.")
+        return super().sql_alter_column(op)
+
+    def _needs_plan(self, op: ops.MigrationOperation) -> list[str]:
+        from npa_migrations.errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"{op.describe()}: SQLite cannot add or drop constraints with ALTER TABLE; "
+            "SqliteProvider.plan() does it with a table rebuild. Render migrations through "
+            "plan(), not operation by operation.")
+
+    sql_create_foreign_key = _needs_plan
+    sql_create_primary_key = _needs_plan
+    sql_create_unique_constraint = _needs_plan
+    sql_create_check_constraint = _needs_plan
+    sql_drop_constraint = _needs_plan

@@ -1,0 +1,178 @@
+"""Statement ordering inside one migration.
+
+A migration's operations run in the order the author wrote them, except in the two
+places where a database cannot follow that order and the intent is unambiguous:
+
+1. **A foreign key created before its referent table.** ``create_foreign_key`` whose
+   referent table is created by a *later* ``create_table`` of the same migration moves to
+   just after that ``create_table`` (foreign keys moved behind the same table keep their
+   relative order)::
+
+       create_table orders; create_foreign_key fk_orders_customers; create_table customers
+       ->  create_table orders; create_table customers; create_foreign_key fk_orders_customers
+
+2. **A constraint dropped after the table it may reference.** ``drop_constraint`` that
+   follows a ``drop_table`` moves to just before that ``drop_table`` when the constraint
+   may reference the dropped table: it belongs to that table, it is a foreign key this
+   migration created towards that table, or it is a foreign key (or of unknown kind)
+   whose referent the migration cannot know. Dropping a constraint earlier only relaxes
+   the schema in between, so the move is safe; leaving it where it is would fail on
+   databases that refuse to drop a referenced table (or, on SQLite with foreign keys on,
+   fire ``ON DELETE`` actions)::
+
+       drop_table customers; drop_constraint fk_orders_customers
+       ->  drop_constraint fk_orders_customers; drop_table customers
+
+A move never crosses an operation it depends on (its table being created, dropped or
+renamed, its constraint name being created or dropped, one of its columns being dropped
+or renamed); when one is in the way, the author's order is kept and the database
+reports the problem as written. Nothing else is reordered: custom SQL, data operations
+and every other operation keep their place.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from . import operations as ops
+
+__all__ = ["order_operations"]
+
+TableKey = tuple  # (schema, folded table name)
+
+
+def _fold(name: str | None) -> str | None:
+    """Identifiers compare case-insensitively for planning (every supported database
+    treats the unquoted spellings of one name alike, and authors rarely rely on case)."""
+    return name.lower() if isinstance(name, str) else name
+
+
+def _key(table: str, schema: str | None) -> TableKey:
+    return (_fold(schema), _fold(table))
+
+
+def order_operations(operations: Sequence[ops.MigrationOperation]) -> list[ops.MigrationOperation]:
+    """Return the operations in the order they must run (see the module docstring).
+
+    :param operations: one migration's operations, in the author's order.
+    :returns: a new list with the same operation objects; the author's order except for
+        the foreign-key and drop-constraint moves described above.
+    """
+    ordered = _move_foreign_keys_after_referents(list(operations))
+    return _move_constraint_drops_before_tables(ordered)
+
+
+# --------------------------------------------------------------------------------------
+# rule 1: create_foreign_key after the create_table of its referent
+# --------------------------------------------------------------------------------------
+
+def _creates_table(op: ops.MigrationOperation, key: TableKey) -> bool:
+    if isinstance(op, ops.CreateTable):
+        return _key(op.table, op.schema) == key
+    return False
+
+
+def _blocks_fk_move(op: ops.MigrationOperation, fk: ops.CreateForeignKey) -> bool:
+    """Whether ``fk`` may not move later than ``op``."""
+    source = _key(fk.table, fk.schema)
+    if isinstance(op, (ops.CreateTable, ops.DropTable)) and _key(op.table, op.schema) == source:
+        return True
+    if isinstance(op, ops.RenameTable) and source in {_key(op.table, op.schema),
+                                                      _key(op.new_name, op.schema)}:
+        return True
+    if getattr(op, "name", None) is not None and _fold(op.name) == _fold(fk.name) \
+            and isinstance(op, (ops.DropConstraint, ops.CreateForeignKey, ops.CreatePrimaryKey,
+                                ops.CreateUniqueConstraint, ops.CreateCheckConstraint)) \
+            and _key(op.table, op.schema) == source:
+        return True
+    local = {_fold(c) for c in fk.local_cols}
+    if isinstance(op, (ops.DropColumn, ops.RenameColumn, ops.AlterColumn)) \
+            and _key(op.table, op.schema) == source and _fold(op.column_name) in local:
+        return True
+    return False
+
+
+def _move_foreign_keys_after_referents(operations: list[ops.MigrationOperation]
+                                       ) -> list[ops.MigrationOperation]:
+    moved: dict[int, list[ops.MigrationOperation]] = {}  # anchor index -> fks placed after it
+    skipped: set[int] = set()
+    for index, op in enumerate(operations):
+        if not isinstance(op, ops.CreateForeignKey):
+            continue
+        referent = _key(op.referent, op.referent_schema)
+        if referent == _key(op.table, op.schema):
+            continue  # self-reference: the table exists already
+        for later in range(index + 1, len(operations)):
+            candidate = operations[later]
+            if _creates_table(candidate, referent):
+                moved.setdefault(later, []).append(op)
+                skipped.add(index)
+                break
+            if _blocks_fk_move(candidate, op):
+                break
+    if not skipped:
+        return operations
+    result: list[ops.MigrationOperation] = []
+    for index, op in enumerate(operations):
+        if index not in skipped:
+            result.append(op)
+        result.extend(moved.get(index, ()))
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# rule 2: drop_constraint before the drop_table it may reference
+# --------------------------------------------------------------------------------------
+
+def _known_referents(operations: Iterable[ops.MigrationOperation]) -> dict[tuple, TableKey]:
+    """Foreign keys this migration creates: (table key, folded name) -> referent key."""
+    return {(_key(op.table, op.schema), _fold(op.name)): _key(op.referent, op.referent_schema)
+            for op in operations if isinstance(op, ops.CreateForeignKey)}
+
+
+def _may_reference(drop: ops.DropConstraint, dropped: TableKey,
+                   known: dict[tuple, TableKey]) -> bool:
+    own = _key(drop.table, drop.schema)
+    if own == dropped:
+        return True
+    referent = known.get((own, _fold(drop.name)))
+    if referent is not None:
+        return referent == dropped
+    return drop.type_ in (None, "foreignkey")
+
+
+def _blocks_drop_move(op: ops.MigrationOperation, drop: ops.DropConstraint) -> bool:
+    """Whether ``drop`` may not move earlier than ``op``."""
+    own = _key(drop.table, drop.schema)
+    if isinstance(op, ops.CreateTable) and _key(op.table, op.schema) == own:
+        return True
+    if isinstance(op, ops.RenameTable) and own in {_key(op.table, op.schema),
+                                                   _key(op.new_name, op.schema)}:
+        return True
+    if isinstance(op, (ops.CreateForeignKey, ops.CreatePrimaryKey, ops.CreateUniqueConstraint,
+                       ops.CreateCheckConstraint, ops.DropConstraint)) \
+            and _key(op.table, op.schema) == own and _fold(op.name) == _fold(drop.name):
+        return True
+    return False
+
+
+def _move_constraint_drops_before_tables(operations: list[ops.MigrationOperation]
+                                         ) -> list[ops.MigrationOperation]:
+    known = _known_referents(operations)
+    result = list(operations)
+    index = 0
+    while index < len(result):
+        op = result[index]
+        if isinstance(op, ops.DropConstraint):
+            target = None
+            for earlier in range(index - 1, -1, -1):
+                candidate = result[earlier]
+                if _blocks_drop_move(candidate, op):
+                    break
+                if isinstance(candidate, ops.DropTable) and _may_reference(
+                        op, _key(candidate.table, candidate.schema), known):
+                    target = earlier  # keep looking: the earliest such drop_table wins
+            if target is not None:
+                result.insert(target, result.pop(index))
+        index += 1
+    return result
