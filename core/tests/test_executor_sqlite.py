@@ -138,7 +138,8 @@ def test_all_in_one_rolls_back_everything(sqlite_url, three):
     options = MigrationExecutorOptions(transaction_mode=TransactionMode.ALL_IN_ONE)
     result = MigrationExecutor(sqlite_url, three.folder, options).execute()
     assert not result.success and result.migrations_applied == []
-    assert tables(sqlite_url) == {"npa_migrations_history", "npa_migrations_lock"}
+    assert tables(sqlite_url) == {"npa_migrations_history", "npa_migrations_lock",
+                                  "npa_migrations_log"}
 
 
 def test_mode_none_records_failure(sqlite_url, three):

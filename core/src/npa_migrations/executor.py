@@ -64,6 +64,15 @@ class MigrationExecutor:
                 provider=self.provider, table_name=self.options.history_table)
         return self._history
 
+    @property
+    def eventlog(self):
+        """The append-only event log (:mod:`npa_migrations.eventlog`)."""
+        if getattr(self, "_eventlog", None) is None:
+            from .eventlog import event_log
+
+            self._eventlog = event_log(self.provider, self.options.log_table)
+        return self._eventlog
+
     def discover(self) -> list["MigrationScript"]:
         """All migrations from the sources, in run order (validated ids and dependencies)."""
         if self._scripts is None:
@@ -192,6 +201,10 @@ class MigrationExecutor:
             with self._locked():
                 rows = self.history.read(conn)
                 problems = self._problems(rows)
+                if self.options.check_drift:  # reported with the other problems
+                    from .drift import drift_problems
+
+                    problems += drift_problems(self, conn, rows)
                 if problems:
                     raise ValidationError(problems)
                 self._rehash(conn, rows)
@@ -319,18 +332,36 @@ class MigrationExecutor:
     def _run(self, conn: "DbConnection", scripts: list["MigrationScript"], direction: str,
              result: MigrationResult) -> None:
         self.hook.npa_run_planned(migrations=list(scripts), direction=direction)
+        self.eventlog.ensure(conn)
+        self._verifier = None
+        if self.options.verify and scripts:
+            from .drift import Verifier
+
+            self._verifier = Verifier(self, conn, self.history.read(conn))
         mode = self.options.transaction_mode
         if mode is TransactionMode.ALL_IN_ONE and scripts:
-            conn.begin()
-            try:
-                for index, script in enumerate(scripts, 1):
-                    self._run_one(conn, script, direction, index, len(scripts), in_outer=True)
-                conn.commit()
-                result.migrations_applied.extend(s.id for s in scripts)
-            except MigrationException as exc:
-                conn.rollback()
-                result.errors.append(MigrationError(exc.migration_id, str(exc), exc))
-            return
+            attempt = 0
+            while True:
+                conn.begin()
+                try:
+                    for index, script in enumerate(scripts, 1):
+                        self._run_one(conn, script, direction, index, len(scripts), in_outer=True,
+                                      retry_outer=attempt < self.options.ddl_lock_retries)
+                    conn.commit()
+                    result.migrations_applied.extend(s.id for s in scripts)
+                except _LockRetry as retry:  # DDL lock timeout: the whole run again
+                    conn.rollback()
+                    attempt += 1
+                    self._retry_pause(retry.script, attempt, retry.__cause__)
+                    continue
+                except MigrationException as exc:
+                    conn.rollback()
+                    from .eventlog import log_failure
+
+                    log_failure(self, conn, exc.migration_id, direction, statement=exc.statement,
+                                error=str(exc))
+                    result.errors.append(MigrationError(exc.migration_id, str(exc), exc))
+                return
         failed: set[str] = set()
         for index, script in enumerate(scripts, 1):
             if failed and set(script.depends_on) & failed:
@@ -346,7 +377,7 @@ class MigrationExecutor:
                     return
 
     def _run_one(self, conn: "DbConnection", script: "MigrationScript", direction: str,
-                 index: int, total: int, *, in_outer: bool) -> None:
+                 index: int, total: int, *, in_outer: bool, retry_outer: bool = False) -> None:
         hook = self.hook
         hook.npa_migration_start(migration=script, index=index, total=total, direction=direction)
         self._progress(script, ProgressStep("start", f"Executing migration {index}/{total}: "
@@ -355,46 +386,95 @@ class MigrationExecutor:
         started = time.perf_counter()
         own_tx = (not in_outer and script.transactional
                   and self.options.transaction_mode is not TransactionMode.NONE)
-        done = 0
-        statement: "Statement | None" = None
-        try:
-            steps = self.provider.plan(list(operations))
-            if own_tx:
-                conn.begin()
-            for step in steps:
-                step_started = time.perf_counter()
-                for statement in step.render(conn):
-                    t0 = time.perf_counter()
-                    conn.run(statement)
-                    hook.npa_statement_executed(migration=script, statement=statement,
-                                                duration=time.perf_counter() - t0)
-                statement = None
-                duration = time.perf_counter() - step_started
-                for operation in step.operations:
-                    done += 1
-                    hook.npa_operation_done(migration=script, operation=operation,
-                                            duration=duration)
-                    self._progress(script, ProgressStep("operation", operation.describe(),
-                                                        duration))
-            elapsed_ms = int((time.perf_counter() - started) * 1000)
-            if direction == "up":
-                self.history.record(conn, script.id, script.checksum, elapsed_ms, True,
-                                    replace=False)
-            else:
-                self.history.delete(conn, script.id)
-            if own_tx:
-                conn.commit()
-        except Exception as exc:
-            error = self._failure(conn, script, direction, exc, statement, done, own_tx, in_outer,
-                                  started)
-            hook.npa_migration_end(migration=script, direction=direction,
-                                   duration=time.perf_counter() - started, error=error)
-            self._progress(script, ProgressStep("error", str(error)))
-            raise error from exc
+        attempt = 0
+        while True:
+            done = 0
+            durable = 0  # operations known committed, where DDL commits implicitly
+            statement: "Statement | None" = None
+            try:
+                steps = self.provider.plan(list(operations))
+                if own_tx:
+                    conn.begin()
+                self.provider.apply_ddl_lock_timeout(conn, self._ddl_lock_timeout(script))
+                for step in steps:
+                    step_started = time.perf_counter()
+                    for statement in step.render(conn):
+                        t0 = time.perf_counter()
+                        conn.run(statement)
+                        hook.npa_statement_executed(migration=script, statement=statement,
+                                                    duration=time.perf_counter() - t0)
+                    statement = None
+                    duration = time.perf_counter() - step_started
+                    for operation in step.operations:
+                        done += 1
+                        hook.npa_operation_done(migration=script, operation=operation,
+                                                duration=duration)
+                        self._progress(script, ProgressStep("operation", operation.describe(),
+                                                            duration))
+                    if own_tx and self.provider.transaction_open(conn) is False:
+                        durable = done  # a DDL statement committed the transaction
+                if getattr(self, "_verifier", None) is not None:
+                    self._verifier.verify(script, list(operations), direction)
+                elapsed_ms = int((time.perf_counter() - started) * 1000)
+                if direction == "up":
+                    self.history.record(conn, script.id, script.checksum, elapsed_ms, True,
+                                        replace=False)
+                else:
+                    self.history.delete(conn, script.id)
+                self.eventlog.record(conn, "apply" if direction == "up" else "revert",
+                                     migration_id=script.id, checksum=script.checksum,
+                                     duration_ms=elapsed_ms)
+                if own_tx:
+                    conn.commit()
+                break
+            except Exception as exc:
+                if self._retryable(exc, operations):
+                    if in_outer and retry_outer:
+                        raise _LockRetry(script) from exc
+                    if own_tx and attempt < self.options.ddl_lock_retries:
+                        if conn.in_transaction:
+                            conn.rollback()
+                        attempt += 1
+                        self._retry_pause(script, attempt, exc)
+                        continue
+                if own_tx and self.provider.transaction_open(conn):
+                    done = durable  # the rollback undoes what ran since the last commit
+                error = self._failure(conn, script, direction, exc, statement, done, own_tx,
+                                      in_outer, started)
+                hook.npa_migration_end(migration=script, direction=direction,
+                                       duration=time.perf_counter() - started, error=error)
+                self._progress(script, ProgressStep("error", str(error)))
+                raise error from exc
         duration = time.perf_counter() - started
         hook.npa_migration_end(migration=script, direction=direction, duration=duration,
                                error=None)
         self._progress(script, ProgressStep("end", f"{script.id} done", duration))
+
+    # DDL lock timeout ----------------------------------------------------------------------
+    def _ddl_lock_timeout(self, script: "MigrationScript") -> float | None:
+        """The migration's own ``lock_timeout_seconds``, else the run's option."""
+        if script.lock_timeout_seconds is not None:
+            return script.lock_timeout_seconds
+        return self.options.ddl_lock_timeout_seconds
+
+    def _retryable(self, exc: Exception, operations: Iterable[Any]) -> bool:
+        """A DDL lock timeout on a database that rolls DDL back, in a migration that can
+        run again (no streamed ``bulk_insert`` rows, which are consumed by the first try)."""
+        return (self.provider.capabilities.transactional_ddl
+                and self.provider.is_lock_timeout(exc)
+                and all(isinstance(getattr(op, "rows", ()), (list, tuple)) for op in operations))
+
+    def _retry_pause(self, script: "MigrationScript", attempt: int,
+                     exc: BaseException | None) -> None:
+        """Report a DDL lock timeout and wait a short, jittered, growing back-off."""
+        import random
+
+        delay = min(0.25 * 2 ** (attempt - 1), 5.0) * random.uniform(0.8, 1.2)
+        reason = first_line(str(exc)) if exc is not None else "lock timeout"
+        self._progress(script, ProgressStep(
+            "retry", f"{script.id}: lock timeout ({reason}); rolled back, retry "
+                     f"{attempt}/{self.options.ddl_lock_retries} in {delay:.2f}s"))
+        time.sleep(delay)
 
     def _failure(self, conn: "DbConnection", script: "MigrationScript", direction: str,
                  exc: Exception, statement: "Statement | None", done: int, own_tx: bool,
@@ -436,8 +516,14 @@ class MigrationExecutor:
                       "took effect and the migration is still recorded as applied. Fix the "
                       "database by hand, then run 'npa migrate repair --mark-rolled-back' "
                       f"or 'npa migrate down' again.")
+        from .eventlog import log_failure
+
+        log_failure(self, conn, script.id, direction,
+                    statement=statement.render() if statement else None,
+                    error=f"{reason}{where}",
+                    duration_ms=int((time.perf_counter() - started) * 1000))
         message = (f"Migration {script.id} ({script.source}) failed{where}\n"
-                   f"  Database said: {reason}\n  {advice}")
+                   f"  {getattr(exc, 'label', 'Database said')}: {reason}\n  {advice}")
         return MigrationException(message, migration_id=script.id,
                                   statement=statement.render() if statement else None,
                                   original=exc)
@@ -451,19 +537,27 @@ class MigrationExecutor:
         history table is created first. Online, only what is pending (or, for ``down``,
         what would be reverted) is rendered.
         """
+        target = self.resolve_target(target)
+        self._check_mode()  # a script of a run that would be refused is refused alike
+        conn = None if offline else self._connect()
+        try:
+            return self._script(conn, target, direction, steps)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _script(self, conn: "DbConnection | None", target: str | None, direction: str,
+                steps: int | None) -> str:
+        """:meth:`script` with its connection (``None`` offline); steps that read the live
+        schema (SQLite rebuilds) render against ``conn``."""
         from .script import render_script
 
-        target = self.resolve_target(target)
-        if offline:
+        if conn is None:
             rows: dict = {}
             create = True
         else:
-            conn = self._connect()
-            try:
-                create = not self.history.exists(conn)
-                rows = {} if create else self.history.read(conn)
-            finally:
-                conn.close()
+            create = not self.history.exists(conn)
+            rows = {} if create else self.history.read(conn)
             problems = self._problems(rows)
             if problems:
                 raise ValidationError(problems)
@@ -479,13 +573,38 @@ class MigrationExecutor:
             else:
                 applied = applied[-1:]
             scripts = list(reversed(applied))
-        return render_script(self, scripts, direction, create_history=create)
+        return render_script(self, scripts, direction, create_history=create, conn=conn)
 
     # maintenance ---------------------------------------------------------------------------
     def unlock(self) -> str | None:
         """Force-release a table lock; returns the former holder, or ``None`` if none."""
         lock = self.hook.npa_create_lock(provider=self.provider, table_name=self.options.lock_table)
-        return lock.holder if lock.force_release() else None
+        holder = lock.holder if lock.force_release() else None
+        from .eventlog import log_standalone
+
+        log_standalone(self, "unlock", detail=f"released the lock held by {holder}" if holder
+                       else "no lock was held")
+        return holder
+
+    def drift(self, model: Any = None):
+        """Compare the live schema with the applied migrations (or a SQLAlchemy
+        ``MetaData`` / ``"module:attr"``): a :class:`~npa_migrations.drift.DriftReport`."""
+        from .drift import detect_drift
+
+        return detect_drift(self, model)
+
+    def baseline(self, target: str):
+        """Record every migration up to ``target`` as applied without running it
+        (:mod:`npa_migrations.baseline`)."""
+        from .baseline import baseline
+
+        return baseline(self, target)
+
+    def events(self, limit: int | None = None):
+        """The event log, oldest first (:mod:`npa_migrations.eventlog`)."""
+        from .eventlog import read_events
+
+        return read_events(self, limit)
 
     # async twins ---------------------------------------------------------------------------
     async def execute_async(self, target: str | None = None) -> MigrationResult:
@@ -503,3 +622,11 @@ class MigrationExecutor:
 
     async def validate_async(self) -> list[ValidationProblem]:
         return await asyncio.to_thread(self.validate)
+
+
+class _LockRetry(Exception):
+    """Internal: an all-in-one run hit a DDL lock timeout and is retried as a whole."""
+
+    def __init__(self, script: "MigrationScript"):
+        super().__init__(script.id)
+        self.script = script

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import ConfigurationError
+from .eventlog import DEFAULT_LOG_TABLE
 from .history import DEFAULT_TABLE
 from .locking import DEFAULT_LOCK_TABLE
 
@@ -83,6 +84,11 @@ class MigrationExecutorOptions:
     :ivar ddl_lock_timeout_seconds: how long one DDL statement may wait for a table lock
         (providers that support it); ``None`` leaves the database default.
     :ivar ddl_lock_retries: how many times a migration that failed on that timeout is retried.
+    :ivar check_drift: before applying, compare the live schema with the applied migrations
+        and report drift with the other validation errors (nothing is applied).
+    :ivar verify: after each migration, reflect the tables it touched and check that each
+        operation did what it declares (:mod:`npa_migrations.drift`); the CLI turns it on.
+    :ivar log_table: name of the append-only event log table; ``None`` turns the log off.
     """
 
     transaction_mode: TransactionMode | str = TransactionMode.PER_MIGRATION
@@ -98,6 +104,9 @@ class MigrationExecutorOptions:
     lock_table: str = DEFAULT_LOCK_TABLE
     ddl_lock_timeout_seconds: float | None = None
     ddl_lock_retries: int = 3
+    check_drift: bool = False
+    verify: bool = False
+    log_table: str | None = DEFAULT_LOG_TABLE
 
     def __post_init__(self) -> None:
         self.transaction_mode = TransactionMode.parse(self.transaction_mode)

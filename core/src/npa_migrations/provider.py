@@ -183,6 +183,29 @@ class BaseProvider:
         """How long a statement on ``conn`` waits for another session's lock, where the
         database lets a session choose (the lock table polls with a short wait)."""
 
+    def apply_ddl_lock_timeout(self, conn: "DbConnection", seconds: float | None) -> None:
+        """Called at the start of every migration (right after its ``BEGIN`` when it has
+        a transaction; ``conn.in_transaction`` tells) with how long its statements may
+        wait for a table lock: the migration's ``lock_timeout_seconds``, else the option
+        ``ddl_lock_timeout_seconds``, else ``None`` (the database default; a provider
+        undoes what an earlier migration set). A no-op where the database has no such
+        setting."""
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        """Whether a statement failed because it waited too long for a lock (the DDL lock
+        timeout); the engine then retries the rolled-back migration up to
+        ``ddl_lock_retries`` times."""
+        return False
+
+    def transaction_open(self, conn: "DbConnection") -> bool | None:
+        """Whether the transaction the engine began on ``conn`` is still open on the
+        server. Where DDL commits implicitly (no transactional DDL) a failed migration's
+        operations before that commit took effect and the ones after it roll back; the
+        engine asks this after each operation and at a failure to record ``steps_done``
+        truthfully. ``None`` (the default): the database cannot tell, and every completed
+        operation is counted as having taken effect."""
+        return None
+
     def ensure_database(self) -> bool:
         """Create the database when it does not exist; return ``True`` if it was created."""
         return False
@@ -228,11 +251,30 @@ class BaseProvider:
 
         return split_statements(sql, brackets=self.bracket_identifiers)
 
+    def script_statement(self, sql: str) -> str:
+        """How one statement reads in a ``--sql`` script: its text, then the terminator
+        the database's command-line client expects. The default drops a trailing ``;``
+        and appends :attr:`script_terminator`; a provider whose client ends some
+        statements differently (Oracle SQL*Plus: PL/SQL blocks keep ``END;`` and end with a
+        ``/`` line) overrides it."""
+        return sql.rstrip().rstrip(";") + self.script_terminator
+
+    def script_prologue(self, transaction_mode: Any = None) -> list[str]:
+        """Lines a ``--sql`` script starts with, before its header comments: settings of
+        the database's command-line client (e.g. SQL*Plus ``WHENEVER SQLERROR ...``).
+        ``transaction_mode`` is the run's :class:`~npa_migrations.options.TransactionMode`.
+        None by default."""
+        return []
+
     # planning --------------------------------------------------------------------------
     def plan(self, operations: list[ops.MigrationOperation]) -> list[Step]:
         """Group operations into executable steps and fix their order where the database
-        needs it. The default keeps the author's order, one step per operation."""
-        return [self.step_for(op) for op in operations]
+        needs it (:func:`npa_migrations.planning.order_operations`: the author's order,
+        except foreign keys whose referent is created later and constraints dropped after
+        a table they may reference). The default makes one step per operation."""
+        from .planning import order_operations
+
+        return [self.step_for(op) for op in order_operations(operations)]
 
     def step_for(self, operation: ops.MigrationOperation) -> Step:
         from .plugins import get_plugin_manager
@@ -313,10 +355,11 @@ class BaseProvider:
         for constraint in op.constraints:
             if constraint.name:
                 self.check_identifier(constraint.name, "constraint")
-            table.append_constraint(constraint._copy())
+            table.append_constraint(_copy_constraint(constraint))
         self._ensure_fk_targets(table)
         statements = [self.compile(sa.schema.CreateTable(table))]
-        for index in table.indexes:
+        # table.indexes is a set: sort, so the same migration always renders the same SQL
+        for index in sorted(table.indexes, key=lambda index: index.name or ""):
             statements.append(self.compile(sa.schema.CreateIndex(index)))
         return statements
 
@@ -481,7 +524,11 @@ class BaseProvider:
         if positional:
             params = (tuple(row.get(k) for k in keys) for row in rows)
         else:
-            bind_names = {compiled.binds[name].key: name for name in compiled.binds}
+            # the SQL names a bind after its column, escaped where the column name holds
+            # characters a paramstyle cannot ("sel ect" -> %(sel_ect)s)
+            escaped = getattr(compiled, "escaped_bind_names", None) or {}
+            bind_names = {compiled.binds[name].key: escaped.get(name, name)
+                          for name in compiled.binds}
             params = ({bind_names[k]: row.get(k) for k in columns} for row in rows)
         def script() -> str:
             if not isinstance(op.rows, (list, tuple)):
@@ -496,6 +543,25 @@ class BaseProvider:
         if not op.applies_to(self.names):
             return []
         return self.split_statements(op.sql)
+
+
+def _copy_constraint(constraint: Any) -> Any:
+    """A copy of a table-level constraint not yet attached to a table (SQLAlchemy's
+    ``_copy()`` needs the parent table for key, unique and foreign-key constraints)."""
+    import sqlalchemy as sa
+
+    if isinstance(constraint, sa.ForeignKeyConstraint):
+        return sa.ForeignKeyConstraint(
+            list(constraint.column_keys), [fk._get_colspec() for fk in constraint.elements],
+            name=constraint.name, ondelete=constraint.ondelete, onupdate=constraint.onupdate,
+            deferrable=constraint.deferrable, initially=constraint.initially,
+            match=constraint.match)
+    if isinstance(constraint, (sa.UniqueConstraint, sa.PrimaryKeyConstraint)):
+        columns = getattr(constraint, "_pending_colargs", None) or list(constraint.columns)
+        return type(constraint)(*[c if isinstance(c, str) else c.name for c in columns],
+                                name=constraint.name, deferrable=constraint.deferrable,
+                                initially=constraint.initially)
+    return constraint._copy()
 
 
 def _as_type(type_: Any):

@@ -57,6 +57,7 @@ def repair(executor: "MigrationExecutor", action: str | None = None,
     conn = executor._connect()
     try:
         executor.history.ensure(conn)
+        executor.eventlog.ensure(conn)
         with executor._locked():
             rows = executor.history.read(conn)
             scripts = {s.id: s for s in executor.discover()}
@@ -66,8 +67,11 @@ def repair(executor: "MigrationExecutor", action: str | None = None,
                     raise UnknownTargetError(
                         f"Migration {target} is not applied, so it has no stored checksum to "
                         "replace.")
-                executor.history.set_checksum(conn, target, scripts[target].checksum)
-                report.done.append(f"{target}: accepted checksum {scripts[target].checksum}")
+                old, new = rows[target].checksum, scripts[target].checksum
+                executor.history.set_checksum(conn, target, new)
+                executor.eventlog.record(conn, "repair", migration_id=target, checksum=new,
+                                         detail=f"accept-checksum: {old} -> {new}")
+                report.done.append(f"{target}: accepted checksum {new}")
             if action is None:
                 return report
             for row in [r for r in rows.values() if not r.success]:
@@ -83,6 +87,18 @@ def repair(executor: "MigrationExecutor", action: str | None = None,
 
 
 def _repair_one(executor, conn, row, script, action: str, report: RepairReport) -> None:
+    before = len(report.done)
+    started = time.perf_counter()
+    _repair_action(executor, conn, row, script, action, report)
+    if len(report.done) > before:  # settled: one "repair" row in the event log
+        executor.eventlog.record(
+            conn, "repair", migration_id=row.migration_id,
+            checksum=script.checksum if script else row.checksum,
+            duration_ms=int((time.perf_counter() - started) * 1000),
+            detail=f"{action.replace('_', '-')}: {report.done[-1]}")
+
+
+def _repair_action(executor, conn, row, script, action: str, report: RepairReport) -> None:
     history = executor.history
     done = row.steps_done or 0
     if action == "mark_applied":
@@ -141,6 +157,12 @@ def _run_operations(executor, conn, script, operations, row, done: int, undo: bo
                                     False, steps_done=done + count, replace=True,
                                     error=f"{exc}")
         where = f" at statement: {first_line(statement.render())}" if statement else ""
+        from .eventlog import log_failure
+
+        log_failure(executor, conn, row.migration_id, "repair",
+                    statement=statement.render() if statement else None,
+                    error=f"{type(exc).__name__}: {exc}{where}",
+                    detail=f"repair --{'undo-partial' if undo else 'resume'}")
         raise MigrationException(
             f"Repair of {row.migration_id} failed{where}\n  Database said: "
             f"{type(exc).__name__}: {exc}\n  The entry stays failed; fix the cause and run "

@@ -44,7 +44,8 @@ class MigrationResult:
 class ProgressStep:
     """What ``on_progress(migration, step)`` receives.
 
-    :ivar kind: ``"start"``, ``"operation"``, ``"end"`` or ``"error"``.
+    :ivar kind: ``"start"``, ``"operation"``, ``"end"``, ``"error"``, or ``"retry"`` (the
+        migration hit the DDL lock timeout, was rolled back and runs again).
     :ivar message: human text, e.g. ``"Adding column 'description'"``.
     :ivar duration: seconds, for ``operation`` and ``end``.
     """

@@ -58,6 +58,8 @@ class Context:
             values["history_table"] = s["history_table"]
         if s.get("lock_table"):
             values["lock_table"] = s["lock_table"]
+        if "log_table" in s:
+            values["log_table"] = s["log_table"] or None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return MigrationExecutorOptions(**values)
 
@@ -167,16 +169,26 @@ def _exit_for(result) -> None:
 @click.option("--sql", "as_sql", is_flag=True, help="Print the SQL script instead of running it.")
 @click.option("--offline", is_flag=True, help="With --sql: render without connecting "
               "(every migration pending).")
+@click.option("--verify/--no-verify", default=None,
+              help="Check after each migration that its operations did what they declare "
+                   "(default on; config key verify).")
+@click.option("--check-drift", is_flag=True, default=None,
+              help="Refuse to apply when the schema drifted from the applied migrations.")
 @_json_flag
 @click.pass_obj
 @handle_errors
 def up(obj: Context, target, transaction_mode, lock_timeout, no_lock, out_of_order, dry_run,
-       as_sql, offline, as_json):
+       as_sql, offline, verify, check_drift, as_json):
     """Apply pending migrations."""
     if offline and not as_sql:
         raise click.UsageError("--offline needs --sql.")
+    if verify is None:
+        verify = bool(obj.config.settings.get("verify", True))
+    if not check_drift:
+        check_drift = bool(obj.config.settings.get("check_drift", False))
     executor = obj.executor(transaction_mode=transaction_mode, lock_timeout_seconds=lock_timeout,
-                            acquire_lock=False if no_lock else None, out_of_order=out_of_order)
+                            acquire_lock=False if no_lock else None, out_of_order=out_of_order,
+                            verify=verify, check_drift=check_drift)
     if as_sql:
         click.echo(executor.script(target, offline=offline, direction="up"))
         return
@@ -397,6 +409,79 @@ def unlock(obj: Context):
         echo(f"Released the migration lock held by {holder}.")
     else:
         echo("No migration lock was held.")
+
+
+@migrate.command()
+@click.option("--model", metavar="MODULE:ATTR",
+              help="Compare with an application's SQLAlchemy MetaData (or declarative Base) "
+                   "instead of the applied migrations, e.g. myapp.models:Base.")
+@_json_flag
+@click.pass_obj
+@handle_errors
+def drift(obj: Context, model, as_json):
+    """Compare the live schema with the applied migrations; exit 3 on drift."""
+    executor = obj.executor()
+    report = executor.drift(model)
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+    else:
+        for line in report.lines():
+            echo(line)
+    if report.has_drift:
+        sys.exit(EXIT_VALIDATION)
+
+
+@migrate.command()
+@click.option("--target", metavar="ID", required=True,
+              help="The newest migration the existing database already contains.")
+@click.option("--lock-timeout", type=float, metavar="S")
+@_json_flag
+@click.pass_obj
+@handle_errors
+def baseline(obj: Context, target, lock_timeout, as_json):
+    """Mark every migration up to --target as applied, without running it (adopt an
+    existing database)."""
+    executor = obj.executor(lock_timeout_seconds=lock_timeout)
+    report = executor.baseline(target)
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+        return
+    if report.recorded:
+        echo(f"Baselined at {report.target}: recorded {len(report.recorded)} migration(s) as "
+             "applied without running them:")
+        for migration_id in report.recorded:
+            echo(f"  {migration_id}")
+    else:
+        echo(f"Nothing to baseline: every migration up to {report.target} is already "
+             "recorded.")
+
+
+@migrate.command()
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Only the newest N events.")
+@_json_flag
+@click.pass_obj
+@handle_errors
+def history(obj: Context, limit, as_json):
+    """Show the event log: every apply, revert, failure, repair, baseline and unlock."""
+    executor = obj.executor()
+    entries = executor.events(limit)
+    if as_json:
+        click.echo(json.dumps({"database": executor.provider.display_url(),
+                               "events": [e.to_json() for e in entries]}))
+        return
+    if not entries:
+        echo("The event log is empty.")
+        return
+    for e in entries:
+        when = e.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC") if e.occurred_at else "?"
+        took = f"{e.duration_ms} ms" if e.duration_ms is not None else ""
+        line = f"{when}  {e.event:<8}  {e.migration_id or '-':<40}  {took:>9}  " \
+               f"{e.os_user}@{e.host}"
+        echo(line.rstrip())
+        for extra in (e.detail if e.event != "failure" else None, e.error, e.statement and
+                      f"statement: {e.statement.strip().splitlines()[0]}"):
+            if extra:
+                echo(f"      {extra.strip().splitlines()[0]}")
 
 
 @cli.command()

@@ -1,0 +1,827 @@
+"""The schema model: what the applied migrations say the database looks like.
+
+Replaying the operations of the applied migrations on a :class:`SchemaModel` gives the
+expected schema -- tables, columns (type, nullability, server default), primary keys,
+unique / check constraints, foreign keys and indexes -- without touching a database.
+Drift detection (:mod:`npa_migrations.drift`) compares it with the live schema read by
+SQLAlchemy reflection, and post-execution verification compares the objects one
+migration touched.
+
+Raw SQL (``b.execute()`` and every statement of a ``.sql`` migration) is opaque: the
+model does not guess what it did. A light scan of each statement finds the tables it
+names (``CREATE TABLE x``, ``ALTER TABLE x``, ``DROP TABLE x``, ``CREATE INDEX ... ON x``,
+``RENAME TABLE``) and marks them *not fully known*: only what later Python operations
+declare about them is compared, and the reports list them under "not compared".
+Statements that cannot change tables (DML, views, functions, grants, ...) are ignored;
+anything else the scan cannot read (a ``DO`` block, ``CALL``, ``EXEC``) marks the whole
+schema as not fully known.
+
+Every :meth:`SchemaModel.apply` returns the *claims* of the operation: the objects it says
+exist (or no longer exist) afterwards, as :data:`Claim` tuples. Verification compares
+exactly those, so drift that was already there before a migration is never blamed on it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable
+
+from . import operations as ops
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sqlalchemy as sa
+
+
+class _Unknown:
+    """Sentinel: an attribute the model does not know (raw SQL, or a partial alter)."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+UNKNOWN: Any = _Unknown()
+
+#: ``(schema, table)``; schema ``None`` is the connection's default schema
+TableKey = tuple["str | None", str]
+#: ``(schema, table, category, name, attribute)``. Categories: ``table``, ``column``,
+#: ``index``, ``unique``, ``foreign_key``, ``check``, ``primary_key``, ``constraint``
+#: (any named constraint) and ``*`` (every object of the table). Attributes (columns
+#: only): ``exists``, ``type``, ``nullable``, ``default`` or ``*``.
+Claim = tuple
+
+#: object categories a table model can know completely
+CATEGORIES = frozenset({"columns", "indexes", "uniques", "foreign_keys", "checks",
+                        "primary_key"})
+
+
+def fold(name: str | None) -> str | None:
+    """Case-folded name, for the fallback match (databases that fold unquoted names)."""
+    return name.casefold() if isinstance(name, str) else name
+
+
+def same_name(a: str | None, b: str | None) -> bool:
+    return a == b or (a is not None and b is not None and fold(a) == fold(b))
+
+
+@dataclass
+class ColumnModel:
+    """One column. ``type`` is a SQLAlchemy type; ``default`` is ``None`` (no server
+    default), the declared default (expected side: a string, ``sa.text()``, expression or
+    value) or the reflected SQL text (live side). Any attribute may be :data:`UNKNOWN`."""
+
+    name: str
+    type: Any = UNKNOWN
+    nullable: Any = UNKNOWN
+    default: Any = UNKNOWN
+    autoincrement: bool = False
+    #: the reflected ``identity`` / ``autoincrement`` information (live side)
+    identity: bool = False
+
+
+@dataclass
+class IndexModel:
+    name: str | None
+    columns: tuple[str, ...]
+    unique: bool = False
+
+
+@dataclass
+class UniqueModel:
+    name: str | None
+    columns: tuple[str, ...]
+
+
+@dataclass
+class ForeignKeyModel:
+    name: str | None
+    columns: tuple[str, ...]
+    referred_schema: str | None
+    referred_table: str
+    referred_columns: tuple[str, ...]
+    ondelete: str | None = None
+    onupdate: str | None = None
+
+
+@dataclass
+class CheckModel:
+    name: str | None
+    sqltext: str | None = None
+
+
+@dataclass
+class TableModel:
+    """One table as the model (or the live database) knows it.
+
+    ``known`` holds the categories (:data:`CATEGORIES`) the model knows completely: only
+    for those are objects in the database that the model lacks reported as *extra*.
+    Objects the model does hold are always compared. ``maybe_absent`` means raw SQL the
+    model could not read may have dropped the table.
+    """
+
+    name: str
+    schema: str | None = None
+    columns: dict[str, ColumnModel] = field(default_factory=dict)
+    primary_key: Any = ()
+    primary_key_name: str | None = None
+    indexes: dict[str, IndexModel] = field(default_factory=dict)
+    uniques: list[UniqueModel] = field(default_factory=list)
+    foreign_keys: list[ForeignKeyModel] = field(default_factory=list)
+    checks: list[CheckModel] = field(default_factory=list)
+    known: set[str] = field(default_factory=lambda: set(CATEGORIES))
+    maybe_absent: bool = False
+    #: why parts of the table are not known (shown under "not compared")
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> TableKey:
+        return (self.schema, self.name)
+
+    @property
+    def display(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+    @property
+    def fully_known(self) -> bool:
+        return self.known >= CATEGORIES and not self.maybe_absent
+
+    def column(self, name: str) -> ColumnModel | None:
+        found = self.columns.get(name)
+        if found is None:
+            for other in self.columns.values():
+                if same_name(other.name, name):
+                    return other
+        return found
+
+    def index(self, name: str) -> IndexModel | None:
+        found = self.indexes.get(name)
+        if found is None:
+            for other in self.indexes.values():
+                if same_name(other.name, name):
+                    return other
+        return found
+
+    def forget(self, categories: Iterable[str], note: str) -> None:
+        """The model no longer knows these categories: drop what it held and record why."""
+        categories = set(categories)
+        if "columns" in categories:
+            self.columns = {}
+        if "primary_key" in categories:
+            self.primary_key = UNKNOWN
+            self.primary_key_name = None
+        if "indexes" in categories:
+            self.indexes = {}
+        if "uniques" in categories:
+            self.uniques = []
+        if "foreign_keys" in categories:
+            self.foreign_keys = []
+        if "checks" in categories:
+            self.checks = []
+        self.known -= categories
+        if note not in self.notes:
+            self.notes.append(note)
+
+    def rename_column_refs(self, old: str, new: str) -> None:
+        def swap(cols):
+            return tuple(new if same_name(c, old) else c for c in cols)
+
+        if self.primary_key is not UNKNOWN:
+            self.primary_key = swap(self.primary_key)
+        for index in self.indexes.values():
+            index.columns = swap(index.columns)
+        for unique in self.uniques:
+            unique.columns = swap(unique.columns)
+        for fk in self.foreign_keys:
+            fk.columns = swap(fk.columns)
+
+
+# --------------------------------------------------------------------------------------
+# from SQLAlchemy objects
+# --------------------------------------------------------------------------------------
+
+def column_from_sa(column: "sa.Column") -> ColumnModel:
+    default = column.server_default
+    return ColumnModel(name=column.name, type=column.type, nullable=bool(column.nullable),
+                       default=default if default is not None else None)
+
+
+def _colspec(spec: str) -> tuple[str | None, str, str]:
+    parts = spec.split(".")
+    return (".".join(parts[:-2]) or None, parts[-2], parts[-1])
+
+
+def _column_names(items: Iterable[Any]) -> tuple[str, ...]:
+    names = []
+    for item in items:
+        if isinstance(item, str):
+            names.append(item)
+        elif getattr(item, "name", None) is not None and hasattr(item, "table"):
+            names.append(item.name)
+        else:
+            names.append(str(item))
+    return tuple(names)
+
+
+def table_from_sa(table: "sa.Table") -> TableModel:
+    """The model of a SQLAlchemy ``Table`` (a ``create_table`` or an application model)."""
+    import sqlalchemy as sa
+
+    model = TableModel(name=table.name, schema=table.schema)
+    auto = table.autoincrement_column
+    for column in table.columns:
+        col = column_from_sa(column)
+        col.autoincrement = column is auto
+        model.columns[column.name] = col
+    pk = table.primary_key
+    model.primary_key = tuple(c.name for c in pk.columns)
+    model.primary_key_name = pk.name if isinstance(pk.name, str) else None
+    for constraint in table.constraints:
+        name = constraint.name if isinstance(constraint.name, str) else None
+        if isinstance(constraint, sa.UniqueConstraint):
+            model.uniques.append(UniqueModel(name, tuple(c.name for c in constraint.columns)))
+        elif isinstance(constraint, sa.CheckConstraint):
+            model.checks.append(CheckModel(name, str(constraint.sqltext)))
+        elif isinstance(constraint, sa.ForeignKeyConstraint):
+            specs = [_colspec(fk._get_colspec()) for fk in constraint.elements]
+            if not specs:
+                continue
+            model.foreign_keys.append(ForeignKeyModel(
+                name, tuple(constraint.column_keys), specs[0][0], specs[0][1],
+                tuple(s[2] for s in specs), constraint.ondelete, constraint.onupdate))
+    for index in table.indexes:
+        name = index.name if isinstance(index.name, str) else None
+        if name is None:
+            continue
+        model.indexes[name] = IndexModel(name, _column_names(index.expressions),
+                                         bool(index.unique))
+    return model
+
+
+def _sa_table(op: ops.CreateTable) -> "sa.Table":
+    import sqlalchemy as sa
+
+    table = sa.Table(op.table, sa.MetaData(), *[c._copy() for c in op.columns],
+                     schema=op.schema)
+    for constraint in op.constraints:
+        table.append_constraint(_copy_constraint(constraint))
+    return table
+
+
+def _copy_constraint(constraint: Any) -> Any:
+    """A copy of a constraint not attached to a table (``_copy()`` needs the parent)."""
+    import sqlalchemy as sa
+
+    if isinstance(constraint, sa.ForeignKeyConstraint):
+        return sa.ForeignKeyConstraint(
+            list(constraint.column_keys), [fk._get_colspec() for fk in constraint.elements],
+            name=constraint.name, ondelete=constraint.ondelete, onupdate=constraint.onupdate)
+    if isinstance(constraint, (sa.UniqueConstraint, sa.PrimaryKeyConstraint)):
+        columns = getattr(constraint, "_pending_colargs", None) or list(constraint.columns)
+        return type(constraint)(*[c if isinstance(c, str) else c.name for c in columns],
+                                name=constraint.name)
+    if isinstance(constraint, sa.CheckConstraint):
+        return sa.CheckConstraint(constraint.sqltext, name=constraint.name)
+    return constraint._copy()
+
+
+# --------------------------------------------------------------------------------------
+# raw SQL: a light scan, never a guess
+# --------------------------------------------------------------------------------------
+
+_IDENT = r'(?:"(?:[^"]|"")+"|`(?:[^`]|``)+`|\[[^\]]+\]|[^\s.,;()"`\[]+)'
+_QNAME = rf"{_IDENT}(?:\s*\.\s*{_IDENT})*"
+_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)+", re.DOTALL)
+
+_CREATE_TABLE = re.compile(
+    rf"^CREATE\s+(?:OR\s+REPLACE\s+)?(?P<temp>(?:GLOBAL\s+|LOCAL\s+)?(?:TEMP|TEMPORARY)\s+)?"
+    rf"(?:UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_QNAME})",
+    re.IGNORECASE)
+_ALTER_TABLE = re.compile(
+    rf"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<name>{_QNAME})(?P<rest>.*)$",
+    re.IGNORECASE | re.DOTALL)
+_RENAME_TO = re.compile(rf"^\s*RENAME\s+TO\s+(?P<new>{_QNAME})\s*$", re.IGNORECASE)
+_DROP_TABLE = re.compile(r"^DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?P<names>.*?)"
+                         r"(?:\s+(?:CASCADE|RESTRICT|PURGE)(?:\s+CONSTRAINTS)?)*\s*$",
+                         re.IGNORECASE | re.DOTALL)
+_RENAME_TABLE = re.compile(r"^RENAME\s+TABLE\s+(?P<pairs>.*)$", re.IGNORECASE | re.DOTALL)
+_CREATE_INDEX = re.compile(
+    rf"^CREATE\s+(?:UNIQUE\s+)?(?:CLUSTERED\s+|NONCLUSTERED\s+)?INDEX\s+.*?\bON\s+(?:ONLY\s+)?"
+    rf"(?P<name>{_QNAME})", re.IGNORECASE | re.DOTALL)
+_DROP_INDEX = re.compile(
+    rf"^DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?(?P<index>{_QNAME})"
+    rf"(?:\s+ON\s+(?P<table>{_QNAME}))?", re.IGNORECASE)
+_DROP_SCHEMA = re.compile(rf"^DROP\s+SCHEMA\s+(?:IF\s+EXISTS\s+)?(?P<name>{_IDENT})",
+                          re.IGNORECASE)
+#: statements that cannot change the shape of a table
+_HARMLESS = re.compile(
+    r"^(?:INSERT|UPDATE|DELETE|MERGE|UPSERT|REPLACE\s+INTO|SELECT|WITH|VALUES|TRUNCATE|SET|"
+    r"RESET|SHOW|EXPLAIN|GRANT|REVOKE|COMMENT|ANALYZE|ANALYSE|VACUUM|REINDEX|CLUSTER|LOCK|"
+    r"UNLOCK|COPY|PRAGMA|BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE|"
+    r"REFRESH|NOTIFY|LISTEN|USE|DECLARE|OPTIMIZE|FLUSH|"
+    r"(?:CREATE|ALTER|DROP)\s+(?:OR\s+REPLACE\s+)?(?:OR\s+ALTER\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
+    r"(?:SQL\s+SECURITY\s+\w+\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?(?:TEMP\s+|TEMPORARY\s+)?"
+    r"(?:MATERIALIZED\s+)?(?:(?:CONSTRAINT\s+)?TRIGGER|VIEW|FUNCTION|PROCEDURE|PACKAGE|"
+    r"PACKAGE\s+BODY|SEQUENCE|EXTENSION|ROLE|USER|LOGIN|GROUP|SCHEMA|DATABASE|COLLATION|"
+    r"POLICY|RULE|STATISTICS|SYNONYM|PUBLIC\s+SYNONYM|EVENT|AGGREGATE|OPERATOR|CAST|"
+    r"PUBLICATION|SUBSCRIPTION|SERVER|TEXT\s+SEARCH|LANGUAGE|TABLESPACE))\b",
+    re.IGNORECASE)
+#: a DROP of a type/domain/function ... CASCADE can drop columns and defaults
+_CASCADE = re.compile(r"^DROP\b.*\bCASCADE\b", re.IGNORECASE | re.DOTALL)
+
+
+def unquote(identifier: str) -> str:
+    identifier = identifier.strip()
+    if len(identifier) >= 2 and identifier[0] + identifier[-1] in ('""', "``", "[]"):
+        inner = identifier[1:-1]
+        if identifier[0] == '"':
+            inner = inner.replace('""', '"')
+        elif identifier[0] == "`":
+            inner = inner.replace("``", "`")
+        return inner
+    return identifier
+
+
+def split_qname(qname: str) -> tuple[str | None, str]:
+    parts = [unquote(p) for p in re.findall(_IDENT, qname)]
+    if len(parts) >= 2:
+        return parts[-2], parts[-1]
+    return None, parts[0] if parts else qname
+
+
+def _strip_comments(sql: str) -> str:
+    return _COMMENTS.sub("", sql, count=1).strip()
+
+
+def _preview(sql: str, width: int = 60) -> str:
+    text = " ".join(sql.split())
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+@dataclass(frozen=True)
+class SqlEffect:
+    """What one raw statement may have done to the schema.
+
+    ``kind``: ``none`` (cannot change tables), ``create`` / ``alter`` (table shape unknown),
+    ``drop``, ``rename`` (``table`` -> ``new``), ``indexes`` (indexes of ``table`` unknown),
+    ``drop_index`` (``index``, ``table`` or ``None``), ``drop_schema`` or ``unknown``
+    (anything may have changed).
+    """
+
+    kind: str
+    table: TableKey | None = None
+    new: TableKey | None = None
+    index: str | None = None
+    statement: str = ""
+
+
+def analyse_statement(sql: str) -> list[SqlEffect]:
+    """Effects of one SQL statement on tables (see :class:`SqlEffect`)."""
+    text = _strip_comments(sql)
+    if not text:
+        return []
+    shown = _preview(text)
+    if m := _CREATE_TABLE.match(text):
+        if m["temp"]:
+            return [SqlEffect("none", statement=shown)]
+        return [SqlEffect("create", split_qname(m["name"]), statement=shown)]
+    if m := _ALTER_TABLE.match(text):
+        table = split_qname(m["name"])
+        rename = _RENAME_TO.match(m["rest"])
+        if rename:
+            new = split_qname(rename["new"])
+            return [SqlEffect("rename", table, (new[0] or table[0], new[1]), statement=shown)]
+        return [SqlEffect("alter", table, statement=shown)]
+    if m := _DROP_TABLE.match(text):
+        names = [n for n in re.findall(_QNAME, m["names"]) if n.strip(", ")]
+        return [SqlEffect("drop", split_qname(n), statement=shown) for n in names]
+    if m := _RENAME_TABLE.match(text):
+        effects = []
+        for pair in m["pairs"].split(","):
+            parts = re.split(r"\s+TO\s+", pair.strip(), flags=re.IGNORECASE)
+            if len(parts) != 2:
+                return [SqlEffect("unknown", statement=shown)]
+            effects.append(SqlEffect("rename", split_qname(parts[0]), split_qname(parts[1]),
+                                     statement=shown))
+        return effects
+    if m := _CREATE_INDEX.match(text):
+        return [SqlEffect("indexes", split_qname(m["name"]), statement=shown)]
+    if m := _DROP_INDEX.match(text):
+        table = split_qname(m["table"]) if m["table"] else None
+        schema, index = split_qname(m["index"])
+        return [SqlEffect("drop_index", table, index=index, statement=shown)]
+    if m := _DROP_SCHEMA.match(text):
+        return [SqlEffect("drop_schema", (unquote(m["name"]), ""), statement=shown)]
+    if _CASCADE.match(text):
+        return [SqlEffect("unknown", statement=shown)]
+    if _HARMLESS.match(text):
+        return [SqlEffect("none", statement=shown)]
+    return [SqlEffect("unknown", statement=shown)]
+
+
+def analyse_sql(sql: str) -> list[SqlEffect]:
+    """Effects of every statement of a raw SQL text."""
+    from .sqltext import split_statements
+
+    effects: list[SqlEffect] = []
+    for statement in split_statements(sql):
+        effects.extend(analyse_statement(statement))
+    return effects
+
+
+# --------------------------------------------------------------------------------------
+# the model
+# --------------------------------------------------------------------------------------
+
+class SchemaModel:
+    """Tables by ``(schema, name)``, built by replaying operations.
+
+    :param provider_names: names of the provider the migrations ran on; an
+        ``execute(sql, dialects=...)`` for another provider does nothing. ``None``: every
+        ``execute`` applies.
+    :ivar open_world: raw SQL the model could not read ran, so tables the model does not
+        know may exist (extra tables are then not reported).
+    :ivar notes: model-wide reasons why something is not compared.
+    """
+
+    def __init__(self, provider_names: Iterable[str] | None = None):
+        self.tables: dict[TableKey, TableModel] = {}
+        self.open_world = False
+        self.notes: list[str] = []
+        self.provider_names = set(provider_names) if provider_names is not None else None
+        #: the connection's default schema by name (``public``): the same as no schema
+        self.default_schema: str | None = None
+
+    # lookup ---------------------------------------------------------------------------
+    def _schema(self, schema: str | None) -> str | None:
+        if schema is not None and self.default_schema and same_name(schema,
+                                                                    self.default_schema):
+            return None
+        return schema
+
+    def get(self, name: str, schema: str | None = None) -> TableModel | None:
+        schema = self._schema(schema)
+        found = self.tables.get((schema, name))
+        if found is None:
+            for (s, n), table in self.tables.items():
+                if same_name(s, schema) and same_name(n, name):
+                    return table
+        return found
+
+    def _pop(self, name: str, schema: str | None) -> TableModel | None:
+        table = self.get(name, schema)
+        if table is not None:
+            del self.tables[table.key]
+        return table
+
+    def _put(self, table: TableModel) -> TableModel:
+        table.schema = self._schema(table.schema)
+        self.tables[table.key] = table
+        return table
+
+    def _table(self, name: str, schema: str | None, where: str) -> TableModel:
+        """The table an operation works on; a placeholder that knows nothing when no
+        applied migration created it (e.g. it existed before the tool was adopted)."""
+        table = self.get(name, schema)
+        if table is None:
+            table = TableModel(name=name, schema=schema, primary_key=UNKNOWN, known=set())
+            table.notes.append(f"not created by any applied migration ({where}); only what "
+                               "the migrations declare about it is compared")
+            self._put(table)
+        table.maybe_absent = False
+        return table
+
+    def use_default_schema(self, default: str | None) -> None:
+        """Tables declared with the connection's default schema by name (``public``) are
+        the same as tables declared without a schema."""
+        if not default:
+            return
+        self.default_schema = default
+        for key in [k for k in self.tables if k[0] is not None and same_name(k[0], default)]:
+            table = self.tables.pop(key)
+            table.schema = None
+            self.tables.setdefault((None, table.name), table)
+
+    def snapshot(self) -> "SchemaModel":
+        return copy.deepcopy(self)
+
+    # replay ---------------------------------------------------------------------------
+    def replay(self, operations: Iterable[ops.MigrationOperation],
+               migration_id: str | None = None) -> list[tuple[int, set[Claim]]]:
+        """Apply operations in order; returns ``(position, claims)`` per operation."""
+        return [(n, self.apply(op, migration_id)) for n, op in enumerate(operations)]
+
+    def apply(self, op: ops.MigrationOperation, migration_id: str | None = None) -> set[Claim]:
+        """Apply one operation; returns its claims (see module docs)."""
+        where = f"{migration_id}: {op.describe()}" if migration_id else op.describe()
+        self._migration_id = migration_id
+        handler = getattr(self, f"_op_{op.kind}", None)
+        if handler is None:
+            return self._opaque_operation(op, where)
+        return handler(op, where) or set()
+
+    def _opaque_operation(self, op: ops.MigrationOperation, where: str) -> set[Claim]:
+        tables = [t for t in op.tables() if t[1]]
+        if not tables:
+            self.forget_everything(f"{where}: operation '{op.kind}' is unknown to the schema "
+                                   "model")
+            return set()
+        for schema, name in tables:
+            self._table(name, schema, where).forget(
+                CATEGORIES, f"changed by operation '{op.kind}' ({where}), which the schema "
+                "model cannot read")
+        return set()
+
+    def forget_everything(self, note: str) -> None:
+        """Raw SQL the model cannot read: every table may have changed or gone, and
+        unknown tables may exist."""
+        self.open_world = True
+        if note not in self.notes:
+            self.notes.append(note)
+        for table in self.tables.values():
+            table.forget(CATEGORIES, note)
+            table.maybe_absent = True
+
+    # one method per operation kind ------------------------------------------------------
+    def _op_create_table(self, op: ops.CreateTable, where: str) -> set[Claim]:
+        self._pop(op.table, op.schema)
+        self._put(table_from_sa(_sa_table(op)))
+        return {(op.schema, op.table, "*", None, None)}
+
+    def _op_drop_table(self, op: ops.DropTable, where: str) -> set[Claim]:
+        self._pop(op.table, op.schema)
+        return {(op.schema, op.table, "table", None, None)}
+
+    def _op_rename_table(self, op: ops.RenameTable, where: str) -> set[Claim]:
+        table = self._pop(op.table, op.schema)
+        if table is None:
+            table = TableModel(name=op.table, schema=op.schema, primary_key=UNKNOWN, known=set())
+            table.notes.append(f"not created by any applied migration ({where})")
+        table.name = op.new_name
+        table.maybe_absent = False
+        self._pop(op.new_name, op.schema)
+        self._put(table)
+        for other in self.tables.values():
+            for fk in other.foreign_keys:
+                if same_name(fk.referred_table, op.table) and same_name(fk.referred_schema,
+                                                                        op.schema):
+                    fk.referred_table = op.new_name
+        return {(op.schema, op.table, "table", None, None),
+                (op.schema, op.new_name, "table", None, None)}
+
+    def _op_add_column(self, op: ops.AddColumn, where: str) -> set[Claim]:
+        table = self._table(op.table, op.schema, where)
+        table.columns[op.column.name] = column_from_sa(op.column)
+        return {(op.schema, op.table, "column", op.column.name, "*")}
+
+    def _op_drop_column(self, op: ops.DropColumn, where: str) -> set[Claim]:
+        table = self._table(op.table, op.schema, where)
+        column = table.column(op.column_name)
+        if column is not None:
+            del table.columns[column.name]
+        name = op.column_name
+        partial = False
+
+        def keep(cols: tuple[str, ...]) -> bool:
+            nonlocal partial
+            if any(same_name(c, name) for c in cols):
+                partial = partial or len(cols) > 1
+                return False
+            return True
+
+        table.indexes = {k: i for k, i in table.indexes.items() if keep(i.columns)}
+        table.uniques = [u for u in table.uniques if keep(u.columns)]
+        table.foreign_keys = [f for f in table.foreign_keys if keep(f.columns)]
+        if table.primary_key is not UNKNOWN and not keep(table.primary_key):
+            table.primary_key = UNKNOWN
+        if partial:  # databases differ: drop the whole index/constraint or shrink it
+            table.known -= {"indexes", "uniques", "foreign_keys"}
+            note = (f"{where}: dropping a column of a multi-column index or constraint has "
+                    "database-specific effects; indexes and constraints the database still "
+                    "has are not reported as extra")
+            if note not in table.notes:
+                table.notes.append(note)
+        return {(op.schema, op.table, "column", op.column_name, "exists")}
+
+    def _op_alter_column(self, op: ops.AlterColumn, where: str) -> set[Claim]:
+        table = self._table(op.table, op.schema, where)
+        column = table.column(op.column_name)
+        if column is None:
+            column = table.columns[op.column_name] = ColumnModel(op.column_name)
+        name = column.name
+        attributes: list[str] = []
+        if op.type_ is not ops.UNCHANGED:
+            from .provider import _as_type
+
+            column.type = _as_type(op.type_)
+            attributes.append("type")
+        if op.nullable is not ops.UNCHANGED:
+            column.nullable = bool(op.nullable)
+            attributes.append("nullable")
+        if op.server_default is not ops.UNCHANGED:
+            column.default = op.server_default
+            attributes.append("default")
+        claims: set[Claim] = set()
+        if op.new_column_name is not ops.UNCHANGED:
+            claims |= self._rename_column(table, name, op.new_column_name)
+            name = op.new_column_name
+        claims |= {(op.schema, op.table, "column", name, a) for a in attributes}
+        return claims or {(op.schema, op.table, "column", name, "exists")}
+
+    def _rename_column(self, table: TableModel, old: str, new: str) -> set[Claim]:
+        column = table.column(old)
+        if column is None:
+            column = ColumnModel(old)
+        else:
+            del table.columns[column.name]
+        column.name = new
+        table.columns[new] = column
+        table.rename_column_refs(old, new)
+        for other in self.tables.values():
+            for fk in other.foreign_keys:
+                if (same_name(fk.referred_table, table.name)
+                        and same_name(fk.referred_schema, table.schema)):
+                    fk.referred_columns = tuple(new if same_name(c, old) else c
+                                                for c in fk.referred_columns)
+        return {(table.schema, table.name, "column", old, "exists"),
+                (table.schema, table.name, "column", new, "exists")}
+
+    def _op_rename_column(self, op: ops.RenameColumn, where: str) -> set[Claim]:
+        table = self._table(op.table, op.schema, where)
+        return self._rename_column(table, op.column_name, op.new_column_name)
+
+    def _op_create_index(self, op: ops.CreateIndex, where: str) -> set[Claim]:
+        table = self._table(op.table, op.schema, where)
+        table.indexes[op.name] = IndexModel(op.name, tuple(str(c) for c in op.columns),
+                                            bool(op.unique))
+        return {(op.schema, op.table, "index", op.name, None)}
+
+    def _op_drop_index(self, op: ops.DropIndex, where: str) -> set[Claim]:
+        table = self._table(op.table, op.schema, where)
+        index = table.index(op.name)
+        if index is not None:
+            del table.indexes[index.name]
+        return {(op.schema, op.table, "index", op.name, None)}
+
+    def _op_create_foreign_key(self, op: ops.CreateForeignKey, where: str) -> set[Claim]:
+        table = self._table(op.table, op.schema, where)
+        table.foreign_keys = [f for f in table.foreign_keys if not same_name(f.name, op.name)]
+        table.foreign_keys.append(ForeignKeyModel(
+            op.name, tuple(op.local_cols), op.referent_schema, op.referent,
+            tuple(op.remote_cols), op.ondelete, op.onupdate))
+        return {(op.schema, op.table, "foreign_key", op.name, None)}
+
+    def _op_create_primary_key(self, op: ops.CreatePrimaryKey, where: str) -> set[Claim]:
+        table = self._table(op.table, op.schema, where)
+        table.primary_key = tuple(op.columns)
+        table.primary_key_name = op.name
+        return {(op.schema, op.table, "primary_key", None, None)}
+
+    def _op_create_unique_constraint(self, op: ops.CreateUniqueConstraint, where: str
+                                     ) -> set[Claim]:
+        table = self._table(op.table, op.schema, where)
+        table.uniques = [u for u in table.uniques if not same_name(u.name, op.name)]
+        table.uniques.append(UniqueModel(op.name, tuple(op.columns)))
+        return {(op.schema, op.table, "unique", op.name, None)}
+
+    def _op_create_check_constraint(self, op: ops.CreateCheckConstraint, where: str
+                                    ) -> set[Claim]:
+        table = self._table(op.table, op.schema, where)
+        table.checks = [c for c in table.checks if not same_name(c.name, op.name)]
+        table.checks.append(CheckModel(op.name, op.condition))
+        return {(op.schema, op.table, "check", op.name, None)}
+
+    def _op_drop_constraint(self, op: ops.DropConstraint, where: str) -> set[Claim]:
+        table = self._table(op.table, op.schema, where)
+        kind = op.type_
+        if kind in (None, "primary") and (kind == "primary" or same_name(
+                table.primary_key_name, op.name)):
+            table.primary_key = ()
+            table.primary_key_name = None
+            return {(op.schema, op.table, "primary_key", None, None)}
+        category = {"foreignkey": "foreign_key", "unique": "unique", "check": "check"}.get(
+            kind or "", "constraint")
+        if kind in (None, "foreignkey"):
+            table.foreign_keys = [f for f in table.foreign_keys if not same_name(f.name, op.name)]
+        if kind in (None, "unique"):
+            table.uniques = [u for u in table.uniques if not same_name(u.name, op.name)]
+        if kind in (None, "check"):
+            table.checks = [c for c in table.checks if not same_name(c.name, op.name)]
+        return {(op.schema, op.table, category, op.name, None)}
+
+    def _op_create_schema(self, op: ops.CreateSchema, where: str) -> set[Claim]:
+        return set()
+
+    def _op_drop_schema(self, op: ops.DropSchema, where: str) -> set[Claim]:
+        for key in [k for k in self.tables if same_name(k[0], op.name)]:
+            del self.tables[key]
+        return set()
+
+    def _op_bulk_insert(self, op: ops.BulkInsert, where: str) -> set[Claim]:
+        return set()
+
+    def _op_execute(self, op: ops.Execute, where: str) -> set[Claim]:
+        if self.provider_names is not None and not op.applies_to(self.provider_names):
+            return set()
+        for effect in analyse_sql(op.sql):
+            self._apply_sql_effect(effect, getattr(self, "_migration_id", None) or "")
+        return set()
+
+    def _apply_sql_effect(self, effect: SqlEffect, migration_id: str) -> None:
+        origin = f"{migration_id}: " if migration_id else ""
+        note = f"changed by raw SQL ({origin}{effect.statement})"
+        if effect.kind == "none":
+            return
+        if effect.kind == "unknown":
+            self.forget_everything(f"raw SQL the schema model cannot read ({origin}"
+                                   f"{effect.statement}): any table may have changed")
+            return
+        schema, name = effect.table if effect.table else (None, "")
+        if effect.kind == "create":
+            self._pop(name, schema)
+            table = self._put(TableModel(name=name, schema=schema, primary_key=UNKNOWN,
+                                         known=set()))
+            table.notes.append(f"created by raw SQL ({origin}{effect.statement})")
+        elif effect.kind == "alter":
+            self._table(name, schema, note).forget(CATEGORIES, note)
+        elif effect.kind == "rename":
+            table = self._pop(name, schema) or TableModel(name=name, schema=schema,
+                                                          primary_key=UNKNOWN, known=set())
+            new_schema, new_name = effect.new
+            table.name, table.schema = new_name, new_schema
+            table.maybe_absent = False
+            table.forget(CATEGORIES, note)
+            self._pop(new_name, new_schema)
+            self._put(table)
+        elif effect.kind == "drop":
+            self._pop(name, schema)
+        elif effect.kind == "indexes":
+            self._table(name, schema, note).forget({"indexes", "uniques"}, note)
+        elif effect.kind == "drop_index":
+            if effect.table is not None:
+                table = self._table(name, schema, note)
+                index = table.index(effect.index)
+                if index is not None:
+                    del table.indexes[index.name]
+                else:
+                    table.forget({"indexes", "uniques"}, note)
+                return
+            for table in self.tables.values():
+                index = table.index(effect.index)
+                if index is not None:
+                    del table.indexes[index.name]
+        elif effect.kind == "drop_schema":
+            for key in [k for k in self.tables if same_name(k[0], schema)]:
+                del self.tables[key]
+
+    # other sources -----------------------------------------------------------------------
+    @classmethod
+    def from_metadata(cls, metadata: "sa.MetaData") -> "SchemaModel":
+        """The model of an application's SQLAlchemy ``MetaData`` (``--model``)."""
+        model = cls()
+        for table in metadata.tables.values():
+            model._put(table_from_sa(table))
+        return model
+
+    def not_compared(self) -> list[str]:
+        """Human lines: what the model does not know, and why."""
+        lines = list(self.notes)
+        for table in sorted(self.tables.values(), key=lambda t: (t.schema or "", t.name)):
+            if table.fully_known:
+                continue
+            for note in table.notes:
+                line = f"table {table.display}: {note}"
+                if note in self.notes:
+                    continue
+                lines.append(line)
+        return lines
+
+
+def build_expected(scripts: Iterable[Any], history: dict[str, Any],
+                   provider_names: Iterable[str] | None = None) -> SchemaModel:
+    """The schema the history says the database has: the ``up`` operations of each applied
+    migration in applied order (a failed one: the operations that took effect)."""
+    model = SchemaModel(provider_names)
+    by_id = {s.id: s for s in scripts}
+    for row in history.values():
+        script = by_id.get(row.migration_id)
+        if script is None:
+            model.forget_everything(f"migration {row.migration_id} is applied but its file "
+                                    "was not found, so what it did is unknown")
+            continue
+        operations = script.up_operations()
+        if not row.success:
+            operations = operations[:row.steps_done or 0]
+        for op in operations:
+            model.apply(op, script.id)
+    return model
