@@ -1,0 +1,156 @@
+"""The PostgreSQL migration lock: a session-level advisory lock on a dedicated connection.
+
+* **Key**: a signed 64-bit integer derived from the lock name (the ``lock_table`` option,
+  default ``npa_migrations_lock``): the first 8 bytes of
+  ``sha256("npa-migrations:" + name)``. Advisory locks are scoped to the current
+  database, so two databases on one server never block each other.
+* **Waiting** is done by the server, not by polling: ``SET lock_timeout = <ms>`` then
+  ``SELECT pg_advisory_lock(key)`` blocks in the server's lock queue (first come, first
+  served) until the lock is granted or the timeout fires with SQLSTATE ``55P03``
+  (``lock_not_available``), which becomes :class:`~npa_migrations.errors.LockTimeoutError`
+  (exit code 4). A timeout of 0 makes a single ``pg_try_advisory_lock`` attempt.
+* **Holder**: on timeout, ``pg_locks`` joined with ``pg_stat_activity`` names the session
+  that holds the key (backend pid, ``application_name`` — ``npa-migrations host:pid`` for
+  our own runs — user, client address, connected since).
+* **Release**: ``pg_advisory_unlock`` and closing the connection, on success and failure;
+  if the process dies, the server ends its session and frees the lock by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from npa_migrations.errors import LockTimeoutError
+from npa_migrations.locking import MigrationLock
+
+from .provider import LOCK_NOT_AVAILABLE, QUERY_CANCELED, milliseconds, server_version, sqlstate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from npa_migrations.connection import DbConnection
+
+    from .provider import PostgresProvider
+
+
+def advisory_key(name: str) -> int:
+    """The advisory lock key of a lock name (signed 64-bit, as ``pg_advisory_lock`` takes)."""
+    digest = hashlib.sha256(f"npa-migrations:{name}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+#: the session holding a bigint advisory key (split into classid/objid, objsubid = 1)
+HOLDER_SQL = """\
+SELECT a.pid, a.application_name, a.usename, host(a.client_addr), a.client_port,
+       a.backend_start, a.state, a.query_start
+FROM pg_catalog.pg_locks l
+JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted
+  AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+  AND l.classid = %(hi)s::oid AND l.objid = %(lo)s::oid AND l.objsubid = 1
+LIMIT 1"""
+
+
+class AdvisoryLock(MigrationLock):
+    """``pg_advisory_lock`` held on a connection of its own for the whole run."""
+
+    def __init__(self, provider: "PostgresProvider", name: str):
+        self.provider = provider
+        self.name = provider.check_identifier(name, "lock")
+        self.key = advisory_key(name)
+        self.description = f"PostgreSQL advisory lock {self.key} ({name})"
+        self.holder: str | None = None
+        self.holder_pid: int | None = None
+        self._conn: "DbConnection | None" = None
+
+    # acquire / release -----------------------------------------------------------------
+    def acquire(self, timeout: float) -> None:
+        if self._conn is not None:
+            return
+        conn = self.provider.connect()
+        try:
+            if timeout <= 0:
+                if not conn.query(f"SELECT pg_try_advisory_lock({self.key})")[0][0]:
+                    raise self._timeout_error(conn, timeout)
+            else:
+                # one round trip for the settings; the wait happens in the server's lock
+                # queue, interrupted by lock_timeout (no client-side polling)
+                settings = [f"SET lock_timeout = {milliseconds(timeout)}",
+                            "SET statement_timeout = 0"]
+                if server_version(conn.raw) >= 140000:
+                    settings.append("SET idle_session_timeout = 0")
+                conn.execute("; ".join(settings))
+                try:
+                    conn.execute(f"SELECT pg_advisory_lock({self.key})").fetchall()
+                except Exception as exc:
+                    if sqlstate(exc) in (LOCK_NOT_AVAILABLE, QUERY_CANCELED):
+                        raise self._timeout_error(conn, timeout) from None
+                    raise
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+
+    def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.execute(f"SELECT pg_advisory_unlock({self.key})").fetchall()
+        except Exception:  # a lost connection: the server already freed the lock
+            pass
+        finally:
+            conn.close()
+
+    def force_release(self) -> bool:
+        """An advisory lock cannot be left behind: the server frees it when its session
+        ends. Returns ``False`` when nobody holds it; when a live session does, raises
+        :class:`LockTimeoutError` naming it (npa never terminates another session)."""
+        conn = self.provider.connect()
+        try:
+            holder = self.find_holder(conn)
+        finally:
+            conn.close()
+        if holder is None:
+            return False
+        raise LockTimeoutError(
+            f"The migration lock ({self.description}) is held by a live session: {holder}. "
+            "PostgreSQL releases it by itself when that session ends, so there is nothing to "
+            "unlock. If that run hangs, end it: "
+            f"SELECT pg_terminate_backend({self.holder_pid});", holder=holder)
+
+    # holder ----------------------------------------------------------------------------
+    def find_holder(self, conn: "DbConnection") -> str | None:
+        """Describe the session holding the key, or ``None``."""
+        unsigned = self.key & 0xFFFFFFFFFFFFFFFF
+        try:
+            rows = conn.query(HOLDER_SQL, {"hi": unsigned >> 32, "lo": unsigned & 0xFFFFFFFF})
+        except Exception:  # no privilege on pg_stat_activity details, or a lost link
+            return None
+        if not rows:
+            return None
+        pid, app, user, addr, port, started, state, query_start = rows[0]
+        self.holder_pid = pid
+        parts = [f"PostgreSQL backend pid {pid}"]
+        if app:
+            parts.append(f"application '{app}'")
+        if user:
+            parts.append(f"user {user}")
+        if addr:
+            parts.append(f"client {addr}" + (f":{port}" if port and port > 0 else ""))
+        elif port == -1:
+            parts.append("client on a local socket")
+        if started is not None:
+            parts.append(f"connected since {started.isoformat(sep=' ', timespec='seconds')}")
+        self.holder = ", ".join(parts)
+        return self.holder
+
+    def _timeout_error(self, conn: "DbConnection", timeout: float) -> LockTimeoutError:
+        holder = self.find_holder(conn)
+        held = f" It is held by {holder}." if holder else ""
+        hint = (f" If that run hangs, end its session: SELECT pg_terminate_backend({self.holder_pid})."
+                if holder else "")
+        return LockTimeoutError(
+            f"Could not acquire the migration lock ({self.description}) within {timeout:g}s."
+            f"{held} Wait for the other run to finish or raise --lock-timeout.{hint} The lock "
+            "is released by the server when the holder's connection ends, so a crashed run "
+            "never needs 'npa migrate unlock'.", holder=holder)
