@@ -1,1 +1,3 @@
 """npa-mysql: the MySQL / MariaDB provider of npa-migrations (PyMySQL)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,639 @@
+"""MysqlProvider: what MySQL 8 and MariaDB 10.6+ do differently from the base provider.
+
+* No transactional DDL: every DDL statement commits implicitly, so the engine refuses
+  all-in-one mode and records a migration that fails half-way as failed.
+* ``ALTER TABLE ... MODIFY`` / ``CHANGE`` restate the whole column, so ``alter_column``
+  needs the column's current definition (from ``existing_*`` or the live table).
+* The lock is a named user lock (``GET_LOCK``) held by its own connection.
+* One PyMySQL connection per run, in autocommit mode with explicit ``BEGIN``/``COMMIT``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import math
+import re
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from npa_migrations import operations as ops
+from npa_migrations.errors import ConfigurationError
+from npa_migrations.provider import BaseProvider, Capabilities
+from npa_migrations.statements import Statement
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sqlalchemy as sa
+
+    from npa_migrations.connection import DbConnection
+    from npa_migrations.statements import Step
+
+    from .locking import MysqlLock
+
+#: the one driver this provider drives (every mysql/mariadb URL is mapped to it)
+DRIVER = "pymysql"
+#: the live connection of the step being rendered (``None`` offline)
+_RENDER_CONN: contextvars.ContextVar["DbConnection | None"] = contextvars.ContextVar(
+    "npa_mysql_render_conn", default=None)
+#: MySQL error numbers
+ER_LOCK_WAIT_TIMEOUT = 1205
+ER_BAD_DB_ERROR = 1049
+#: ``SERVER_STATUS_IN_TRANS`` bit of the server status flags in every OK packet
+SERVER_STATUS_IN_TRANS = 1
+
+
+def normalise_url(url: "sa.engine.URL") -> "sa.engine.URL":
+    """Every ``mysql`` / ``mariadb`` URL is served through PyMySQL, whatever driver it
+    names (``mysql://`` means mysqlclient in SQLAlchemy; here it does not)."""
+    backend = url.get_backend_name()
+    if url.drivername != f"{backend}+{DRIVER}":
+        return url.set(drivername=f"{backend}+{DRIVER}")
+    return url
+
+
+@dataclass
+class ColumnDefinition:
+    """A column as ``SHOW CREATE TABLE`` prints it, split into the parts ``MODIFY``
+    must restate."""
+
+    name: str
+    type_sql: str
+    charset_sql: str  # " CHARACTER SET x COLLATE y" or ""
+    nullable: bool
+    default_sql: str | None  # "NULL", "'x'", "current_timestamp() ON UPDATE ...", ...
+    auto_increment: bool
+    comment_sql: str | None  # the quoted literal, e.g. "'it''s'"
+    generated: bool
+    extra: str  # e.g. "INVISIBLE", "CHECK (json_valid(`c`))"
+
+
+# One column line of SHOW CREATE TABLE (after SQLAlchemy's MySQL reflection parser).
+_COLUMN_LINE = re.compile(
+    r"  `(?P<name>(?:``|[^`])+)` +"
+    r"(?P<coltype>\w+)"
+    r"(?:\((?P<arg>(?:\d+|\d+,\d+|(?:'(?:''|[^'])*',?)+))\))?"
+    r"(?: +(?P<unsigned>UNSIGNED))?"
+    r"(?: +(?P<zerofill>ZEROFILL))?"
+    r"(?: +CHARACTER SET +(?P<charset>\w+))?"
+    r"(?: +COLLATE +(?P<collate>\w+))?"
+    r"(?: +(?P<notnull>(?:NOT )?NULL))?"
+    r"(?: +DEFAULT +(?P<default>(?:NULL|'(?:''|[^'])*'|\(.+?\)|[\-\w\.\(\)]+)"
+    r"(?: +ON UPDATE +[\-\w\.\(\)]+)?))?"
+    r"(?: +(?:GENERATED ALWAYS +)?AS +(?P<generated>\(.*\)))?"
+    r"(?: +(?P<autoincr>AUTO_INCREMENT))?"
+    r"(?: +COMMENT +(?P<comment>'(?:''|[^'])*'))?"
+    r"(?: +(?P<extra>.*?))?"
+    r",?$", re.IGNORECASE)
+
+
+class MysqlProvider(BaseProvider):
+    """MySQL 8 and MariaDB 10.6+ through PyMySQL.
+
+    Two SQLAlchemy dialect instances are kept: :attr:`dialect` compiles statements that
+    run with bound parameters (PyMySQL %-formats those, so a ``%`` in a name is doubled),
+    :attr:`ddl_dialect` compiles DDL, which runs without parameters (no doubling).
+    Both learn the server's version and SQL mode from the first connection.
+    """
+
+    name = "mysql"
+    install_extra = "mysql"
+    capabilities = Capabilities(transactional_ddl=False, advisory_lock=True, schemas=True,
+                                if_exists=True, alter_in_place=True, drop_column=True,
+                                create_database=True)
+
+    def __init__(self, url: "sa.engine.URL"):
+        super().__init__(normalise_url(url))
+        if self.url.get_backend_name() == "mariadb":
+            self.name = "mariadb"
+        self.ddl_dialect = self.create_dialect()
+        self.preparer = self._ddl_preparer()
+        self._detect_lock = threading.Lock()
+        #: server facts, known after the first connection
+        self.server_version: tuple[int, ...] | None = None
+        self.is_mariadb: bool = bool(self.dialect.is_mariadb)
+        self.backslash_escapes = True
+
+    def _ddl_preparer(self):
+        preparer = self.ddl_dialect.identifier_preparer
+        preparer._double_percents = False
+        return preparer
+
+    # identity ----------------------------------------------------------------------------
+    @property
+    def names(self) -> set[str]:
+        names = {self.name, "mysql", self.dialect.name, self.url.get_backend_name()}
+        if self.is_mariadb:
+            names.add("mariadb")
+        return names
+
+    # connections -------------------------------------------------------------------------
+    def use_engine(self, engine: Any) -> None:
+        driver = getattr(engine.dialect, "driver", None)
+        if driver != DRIVER:
+            raise ConfigurationError(
+                f"npa-mysql drives {self.url.get_backend_name()} through PyMySQL; this "
+                f"SQLAlchemy Engine uses '{driver}'. Create it from a "
+                f"{self.url.get_backend_name()}+pymysql:// URL, or pass the URL itself.")
+        super().use_engine(engine)
+
+    def open_dbapi(self, dbapi: Any, cargs: list, cparams: dict) -> Any:
+        # autocommit in the handshake (no extra round trip), and a name DBAs can see
+        params = {"autocommit": True, "program_name": "npa-migrations", **cparams}
+        return _connection_class(dbapi)(*cargs, **params)
+
+    def connection_error(self, exc: BaseException):
+        from npa_migrations.errors import DatabaseUnavailableError
+
+        if _errno(exc) == ER_BAD_DB_ERROR:
+            return DatabaseUnavailableError(
+                f"Database '{self.url.database}' does not exist on {self.display_url()}. "
+                "Create it, or let the engine create it (ensure_created=True).")
+        return super().connection_error(exc)
+
+    def prepare_connection(self, raw: Any) -> None:
+        raw.autocommit(True)
+        self.detect_server(raw)
+
+    def connection_state(self, raw: Any) -> Any:
+        """Autocommit and the session settings the engine changes, for a caller's own
+        connection (restored when the run ends)."""
+        self.detect_server(raw)
+        cur = raw.cursor()
+        try:
+            cur.execute(f"SELECT @@SESSION.{self._timeout_variable()}, "
+                        "@@SESSION.lock_wait_timeout")
+            timeout, lock_wait = cur.fetchone()
+        finally:
+            cur.close()
+        return raw.get_autocommit(), timeout, lock_wait
+
+    def restore_connection(self, raw: Any, state: Any) -> None:
+        autocommit, timeout, lock_wait = state
+        cur = raw.cursor()
+        try:
+            cur.execute(f"SET SESSION {self._timeout_variable()} = %s, "
+                        "SESSION lock_wait_timeout = %s", (timeout, lock_wait))
+        finally:
+            cur.close()
+        raw.autocommit(autocommit)
+
+    def detect_server(self, raw: Any) -> None:
+        """Learn MySQL or MariaDB, the version and the SQL mode from a connection (once
+        per provider), so compiled SQL matches the server."""
+        if self.server_version is not None:
+            return
+        with self._detect_lock:
+            if self.server_version is not None:
+                return
+            version_text = raw.get_server_info()
+            cur = raw.cursor()
+            try:
+                cur.execute("SELECT @@SESSION.sql_mode")
+                (sql_mode,) = cur.fetchone()
+            finally:
+                cur.close()
+            for dialect in (self.dialect, self.ddl_dialect):
+                try:
+                    version = dialect._parse_server_version(version_text)
+                except Exception as exc:  # a mariadb:// URL pointing at MySQL
+                    raise ConfigurationError(
+                        f"{self.display_url()}: {exc} Use a mysql:// URL for MySQL servers."
+                    ) from exc
+                dialect._backslash_escapes = "NO_BACKSLASH_ESCAPES" not in (sql_mode or "")
+                dialect._dispatch_for_vendor(dialect._initialize_mysql,
+                                             dialect._initialize_mariadb, None)
+            self.preparer = self._ddl_preparer()
+            self.is_mariadb = bool(self.dialect.is_mariadb)
+            self.backslash_escapes = self.ddl_dialect._backslash_escapes
+            self.server_version = version
+
+    def ensure_database(self) -> bool:
+        """``CREATE DATABASE`` when the URL's database does not exist (connecting without
+        a database); server defaults decide its character set and collation."""
+        database = self.url.database
+        if not database:
+            return False
+        self.check_identifier(database, "database")
+        dbapi = self.url.get_dialect().import_dbapi()
+        cargs, cparams = self.dialect.create_connect_args(self.url.set(database=None))
+        cparams.pop("database", None)
+        cparams.pop("db", None)
+        try:
+            raw = self.open_dbapi(dbapi, cargs, cparams)
+        except Exception as exc:
+            raise self.connection_error(exc) from exc
+        try:
+            cur = raw.cursor()
+            cur.execute("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+                        (database,))
+            if cur.fetchone():
+                return False
+            try:
+                cur.execute(f"CREATE DATABASE IF NOT EXISTS {self.quote(database)}")
+            except Exception as exc:
+                raise ConfigurationError(
+                    f"Cannot create database '{database}' on {self.display_url()}: {exc}. "
+                    "Create it by hand, or grant this user the CREATE privilege.") from exc
+            return True
+        finally:
+            raw.close()
+
+    def _timeout_variable(self) -> str:
+        return "max_statement_time" if self.is_mariadb else "max_execution_time"
+
+    def set_statement_timeout(self, conn: "DbConnection", seconds: float | None) -> None:
+        """MariaDB: ``max_statement_time`` (seconds) limits every statement, DDL included.
+        MySQL: ``max_execution_time`` (milliseconds) limits read-only ``SELECT`` only;
+        MySQL has no limit for DDL or DML."""
+        if seconds is None:
+            return
+        if seconds < 0:
+            raise ConfigurationError("timeout_seconds must be >= 0 (0 means no limit).")
+        if self.is_mariadb:
+            conn.execute(f"SET SESSION max_statement_time = {float(seconds):.6f}")
+        else:
+            conn.execute(f"SET SESSION max_execution_time = {int(math.ceil(seconds * 1000))}")
+
+    def apply_ddl_lock_timeout(self, conn: "DbConnection", seconds: float | None) -> None:
+        """How long a statement waits for a metadata lock (DDL behind a long transaction,
+        or DML behind an ``ALTER``): ``lock_wait_timeout`` in whole seconds, rounded up.
+        ``None`` restores the server default. Sent only when the value changes."""
+        value = None if seconds is None else max(1, math.ceil(seconds))
+        if getattr(conn, "_npa_lock_wait_timeout", None) == value:
+            return
+        if value is None:
+            conn.execute("SET SESSION lock_wait_timeout = DEFAULT")
+        else:
+            conn.execute(f"SET SESSION lock_wait_timeout = {value}")
+        conn._npa_lock_wait_timeout = value
+
+    def set_wait_timeout(self, conn: "DbConnection", seconds: float) -> None:
+        conn.execute(f"SET SESSION lock_wait_timeout = {max(1, math.ceil(seconds))}, "
+                     f"SESSION innodb_lock_wait_timeout = {max(1, math.ceil(seconds))}")
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        """Error 1205, "Lock wait timeout exceeded" (metadata or row lock)."""
+        seen = set()
+        while exc is not None and id(exc) not in seen:
+            seen.add(id(exc))
+            if _errno(exc) == ER_LOCK_WAIT_TIMEOUT:
+                return True
+            exc = getattr(exc, "original", None) or exc.__cause__
+        return False
+
+    def transaction_open(self, conn: "DbConnection") -> bool | None:
+        """Whether the server still has the explicit transaction open (from the status
+        flags of the last reply, no round trip): ``False`` after DDL committed it."""
+        status = getattr(conn.raw, "server_status", None)
+        return None if status is None else bool(status & SERVER_STATUS_IN_TRANS)
+
+    # locking -----------------------------------------------------------------------------
+    def create_lock(self, table_name: str) -> "MysqlLock":
+        from .locking import MysqlLock
+
+        return MysqlLock(self, table_name)
+
+    # identifiers -------------------------------------------------------------------------
+    def max_identifier_length(self) -> int:
+        return 64
+
+    def check_identifier(self, name: Any, what: str) -> str:
+        """MySQL counts identifier length in characters (at most 64), allows any
+        character of the Basic Multilingual Plane except NUL, and no trailing space."""
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError(
+                f"The {what} name {name!r} is empty or not a string; give it a name.")
+        if len(name) > 64:
+            raise ConfigurationError(
+                f"The {what} name '{name}' is {len(name)} characters long; {self.name} "
+                "allows at most 64. Choose a shorter name.")
+        if "\x00" in name or any(ord(ch) > 0xFFFF for ch in name) or name.endswith(" "):
+            raise ConfigurationError(
+                f"The {what} name {name!r} cannot be used on {self.name}: names may not "
+                "contain NUL or characters outside the Basic Multilingual Plane (e.g. "
+                "emoji), nor end with a space. Choose another name.")
+        return name
+
+    def split_statements(self, sql: str) -> list[str]:
+        from .sqltext import split_mysql
+
+        return split_mysql(sql, backslash_escapes=self.backslash_escapes)
+
+    # compiling DDL without %-doubling ----------------------------------------------------
+    def compile(self, element: Any) -> str:
+        return str(element.compile(dialect=self.ddl_dialect)).strip()
+
+    def compile_literal(self, element: Any) -> str:
+        return str(element.compile(dialect=self.ddl_dialect,
+                                   compile_kwargs={"literal_binds": True})).strip()
+
+    def compile_type(self, type_: Any) -> str:
+        import sqlalchemy as sa
+
+        if isinstance(type_, type) and issubclass(type_, sa.types.TypeEngine):
+            type_ = type_()
+        return self.ddl_dialect.type_compiler_instance.process(type_)
+
+    def column_spec(self, table: "sa.Table", column_name: str) -> str:
+        compiler = self.ddl_dialect.ddl_compiler(self.ddl_dialect, None)
+        return compiler.get_column_specification(table.c[column_name])
+
+    # planning: render with the live connection ---------------------------------------------
+    def step_for(self, operation: ops.MigrationOperation) -> "Step":
+        step = super().step_for(operation)
+        render = step.render
+
+        def render_live(conn: "DbConnection | None") -> list[Statement]:
+            token = _RENDER_CONN.set(conn)
+            try:
+                return list(render(conn))
+            finally:
+                _RENDER_CONN.reset(token)
+
+        step.render = render_live
+        step.live = _reads_live_schema(operation)
+        return step
+
+    # operations --------------------------------------------------------------------------
+    def sql_rename_table(self, op: ops.RenameTable) -> list[str]:
+        # RENAME keeps the table in its database only when the new name is qualified too
+        return [f"RENAME TABLE {self.table_name(op.table, op.schema)} "
+                f"TO {self.table_name(op.new_name, op.schema)}"]
+
+    def sql_alter_column(self, op: ops.AlterColumn) -> list[str]:
+        """``ALTER COLUMN ... SET/DROP DEFAULT`` and ``RENAME COLUMN`` when only those
+        change; otherwise ``MODIFY COLUMN`` (``CHANGE COLUMN`` with a new name) restating
+        the whole definition: the new parts from the operation, the others from
+        ``existing_type`` / ``existing_nullable`` / ``existing_server_default``, or, when
+        not given, from the live table. The live table also supplies what
+        ``MODIFY`` would otherwise drop silently: ``AUTO_INCREMENT``, the comment, the
+        character set and collation of an unchanged type, ``INVISIBLE``."""
+        table = self.table_name(op.table, op.schema)
+        column = self.check_identifier(op.column_name, "column")
+        new_name = None if op.new_column_name is ops.UNCHANGED else op.new_column_name
+        if new_name is not None:
+            self.check_identifier(new_name, "column")
+        type_changes = op.type_ is not ops.UNCHANGED
+        null_changes = op.nullable is not ops.UNCHANGED
+        default_changes = op.server_default is not ops.UNCHANGED
+        if not (type_changes or null_changes):
+            statements = []
+            if default_changes:
+                action = ("DROP DEFAULT" if op.server_default is None
+                          else f"SET DEFAULT {self.render_default(op.server_default)}")
+                statements.append(f"ALTER TABLE {table} ALTER COLUMN {self.quote(column)} "
+                                  f"{action}")
+            if new_name is not None:
+                statements.append(f"ALTER TABLE {table} RENAME COLUMN {self.quote(column)} "
+                                  f"TO {self.quote(new_name)}")
+            return statements
+
+        conn = _RENDER_CONN.get()
+        current = self.reflect_column(conn, op.table, column, op.schema) if conn else None
+        missing = []
+        if type_changes:
+            type_sql = self.compile_type(op.type_)
+        elif op.existing_type is not None:
+            type_sql = self.compile_type(op.existing_type)
+        elif current is not None:
+            type_sql = current.type_sql
+        else:
+            type_sql = ""
+            missing.append("existing_type")
+        if null_changes:
+            nullable = bool(op.nullable)
+        elif op.existing_nullable is not None:
+            nullable = bool(op.existing_nullable)
+        elif current is not None:
+            nullable = current.nullable
+        else:
+            nullable = True
+            missing.append("existing_nullable")
+        if missing:
+            raise ConfigurationError(
+                f"alter_column('{op.table}', '{column}') needs {' and '.join(missing)} on "
+                f"{self.name}: ALTER TABLE ... MODIFY COLUMN restates the whole column, and "
+                "its current definition cannot be read while rendering SQL offline. Pass "
+                + ", ".join(f"{m}=..." for m in missing) + " (and existing_server_default=... "
+                "if the column has a default) to alter_column().")
+        if default_changes:
+            default = (None if op.server_default is None
+                       else self.render_default(op.server_default))
+        elif op.existing_server_default is not None:
+            default = self.render_default(op.existing_server_default)
+        elif current is not None:
+            default = current.default_sql
+        else:
+            default = None  # offline without existing_server_default: the column has none
+        if default is not None and default.upper() == "NULL" and not nullable:
+            default = None  # NOT NULL DEFAULT NULL is invalid; the default was "none"
+
+        parts = [type_sql]
+        keep_type = not type_changes and current is not None
+        if keep_type and current.charset_sql and "COLLATE" not in type_sql.upper() \
+                and "CHARACTER SET" not in type_sql.upper():
+            parts.append(current.charset_sql.strip())
+        parts.append("NULL" if nullable else "NOT NULL")
+        if default is not None:
+            parts.append(f"DEFAULT {default}")
+        if current is not None:
+            if current.auto_increment:
+                parts.append("AUTO_INCREMENT")
+            if current.comment_sql:
+                parts.append(f"COMMENT {current.comment_sql}")
+            if keep_type and current.extra:
+                parts.append(current.extra)
+            elif re.search(r"\bINVISIBLE\b", current.extra or "", re.IGNORECASE):
+                parts.append("INVISIBLE")
+        definition = " ".join(p for p in parts if p)
+        if new_name is not None:
+            verb = f"CHANGE COLUMN {self.quote(column)} {self.quote(new_name)}"
+        else:
+            verb = f"MODIFY COLUMN {self.quote(column)}"
+        return [f"ALTER TABLE {table} {verb} {definition}"]
+
+    def reflect_column(self, conn: "DbConnection", table: str, column: str,
+                       schema: str | None = None) -> ColumnDefinition:
+        """The column's definition from ``SHOW CREATE TABLE`` on the live connection."""
+        rows = conn.query(f"SHOW CREATE TABLE {self.table_name(table, schema)}")
+        ddl = rows[0][1]
+        for line in ddl.splitlines():
+            m = _COLUMN_LINE.match(line)
+            if not m or m.group("name").replace("``", "`").lower() != column.lower():
+                continue
+            if m.group("generated"):
+                raise ConfigurationError(
+                    f"alter_column('{table}', '{column}'): '{column}' is a generated column; "
+                    "change it with b.execute('ALTER TABLE ... MODIFY COLUMN ...').")
+            charset = ""
+            if m.group("charset"):
+                charset += f" CHARACTER SET {m.group('charset')}"
+            if m.group("collate"):
+                charset += f" COLLATE {m.group('collate')}"
+            type_sql = m.group("coltype")
+            if m.group("arg"):
+                type_sql += f"({m.group('arg')})"
+            for flag in ("unsigned", "zerofill"):
+                if m.group(flag):
+                    type_sql += f" {flag.upper()}"
+            return ColumnDefinition(
+                name=m.group("name").replace("``", "`"), type_sql=type_sql,
+                charset_sql=charset, nullable=(m.group("notnull") or "").upper() != "NOT NULL",
+                default_sql=m.group("default"), auto_increment=bool(m.group("autoincr")),
+                comment_sql=m.group("comment"), generated=False,
+                extra=(m.group("extra") or "").strip())
+        raise ConfigurationError(
+            f"alter_column: table '{table}' has no column '{column}'. Check the names, and "
+            "that an earlier migration created it.")
+
+    def sql_drop_constraint(self, op: ops.DropConstraint) -> list[str]:
+        """``DROP FOREIGN KEY`` / ``DROP INDEX`` (unique) / ``DROP PRIMARY KEY`` /
+        ``DROP CHECK`` (MySQL) or ``DROP CONSTRAINT`` (MariaDB) by ``type_``. Without a
+        type, it is looked up on the live table; offline, ``DROP CONSTRAINT`` (MySQL
+        8.0.19+, MariaDB) drops any kind but a primary key."""
+        if op.type_ is None:
+            self.check_identifier(op.name, "constraint")
+            conn = _RENDER_CONN.get()
+            found = self.constraint_type(conn, op.table, op.name, op.schema) if conn else None
+            if found is None:
+                return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
+                        f"DROP CONSTRAINT {self.quote(op.name)}"]
+            op = ops.DropConstraint(op.name, op.table, type_=found, schema=op.schema)
+        return super().sql_drop_constraint(op)
+
+    def constraint_type(self, conn: "DbConnection", table: str, name: str,
+                        schema: str | None = None) -> str | None:
+        rows = conn.query(
+            "SELECT CONSTRAINT_TYPE FROM information_schema.TABLE_CONSTRAINTS "
+            "WHERE TABLE_SCHEMA = COALESCE(%s, DATABASE()) AND TABLE_NAME = %s "
+            "AND CONSTRAINT_NAME = %s", (schema, table, name))
+        kinds = {"FOREIGN KEY": "foreignkey", "PRIMARY KEY": "primary", "UNIQUE": "unique",
+                 "CHECK": "check"}
+        return kinds.get(str(rows[0][0]).upper()) if rows else None
+
+    def sql_create_schema(self, op: ops.CreateSchema) -> list[str]:
+        """A schema is a database in MySQL: ``CREATE DATABASE`` with the server's default
+        character set and collation."""
+        self.check_identifier(op.name, "schema")
+        return [f"CREATE DATABASE {self.quote(op.name)}"]
+
+    def sql_drop_schema(self, op: ops.DropSchema) -> list[str]:
+        """``DROP DATABASE``, refused while the database still holds tables or views
+        (MySQL would drop them all, unlike ``DROP SCHEMA`` elsewhere) or is the database
+        being migrated. Checked on the live connection; not offline."""
+        self.check_identifier(op.name, "schema")
+        conn = _RENDER_CONN.get()
+        if conn is not None:
+            current = conn.query("SELECT DATABASE()")[0][0]
+            if current is not None and current == op.name:
+                raise ConfigurationError(
+                    f"drop_schema('{op.name}'): that is the database being migrated (it holds "
+                    "the history table); it cannot drop itself.")
+            count = conn.query("SELECT COUNT(*) FROM information_schema.TABLES "
+                               "WHERE TABLE_SCHEMA = %s", (op.name,))[0][0]
+            if count:
+                raise ConfigurationError(
+                    f"drop_schema('{op.name}'): the database still has {count} table(s) or "
+                    f"view(s), and on {self.name} DROP DATABASE would destroy them all. Drop "
+                    "them first, or use b.execute('DROP DATABASE ...') on purpose.")
+        return [f"DROP DATABASE {self.quote(op.name)}"]
+
+    def sql_bulk_insert(self, op: ops.BulkInsert) -> list[Statement]:
+        """``INSERT INTO t (...) VALUES (%s, ...)`` run with ``executemany``, which PyMySQL
+        sends as multi-row INSERT batches (values bound, never inlined)."""
+        import itertools
+
+        import sqlalchemy as sa
+
+        rows = op.rows
+        columns = list(op.columns) if op.columns else None
+        if columns is None:
+            if isinstance(rows, (list, tuple)):
+                first = rows[0] if rows else None
+            else:
+                rows = iter(rows)
+                first = next(rows, None)
+                if first is not None:
+                    rows = itertools.chain([first], rows)
+            if first is None:
+                return []
+            columns = list(first.keys())
+        if not columns:
+            raise ConfigurationError(f"bulk_insert('{op.table}'): the rows have no columns.")
+        for column in columns:
+            self.check_identifier(column, "column")
+        prep = self.dialect.identifier_preparer  # doubles % for PyMySQL's formatting
+        self.check_identifier(op.table, "table")
+        target = prep.quote(op.table)
+        if op.schema:
+            target = f"{prep.quote_schema(op.schema)}.{target}"
+        sql = (f"INSERT INTO {target} ({', '.join(prep.quote(c) for c in columns)}) "
+               f"VALUES ({', '.join(['%s'] * len(columns))})")
+        params = (tuple(_bind_value(row.get(c)) for c in columns) for row in rows)
+        stub = self.stub_table(op.table, op.schema, columns)
+
+        def script() -> str:
+            if not isinstance(op.rows, (list, tuple)):
+                return f"-- bulk_insert into {op.table}: rows streamed at run time"
+            return ";\n".join(self.compile_literal(sa.insert(stub).values(
+                {c: sa.null() if row.get(c) is None else sa.literal(_bind_value(row.get(c)))
+                 for c in columns})) for row in op.rows)
+
+        return [Statement(sql, params=params, many=True, script=script)]
+
+
+_CONNECTION_CLASS: Any = None
+
+
+def _connection_class(dbapi: Any) -> Any:
+    """PyMySQL's ``Connection`` sharing one TLS context between connections.
+
+    Without TLS options recent PyMySQL (1.2) tries TLS when the server offers it and
+    builds a fresh default ``SSLContext`` for every connection, which loads the system's CA
+    certificates each time (tens of milliseconds). The context is the same every time,
+    and ``SSLContext`` objects are meant to be shared, so one is built per process.
+    Connections with TLS options of their own are untouched.
+    """
+    global _CONNECTION_CLASS
+    base = getattr(getattr(dbapi, "connections", None), "Connection", None)
+    if base is None or not hasattr(base, "_create_ssl_ctx"):
+        return dbapi.connect
+    if _CONNECTION_CLASS is None or not issubclass(_CONNECTION_CLASS, base):
+        lock = threading.Lock()
+
+        class Connection(base):
+            _npa_shared_ctx = None
+
+            def _create_ssl_ctx(self, sslp):
+                if not (isinstance(sslp, dict) and not sslp):
+                    return super()._create_ssl_ctx(sslp)
+                cls = type(self)
+                with lock:
+                    if cls._npa_shared_ctx is None:
+                        cls._npa_shared_ctx = super()._create_ssl_ctx(sslp)
+                return cls._npa_shared_ctx
+
+        _CONNECTION_CLASS = Connection
+    return _CONNECTION_CLASS
+
+
+def _reads_live_schema(op: ops.MigrationOperation) -> bool:
+    """Operations whose SQL depends on the live table (rendered offline in scripts)."""
+    if isinstance(op, ops.AlterColumn):
+        return op.type_ is not ops.UNCHANGED or op.nullable is not ops.UNCHANGED
+    if isinstance(op, ops.DropConstraint):
+        return op.type_ is None
+    return isinstance(op, ops.DropSchema)
+
+
+def _bind_value(value: Any) -> Any:
+    """Dicts and lists go to JSON columns as JSON text (PyMySQL cannot bind them)."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return value
+
+
+def _errno(exc: BaseException) -> int | None:
+    args = getattr(exc, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None

@@ -1,0 +1,211 @@
+"""No transactional DDL: failures are recorded truthfully, all-in-one is refused, data
+statements still commit with their migration, timeouts apply."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from npa_migrations.errors import ConfigurationError, ValidationError
+from npa_migrations.repair import repair
+
+from conftest import q
+
+
+def test_third_statement_fails_is_recorded_and_blocks_later_runs(my):
+    a, b_, c = my.name("a"), my.name("b"), my.name("c")
+    missing = my.name("missing")
+    my.migration("20250101000000_Partial", f"""
+        b.create_table({a!r}, sa.Column("id", sa.Integer, primary_key=True))
+        b.create_table({b_!r}, sa.Column("id", sa.Integer, primary_key=True))
+        b.execute("INSERT INTO {missing} (id) VALUES (1)")
+        b.create_table({c!r}, sa.Column("id", sa.Integer, primary_key=True))
+    """, f"""
+        b.drop_table({c!r})
+        b.drop_table({b_!r})
+        b.drop_table({a!r})
+    """)
+    result = my.executor().execute()
+    assert not result.success
+    message = result.errors[0].message
+    assert "20250101000000_Partial" in message and f"INSERT INTO {missing}" in message
+    assert "2 of 4 operation(s) took effect" in message and "npa migrate repair" in message
+    ((migration_id, success, steps_done, error),) = my.history()
+    assert (migration_id, success, steps_done) == ("20250101000000_Partial", 0, 2)
+    assert f"INSERT INTO {missing} (id) VALUES (1)" in error and "1146" in error
+    assert {a, b_} <= my.tables() and c not in my.tables()  # the truth on the server
+
+    # a later run stops before doing anything, naming the migration and the way out
+    with pytest.raises(ValidationError) as info:
+        my.executor().execute()
+    assert "20250101000000_Partial" in str(info.value)
+    assert "npa migrate repair" in str(info.value)
+    assert {a, b_} <= my.tables() and c not in my.tables()
+
+    # repair --undo-partial drops what took effect, and the migration is pending again
+    report = repair(my.executor(), "undo_partial")
+    assert report.success, report.failed
+    assert not ({a, b_} & my.tables()) and my.history() == []
+
+
+def test_data_only_failure_rolls_back_and_records_zero_steps(my):
+    """Without DDL the migration's transaction is real: two inserts before a failing
+    third are rolled back, and the record says no operation took effect."""
+    t = my.name("d")
+    my.migration("20250101000000_Table", f"""
+        b.create_table({t!r}, sa.Column("id", sa.Integer, primary_key=True))
+    """)
+    my.migration("20250102000000_Rows", f"""
+        b.execute("INSERT INTO {t} VALUES (1)")
+        b.bulk_insert({t!r}, [{{"id": 2}}])
+        b.execute("INSERT INTO {t} VALUES (1)")
+    """)
+    result = my.executor().execute()
+    assert not result.success and "Duplicate entry" in result.errors[0].message
+    assert my.query(f"SELECT COUNT(*) FROM {q(t)}") == [(0,)]
+    assert [row[:3] for row in my.history()] == [("20250101000000_Table", 1, None),
+                                                ("20250102000000_Rows", 0, 0)]
+
+
+def test_rows_after_an_implicit_commit_are_counted(my):
+    """After DDL committed the transaction, later statements auto-commit: a failure
+    then counts them as having taken effect, and they did."""
+    t, u = my.name("x"), my.name("y")
+    my.migration("20250101000000_Mixed", f"""
+        b.create_table({t!r}, sa.Column("id", sa.Integer, primary_key=True))
+        b.bulk_insert({t!r}, [{{"id": 1}}])
+        b.execute("INSERT INTO {t} VALUES (1)")
+        b.create_table({u!r}, sa.Column("id", sa.Integer, primary_key=True))
+    """)
+    result = my.executor().execute()
+    assert not result.success
+    assert my.query(f"SELECT id FROM {q(t)}") == [(1,)]
+    assert [row[:3] for row in my.history()] == [("20250101000000_Mixed", 0, 2)]
+
+
+def test_data_and_ddl_commit_with_the_history_row(my):
+    """BEGIN, DML, DDL (implicit commit), DML, history row, COMMIT: the explicit COMMIT
+    after the implicit one is harmless and everything is there."""
+    t, u = my.name("p"), my.name("r")
+    my.migration("20250101000000_Table", f"""
+        b.create_table({t!r}, sa.Column("id", sa.Integer, primary_key=True))
+    """)
+    my.migration("20250102000000_Mixed", f"""
+        b.bulk_insert({t!r}, [{{"id": 1}}, {{"id": 2}}])
+        b.create_table({u!r}, sa.Column("id", sa.Integer, primary_key=True))
+        b.execute("INSERT INTO {u} SELECT id FROM {t}")
+    """)
+    result = my.executor().execute()
+    assert result.success, result.errors
+    assert my.query(f"SELECT COUNT(*) FROM {q(u)}") == [(2,)]
+    assert [row[:2] for row in my.history()] == [("20250101000000_Table", 1),
+                                                ("20250102000000_Mixed", 1)]
+
+
+def test_all_in_one_is_refused_before_anything_runs(my):
+    t = my.name("never")
+    my.migration("20250101000000_Never", f"""
+        b.create_table({t!r}, sa.Column("id", sa.Integer, primary_key=True))
+    """)
+    with pytest.raises(ConfigurationError) as info:
+        my.executor(transaction_mode="all-in-one").execute()
+    assert info.value.exit_code == 2
+    assert "all-in-one" in str(info.value) and "per-migration" in str(info.value)
+    assert not {t, my.history_table} & my.tables()
+
+
+def test_statement_timeout(my):
+    """MariaDB's max_statement_time stops any statement; MySQL's max_execution_time only
+    read-only SELECTs -- both stop a long SELECT."""
+    my.migration("20250101000000_Slow", "b.execute('SELECT SLEEP(5) FROM DUAL WHERE 1 = 1')")
+    executor = my.executor(timeout_seconds=1)
+    started = time.monotonic()
+    result = executor.execute()
+    elapsed = time.monotonic() - started
+    assert elapsed < 4, elapsed
+    assert not result.success
+    expected = ("max_statement_time exceeded" if executor.provider.is_mariadb
+                else "maximum statement execution time exceeded")
+    assert expected in result.errors[0].message
+
+
+@pytest.mark.parametrize("where", ["option", "migration"])
+def test_ddl_lock_timeout(my, where):
+    """A migration whose ALTER waits behind another session's open transaction gives
+    up after the DDL lock timeout (lock_wait_timeout) instead of hanging, and is
+    recorded as failed with nothing done."""
+    t = my.name("busy")
+    my.query(f"CREATE TABLE {q(t)} (id INT PRIMARY KEY)")
+    attr = "    lock_timeout_seconds = 1\n" if where == "migration" else ""
+    path = my.migration("20250101000000_Alter", f"""
+        b.add_column({t!r}, sa.Column("extra", sa.Integer))
+    """)
+    if attr:
+        path.write_text(path.read_text().replace("(Migration):\n", "(Migration):\n" + attr))
+    options = {"ddl_lock_timeout_seconds": 1} if where == "option" else {}
+    blocker = my.connect()
+    try:
+        cur = blocker.cursor()
+        cur.execute("BEGIN")
+        cur.execute(f"SELECT * FROM {q(t)}")  # holds a metadata lock until COMMIT
+        executor = my.executor(**options)
+        started = time.monotonic()
+        result = executor.execute()
+        elapsed = time.monotonic() - started
+    finally:
+        blocker.close()
+    assert not result.success
+    assert "Lock wait timeout exceeded" in result.errors[0].message
+    assert executor.provider.is_lock_timeout(result.errors[0].exception)
+    assert elapsed < 5, elapsed
+    assert [row[:3] for row in my.history()] == [("20250101000000_Alter", 0, 0)]
+
+
+def test_lock_wait_timeout_is_reset_between_migrations(my):
+    """A migration's own lock_timeout_seconds does not leak into the next one."""
+    t = my.name("lw")
+    path = my.migration("20250101000000_First", f"""
+        b.create_table({t!r}, sa.Column("v", sa.Integer))
+    """)
+    path.write_text(path.read_text().replace("(Migration):\n",
+                                             "(Migration):\n    lock_timeout_seconds = 3\n"))
+    my.migration("20250102000000_Second",
+                 f"b.execute('INSERT INTO {t} SELECT @@SESSION.lock_wait_timeout')")
+    assert my.executor().execute().success
+    default = my.query("SELECT @@GLOBAL.lock_wait_timeout")[0][0]
+    assert my.query(f"SELECT v FROM {q(t)}") == [(default,)]
+
+
+def test_threads_share_nothing_but_the_server(my):
+    """Several threads calling execute() on one executor at once: each migration is
+    applied exactly once."""
+    t = my.name("th")
+    my.migration("20250101000000_Table", f"""
+        b.create_table({t!r}, sa.Column("id", sa.String(40), primary_key=True))
+    """)
+    for n in range(2, 12):
+        my.migration(f"202501{n:02d}000000_Step{n}",
+                     f"b.bulk_insert({t!r}, [{{'id': 'm{n}'}}])")
+    executor = my.executor(lock_timeout_seconds=60)
+    others = [my.executor(lock_timeout_seconds=60) for _ in range(4)]
+    results, errors = [], []
+
+    def run(ex):
+        try:
+            results.append(ex.execute())
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(ex,)) for ex in [executor] * 4 + others]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    assert all(r.success for r in results)
+    applied = [m for r in results for m in r.migrations_applied]
+    assert sorted(applied) == sorted(row[0] for row in my.history())
+    assert len(applied) == 11 and len(set(applied)) == 11
+    assert my.query(f"SELECT COUNT(*) FROM {q(t)}") == [(10,)]
