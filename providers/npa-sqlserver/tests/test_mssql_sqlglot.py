@@ -1,0 +1,269 @@
+"""Every statement the provider generates is valid T-SQL as far as sqlglot (dialect
+``tsql``, errors raised) can tell, and the dynamic SQL its batches build at run time is
+valid too (run on a simulated catalog by :mod:`mssql_tsqlcheck`).
+
+sqlglot cannot parse three constructs the provider uses; they are checked by strict
+grammars whose parts are parsed by sqlglot (see :mod:`mssql_tsqlcheck`): ``IF <condition>
+<statement>``, ``SET IDENTITY_INSERT`` and ``ALTER TABLE ... ADD CONSTRAINT ... DEFAULT
+... FOR``. The tests below fail if sqlglot meets anything else it cannot parse.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+import mssql_scenarios as scenarios
+import mssql_tsqlcheck as check
+from mssql_support import EXAMPLES
+from npa_migrations.database import DatabaseTarget
+from npa_migrations.operations import Execute
+from npa_sqlserver import locking, tsql
+from npa_sqlserver.provider import SESSION_SETUP
+
+
+@pytest.fixture(scope="module")
+def provider():
+    return DatabaseTarget(scenarios.URL).provider
+
+
+def generated(provider, name):
+    """(operation, statement text) for every statement of a scenario: the script form
+    and, for parameterised statements, the executed form."""
+    ops = {id(op): op for op in scenarios.operations(name)}
+    for step in provider.plan(list(ops.values())):
+        for statement in step.render(None):
+            texts = [statement.render()]
+            if statement.params is not None:
+                texts.append(statement.sql)
+            for text in texts:
+                yield step.operations[0], text, statement.many
+
+
+@pytest.mark.parametrize("name", sorted(scenarios.SCENARIOS))
+def test_every_statement_parses(provider, name):
+    how = []
+    for operation, text, many in generated(provider, name):
+        if isinstance(operation, Execute):
+            # custom SQL: sent as written (one batch); sqlglot must read all of it
+            trees = sqlglot.parse(text, read="tsql", error_level=sqlglot.ErrorLevel.RAISE)
+            assert trees and not any(isinstance(t, exp.Command) for t in trees), text
+            continue
+        if many:  # a bulk insert's script form: one INSERT per row
+            for insert in check.top_level_statements(text):
+                assert isinstance(check.parse(insert), exp.Insert)
+            continue
+        how += check.check_batch(text)
+    assert how or name in ("execute",)
+
+
+def test_unparseable_constructs_are_only_the_known_ones(provider):
+    """Everything sqlglot reads as an opaque command is one of the known grammars."""
+    kinds = set()
+    for name in scenarios.SCENARIOS:
+        for operation, text, many in generated(provider, name):
+            if isinstance(operation, Execute) or many:
+                continue
+            kinds.update(k for k in check.check_batch(text) if k != "sqlglot")
+    assert kinds == {"grammar: ADD CONSTRAINT ... DEFAULT ... FOR", "if: sqlglot",
+                     "if: grammar: SET IDENTITY_INSERT"}
+
+
+def test_examples_script_parses_batch_by_batch():
+    from npa_migrations import MigrationExecutor
+
+    script = MigrationExecutor(scenarios.URL, EXAMPLES).script(offline=True)
+    batches = check.script_batches(script)
+    assert len(batches) > 10
+    for batch in batches:
+        check.check_batch(batch)
+
+
+@pytest.mark.parametrize("direction", ["up", "down"])
+def test_server_test_migrations_render_and_parse(tmp_path, direction):
+    """The migrations of the real-server tests, as an offline script (both directions)."""
+    import textwrap
+
+    from npa_migrations import MigrationExecutor
+    from npa_migrations.script import render_script
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for name, text in scenarios.SERVER_MIGRATIONS.items():
+        (folder / name).write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    executor = MigrationExecutor(scenarios.URL, folder)
+    scripts = executor.discover()
+    if direction == "down":
+        scripts = list(reversed(scripts))
+    script = render_script(executor, scripts, direction, create_history=True)
+    batches = check.script_batches(script)
+    assert len(batches) > 20
+    for batch in batches:
+        check.check_batch(batch)
+
+
+def test_engine_statements_parse(provider):
+    """History table, lock and session statements the engine runs itself."""
+    from npa_migrations.history import HistoryStore
+
+    history = HistoryStore(provider, "npa_migrations_history")
+    texts = [history._create, history._probe, history._select.sql, history._insert.sql,
+             history._delete.sql, history._update_checksum.sql,
+             history.insert_script("20250101000000_X", "sha256:00"),
+             history.delete_script("20250101000000_X"),
+             provider.begin_statement, provider.commit_statement, provider.rollback_statement,
+             SESSION_SETUP, "SET LOCK_TIMEOUT 5000", "SET LOCK_TIMEOUT -1",
+             locking.GET_APPLOCK, locking.RELEASE_APPLOCK, locking.HOLDER,
+             "SELECT DB_NAME()", "SELECT DB_ID(?)", "CREATE DATABASE [npa test]",
+             "SELECT @@OPTIONS, @@LOCK_TIMEOUT"]
+    for text in texts:
+        check.check_batch(text)
+
+
+# hostile identifiers round-trip through sqlglot's own reading of the names ----------------
+def test_hostile_names_read_back_exactly(provider):
+    texts = [text for _op, text, _many in generated(provider, "hostile_identifiers")]
+    create = next(t for t in texts if t.startswith("CREATE TABLE [we"))
+    tree = check.parse(create)
+    assert tree.find(exp.Table).name == scenarios.H_TABLE
+    columns = [c.name for c in tree.find_all(exp.ColumnDef)]
+    assert columns == ["id", "parent_id", *scenarios.H_COLUMNS]
+    constraints = {c.name for c in tree.find_all(exp.Constraint)}
+    assert {scenarios.H_UNIQUE, scenarios.H_FK, scenarios.H_CHECK} <= constraints
+    in_schema = next(t for t in texts if t.startswith("CREATE TABLE [sch"))
+    table = check.parse(in_schema).find(exp.Table)
+    assert (table.db, table.name) == (scenarios.H_SCHEMA, scenarios.H_TABLE)
+    index = next(t for t in texts if t.startswith("CREATE INDEX"))
+    assert check.parse(index).this.name == scenarios.H_INDEX
+    rename = next(t for t in texts if t.startswith("EXEC sp_rename") and "COLUMN" in t)
+    literals = [n.this for n in check.parse(rename).find_all(exp.National)]
+    assert literals == [f"[{scenarios.H_TABLE.replace(']', ']]')}].[sel ect]", 'new "name;']
+
+
+# dynamic SQL ------------------------------------------------------------------------------
+INDEXES = [
+    {"name": "ix a]b 'c'", "type": 2, "is_unique": True, "is_unique_constraint": False,
+     "filter_definition": "([sku] IS NOT NULL)", "keys": "[sku] DESC, [name]",
+     "include": "[price]"},
+    {"name": "UQ__products__1]2", "type": 2, "is_unique": True, "is_unique_constraint": True,
+     "filter_definition": None, "keys": "[sku]", "include": None},
+    {"name": "cx", "type": 1, "is_unique": False, "is_unique_constraint": False,
+     "filter_definition": None, "keys": "[sku]", "include": None},
+]
+VARIABLES = {"column": 3, "nullable": True, "type": "nvarchar", "length": 80,
+             "collation": "SQL_Latin1_General_CP1_CI_AS", "default": "DF__products__sku__5]';x",
+             "definition": "(N'it''s; [x]')"}
+
+
+def batches_of(provider, name):
+    for operation, text, many in generated(provider, name):
+        if not many and not isinstance(operation, Execute) and "sp_executesql" in text:
+            yield operation, text
+
+
+@pytest.mark.parametrize("name", ["drop_column", "alter_column_type", "alter_column_nullable",
+                                  "alter_column_several", "alter_column_server_default",
+                                  "create_index", "hostile_identifiers"])
+@pytest.mark.parametrize("nullable", [True, False])
+@pytest.mark.parametrize("with_default", [True, False])
+def test_dynamic_sql_is_valid(provider, name, nullable, with_default):
+    variables = dict(VARIABLES, nullable=nullable)
+    if not with_default:
+        variables["default"] = variables["definition"] = None
+    variables["filter"] = "[barcode] IS NOT NULL" if nullable else None
+    batches = list(batches_of(provider, name))
+    assert batches
+    for _operation, batch in batches:
+        for sql in check.simulate(batch, check.Catalog(variables, INDEXES)):
+            check.check_batch(sql)
+
+
+def test_alter_column_drops_and_recreates_indexes_around_the_change(provider):
+    op = scenarios.operations("alter_column_several")[0]
+    batch = provider.generate_sql(op)[0].sql
+    executed = check.simulate(batch, check.Catalog(VARIABLES, INDEXES))
+    assert executed == [
+        "ALTER TABLE products DROP CONSTRAINT [DF__products__sku__5]]';x]",
+        "ALTER TABLE products DROP CONSTRAINT [UQ__products__1]]2]; "
+        "DROP INDEX [ix a]]b 'c'] ON products; DROP INDEX [cx] ON products",
+        "ALTER TABLE products ALTER COLUMN sku NVARCHAR(80) COLLATE "
+        "SQL_Latin1_General_CP1_CI_AS NOT NULL",
+        "CREATE CLUSTERED INDEX [cx] ON products ([sku]); "
+        "ALTER TABLE products ADD CONSTRAINT [UQ__products__1]]2] UNIQUE NONCLUSTERED ([sku]); "
+        "CREATE UNIQUE NONCLUSTERED INDEX [ix a]]b 'c'] ON products ([sku] DESC, [name]) "
+        "INCLUDE ([price]) WHERE ([sku] IS NOT NULL)",
+    ]
+    # the new default is a statement of its own, after the batch
+    assert provider.generate_sql(op)[1].sql == (
+        "ALTER TABLE products ADD CONSTRAINT [DF_products_sku] DEFAULT N'none' FOR sku")
+
+
+def test_alter_column_in_place_leaves_indexes_alone(provider):
+    """A longer nvarchar on a column that is already NOT NULL: SQL Server changes it in
+    place, so nothing but the default is touched."""
+    op = scenarios.operations("alter_column_several")[0]
+    batch = provider.generate_sql(op)[0].sql
+    executed = check.simulate(batch, check.Catalog(dict(VARIABLES, nullable=False), INDEXES))
+    assert [s.split(" ")[0:3] for s in executed] == [
+        ["ALTER", "TABLE", "products"], ["ALTER", "TABLE", "products"]]
+    assert "ALTER COLUMN" in executed[1]
+
+
+def test_alter_column_keeps_default_and_nullability(provider):
+    op = scenarios.operations("alter_column_type")[0]  # name -> String(400), nothing else
+    batch = provider.generate_sql(op)[0].sql
+    for nullable, word in ((True, " NULL"), (False, " NOT NULL")):
+        executed = check.simulate(batch, check.Catalog(dict(VARIABLES, nullable=nullable)))
+        assert executed[1].endswith("NVARCHAR(400) COLLATE SQL_Latin1_General_CP1_CI_AS" + word)
+        assert executed[-1] == ("ALTER TABLE products ADD CONSTRAINT [DF__products__sku__5]]';x] "
+                                "DEFAULT (N'it''s; [x]') FOR name")
+
+
+def test_unique_index_filter(provider):
+    op = scenarios.operations("create_index")[2]
+    batch = provider.generate_sql(op)[0].sql
+    assert check.simulate(batch, check.Catalog({"filter": "[barcode] IS NOT NULL"})) == [
+        "CREATE UNIQUE INDEX ux_products_barcode ON products (barcode) "
+        "WHERE [barcode] IS NOT NULL"]
+    assert check.simulate(batch, check.Catalog({})) == [
+        "CREATE UNIQUE INDEX ux_products_barcode ON products (barcode)"]
+
+
+def test_hostile_alter_column(provider):
+    op = next(o for o in scenarios.operations("hostile_identifiers")
+              if o.kind == "alter_column" and o.column_name == "apos'trophe")
+    batch = provider.generate_sql(op)[0].sql
+    executed = check.simulate(batch, check.Catalog(
+        dict(VARIABLES, default="DF x]y", type="nvarchar", length=80), INDEXES[:1]))
+    table = '[we"ird; tab\'le [x]]]'
+    assert executed == [
+        f"ALTER TABLE {table} DROP CONSTRAINT [DF x]]y]",
+        f"DROP INDEX [ix a]]b 'c'] ON {table}",
+        f"ALTER TABLE {table} ALTER COLUMN [apos'trophe] NVARCHAR(80) COLLATE "
+        "SQL_Latin1_General_CP1_CI_AS NOT NULL",
+        f"CREATE UNIQUE NONCLUSTERED INDEX [ix a]]b 'c'] ON {table} ([sku] DESC, [name]) "
+        "INCLUDE ([price]) WHERE ([sku] IS NOT NULL)",
+    ]
+    for sql in executed:
+        check.check_batch(sql)
+
+
+def test_go_separated_custom_sql_is_sent_batch_by_batch(provider):
+    batches = provider.split_statements(
+        "CREATE VIEW v AS SELECT 1 AS x\nGO\n-- GO in a comment\n"
+        "CREATE PROCEDURE p AS\nBEGIN\n  SELECT 'GO\nGO';\n  SELECT 2;\nEND\ngo 2\n")
+    assert batches[0] == "CREATE VIEW v AS SELECT 1 AS x"
+    assert batches[1] == batches[2]
+    assert batches[1].startswith("-- GO in a comment\nCREATE PROCEDURE p AS")
+    assert len(batches) == 3
+    tree = sqlglot.parse(batches[1], read="tsql", error_level=sqlglot.ErrorLevel.RAISE)
+    assert not any(isinstance(t, exp.Command) for t in tree)
+
+
+def test_nstring_round_trips_through_sqlglot():
+    for value in ["plain", "it's", "a\\\nb", "a\\\r\nb", "日本語", "x]'\"; --"]:
+        literal = tsql.nstring(value)
+        tree = check.parse(f"SELECT {literal}")
+        parts = [n.this for n in tree.find_all(exp.National)]
+        assert "".join(parts) == value, (value, literal)
