@@ -1,1 +1,3 @@
-"""npa-oracle: the Oracle provider of npa-migrations (python-oracledb)."""
+"""npa-oracle: the Oracle provider of npa-migrations (python-oracledb, thin mode)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,182 @@
+"""Oracle SQL text: splitting scripts the way SQL*Plus does, PL/SQL detection, literals.
+
+Oracle differs from the portable splitter in :mod:`npa_migrations.sqltext`:
+
+* A **PL/SQL unit** -- an anonymous block (``DECLARE`` / ``BEGIN``) or ``CREATE [OR
+  REPLACE] FUNCTION | PROCEDURE | PACKAGE [BODY] | TRIGGER | TYPE [BODY] | LIBRARY | JAVA``
+  -- contains ``;`` inside and must keep its final ``END;`` when it is sent to the
+  database. As in SQL*Plus, it ends at a line holding only ``/`` (or at the end of the
+  text).
+* Every other statement ends at a top-level ``;`` or a ``/`` line, and is sent *without*
+  the ``;`` (Oracle rejects a trailing semicolon: ORA-00933 / ORA-00911).
+* Strings may use the alternative quoting ``q'[...]'`` (also ``{}``, ``<>``, ``()`` or any
+  other delimiter character), in which a quote does not end the string.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TOKEN = re.compile(
+    r"""
+      (?P<line_comment>--[^\n]*)
+    | (?P<block_comment>/\*.*?(?:\*/|\Z))
+    | (?P<qquote>\b[nN]?[qQ]'(?P<qdelim>.))
+    | (?P<single>'(?:[^']|'')*(?:'|\Z))
+    | (?P<double>"[^"]*(?:"|\Z))
+    | (?P<slash>^[ \t]*/[ \t]*(?:\r?\n|\Z))
+    | (?P<semi>;)
+    """,
+    re.VERBOSE | re.DOTALL | re.MULTILINE,
+)
+
+_CLOSERS = {"[": "]", "{": "}", "<": ">", "(": ")"}
+
+#: how a PL/SQL unit starts (after comments)
+_PLSQL_START = re.compile(
+    r"""^\s*(?:
+          DECLARE\b | BEGIN\b | <<
+        | CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:NON)?EDITIONABLE\s+)?
+          (?:FUNCTION|PROCEDURE|PACKAGE|TRIGGER|TYPE|LIBRARY|JAVA)\b
+        )""",
+    re.IGNORECASE | re.VERBOSE)
+
+#: a PL/SQL unit whose declarations come before its first BEGIN (the portable splitter
+#: cuts such a unit at its first ``;``)
+_PLSQL_WITH_DECLARATIONS = re.compile(
+    r"""^\s*(?:
+          DECLARE\b
+        | CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:NON)?EDITIONABLE\s+)?
+          (?:FUNCTION|PROCEDURE|PACKAGE|TRIGGER|TYPE\s+BODY)\b
+        )""",
+    re.IGNORECASE | re.VERBOSE)
+
+_ENDS_WITH_END = re.compile(r"\bEND(?:\s+(?:\"[^\"]+\"|[A-Za-z][\w$#]*))?\s*;?\s*\Z",
+                            re.IGNORECASE)
+_LEADING_SLASH = re.compile(r"\A(?:[ \t]*/[ \t]*(?:\r?\n|\Z))+")
+
+
+def _skip_qquote(text: str, m: re.Match) -> int:
+    """End position of a ``q'<d>...<d>'`` literal starting at match ``m``."""
+    delim = m.group("qdelim")
+    closer = _CLOSERS.get(delim, delim)
+    end = text.find(closer + "'", m.end())
+    return len(text) if end < 0 else end + 2
+
+
+def strip_comments(text: str) -> str:
+    """``text`` without comments (strings and quoted identifiers kept)."""
+    out = []
+    pos = 0
+    for m in _tokens(text):
+        if m[0] in ("line_comment", "block_comment"):
+            out.append(text[pos:m[1]])
+            pos = m[2]
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _tokens(text: str):
+    """``(kind, start, end)`` of every comment, literal, quoted name, ``/`` line and ``;``."""
+    pos = 0
+    length = len(text)
+    while pos < length:
+        m = _TOKEN.search(text, pos)
+        if not m:
+            return
+        kind = m.lastgroup if m.lastgroup != "qdelim" else "qquote"
+        if kind == "qquote":
+            end = _skip_qquote(text, m)
+            yield ("string", m.start(), end)
+            pos = end
+            continue
+        yield (kind, m.start(), m.end())
+        pos = max(m.end(), m.start() + 1)
+
+
+def is_plsql(sql: str) -> bool:
+    """Whether ``sql`` is a PL/SQL unit (sent with its final ``;``, ended by ``/`` in
+    SQL*Plus scripts)."""
+    return bool(_PLSQL_START.match(strip_comments(sql)))
+
+
+def has_declarations(sql: str) -> bool:
+    """Whether ``sql`` starts a PL/SQL unit whose declarations precede ``BEGIN``."""
+    return bool(_PLSQL_WITH_DECLARATIONS.match(strip_comments(sql)))
+
+
+def ends_with_end(sql: str) -> bool:
+    """Whether ``sql`` (comments ignored) ends with ``END`` [name] [``;``]."""
+    return bool(_ENDS_WITH_END.search(strip_comments(sql).rstrip()))
+
+
+def starts_with_slash(sql: str) -> bool:
+    """Whether ``sql`` begins with a SQL*Plus ``/`` line (what the portable splitter leaves
+    at the start of the statement after a PL/SQL block)."""
+    return bool(_LEADING_SLASH.match(sql.lstrip("\r\n")))
+
+
+def finish_plsql(sql: str) -> str:
+    """A PL/SQL unit as the database wants it: ending ``END [name];`` (the portable
+    splitter strips that semicolon)."""
+    text = sql.rstrip()
+    if not text.endswith(";") and ends_with_end(text):
+        text += ";"
+    return text
+
+
+def split_oracle(text: str) -> list[str]:
+    """Split ``text`` into statements the way SQL*Plus does (see the module docstring).
+
+    :returns: stripped statements; plain SQL without its terminating ``;``, PL/SQL
+        units with their final ``END;``; comment-only chunks dropped.
+    """
+    statements: list[str] = []
+    start = 0
+    plsql: bool | None = None  # decided at the statement's first ";" or "/" line
+    for kind, begin, end in _tokens(text):
+        if kind not in ("semi", "slash"):
+            continue
+        if plsql is None:
+            plsql = is_plsql(text[start:begin])
+        if kind == "slash":
+            _append(statements, text[start:begin], plsql)
+            start, plsql = end, None
+        elif not plsql:
+            _append(statements, text[start:begin], False)
+            start, plsql = end, None
+    _append(statements, text[start:], None)
+    return statements
+
+
+def _append(statements: list[str], chunk: str, plsql: bool | None) -> None:
+    stripped = chunk.strip()
+    if not stripped or not strip_comments(stripped).strip():
+        return
+    if plsql is None:
+        plsql = is_plsql(stripped)
+    statements.append(finish_plsql(stripped) if plsql else stripped.rstrip(";").rstrip())
+
+
+def literal(text: str) -> str:
+    """``text`` as an Oracle string literal (quotes doubled); for dynamic SQL in PL/SQL."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ignore_errors(sql: str, *codes: int) -> str:
+    """A PL/SQL block that runs ``sql`` with ``EXECUTE IMMEDIATE`` and ignores the given
+    ORA- error numbers (e.g. ``942``: the table does not exist), re-raising every other.
+
+    Oracle has no ``IF [NOT] EXISTS`` before 23ai; this is its idiom.
+    """
+    if not codes:
+        raise ValueError("ignore_errors() needs at least one ORA- error number")
+    condition = " AND ".join(f"SQLCODE != -{int(code)}" for code in codes)
+    return ("BEGIN\n"
+            f"  EXECUTE IMMEDIATE {literal(sql)};\n"
+            "EXCEPTION\n"
+            "  WHEN OTHERS THEN\n"
+            f"    IF {condition} THEN\n"
+            "      RAISE;\n"
+            "    END IF;\n"
+            "END;")
