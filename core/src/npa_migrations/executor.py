@@ -428,7 +428,9 @@ class MigrationExecutor:
                     conn.commit()
                 break
             except Exception as exc:
-                if self._retryable(exc, operations):
+                if own_tx and self.provider.transaction_open(conn):
+                    done = durable  # the rollback undoes what ran since the last commit
+                if self._retryable(exc, operations, taken_effect=done):
                     if in_outer and retry_outer:
                         raise _LockRetry(script) from exc
                     if own_tx and attempt < self.options.ddl_lock_retries:
@@ -437,8 +439,6 @@ class MigrationExecutor:
                         attempt += 1
                         self._retry_pause(script, attempt, exc)
                         continue
-                if own_tx and self.provider.transaction_open(conn):
-                    done = durable  # the rollback undoes what ran since the last commit
                 error = self._failure(conn, script, direction, exc, statement, done, own_tx,
                                       in_outer, started)
                 hook.npa_migration_end(migration=script, direction=direction,
@@ -457,10 +457,13 @@ class MigrationExecutor:
             return script.lock_timeout_seconds
         return self.options.ddl_lock_timeout_seconds
 
-    def _retryable(self, exc: Exception, operations: Iterable[Any]) -> bool:
-        """A DDL lock timeout on a database that rolls DDL back, in a migration that can
-        run again (no streamed ``bulk_insert`` rows, which are consumed by the first try)."""
-        return (self.provider.capabilities.transactional_ddl
+    def _retryable(self, exc: Exception, operations: Iterable[Any], *,
+                   taken_effect: int) -> bool:
+        """A DDL lock timeout in a migration that can run again from the start: the
+        database rolled everything back (transactional DDL), or -- where DDL commits
+        implicitly -- no operation had taken effect yet; and no streamed ``bulk_insert``
+        rows, which the first try consumed."""
+        return ((self.provider.capabilities.transactional_ddl or taken_effect == 0)
                 and self.provider.is_lock_timeout(exc)
                 and all(isinstance(getattr(op, "rows", ()), (list, tuple)) for op in operations))
 

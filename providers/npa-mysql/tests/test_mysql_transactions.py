@@ -145,6 +145,7 @@ def test_ddl_lock_timeout(my, where):
     if attr:
         path.write_text(path.read_text().replace("(Migration):\n", "(Migration):\n" + attr))
     options = {"ddl_lock_timeout_seconds": 1} if where == "option" else {}
+    options["ddl_lock_retries"] = 0
     blocker = my.connect()
     try:
         cur = blocker.cursor()
@@ -161,6 +162,56 @@ def test_ddl_lock_timeout(my, where):
     assert executor.provider.is_lock_timeout(result.errors[0].exception)
     assert elapsed < 5, elapsed
     assert [row[:3] for row in my.history()] == [("20250101000000_Alter", 0, 0)]
+
+
+def test_ddl_lock_timeout_retried_while_nothing_took_effect(my):
+    """The ALTER times out behind a long transaction before anything took effect: the
+    migration runs again after a pause, and succeeds once the transaction ends."""
+    t = my.name("retry")
+    my.query(f"CREATE TABLE {q(t)} (id INT PRIMARY KEY)")
+    my.migration("20250101000000_Alter", f"""
+        b.add_column({t!r}, sa.Column("extra", sa.Integer))
+    """)
+    steps = []
+    blocker = my.connect()
+    cur = blocker.cursor()
+    cur.execute("BEGIN")
+    cur.execute(f"SELECT * FROM {q(t)}")  # holds a metadata lock until COMMIT
+    releaser = threading.Timer(1.5, blocker.close)
+    releaser.start()
+    try:
+        result = my.executor(ddl_lock_timeout_seconds=1, ddl_lock_retries=5,
+                             on_progress=lambda m, step: steps.append(step.kind)).execute()
+    finally:
+        releaser.join()
+    assert result.success, result.errors
+    assert "retry" in steps
+    assert [row[:2] for row in my.history()] == [("20250101000000_Alter", 1)]
+    assert "extra" in [c[0] for c in my.query(f"SHOW COLUMNS FROM {q(t)}")]
+
+
+def test_ddl_lock_timeout_not_retried_after_ddl_took_effect(my):
+    """An earlier operation of the migration committed (MySQL DDL commits implicitly):
+    running it again would repeat that operation, so it is recorded failed at once."""
+    t, made = my.name("busy2"), my.name("made")
+    my.query(f"CREATE TABLE {q(t)} (id INT PRIMARY KEY)")
+    my.migration("20250101000000_TwoSteps", f"""
+        b.create_table({made!r}, sa.Column("id", sa.Integer, primary_key=True))
+        b.add_column({t!r}, sa.Column("extra", sa.Integer))
+    """)
+    steps = []
+    blocker = my.connect()
+    try:
+        cur = blocker.cursor()
+        cur.execute("BEGIN")
+        cur.execute(f"SELECT * FROM {q(t)}")
+        result = my.executor(ddl_lock_timeout_seconds=1, ddl_lock_retries=3,
+                             on_progress=lambda m, step: steps.append(step.kind)).execute()
+    finally:
+        blocker.close()
+    assert not result.success
+    assert "retry" not in steps
+    assert [row[:3] for row in my.history()] == [("20250101000000_TwoSteps", 0, 1)]
 
 
 def test_lock_wait_timeout_is_reset_between_migrations(my):
