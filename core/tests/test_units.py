@@ -29,6 +29,38 @@ def test_split_statements(text, expected):
     assert split_statements(text) == expected
 
 
+@pytest.mark.parametrize("control", [
+    "CASE x WHEN 1 THEN SET y = 1; ELSE SET y = 2; END CASE;",
+    "IF x > 0 THEN SET y = 1; END IF;",
+    "l: LOOP LEAVE l; END LOOP;",
+    "WHILE x > 0 DO SET x = x - 1; END WHILE;",
+    "REPEAT SET x = x - 1; UNTIL x = 0 END REPEAT;",
+    "CASE WHEN x THEN SET y = CASE WHEN z THEN 1 END; END CASE;",
+])
+def test_control_statements_inside_a_body_keep_it_whole(control):
+    """``END CASE`` / ``END IF`` / ``END LOOP`` ... close statements, not the body: the
+    statement after the procedure is split off (``END CASE`` used to leave the depth
+    one too high, so everything after it stuck to the procedure)."""
+    body = f"CREATE PROCEDURE p() BEGIN {control} SELECT 1; END"
+    assert split_statements(f"{body}; SELECT 2; SELECT 3") == [body, "SELECT 2", "SELECT 3"]
+
+
+def test_lexicons():
+    from npa_migrations.sqltext import Lexicon, mask, strip_comments
+
+    mysql = Lexicon(hash_comments=True, dash_comment_needs_space=True, backslash_escapes=True,
+                    executable_comments=True, dollar_quotes=False)
+    assert split_statements("SELECT 'a\\'; b'; # c; d\nSELECT 2--3;", lexicon=mysql) == [
+        "SELECT 'a\\'; b'", "# c; d\nSELECT 2--3"]
+    tsql = Lexicon(brackets=True, nested_comments=True, backticks=False, dollar_quotes=False)
+    assert split_statements("SELECT [a]];b] /* x /* y; */ z; */; SELECT 2", lexicon=tsql) == [
+        "SELECT [a]];b] /* x /* y; */ z; */", "SELECT 2"]
+    assert mask("SELECT 'a;b' /* c */ [d]", tsql) == "SELECT '   '         [ ]"
+    assert strip_comments("SELECT 1 -- x\n/* y */", tsql) == "SELECT 1 \n"
+    # a "$" inside a name does not open a dollar quote
+    assert split_statements("SELECT a$b$c FROM t; SELECT 2") == ["SELECT a$b$c FROM t", "SELECT 2"]
+
+
 def test_normalise_ignores_line_endings_and_trailing_blanks():
     assert normalise("a  \r\nb\r\n\r\n") == normalise("a\nb") == "a\nb"
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import ConfigurationError
+from .repair import locked_history
 
 if TYPE_CHECKING:  # pragma: no cover
     from .executor import MigrationExecutor
@@ -45,6 +46,7 @@ class BaselineReport:
     already_applied: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
+        """The ``npa migrate baseline --json`` document."""
         return {"target": self.target, "recorded": list(self.recorded),
                 "already_applied": list(self.already_applied)}
 
@@ -59,44 +61,37 @@ def baseline(executor: "MigrationExecutor", target: str) -> BaselineReport:
     order = [s.id for s in scripts]
     limit = order.index(target_id)
     report = BaselineReport(target_id)
-    conn = executor._connect()
-    try:
-        executor.history.ensure(conn)
-        executor.eventlog.ensure(conn)
-        with executor._locked():
-            rows = executor.history.read(conn)
-            failed = [r.migration_id for r in rows.values() if not r.success]
-            if failed:
-                raise BaselineError(
-                    f"Cannot baseline: {', '.join(failed)} is recorded as failed. Settle it "
-                    "with 'npa migrate repair' first. Nothing was recorded.")
-            later = [i for i in rows if i in order and order.index(i) > limit]
-            if later:
-                raise BaselineError(
-                    f"Cannot baseline at {target_id}: the history already records later "
-                    f"migration(s) {', '.join(later)}, so this database is past that point. "
-                    "Baseline only adopts a database at the start of its history; use 'npa "
-                    "migrate repair --mark-applied' or 'npa migrate up --out-of-order apply' "
-                    "for gaps. Nothing was recorded.")
-            chosen = scripts[:limit + 1]
-            report.already_applied = [s.id for s in chosen if s.id in rows]
-            todo = [s for s in chosen if s.id not in rows]
-            if not todo:
-                return report
-            conn.begin()
-            try:
-                for script in todo:
-                    executor.history.record(conn, script.id, script.checksum, 0, True)
-                    executor.eventlog.record(conn, "baseline", migration_id=script.id,
-                                             checksum=script.checksum, duration_ms=0,
-                                             detail=f"baseline at {target_id}: recorded as "
-                                                    "applied without running it")
-                conn.commit()
-            except BaseException:
-                if conn.in_transaction:
-                    conn.rollback()
-                raise
-            report.recorded = [s.id for s in todo]
-    finally:
-        conn.close()
+    with locked_history(executor) as (conn, rows):
+        failed = [r.migration_id for r in rows.values() if not r.success]
+        if failed:
+            raise BaselineError(
+                f"Cannot baseline: {', '.join(failed)} is recorded as failed. Settle it "
+                "with 'npa migrate repair' first. Nothing was recorded.")
+        later = [i for i in rows if i in order and order.index(i) > limit]
+        if later:
+            raise BaselineError(
+                f"Cannot baseline at {target_id}: the history already records later "
+                f"migration(s) {', '.join(later)}, so this database is past that point. "
+                "Baseline only adopts a database at the start of its history; use 'npa "
+                "migrate repair --mark-applied' or 'npa migrate up --out-of-order apply' "
+                "for gaps. Nothing was recorded.")
+        chosen = scripts[:limit + 1]
+        report.already_applied = [s.id for s in chosen if s.id in rows]
+        todo = [s for s in chosen if s.id not in rows]
+        if not todo:
+            return report
+        conn.begin()
+        try:
+            for script in todo:
+                executor.history.record(conn, script.id, script.checksum, 0, True)
+                executor.eventlog.record(conn, "baseline", migration_id=script.id,
+                                         checksum=script.checksum, duration_ms=0,
+                                         detail=f"baseline at {target_id}: recorded as "
+                                                "applied without running it")
+            conn.commit()
+        except BaseException:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
+        report.recorded = [s.id for s in todo]
     return report

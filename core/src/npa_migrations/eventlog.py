@@ -75,6 +75,7 @@ class LogEntry:
     detail: str | None
 
     def to_json(self) -> dict:
+        """One entry of ``events`` in ``npa migrate history --json``."""
         return {"id": self.id,
                 "occurred_at": self.occurred_at.isoformat() + "Z" if self.occurred_at else None,
                 "event": self.event, "migration_id": self.migration_id,

@@ -1,16 +1,21 @@
 """Migration locks: only one process migrates a database at a time.
 
 :class:`MigrationLock` is the interface; :class:`TableLock` is the portable lock table
-``npa_migrations_lock`` used by SQLite and any provider without a database-level lock.
+``npa_migrations_lock`` used by SQLite and any provider without a database-level lock;
+:class:`SessionLock` is the base of the server-side named locks (PostgreSQL advisory
+locks, MySQL ``GET_LOCK``, SQL Server ``sp_getapplock``, Oracle ``DBMS_LOCK``), whose
+providers supply only the SQL that takes, releases and describes their lock.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import threading
 import time
 import uuid
+import warnings
 from typing import TYPE_CHECKING
 
 from .compiled import CompiledSql
@@ -27,6 +32,25 @@ def owner_id() -> str:
     """Who holds a lock: host and process id (shown to a waiting process) plus a random
     token, so two runs in one process are two owners."""
     return f"{socket.gethostname()}:pid={os.getpid()}:run={uuid.uuid4().hex[:8]}"
+
+
+def lock_name(scope: str | None, table_name: str, limit: int, *, in_bytes: bool = False) -> str:
+    """The name of a server-side migration lock: ``npa:<scope>:<table>`` (the scope is the
+    database or schema migrated, the table the ``lock_table`` option, so runs against one
+    database serialise as they would on the portable lock table), shortened with a hash
+    suffix when longer than ``limit`` characters (UTF-8 bytes with ``in_bytes``)."""
+    name = f"npa:{scope or ''}:{table_name}"
+
+    def size(text: str) -> int:
+        return len(text.encode("utf-8")) if in_bytes else len(text)
+
+    if size(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+    room = limit - len(digest) - 1
+    head = (name.encode("utf-8")[:room].decode("utf-8", "ignore") if in_bytes
+            else name[:room])
+    return f"{head}~{digest}"
 
 
 def holder_is_dead(owner: str) -> bool:
@@ -229,3 +253,162 @@ class TableLock(MigrationLock):
         finally:
             conn.close()
             self._conn = None
+
+
+class SessionLock(MigrationLock):
+    """A server-side named lock owned by a session on a connection of its own.
+
+    The connection is opened for the lock and held for the whole run, so the migrations'
+    own transactions (and DDL's implicit commits) never release it, and the server frees
+    the lock by itself the moment that session ends: a killed process leaves no stale
+    lock, and there is nothing for ``npa migrate unlock`` to clear.
+
+    This class does the shared work -- the dedicated connection, closing it when the lock
+    is not granted, a keep-alive thread while the lock is held, the timeout message naming
+    the holder, a release that never raises (the run's own outcome is what the caller
+    reports) -- and a provider supplies only its SQL:
+
+    * :meth:`request` takes the lock on the connection, waiting at most ``timeout``
+      seconds, and raises (usually :meth:`timeout_error`) when it is not granted;
+    * :meth:`unlock` releases it and says why when it was no longer held;
+    * :meth:`ping` (keep-alive), :meth:`close_connection` where the default does not fit.
+
+    :ivar holder: who held the lock when acquiring it failed, if the server told.
+    """
+
+    #: seconds between keep-alive pings of the lock's session while held, so an idle
+    #: timeout (server setting, cloud gateway, firewall) never ends it mid-run; ``None``:
+    #: no keep-alive thread
+    keepalive_seconds: float | None = 60.0
+    #: who frees the lock when its holder's session ends, in messages
+    releaser = "The server"
+    #: what ends with the holder ("connection" or "session"), in messages
+    session_word = "session"
+    #: name of the keep-alive thread
+    keepalive_thread = "npa-lock-keepalive"
+
+    def __init__(self, provider: "BaseProvider"):
+        self.provider = provider
+        self.holder: str | None = None
+        self._conn: "DbConnection | None" = None
+        self._guard = threading.Lock()
+        self._stop = threading.Event()
+        self._keepalive: threading.Thread | None = None
+
+    # what a provider implements -----------------------------------------------------------
+    def request(self, conn: "DbConnection", timeout: float) -> None:
+        """Take the lock on ``conn``, waiting at most ``timeout`` seconds; raise when it is
+        not granted (:meth:`timeout_error` after a timeout). ``conn`` is closed for you
+        when this raises."""
+        raise NotImplementedError
+
+    def unlock(self, conn: "DbConnection") -> str | None:
+        """Release the lock held on ``conn``: ``None`` when it was released, else why it
+        was no longer held (e.g. ``"RELEASE_LOCK returned 0"``), which becomes a warning.
+        An exception means the session is gone, and the server released the lock with it."""
+        raise NotImplementedError
+
+    def ping(self, conn: "DbConnection") -> None:
+        """Keep the lock's session alive (called every :attr:`keepalive_seconds`)."""
+        conn.query("SELECT 1")
+
+    def close_connection(self, conn: "DbConnection") -> None:
+        """Close the lock's connection (after release, or when the lock was not granted)."""
+        conn.close()
+
+    # messages ---------------------------------------------------------------------------
+    def unknown_holder(self) -> str:
+        """Sentence added to a timeout message when the holder could not be read."""
+        return ""
+
+    def timeout_error(self, timeout: float, hint: str = "") -> LockTimeoutError:
+        """The error for a lock not granted within ``timeout`` seconds, naming
+        :attr:`holder` when known; ``hint`` is added after the advice (e.g. how to end the
+        holder's session)."""
+        held = f" It is held by {self.holder}." if self.holder else self.unknown_holder()
+        return LockTimeoutError(
+            f"Could not acquire the migration lock ({self.description}) within {timeout:g}s."
+            f"{held} Wait for the other run to finish, or raise --lock-timeout.{hint} "
+            f"{self.releaser} releases the lock by itself when the holder's "
+            f"{self.session_word} ends, so a crashed run needs no unlock.", holder=self.holder)
+
+    # acquire / release ------------------------------------------------------------------
+    def acquire(self, timeout: float) -> None:
+        if self._conn is not None:
+            return
+        conn = self.provider.connect()
+        try:
+            self.request(conn, timeout)
+        except BaseException:
+            self.close_connection(conn)
+            raise
+        self._conn = conn
+        self._start_keepalive()
+
+    def release(self) -> None:
+        """Release the lock and close its connection. Never raises: a lock whose session
+        was lost is already free, and the run's own outcome is what the caller reports;
+        a lock found no longer held is a :class:`RuntimeWarning`."""
+        self._stop.set()
+        if self._keepalive is not None:
+            self._keepalive.join()
+            self._keepalive = None
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            with self._guard:
+                lost = self.unlock(conn)
+            if lost:
+                warnings.warn(f"The migration lock {self.description} was no longer held by "
+                              f"this run when it ended ({lost}; its {self.session_word} was "
+                              "interrupted).", RuntimeWarning, stacklevel=2)
+        except Exception:  # the session is gone, and the server released the lock with it
+            pass
+        finally:
+            try:
+                self.close_connection(conn)
+            except Exception:
+                pass
+
+    def force_release(self) -> bool:
+        """There is never a lock to clear: the server frees it when its session ends.
+        Returns ``False`` when the lock is free (probed by taking and releasing it at
+        once); when a live session holds it, raises
+        :class:`~npa_migrations.errors.LockTimeoutError` naming that session, since npa
+        never ends another session."""
+        conn = self.provider.connect()
+        try:
+            try:
+                self.request(conn, 0)
+            except LockTimeoutError as exc:
+                who = self.holder or "another session"
+                raise LockTimeoutError(
+                    f"The migration lock ({self.description}) is held by {who}. "
+                    f"{self.releaser} releases it by itself when that {self.session_word} "
+                    "ends, so there is nothing to unlock: wait for that run to finish, or "
+                    f"if it hangs, end its {self.session_word}.", holder=self.holder) from exc
+            self.unlock(conn)
+            return False
+        finally:
+            self.close_connection(conn)
+
+    # keep-alive -------------------------------------------------------------------------
+    def _start_keepalive(self) -> None:
+        if not self.keepalive_seconds:
+            return
+        self._stop.clear()
+        self._keepalive = threading.Thread(target=self._ping_loop, name=self.keepalive_thread,
+                                           daemon=True)
+        self._keepalive.start()
+
+    def _ping_loop(self) -> None:
+        while not self._stop.wait(self.keepalive_seconds):
+            conn = self._conn
+            if conn is None:
+                return
+            with self._guard:
+                try:
+                    self.ping(conn)
+                except Exception:  # lost: release() will say so
+                    return

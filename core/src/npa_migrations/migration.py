@@ -42,9 +42,11 @@ class Migration:
     lock_timeout_seconds: ClassVar[float | None] = None
 
     def up(self, b: "MigrationBuilder") -> None:
+        """Record the operations that apply this migration on the builder ``b``."""
         raise NotImplementedError
 
     def down(self, b: "MigrationBuilder") -> None:
+        """Record the operations that revert it; leave it out when it cannot be reverted."""
         raise NotImplementedError
 
 
@@ -68,6 +70,9 @@ class MigrationScript:
     :ivar transactional: ``False`` for a migration that must run outside a transaction.
     :ivar build_up / build_down: callables returning the operation list; ``build_down`` is
         ``None`` when the migration cannot be rolled back.
+    :ivar migration_class: the :class:`Migration` subclass of a Python migration (``None``
+        for SQL files); plugins read their own per-migration settings from its attributes,
+        e.g. ``lint_ignore`` of npa-lint.
     """
 
     id: str
@@ -77,6 +82,7 @@ class MigrationScript:
     depends_on: tuple[str, ...] = ()
     transactional: bool = True
     lock_timeout_seconds: float | None = None
+    migration_class: type | None = field(default=None, repr=False)
     _checksum: str | None = field(default=None, repr=False)
     _up: list | None = field(default=None, repr=False)
     _down: list | None = field(default=None, repr=False)
@@ -84,6 +90,7 @@ class MigrationScript:
 
     @property
     def timestamp(self) -> str:
+        """The 14-digit UTC timestamp the id starts with."""
         return self.id[:14]
 
     @property
@@ -91,12 +98,20 @@ class MigrationScript:
         """The id without its timestamp, e.g. ``AddProductDescription``."""
         return self.id[15:] if MIGRATION_ID.match(self.id) else self.id
 
+    def bind(self, provider: object) -> None:
+        """Called by the engine with the provider the migration will run on, before it
+        asks for operations. Nothing to do for most migrations; a ``.sql`` migration
+        splits its text into statements with that provider's
+        :meth:`~npa_migrations.provider.BaseProvider.split_statements`."""
+
     def up_operations(self) -> list["MigrationOperation"]:
+        """The ``up`` operations (built once, then cached)."""
         if self._up is None:
             self._up = list(self.build_up())
         return self._up
 
     def down_operations(self) -> list["MigrationOperation"] | None:
+        """The ``down`` operations, or ``None`` when the migration cannot be rolled back."""
         if self.build_down is None:
             return None
         if self._down is None:

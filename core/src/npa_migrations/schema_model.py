@@ -271,28 +271,13 @@ def table_from_sa(table: "sa.Table") -> TableModel:
 def _sa_table(op: ops.CreateTable) -> "sa.Table":
     import sqlalchemy as sa
 
+    from .provider import copy_constraint
+
     table = sa.Table(op.table, sa.MetaData(), *[c._copy() for c in op.columns],
                      schema=op.schema)
     for constraint in op.constraints:
-        table.append_constraint(_copy_constraint(constraint))
+        table.append_constraint(copy_constraint(constraint))
     return table
-
-
-def _copy_constraint(constraint: Any) -> Any:
-    """A copy of a constraint not attached to a table (``_copy()`` needs the parent)."""
-    import sqlalchemy as sa
-
-    if isinstance(constraint, sa.ForeignKeyConstraint):
-        return sa.ForeignKeyConstraint(
-            list(constraint.column_keys), [fk._get_colspec() for fk in constraint.elements],
-            name=constraint.name, ondelete=constraint.ondelete, onupdate=constraint.onupdate)
-    if isinstance(constraint, (sa.UniqueConstraint, sa.PrimaryKeyConstraint)):
-        columns = getattr(constraint, "_pending_colargs", None) or list(constraint.columns)
-        return type(constraint)(*[c if isinstance(c, str) else c.name for c in columns],
-                                name=constraint.name)
-    if isinstance(constraint, sa.CheckConstraint):
-        return sa.CheckConstraint(constraint.sqltext, name=constraint.name)
-    return constraint._copy()
 
 
 # --------------------------------------------------------------------------------------

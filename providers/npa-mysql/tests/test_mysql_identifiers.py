@@ -7,7 +7,7 @@ import pytest
 
 from npa_migrations.errors import ConfigurationError
 
-from conftest import q
+from mysql_support import q
 
 HOSTILE = ["we`ird", 'dq"uote', "sq'uote", "semi;colon", "sp ace", "select", "50%", "order"]
 

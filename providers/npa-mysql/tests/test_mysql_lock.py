@@ -11,7 +11,7 @@ from npa_migrations.connection import DbConnection
 from npa_migrations.errors import LockTimeoutError
 from npa_mysql.locking import MAX_LOCK_NAME, MysqlLock, lock_name
 
-from conftest import q
+from mysql_support import q
 
 
 def _one_table_migration(my):
@@ -84,3 +84,16 @@ def test_lock_names():
 
 def test_unlock_has_nothing_to_force(my):
     assert my.executor().unlock() is None
+
+
+def test_unlock_names_a_live_holder_instead_of_claiming_the_lock_is_free(my):
+    holder = my.executor()
+    lock = holder.hook.npa_create_lock(provider=holder.provider,
+                                       table_name=holder.options.lock_table)
+    lock.acquire(1)
+    try:
+        with pytest.raises(LockTimeoutError, match="held by connection .*nothing to unlock"):
+            my.executor().unlock()
+    finally:
+        lock.release()
+    assert my.executor().unlock() is None  # the probe left the lock free

@@ -4,11 +4,10 @@ SQLAlchemy reflection (never by the SQL the provider generated)."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from npa_migrations.errors import ConfigurationError
 
-from conftest import q
+from mysql_support import q
 
 
 def up(my, **options):
@@ -295,3 +294,34 @@ def test_bulk_insert_uses_multi_row_inserts(my, monkeypatch):
     # 20,000 rows in a handful of multi-row statements (batches of 10,000 rows each, split
     # only where a statement would pass max_stmt_length)
     assert sum(sent) == 20000 and len(sent) <= 4, sent
+
+
+def test_sql_file_is_split_the_mysql_way(my):
+    """A ``.sql`` migration is split by the MySQL provider when it runs: ``\\'`` inside a
+    string, ``#`` comments holding ``;`` and quotes, a ``CASE ... END CASE`` procedure
+    body, and ``DELIMITER`` blocks, as the ``mysql`` client reads them."""
+    t, p, p2 = my.name("s"), my.name("p"), my.name("p2")
+    my.sql("20250101000000_mysql_text", rf"""
+        -- npa:up
+        CREATE TABLE {t} (id INT PRIMARY KEY, note VARCHAR(50)); # the table; it's new
+        INSERT INTO {t} VALUES (1, 'it\'s; here'), (2, "a \"quoted\"; b");
+        CREATE PROCEDURE {p}(IN x INT) BEGIN
+          CASE x WHEN 1 THEN UPDATE {t} SET note = 'one' WHERE id = 1;
+                 ELSE UPDATE {t} SET note = 'other' WHERE id = 1; END CASE;
+        END;
+        DELIMITER $$
+        CREATE PROCEDURE {p2}() BEGIN UPDATE {t} SET note = CONCAT(note, ';$') WHERE id = 2; END$$
+        DELIMITER ;
+        CALL {p2}();
+        -- npa:down
+        DROP PROCEDURE {p2}; DROP PROCEDURE {p};
+        DROP TABLE {t};
+    """)
+    result = my.executor().execute()
+    assert result.success, result.errors
+    assert my.query(f"SELECT id, note FROM {q(t)} ORDER BY id") == [
+        (1, "it's; here"), (2, 'a "quoted"; b;$')]
+    script = my.executor().discover()[0]
+    assert len(script.up_operations()) == 5
+    assert my.executor().rollback().success
+    assert t not in my.tables()

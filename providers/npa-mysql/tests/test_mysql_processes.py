@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import q, spawn_runner
+from mysql_support import q, spawn_runner
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-import conftest
+import mysql_support
 from npa_migrations import MigrationExecutor, MigrationExecutorOptions
 from npa_migrations.database import resolve_provider
 from npa_migrations.errors import ConfigurationError, DatabaseUnavailableError
@@ -98,19 +98,13 @@ def test_splitter():
 
 
 def test_unreachable_server_fails_under_ci_and_skips_otherwise(monkeypatch):
-    saved = dict(conftest._STATE)
-    monkeypatch.setenv(conftest.URL_ENV, "mysql+pymysql://root@127.0.0.1:1/test")
-    try:
-        conftest._STATE.clear()
-        monkeypatch.setenv("CI", "1")
-        with pytest.raises(pytest.fail.Exception, match="unreachable.*CI"):
-            conftest.require_server()
-        monkeypatch.delenv("CI")
-        with pytest.raises(pytest.skip.Exception, match="unreachable"):
-            conftest.require_server()
-    finally:
-        conftest._STATE.clear()
-        conftest._STATE.update(saved)
+    monkeypatch.setenv(mysql_support.URL_ENV, "mysql+pymysql://root@127.0.0.1:1/test")
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="unreachable.*CI"):
+        mysql_support.require_server()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="MySQL/MariaDB at .* unreachable"):
+        mysql_support.require_server()
 
 
 # against the server ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from npa_migrations.errors import ConfigurationError, ValidationError
 from npa_migrations.repair import repair
 
-from conftest import q
+from mysql_support import q
 
 
 def test_third_statement_fails_is_recorded_and_blocks_later_runs(my):

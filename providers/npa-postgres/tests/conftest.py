@@ -38,42 +38,23 @@ def base_url() -> str:
     return os.environ.get(URL_ENV) or DEFAULT_URL
 
 
-def _unreachable(url: str) -> str | None:
-    """``None`` when the server answers, else why not."""
+def _connect(url: str) -> None:
+    """Connect to the server at ``url`` and close again (raises when unreachable)."""
     import psycopg
     import sqlalchemy as sa
 
     parsed = sa.make_url(url)
-    try:
-        conn = psycopg.connect(
-            host=parsed.host or None, port=parsed.port or None, user=parsed.username or None,
-            password=parsed.password or None, dbname=parsed.database or None, connect_timeout=3,
-            autocommit=True)
-    except Exception as exc:  # noqa: BLE001 - any failure means "unreachable"
-        return str(exc).strip()
-    conn.close()
-    return None
-
-
-_STATE: dict[str, Any] = {}
+    psycopg.connect(
+        host=parsed.host or None, port=parsed.port or None, user=parsed.username or None,
+        password=parsed.password or None, dbname=parsed.database or None, connect_timeout=3,
+        autocommit=True).close()
 
 
 def require_server() -> str:
     """The server URL; skips (or, with ``$CI`` set, fails) when it is unreachable."""
-    if "error" not in _STATE:
-        _STATE["error"] = _unreachable(base_url())
-    error = _STATE["error"]
-    if error:
-        import sqlalchemy as sa
+    from npa_migrations.testing.servers import require_server as require
 
-        shown = sa.make_url(base_url()).render_as_string(hide_password=True)
-        message = (f"PostgreSQL at {shown} is unreachable ({error}). Start it with "
-                   f"'bash scripts/start-databases.sh' or set ${URL_ENV}.")
-        if os.environ.get("CI"):
-            pytest.fail(f"{message} ($CI is set, so this is a failure, not a skip.)",
-                        pytrace=False)
-        pytest.skip(message)
-    return base_url()
+    return require(base_url(), "PostgreSQL", _connect, env=URL_ENV)
 
 
 # the conformance suite ----------------------------------------------------------------------

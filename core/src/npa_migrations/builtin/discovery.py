@@ -51,20 +51,26 @@ def npa_discover_migrations(source: str, register: Callable[[MigrationScript], N
             raise MigrationSourceError(
                 f"Migrations directory '{source}' does not exist. Create it "
                 "(npa migrate new NAME does) or point -m / NPA_MIGRATIONS at the right folder.")
+    from . import cache as checksum_cache
+
+    cache = checksum_cache.ChecksumCache(directory) if checksum_cache.enabled() else None
+    python_files: set[str] = set()
     for path in sorted(directory.iterdir()):
         if path.name.startswith((".", "__")):
             continue
         if path.suffix == ".sql":
             register(load_sql_migration(path))
         elif path.suffix == ".py":
-            for script in load_python_migrations(path, package):
+            python_files.add(path.name)
+            for script in load_python_cached(path, package, cache):
                 register(script)
+    if cache is not None:
+        cache.prune(python_files)
+        cache.save()
 
 
-def load_sql_migration(path: Path) -> MigrationScript:
+def load_sql_migration(path: Path) -> "SqlMigrationScript":
     """Read one ``.sql`` migration with ``-- npa:up`` / ``-- npa:down`` sections."""
-    from ..operations import Execute
-
     match = FILE_NAME.match(path.stem)
     if not match:
         raise MigrationSourceError(
@@ -88,18 +94,33 @@ def load_sql_migration(path: Path) -> MigrationScript:
     up_sql = text[up_match.end():down_match.start() if down_match else len(text)]
     down_sql = text[down_match.end():] if down_match else None
     normalised = normalise(text)
+    return SqlMigrationScript.from_sections(
+        up_sql, down_sql, id=migration_id, source=str(path), transactional=transactional,
+        checksum_payload=lambda: normalised)
 
-    def statements(sql: str) -> list[Execute]:
-        # one operation per statement: progress, and repair --resume, work per statement
-        return [Execute(statement) for statement in split_statements(sql)]
 
-    return MigrationScript(
-        id=migration_id, source=str(path),
-        build_up=lambda: statements(up_sql),
-        build_down=(lambda: statements(down_sql)) if down_sql is not None else None,
-        transactional=transactional,
-        checksum_payload=lambda: normalised,
-    )
+class SqlMigrationScript(MigrationScript):
+    """A ``.sql`` migration: each section becomes one ``execute()`` per statement (so
+    progress, and ``repair --resume``, work per statement), split by the provider the
+    migration runs on (:meth:`bind`; the portable splitter until then). The checksum is
+    over the normalised file text, so it does not depend on how the text is split."""
+
+    @classmethod
+    def from_sections(cls, up_sql: str, down_sql: str | None, **fields) -> "SqlMigrationScript":
+        from ..operations import Execute
+
+        def statements(sql: str) -> list[Execute]:
+            return [Execute(statement) for statement in script.split(sql)]
+
+        script = cls(build_up=lambda: statements(up_sql), build_down=None, **fields)
+        script.split = split_statements
+        if down_sql is not None:
+            script.build_down = lambda: statements(down_sql)
+        return script
+
+    def bind(self, provider) -> None:
+        self.split = provider.split_statements
+        self._up = self._down = None  # split again, the provider's way
 
 
 def load_python_migrations(path: Path, package: str | None) -> list[MigrationScript]:
@@ -167,4 +188,91 @@ def _python_script(cls: type[Migration], migration_id: str, path: Path) -> Migra
     return MigrationScript(
         id=migration_id, source=str(path), build_up=build("up"),
         build_down=build("down") if has_down else None, depends_on=tuple(depends),
-        transactional=bool(cls.transactional), lock_timeout_seconds=cls.lock_timeout_seconds)
+        transactional=bool(cls.transactional), lock_timeout_seconds=cls.lock_timeout_seconds,
+        migration_class=cls)
+
+
+# checksum cache (see :mod:`npa_migrations.builtin.cache`) ---------------------------------
+def load_python_cached(path: Path, package: str | None, cache) -> list[MigrationScript]:
+    """:func:`load_python_migrations`, or -- when the file's content hash is in the
+    checksum cache -- scripts that import the module only when their operations or class
+    are needed."""
+    if cache is None:
+        return load_python_migrations(path, package)
+    from .cache import file_digest
+
+    digest = file_digest(path.read_bytes())
+    entries = cache.lookup(path.name, digest)
+    if entries is not None:
+        loader = _ModuleLoader(path, package)
+        return [CachedPythonScript.from_cache(entry, path, loader) for entry in entries]
+    scripts = load_python_migrations(path, package)
+    try:
+        migrations = [{
+            "id": s.id, "class": s.migration_class.__name__ if s.migration_class else "",
+            "checksum": s.checksum, "depends_on": list(s.depends_on),
+            "transactional": s.transactional, "has_down": s.build_down is not None,
+            "lock_timeout_seconds": s.lock_timeout_seconds} for s in scripts]
+    except Exception:  # up()/down() raise: reported when they are needed, never cached
+        return scripts
+    if file_digest(path.read_bytes()) == digest:  # unchanged while it was imported
+        cache.store(path.name, digest, migrations)
+    return scripts
+
+
+class _ModuleLoader:
+    """Imports one migration file once, on first need."""
+
+    def __init__(self, path: Path, package: str | None):
+        self.path = path
+        self.package = package
+        self._scripts: dict[str, MigrationScript] | None = None
+
+    def script(self, migration_id: str) -> MigrationScript:
+        if self._scripts is None:
+            self._scripts = {s.id: s for s in load_python_migrations(self.path, self.package)}
+        script = self._scripts.get(migration_id)
+        if script is None:
+            raise MigrationSourceError(
+                f"{self.path}: migration {migration_id} is no longer defined by this file "
+                "(a module it imports changed?). Run again with NPA_CHECKSUM_CACHE=0.")
+        return script
+
+
+class CachedPythonScript(MigrationScript):
+    """A Python migration known from the checksum cache: id, dependencies, flags and
+    checksum come from the cache; the module is imported when :attr:`migration_class`
+    or the operations are first needed."""
+
+    @classmethod
+    def from_cache(cls, entry: dict, path: Path, loader: _ModuleLoader) -> "CachedPythonScript":
+        migration_id = entry["id"]
+
+        def build(direction: str):
+            def run():
+                real = loader.script(migration_id)
+                return (real.up_operations() if direction == "up"
+                        else real.down_operations() or [])
+            return run
+
+        script = cls(id=migration_id, source=str(path), build_up=build("up"),
+                     build_down=build("down") if entry["has_down"] else None,
+                     depends_on=tuple(entry["depends_on"]),
+                     transactional=entry["transactional"],
+                     lock_timeout_seconds=entry.get("lock_timeout_seconds"))
+        script._checksum = entry["checksum"]
+        script._npa_loader = loader
+        return script
+
+    @property
+    def migration_class(self):  # type: ignore[override]
+        value = self.__dict__.get("_npa_class")
+        if value is None and "_npa_loader" in self.__dict__:
+            value = self.__dict__["_npa_loader"].script(self.id).migration_class
+            self.__dict__["_npa_class"] = value
+        return value
+
+    @migration_class.setter
+    def migration_class(self, value) -> None:
+        if value is not None:
+            self.__dict__["_npa_class"] = value

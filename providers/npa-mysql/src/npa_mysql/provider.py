@@ -106,18 +106,11 @@ class MysqlProvider(BaseProvider):
         super().__init__(normalise_url(url))
         if self.url.get_backend_name() == "mariadb":
             self.name = "mariadb"
-        self.ddl_dialect = self.create_dialect()
-        self.preparer = self._ddl_preparer()
         self._detect_lock = threading.Lock()
         #: server facts, known after the first connection
         self.server_version: tuple[int, ...] | None = None
         self.is_mariadb: bool = bool(self.dialect.is_mariadb)
         self.backslash_escapes = True
-
-    def _ddl_preparer(self):
-        preparer = self.ddl_dialect.identifier_preparer
-        preparer._double_percents = False
-        return preparer
 
     # identity ----------------------------------------------------------------------------
     @property
@@ -203,7 +196,7 @@ class MysqlProvider(BaseProvider):
                 dialect._backslash_escapes = "NO_BACKSLASH_ESCAPES" not in (sql_mode or "")
                 dialect._dispatch_for_vendor(dialect._initialize_mysql,
                                              dialect._initialize_mariadb, None)
-            self.preparer = self._ddl_preparer()
+            self.use_ddl_preparer()
             self.is_mariadb = bool(self.dialect.is_mariadb)
             self.backslash_escapes = self.ddl_dialect._backslash_escapes
             self.server_version = version
@@ -319,25 +312,6 @@ class MysqlProvider(BaseProvider):
         from .sqltext import split_mysql
 
         return split_mysql(sql, backslash_escapes=self.backslash_escapes)
-
-    # compiling DDL without %-doubling ----------------------------------------------------
-    def compile(self, element: Any) -> str:
-        return str(element.compile(dialect=self.ddl_dialect)).strip()
-
-    def compile_literal(self, element: Any) -> str:
-        return str(element.compile(dialect=self.ddl_dialect,
-                                   compile_kwargs={"literal_binds": True})).strip()
-
-    def compile_type(self, type_: Any) -> str:
-        import sqlalchemy as sa
-
-        if isinstance(type_, type) and issubclass(type_, sa.types.TypeEngine):
-            type_ = type_()
-        return self.ddl_dialect.type_compiler_instance.process(type_)
-
-    def column_spec(self, table: "sa.Table", column_name: str) -> str:
-        compiler = self.ddl_dialect.ddl_compiler(self.ddl_dialect, None)
-        return compiler.get_column_specification(table.c[column_name])
 
     # planning: render with the live connection ---------------------------------------------
     def step_for(self, operation: ops.MigrationOperation) -> "Step":
@@ -539,48 +513,21 @@ class MysqlProvider(BaseProvider):
                     "them first, or use b.execute('DROP DATABASE ...') on purpose.")
         return [f"DROP DATABASE {self.quote(op.name)}"]
 
-    def sql_bulk_insert(self, op: ops.BulkInsert) -> list[Statement]:
+    def bulk_insert_sql(self, op: ops.BulkInsert, table: Any, columns: list[str]) -> Any:
         """``INSERT INTO t (...) VALUES (%s, ...)`` run with ``executemany``, which PyMySQL
         sends as multi-row INSERT batches (values bound, never inlined)."""
-        import itertools
-
-        import sqlalchemy as sa
-
-        rows = op.rows
-        columns = list(op.columns) if op.columns else None
-        if columns is None:
-            if isinstance(rows, (list, tuple)):
-                first = rows[0] if rows else None
-            else:
-                rows = iter(rows)
-                first = next(rows, None)
-                if first is not None:
-                    rows = itertools.chain([first], rows)
-            if first is None:
-                return []
-            columns = list(first.keys())
-        if not columns:
-            raise ConfigurationError(f"bulk_insert('{op.table}'): the rows have no columns.")
-        for column in columns:
-            self.check_identifier(column, "column")
         prep = self.dialect.identifier_preparer  # doubles % for PyMySQL's formatting
-        self.check_identifier(op.table, "table")
         target = prep.quote(op.table)
         if op.schema:
             target = f"{prep.quote_schema(op.schema)}.{target}"
-        sql = (f"INSERT INTO {target} ({', '.join(prep.quote(c) for c in columns)}) "
-               f"VALUES ({', '.join(['%s'] * len(columns))})")
-        params = (tuple(_bind_value(row.get(c)) for c in columns) for row in rows)
-        stub = self.stub_table(op.table, op.schema, columns)
+        return self.positional_insert(op, target, [prep.quote(c) for c in columns],
+                                      ["%s"] * len(columns), columns)
 
-        def script() -> str:
-            if not isinstance(op.rows, (list, tuple)):
-                return f"-- bulk_insert into {op.table}: rows streamed at run time"
-            return ";\n".join(self.compile_literal(sa.insert(stub).values(
-                {c: sa.null() if row.get(c) is None else sa.literal(_bind_value(row.get(c)))
-                 for c in columns})) for row in op.rows)
-
-        return [Statement(sql, params=params, many=True, script=script)]
+    def bind_value(self, value: Any) -> Any:
+        """Dicts and lists go to JSON columns as JSON text (PyMySQL cannot bind them)."""
+        if isinstance(value, (dict, list)):
+            return json.dumps(value)
+        return value
 
 
 _CONNECTION_CLASS: Any = None
@@ -625,13 +572,6 @@ def _reads_live_schema(op: ops.MigrationOperation) -> bool:
     if isinstance(op, ops.DropConstraint):
         return op.type_ is None
     return isinstance(op, ops.DropSchema)
-
-
-def _bind_value(value: Any) -> Any:
-    """Dicts and lists go to JSON columns as JSON text (PyMySQL cannot bind them)."""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return value
 
 
 def _errno(exc: BaseException) -> int | None:

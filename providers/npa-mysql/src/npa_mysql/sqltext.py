@@ -1,87 +1,61 @@
 """Splitting MySQL / MariaDB script text into statements.
 
-MySQL differs from the portable splitter in :mod:`npa_migrations.sqltext`: ``#`` starts
-a comment, ``--`` is a comment only when followed by white space, backslash escapes work
-inside '...' and "..." strings (unless the server runs with ``NO_BACKSLASH_ESCAPES``), and
-double quotes delimit strings, not identifiers. ``/*! ... */`` executable comments are statements, not comments.
-``BEGIN ... END`` bodies of triggers and procedures are kept whole, as in the core splitter. The ``DELIMITER`` command of the
-``mysql`` client is not SQL and is not supported: pass a routine as one ``execute()``.
+The core splitter (:func:`npa_migrations.sqltext.split_statements`) does the work with
+MySQL's :class:`~npa_migrations.sqltext.Lexicon`: ``#`` starts a comment, ``--`` is a
+comment only when followed by white space, backslash escapes work inside '...' and "..."
+strings (unless the server runs with ``NO_BACKSLASH_ESCAPES``), double quotes delimit
+strings, not identifiers, and ``/*! ... */`` executable comments are statements, not
+comments. ``BEGIN ... END`` bodies of triggers and procedures are kept whole.
+
+The one rule of MySQL's own is a layer on top: the ``mysql`` client's ``DELIMITER``
+command. After a line ``DELIMITER $$`` statements end at ``$$`` (and are sent whole, with
+the semicolons inside them) until a line ``DELIMITER ;``; the ``DELIMITER`` lines
+themselves are not sent.
 """
 
 from __future__ import annotations
 
 import re
 
-_TOKEN = r"""
-      (?P<line_comment>(?:--(?=[ \t\r\n]|\Z)|\#)[^\n]*)
-    | (?P<exec_comment>/\*!.*?(?:\*/|\Z))
-    | (?P<block_comment>/\*.*?(?:\*/|\Z))
-    | (?P<single>'(?:{single})*(?:'|\Z))
-    | (?P<double>"(?:{double})*(?:"|\Z))
-    | (?P<backtick>`(?:[^`]|``)*(?:`|\Z))
-    | (?P<word>\b(?:BEGIN|END|CASE)\b)
-    | (?P<semi>;)
-"""
-_FLAGS = re.VERBOSE | re.DOTALL | re.IGNORECASE
-_WITH_BACKSLASH = re.compile(_TOKEN.format(single=r"[^'\\]|\\.|''", double=r'[^"\\]|\\.|""'),
-                             _FLAGS)
-_NO_BACKSLASH = re.compile(_TOKEN.format(single=r"[^']|''", double=r'[^"]|""'), _FLAGS)
-_END_CASE = re.compile(r"\s+CASE\b", re.IGNORECASE)
+from npa_migrations.sqltext import Lexicon, mask, split_statements, strip_comments
+
+#: MySQL / MariaDB with backslash escapes (the server default)
+MYSQL = Lexicon(dash_comment_needs_space=True, hash_comments=True, executable_comments=True,
+                backslash_escapes=True, dollar_quotes=False)
+#: ``sql_mode`` with ``NO_BACKSLASH_ESCAPES``
+MYSQL_NO_BACKSLASH = Lexicon(dash_comment_needs_space=True, hash_comments=True,
+                             executable_comments=True, dollar_quotes=False)
+
+_DELIMITER = re.compile(r"^[ \t]*DELIMITER[ \t]+(?P<delimiter>\S+)[ \t]*(?:\r?\n|\Z)",
+                        re.IGNORECASE | re.MULTILINE)
 
 
 def split_mysql(text: str, *, backslash_escapes: bool = True) -> list[str]:
-    """Split ``text`` at top-level semicolons; returns stripped statements without
-    their ``;``, comment-only chunks dropped."""
-    token = _WITH_BACKSLASH if backslash_escapes else _NO_BACKSLASH
+    """Split ``text`` at top-level semicolons (or at the delimiter a ``DELIMITER`` line
+    set); returns stripped statements without their delimiter, comment-only chunks
+    dropped."""
+    lexicon = MYSQL if backslash_escapes else MYSQL_NO_BACKSLASH
+    masked = mask(text, lexicon)
+    commands = list(_DELIMITER.finditer(masked))
+    if not commands:
+        return split_statements(text, lexicon=lexicon)
     statements: list[str] = []
-    start = pos = depth = 0
-    while True:
-        m = token.search(text, pos)
-        if not m:
-            break
-        kind = m.lastgroup
-        if kind == "word":
-            word = m.group(0).upper()
-            if word == "END":
-                after = _END_CASE.match(text, m.end())
-                if after:  # END CASE closes the CASE counted when it opened
-                    depth = max(0, depth - 1)
-                    pos = after.end()
-                    continue
-                if not _closes_control(text, m.end()):
-                    depth = max(0, depth - 1)
-            elif word == "CASE" or _opens_block(text, m.end()):
-                depth += 1
-        elif kind == "semi" and depth == 0:
-            _append(statements, text[start:m.start()], token)
-            start = m.end()
-        pos = m.end()
-    _append(statements, text[start:], token)
+    delimiter, start = ";", 0
+    for command in [*commands, None]:
+        end = command.start() if command else len(text)
+        if delimiter == ";":
+            statements.extend(split_statements(text[start:end], lexicon=lexicon))
+        else:
+            piece_start = start
+            while True:
+                found = masked.find(delimiter, piece_start, end)
+                stop = end if found < 0 else found
+                chunk = text[piece_start:stop].strip()
+                if chunk and strip_comments(chunk, lexicon).strip():
+                    statements.append(chunk)
+                if found < 0:
+                    break
+                piece_start = found + len(delimiter)
+        if command:
+            delimiter, start = command.group("delimiter"), command.end()
     return statements
-
-
-def _opens_block(text: str, after: int) -> bool:
-    """``BEGIN`` opens a compound block unless it starts a transaction."""
-    rest = text[after:after + 40].lstrip().upper()
-    return not (rest == "" or rest.startswith((";", "WORK", "TRANSACTION")))
-
-
-def _closes_control(text: str, after: int) -> bool:
-    """``END IF`` / ``END LOOP`` / ``END WHILE`` / ``END REPEAT`` / ``END CASE`` close
-    statements whose opening keyword was not counted (``CASE`` was)."""
-    rest = text[after:after + 12].lstrip().upper()
-    return rest.startswith(("IF", "LOOP", "WHILE", "REPEAT"))
-
-
-def _append(statements: list[str], chunk: str, token: re.Pattern) -> None:
-    stripped = chunk.strip()
-    if not stripped:
-        return
-    for m in token.finditer(stripped):
-        if m.lastgroup not in ("line_comment", "block_comment"):
-            statements.append(stripped)
-            return
-    without = token.sub(lambda m: "" if m.lastgroup in ("line_comment", "block_comment")
-                        else m.group(0), stripped)
-    if without.strip():
-        statements.append(stripped)

@@ -14,14 +14,12 @@ the portable lock table (:class:`OracleTableLock`); the lock line says which one
 
 from __future__ import annotations
 
-import hashlib
 import math
-import threading
-import warnings
 from typing import TYPE_CHECKING, Any
 
 from npa_migrations.errors import LockTimeoutError
-from npa_migrations.locking import MigrationLock, TableLock, owner_id
+from npa_migrations.locking import SessionLock, TableLock, owner_id
+from npa_migrations.locking import lock_name as _lock_name
 
 from .provider import ORA_PLSQL_COMPILATION, error_text, ora_code
 
@@ -63,12 +61,7 @@ RELEASE_SUCCESS, RELEASE_PARAMETER_ERROR, RELEASE_NOT_OWNED, RELEASE_ILLEGAL_HAN
 def lock_name(schema: str | None, table_name: str) -> str:
     """The ``DBMS_LOCK`` name of a schema's migration lock: ``npa:<SCHEMA>:<table>``,
     shortened with a hash when longer than 128 bytes."""
-    name = f"npa:{schema or ''}:{table_name}"
-    if len(name.encode("utf-8")) <= MAX_LOCK_NAME:
-        return name
-    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
-    head = name.encode("utf-8")[:MAX_LOCK_NAME - len(digest) - 1].decode("utf-8", "ignore")
-    return f"{head}~{digest}"
+    return _lock_name(schema, table_name, MAX_LOCK_NAME, in_bytes=True)
 
 
 def no_dbms_lock(exc: BaseException) -> bool:
@@ -81,80 +74,73 @@ def no_dbms_lock(exc: BaseException) -> bool:
     return "PLS-00201" in text or "PLS-00904" in text
 
 
-class OracleLock(MigrationLock):
+class _NoDbmsLock(Exception):
+    """This user may not execute ``DBMS_LOCK``: use the lock table instead."""
+
+
+class OracleLock(SessionLock):
     """``DBMS_LOCK.REQUEST(handle, X_MODE, timeout, release_on_commit => FALSE)`` on a
-    connection of its own; the lock table when ``DBMS_LOCK`` may not be executed.
+    connection of its own (:class:`~npa_migrations.locking.SessionLock`); the lock table
+    when ``DBMS_LOCK`` may not be executed.
 
     :ivar name: the lock name (:func:`lock_name`), known once :meth:`acquire` ran.
-    :ivar holder: who held the lock when acquiring it failed, if the database told.
     :ivar fallback: the :class:`OracleTableLock` used instead, if any.
 
-    While held, a background thread pings the lock's session every
-    :attr:`keepalive_seconds` so an idle-session limit (profile ``IDLE_TIME``) or a
-    firewall never ends it during a long migration.
+    While held, the base class pings the lock's session every :attr:`keepalive_seconds`
+    so an idle-session limit (profile ``IDLE_TIME``) or a firewall never ends it during a
+    long migration.
     """
 
-    keepalive_seconds = 60.0
+    releaser = "Oracle"
+    keepalive_thread = "npa-oracle-lock"
 
     def __init__(self, provider: "OracleProvider", table_name: str):
-        self.provider = provider
+        super().__init__(provider)
         self.table_name = provider.check_identifier(table_name, "lock table")
         self.owner = owner_id()
         self.name: str | None = None
         self.description = (f"DBMS_LOCK, or table lock {table_name} without EXECUTE on "
                             "DBMS_LOCK")
-        self.holder: str | None = None
         self.fallback: OracleTableLock | None = None
-        self._conn: "DbConnection | None" = None
         self._cursor: Any = None
         self._handle: str | None = None
-        self._guard = threading.Lock()
-        self._stop = threading.Event()
-        self._keepalive: threading.Thread | None = None
 
     # acquire -----------------------------------------------------------------------------
     def acquire(self, timeout: float) -> None:
-        conn = self.provider.connect()
         try:
-            raw = conn.raw
-            for attribute, value in (("module", "npa-migrations"), ("action", "migration lock"),
-                                     ("client_identifier", self.owner[:64])):
-                try:
-                    setattr(raw, attribute, value)
-                except Exception:  # attributes are informational only
-                    pass
-            cursor = raw.cursor()
-            cursor.execute(CURRENT_SCHEMA)
-            schema = cursor.fetchone()[0]
-            self.name = lock_name(schema, self.table_name)
-            handle = cursor.var(str, MAX_LOCK_NAME)
+            super().acquire(timeout)
+        except _NoDbmsLock:
+            self._use_table_lock(timeout)
+
+    def request(self, conn: "DbConnection", timeout: float) -> None:
+        raw = conn.raw
+        for attribute, value in (("module", "npa-migrations"), ("action", "migration lock"),
+                                 ("client_identifier", self.owner[:64])):
             try:
-                cursor.execute(ALLOCATE, {"name": self.name, "handle": handle})
-            except Exception as exc:
-                if not no_dbms_lock(exc):
-                    raise
-                cursor.close()
-                conn.close()
-                conn = None
-                self._use_table_lock(timeout)
-                return
-            self._handle = handle.getvalue()
-            self.description = f"DBMS_LOCK '{self.name}'"
-            seconds = min(MAXWAIT - 1, max(0, math.ceil(timeout)))
-            result = cursor.var(int)
-            cursor.execute(REQUEST, {"result": result, "handle": self._handle,
-                                     "timeout": seconds})
-            code = result.getvalue()
-            code = int(code) if code is not None else None
-            if code in (REQUEST_SUCCESS, REQUEST_ALREADY_OWNED):
-                self._conn, self._cursor = conn, cursor
-                conn = None
-                self._start_keepalive()
-                return
+                setattr(raw, attribute, value)
+            except Exception:  # attributes are informational only
+                pass
+        self._cursor = cursor = raw.cursor()
+        cursor.execute(CURRENT_SCHEMA)
+        schema = cursor.fetchone()[0]
+        self.name = lock_name(schema, self.table_name)
+        handle = cursor.var(str, MAX_LOCK_NAME)
+        try:
+            cursor.execute(ALLOCATE, {"name": self.name, "handle": handle})
+        except Exception as exc:
+            if no_dbms_lock(exc):
+                raise _NoDbmsLock() from exc
+            raise
+        self._handle = handle.getvalue()
+        self.description = f"DBMS_LOCK '{self.name}'"
+        seconds = min(MAXWAIT - 1, max(0, math.ceil(timeout)))
+        result = cursor.var(int)
+        cursor.execute(REQUEST, {"result": result, "handle": self._handle,
+                                 "timeout": seconds})
+        code = result.getvalue()
+        code = int(code) if code is not None else None
+        if code not in (REQUEST_SUCCESS, REQUEST_ALREADY_OWNED):
             raise self._request_error(code, timeout, cursor)
-        finally:
-            if conn is not None:
-                conn.close()
 
     def _use_table_lock(self, timeout: float) -> None:
         self.fallback = OracleTableLock(self.provider, self.table_name)
@@ -170,12 +156,8 @@ class OracleLock(MigrationLock):
         what = f"the migration lock ({self.description})"
         if code == REQUEST_TIMEOUT:
             self.holder = self._holder(cursor)
-            held = f" It is held by {self.holder}." if self.holder else ""
-            message = (f"Could not acquire {what} within {timeout:g}s.{held} Wait for the "
-                       "other run to finish, or raise --lock-timeout. Oracle releases the lock "
-                       "by itself when the holder's session ends, so a crashed run needs no "
-                       "unlock.")
-        elif code == REQUEST_DEADLOCK:
+            return self.timeout_error(timeout)
+        if code == REQUEST_DEADLOCK:
             message = (f"Could not acquire {what}: Oracle detected a deadlock "
                        "(DBMS_LOCK.REQUEST returned 2), a session holding it waits for one "
                        "that waits for it. Run again; if it repeats, look for another tool "
@@ -215,30 +197,27 @@ class OracleLock(MigrationLock):
         if self.fallback is not None:
             self.fallback.release()
             return
-        self._stop.set()
-        if self._keepalive is not None:
-            self._keepalive.join()
-            self._keepalive = None
-        conn, cursor, self._conn, self._cursor = self._conn, self._cursor, None, None
-        if conn is None:
-            return
-        try:
-            result = cursor.var(int)
-            cursor.execute(RELEASE, {"result": result, "handle": self._handle})
-            code = result.getvalue()
-            if code is not None and int(code) != RELEASE_SUCCESS:
-                warnings.warn(
-                    f"The migration lock {self.description} was no longer held by this run "
-                    f"when it ended (DBMS_LOCK.RELEASE returned {int(code)}): its session was "
-                    "interrupted.", RuntimeWarning, stacklevel=2)
-        except Exception:  # the session is gone, and Oracle released the lock with it
-            pass
-        finally:
+        super().release()
+
+    def unlock(self, conn: "DbConnection") -> str | None:
+        result = self._cursor.var(int)
+        self._cursor.execute(RELEASE, {"result": result, "handle": self._handle})
+        code = result.getvalue()
+        if code is not None and int(code) != RELEASE_SUCCESS:
+            return f"DBMS_LOCK.RELEASE returned {int(code)}"
+        return None
+
+    def ping(self, conn: "DbConnection") -> None:
+        conn.raw.ping()
+
+    def close_connection(self, conn: "DbConnection") -> None:
+        cursor, self._cursor = self._cursor, None
+        if cursor is not None:
             try:
                 cursor.close()
             except Exception:
                 pass
-            conn.close()
+        conn.close()
 
     def force_release(self) -> bool:
         """``DBMS_LOCK`` locks end with their session, so there is nothing to clear; a
@@ -255,24 +234,6 @@ class OracleLock(MigrationLock):
         removed = table_lock.force_release()
         self.holder = table_lock.holder
         return removed
-
-    # keep-alive --------------------------------------------------------------------------
-    def _start_keepalive(self) -> None:
-        self._stop.clear()
-        self._keepalive = threading.Thread(target=self._ping_loop, name="npa-oracle-lock",
-                                           daemon=True)
-        self._keepalive.start()
-
-    def _ping_loop(self) -> None:
-        while not self._stop.wait(self.keepalive_seconds):
-            conn = self._conn
-            if conn is None:
-                return
-            with self._guard:
-                try:
-                    conn.raw.ping()
-                except Exception:  # lost: release() will say so
-                    return
 
 
 class OracleTableLock(TableLock):

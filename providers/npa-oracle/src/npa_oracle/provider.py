@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError
-from npa_migrations.provider import BaseProvider, Capabilities
+from npa_migrations.provider import (BaseProvider, Capabilities, copy_constraint,
+                                     url_with_driver)
 from npa_migrations.statements import Statement, Step
 
 from . import sqltext
@@ -88,14 +89,9 @@ def error_text(exc: BaseException) -> str:
 
 def normalise_url(url: "sa.engine.URL") -> "sa.engine.URL":
     """``oracle://`` uses python-oracledb; other drivers are refused clearly."""
-    if "+" not in url.drivername:
-        return url.set(drivername=f"oracle+{DRIVER}")
-    driver = url.drivername.split("+", 1)[1]
-    if driver != DRIVER:
-        raise ConfigurationError(
-            f"npa-oracle drives Oracle through python-oracledb, not '{driver}'. Use an "
-            "oracle+oracledb:// (or plain oracle://) URL, or an Engine created from one.")
-    return url
+    return url_with_driver(
+        url, DRIVER, "npa-oracle drives Oracle through python-oracledb, not '{driver}'. Use "
+        "an oracle+oracledb:// (or plain oracle://) URL, or an Engine created from one.")
 
 
 class OracleProvider(BaseProvider):
@@ -434,12 +430,7 @@ class OracleProvider(BaseProvider):
                 fk.ondelete = self._on_delete(fk.ondelete, name)
                 self._on_update(fk.onupdate, name)
                 fk.onupdate = None
-        self._ensure_fk_targets(table)
-        statements = [self.compile(sa.schema.CreateTable(table))]
-        # table.indexes is a set: sorted, so a migration always renders the same SQL
-        for index in sorted(table.indexes, key=lambda index: index.name or ""):
-            statements.append(self.compile(sa.schema.CreateIndex(index)))
-        return statements
+        return self.create_table_statements(table)
 
     def sql_add_column(self, op: ops.AddColumn) -> list[str]:
         """``ALTER TABLE t ADD (<column definition>)`` (Oracle has no ``ADD COLUMN``)."""
@@ -542,43 +533,19 @@ class OracleProvider(BaseProvider):
         self.check_identifier(op.name, "schema")
         return [f"DROP USER {self.preparer.quote_schema(op.name)}"]
 
-    def sql_bulk_insert(self, op: ops.BulkInsert) -> list[Statement]:
+    def bulk_insert_sql(self, op: ops.BulkInsert, table: Any, columns: list[str]) -> Any:
         """``INSERT INTO t (...) VALUES (:1, :2, ...)`` run with ``executemany`` (values
         bound by position, never inlined, so no column name ever becomes a bind name)."""
-        import itertools
+        return self.positional_insert(
+            op, self.table_name(op.table, op.schema), [self.quote(c) for c in columns],
+            [f":{n}" for n in range(1, len(columns) + 1)], columns)
 
-        import sqlalchemy as sa
-
-        rows = op.rows
-        columns = list(op.columns) if op.columns else None
-        if columns is None:
-            if isinstance(rows, (list, tuple)):
-                first = rows[0] if rows else None
-            else:
-                rows = iter(rows)
-                first = next(rows, None)
-                if first is not None:
-                    rows = itertools.chain([first], rows)
-            if first is None:
-                return []
-            columns = list(first.keys())
-        if not columns:
-            raise ConfigurationError(f"bulk_insert('{op.table}'): the rows have no columns.")
-        stub = self.stub_table(op.table, op.schema, columns)
-        target = self.table_name(op.table, op.schema)
-        names = ", ".join(self.quote(c) for c in columns)
-        binds = ", ".join(f":{n}" for n in range(1, len(columns) + 1))
-        sql = f"INSERT INTO {target} ({names}) VALUES ({binds})"
-        params = (tuple(_bind_value(row.get(c)) for c in columns) for row in rows)
-
-        def script() -> str:
-            if not isinstance(op.rows, (list, tuple)):
-                return f"-- bulk_insert into {op.table}: rows streamed at run time"
-            return ";\n".join(self.compile_literal(sa.insert(stub).values(
-                {c: sa.null() if row.get(c) is None else sa.literal(row.get(c))
-                 for c in columns})) for row in op.rows)
-
-        return [Statement(sql, params=params, many=True, script=script)]
+    def bind_value(self, value: Any) -> Any:
+        """Python ``bool`` as ``1`` / ``0``: Oracle 19c has no SQL BOOLEAN (``Boolean``
+        columns are ``SMALLINT``), as SQLAlchemy binds it."""
+        if isinstance(value, bool):
+            return int(value)
+        return value
 
     # checks ------------------------------------------------------------------------------
     def _on_delete(self, action: str | None, name: str | None) -> str | None:
@@ -612,12 +579,7 @@ class OracleProvider(BaseProvider):
                 list(constraint.column_keys), [fk._get_colspec() for fk in constraint.elements],
                 name=constraint.name, ondelete=self._on_delete(constraint.ondelete, name),
                 deferrable=constraint.deferrable, initially=constraint.initially)
-        if isinstance(constraint, (sa.UniqueConstraint, sa.PrimaryKeyConstraint)):
-            columns = getattr(constraint, "_pending_colargs", None) or list(constraint.columns)
-            return type(constraint)(*[c if isinstance(c, str) else c.name for c in columns],
-                                    name=constraint.name, deferrable=constraint.deferrable,
-                                    initially=constraint.initially)
-        return constraint._copy()
+        return copy_constraint(constraint)
 
     def _check_type(self, type_: Any, table: str, column: str) -> None:
         """Types Oracle cannot hold get a clear error instead of invalid DDL."""
@@ -718,11 +680,3 @@ def _bind_type(value: Any) -> Any:
     if isinstance(value, dt.date):
         return oracledb.DB_TYPE_DATE
     return None
-
-
-def _bind_value(value: Any) -> Any:
-    """Python ``bool`` as ``1`` / ``0``: Oracle 19c has no SQL BOOLEAN (``Boolean`` columns
-    are ``SMALLINT``), as SQLAlchemy binds it."""
-    if isinstance(value, bool):
-        return int(value)
-    return value

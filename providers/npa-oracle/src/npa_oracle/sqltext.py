@@ -17,20 +17,13 @@ from __future__ import annotations
 
 import re
 
-_TOKEN = re.compile(
-    r"""
-      (?P<line_comment>--[^\n]*)
-    | (?P<block_comment>/\*.*?(?:\*/|\Z))
-    | (?P<qquote>\b[nN]?[qQ]'(?P<qdelim>.))
-    | (?P<single>'(?:[^']|'')*(?:'|\Z))
-    | (?P<double>"[^"]*(?:"|\Z))
-    | (?P<slash>^[ \t]*/[ \t]*(?:\r?\n|\Z))
-    | (?P<semi>;)
-    """,
-    re.VERBOSE | re.DOTALL | re.MULTILINE,
-)
+from npa_migrations import sqltext as core
 
-_CLOSERS = {"[": "]", "{": "}", "<": ">", "(": ")"}
+#: Oracle's lexicon: ``--`` and ``/* */`` comments, '...' and ``q'[...]'`` strings,
+#: "..." names (no doubled quote inside), and SQL*Plus ``/`` lines
+ORACLE = core.Lexicon(doubled_double_quotes=False, backticks=False, dollar_quotes=False,
+                      q_quotes=True, blocks=False,
+                      extra=(("slash", r"^[ \t]*/[ \t]*(?:\r?\n|\Z)"),))
 
 #: how a PL/SQL unit starts (after comments)
 _PLSQL_START = re.compile(
@@ -56,42 +49,9 @@ _ENDS_WITH_END = re.compile(r"\bEND(?:\s+(?:\"[^\"]+\"|[A-Za-z][\w$#]*))?\s*;?\s
 _LEADING_SLASH = re.compile(r"\A(?:[ \t]*/[ \t]*(?:\r?\n|\Z))+")
 
 
-def _skip_qquote(text: str, m: re.Match) -> int:
-    """End position of a ``q'<d>...<d>'`` literal starting at match ``m``."""
-    delim = m.group("qdelim")
-    closer = _CLOSERS.get(delim, delim)
-    end = text.find(closer + "'", m.end())
-    return len(text) if end < 0 else end + 2
-
-
 def strip_comments(text: str) -> str:
     """``text`` without comments (strings and quoted identifiers kept)."""
-    out = []
-    pos = 0
-    for m in _tokens(text):
-        if m[0] in ("line_comment", "block_comment"):
-            out.append(text[pos:m[1]])
-            pos = m[2]
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def _tokens(text: str):
-    """``(kind, start, end)`` of every comment, literal, quoted name, ``/`` line and ``;``."""
-    pos = 0
-    length = len(text)
-    while pos < length:
-        m = _TOKEN.search(text, pos)
-        if not m:
-            return
-        kind = m.lastgroup if m.lastgroup != "qdelim" else "qquote"
-        if kind == "qquote":
-            end = _skip_qquote(text, m)
-            yield ("string", m.start(), end)
-            pos = end
-            continue
-        yield (kind, m.start(), m.end())
-        pos = max(m.end(), m.start() + 1)
+    return core.strip_comments(text, ORACLE)
 
 
 def is_plsql(sql: str) -> bool:
@@ -134,8 +94,8 @@ def split_oracle(text: str) -> list[str]:
     statements: list[str] = []
     start = 0
     plsql: bool | None = None  # decided at the statement's first ";" or "/" line
-    for kind, begin, end in _tokens(text):
-        if kind not in ("semi", "slash"):
+    for kind, begin, end in core.tokens(text, ORACLE):
+        if kind not in (core.SEMI, "slash"):
             continue
         if plsql is None:
             plsql = is_plsql(text[start:begin])

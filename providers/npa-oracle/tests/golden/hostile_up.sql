@@ -77,7 +77,7 @@ COMMIT;
 -- 20250103000000_HostileSql (up)
 -- Creating table 'semi;colon'
 CREATE TABLE "semi;colon" ("it's" VARCHAR2(10), "x y" NUMBER DEFAULT 1);
--- Executing SQL: DECLARE; Executing SQL: BEGIN
+-- Executing SQL: DECLARE
 DECLARE
   n NUMBER;
 BEGIN
@@ -87,7 +87,7 @@ BEGIN
   END IF;
 END;
 /
--- Executing SQL: /
+-- Inserting rows into 'semi;colon'
 INSERT INTO "semi;colon" ("it's", "x y") VALUES (q'[it's]', 2);
 INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error) VALUES ('20250103000000_HostileSql', 'sha256:<checksum>', TO_TIMESTAMP('2025-01-02 03:04:05.678000', 'YYYY-MM-DD HH24:MI:SS.FF'), 0, '0.0.0', 1, NULL, NULL);
 COMMIT;

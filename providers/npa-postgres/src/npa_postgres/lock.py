@@ -22,7 +22,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from npa_migrations.errors import LockTimeoutError
-from npa_migrations.locking import MigrationLock
+from npa_migrations.locking import SessionLock
 
 from .provider import LOCK_NOT_AVAILABLE, QUERY_CANCELED, milliseconds, server_version, sqlstate
 
@@ -50,56 +50,44 @@ WHERE l.locktype = 'advisory' AND l.granted
 LIMIT 1"""
 
 
-class AdvisoryLock(MigrationLock):
-    """``pg_advisory_lock`` held on a connection of its own for the whole run."""
+class AdvisoryLock(SessionLock):
+    """``pg_advisory_lock`` held on a connection of its own for the whole run
+    (:class:`~npa_migrations.locking.SessionLock`; no keep-alive: the server waits, and
+    ``idle_session_timeout`` is turned off for the lock's session)."""
+
+    keepalive_seconds = None
+    releaser = "PostgreSQL"
+    session_word = "connection"
 
     def __init__(self, provider: "PostgresProvider", name: str):
-        self.provider = provider
+        super().__init__(provider)
         self.name = provider.check_identifier(name, "lock")
         self.key = advisory_key(name)
         self.description = f"PostgreSQL advisory lock {self.key} ({name})"
-        self.holder: str | None = None
         self.holder_pid: int | None = None
-        self._conn: "DbConnection | None" = None
 
     # acquire / release -----------------------------------------------------------------
-    def acquire(self, timeout: float) -> None:
-        if self._conn is not None:
+    def request(self, conn: "DbConnection", timeout: float) -> None:
+        if timeout <= 0:
+            if not conn.query(f"SELECT pg_try_advisory_lock({self.key})")[0][0]:
+                raise self._timeout_error(conn, timeout)
             return
-        conn = self.provider.connect()
+        # one round trip for the settings; the wait happens in the server's lock queue,
+        # interrupted by lock_timeout (no client-side polling)
+        settings = [f"SET lock_timeout = {milliseconds(timeout)}", "SET statement_timeout = 0"]
+        if server_version(conn.raw) >= 140000:
+            settings.append("SET idle_session_timeout = 0")
+        conn.execute("; ".join(settings))
         try:
-            if timeout <= 0:
-                if not conn.query(f"SELECT pg_try_advisory_lock({self.key})")[0][0]:
-                    raise self._timeout_error(conn, timeout)
-            else:
-                # one round trip for the settings; the wait happens in the server's lock
-                # queue, interrupted by lock_timeout (no client-side polling)
-                settings = [f"SET lock_timeout = {milliseconds(timeout)}",
-                            "SET statement_timeout = 0"]
-                if server_version(conn.raw) >= 140000:
-                    settings.append("SET idle_session_timeout = 0")
-                conn.execute("; ".join(settings))
-                try:
-                    conn.execute(f"SELECT pg_advisory_lock({self.key})").fetchall()
-                except Exception as exc:
-                    if sqlstate(exc) in (LOCK_NOT_AVAILABLE, QUERY_CANCELED):
-                        raise self._timeout_error(conn, timeout) from None
-                    raise
-        except BaseException:
-            conn.close()
+            conn.execute(f"SELECT pg_advisory_lock({self.key})").fetchall()
+        except Exception as exc:
+            if sqlstate(exc) in (LOCK_NOT_AVAILABLE, QUERY_CANCELED):
+                raise self._timeout_error(conn, timeout) from None
             raise
-        self._conn = conn
 
-    def release(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            conn.execute(f"SELECT pg_advisory_unlock({self.key})").fetchall()
-        except Exception:  # a lost connection: the server already freed the lock
-            pass
-        finally:
-            conn.close()
+    def unlock(self, conn: "DbConnection") -> str | None:
+        conn.execute(f"SELECT pg_advisory_unlock({self.key})").fetchall()
+        return None
 
     def force_release(self) -> bool:
         """An advisory lock cannot be left behind: the server frees it when its session
@@ -146,11 +134,6 @@ class AdvisoryLock(MigrationLock):
 
     def _timeout_error(self, conn: "DbConnection", timeout: float) -> LockTimeoutError:
         holder = self.find_holder(conn)
-        held = f" It is held by {holder}." if holder else ""
         hint = (f" If that run hangs, end its session: SELECT pg_terminate_backend({self.holder_pid})."
                 if holder else "")
-        return LockTimeoutError(
-            f"Could not acquire the migration lock ({self.description}) within {timeout:g}s."
-            f"{held} Wait for the other run to finish or raise --lock-timeout.{hint} The lock "
-            "is released by the server when the holder's connection ends, so a crashed run "
-            "never needs 'npa migrate unlock'.", holder=holder)
+        return self.timeout_error(timeout, hint)

@@ -26,15 +26,12 @@ Every code other than 0 and 1 means the lock was not acquired and raises
 
 from __future__ import annotations
 
-import hashlib
 import math
-import threading
 import time
-import warnings
 from typing import TYPE_CHECKING, Any
 
 from npa_migrations.errors import LockTimeoutError
-from npa_migrations.locking import MigrationLock
+from npa_migrations.locking import SessionLock, lock_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from npa_migrations.connection import DbConnection
@@ -86,11 +83,7 @@ RESULTS = {
 def resource_name(database: str, table_name: str) -> str:
     """The application lock's ``@Resource``: ``npa:<database>:<table>``, shortened with a
     hash when longer than 255 characters."""
-    name = f"npa:{database}:{table_name}"
-    if len(name) <= MAX_RESOURCE:
-        return name
-    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
-    return f"{name[:MAX_RESOURCE - len(digest) - 1]}~{digest}"
+    return lock_name(database, table_name, MAX_RESOURCE)
 
 
 def _scalar(conn: "DbConnection", sql: str, params: Any = None) -> Any:
@@ -103,78 +96,65 @@ def _scalar(conn: "DbConnection", sql: str, params: Any = None) -> Any:
     return None if row is None else row[0]
 
 
-class SqlServerLock(MigrationLock):
-    """``sp_getapplock`` (exclusive, session-owned) on a connection of its own.
+class SqlServerLock(SessionLock):
+    """``sp_getapplock`` (exclusive, session-owned) on a connection of its own
+    (:class:`~npa_migrations.locking.SessionLock`).
 
     :ivar resource: the lock's resource name (``None`` until known when the URL names no
         database: it is then read with ``DB_NAME()`` on connecting).
-    :ivar holder: who held the lock when acquiring it failed, if the server told.
 
-    While the lock is held a background thread runs ``SELECT 1`` on its connection every
+    While the lock is held the base class runs ``SELECT 1`` on its connection every
     :attr:`keepalive_seconds`, so an idle-connection limit (Azure SQL's gateway closes
     sessions idle for 30 minutes) never ends the session, and so the lock, mid-run.
     """
 
-    keepalive_seconds = 60.0
+    releaser = "SQL Server"
+    keepalive_thread = "npa-mssql-lock"
 
     def __init__(self, provider: "SqlServerProvider", table_name: str):
-        self.provider = provider
+        super().__init__(provider)
         self.table_name = provider.check_identifier(table_name, "lock table")
         database = provider.url.database
         self.resource: str | None = resource_name(database, table_name) if database else None
-        self.holder: str | None = None
-        self._conn: "DbConnection | None" = None
-        self._guard = threading.Lock()
-        self._stop = threading.Event()
-        self._keepalive: threading.Thread | None = None
 
     @property
     def description(self) -> str:  # type: ignore[override]
         resource = self.resource or f"npa:<current database>:{self.table_name}"
         return f"sp_getapplock '{resource}'"
 
-    # acquire / release -------------------------------------------------------------------
-    def acquire(self, timeout: float) -> None:
-        deadline = time.monotonic() + max(0.0, timeout)
-        conn = self.provider.connect()
-        acquired = False
-        try:
-            if self.resource is None:
-                self.resource = resource_name(_scalar(conn, "SELECT DB_NAME()"), self.table_name)
-            while True:
-                remaining_ms = max(0, math.ceil((deadline - time.monotonic()) * 1000))
-                code = _scalar(conn, GET_APPLOCK, (self.resource, remaining_ms))
-                if code in (0, 1):
-                    acquired = True
-                    break
-                if code == -3 and time.monotonic() < deadline:
-                    continue  # a deadlock victim: ask again while the timeout allows
-                break
-            if acquired:
-                self._conn = conn
-                self._start_keepalive()
-                return
-            self.holder = self._holder(conn) if code == -1 else None
-            raise LockTimeoutError(self._failure(code, timeout), holder=self.holder)
-        finally:
-            if not acquired:
-                conn.close()
+    def _resource(self, conn: "DbConnection") -> str:
+        if self.resource is None:
+            self.resource = resource_name(_scalar(conn, "SELECT DB_NAME()"), self.table_name)
+        return self.resource
 
-    def _failure(self, code: Any, timeout: float) -> str:
+    def request(self, conn: "DbConnection", timeout: float) -> None:
+        deadline = time.monotonic() + max(0.0, timeout)
+        resource = self._resource(conn)
+        while True:
+            remaining_ms = max(0, math.ceil((deadline - time.monotonic()) * 1000))
+            code = _scalar(conn, GET_APPLOCK, (resource, remaining_ms))
+            if code in (0, 1):
+                return
+            if code == -3 and time.monotonic() < deadline:
+                continue  # a deadlock victim: ask again while the timeout allows
+            break
         if code == -1:
-            if self.holder:
-                held = f" It is held by {self.holder}."
-            else:
-                held = (" (Who holds it could not be read: that needs the VIEW SERVER STATE "
-                        "permission, VIEW DATABASE STATE on Azure SQL.)")
-            return (f"Could not acquire the migration lock ({self.description}) within "
-                    f"{timeout:g}s.{held} Wait for the other run to finish, or raise "
-                    "--lock-timeout. SQL Server releases the lock by itself when the holder's "
-                    "session ends, so a crashed run needs no unlock.")
+            self.holder = self._holder(conn)
+            raise self.timeout_error(timeout)
+        self.holder = None
         meaning = RESULTS.get(code, "an unknown return code")
-        return (f"Could not acquire the migration lock ({self.description}): sp_getapplock "
-                f"returned {code} ({meaning}). Nothing was applied; run again, and if it "
-                "keeps failing check the server's error log.")
+        raise LockTimeoutError(
+            f"Could not acquire the migration lock ({self.description}): sp_getapplock "
+            f"returned {code} ({meaning}). Nothing was applied; run again, and if it keeps "
+            "failing check the server's error log.", holder=None)
+
+    def unknown_holder(self) -> str:
+        return (" (Who holds it could not be read: that needs the VIEW SERVER STATE "
+                "permission, VIEW DATABASE STATE on Azure SQL.)")
+
+    def unlock(self, conn: "DbConnection") -> str | None:
+        code = _scalar(conn, RELEASE_APPLOCK, (self.resource,))
+        return None if code == 0 else f"sp_releaselock returned {code}"
 
     def _holder(self, conn: "DbConnection") -> str | None:
         """``session <id> (login ..., host ..., program ..., client pid ...)`` of the
@@ -194,37 +174,16 @@ class SqlServerLock(MigrationLock):
         details = [d for d in details if d]
         return f"session {session_id}" + (f" ({', '.join(details)})" if details else "")
 
-    def release(self) -> None:
-        self._stop.set()
-        if self._keepalive is not None:
-            self._keepalive.join()
-            self._keepalive = None
-        conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            with self._guard:
-                code = _scalar(conn, RELEASE_APPLOCK, (self.resource,))
-            if code != 0:
-                warnings.warn(f"The migration lock {self.description} was no longer held by "
-                              f"this run when it ended (sp_releaselock returned {code}; its "
-                              "session was interrupted).", RuntimeWarning, stacklevel=2)
-        except Exception:  # the session is gone, and the server released the lock with it
-            pass
-        finally:
-            conn.close()
-
     def force_release(self) -> bool:
         """Nothing can be forced: SQL Server releases an application lock only when its
         session ends. Returns ``False`` when the lock is free; when another session holds
         it, raises :class:`~npa_migrations.errors.LockTimeoutError` naming that session."""
         conn = self.provider.connect()
         try:
-            if self.resource is None:
-                self.resource = resource_name(_scalar(conn, "SELECT DB_NAME()"), self.table_name)
-            code = _scalar(conn, GET_APPLOCK, (self.resource, 0))
+            resource = self._resource(conn)
+            code = _scalar(conn, GET_APPLOCK, (resource, 0))
             if code in (0, 1):
-                _scalar(conn, RELEASE_APPLOCK, (self.resource,))
+                _scalar(conn, RELEASE_APPLOCK, (resource,))
                 return False
             self.holder = self._holder(conn)
             who = self.holder or "another session (VIEW SERVER STATE shows which)"
@@ -235,21 +194,3 @@ class SqlServerLock(MigrationLock):
                 "session (KILL <session id>).", holder=self.holder)
         finally:
             conn.close()
-
-    # keep-alive --------------------------------------------------------------------------
-    def _start_keepalive(self) -> None:
-        self._stop.clear()
-        self._keepalive = threading.Thread(target=self._ping_loop, name="npa-mssql-lock",
-                                           daemon=True)
-        self._keepalive.start()
-
-    def _ping_loop(self) -> None:
-        while not self._stop.wait(self.keepalive_seconds):
-            conn = self._conn
-            if conn is None:
-                return
-            with self._guard:
-                try:
-                    conn.query("SELECT 1")
-                except Exception:  # lost: release() will say so
-                    return

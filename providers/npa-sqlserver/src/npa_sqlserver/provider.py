@@ -21,8 +21,6 @@ pyodbc is imported only when a connection is opened: generating SQL and ``--sql
 
 from __future__ import annotations
 
-import dataclasses
-import itertools
 import math
 import os
 import re
@@ -31,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError
-from npa_migrations.provider import BaseProvider, Capabilities
+from npa_migrations.provider import BaseProvider, Capabilities, url_with_driver
 from npa_migrations.statements import Statement
 
 from . import tsql
@@ -73,15 +71,10 @@ _CHARACTER_TYPE = re.compile(r"^(N?VARCHAR|N?CHAR|N?TEXT)\b", re.IGNORECASE)
 
 def normalise_url(url: "sa.engine.URL") -> "sa.engine.URL":
     """``mssql://`` uses pyodbc; other drivers are refused clearly."""
-    if "+" not in url.drivername:
-        return url.set(drivername=f"mssql+{DRIVER}")
-    driver = url.drivername.split("+", 1)[1]
-    if driver != DRIVER:
-        raise ConfigurationError(
-            f"npa-sqlserver drives SQL Server through pyodbc, not '{driver}'. Use a "
-            "mssql+pyodbc:// URL (e.g. mssql+pyodbc://user:pass@host/db?driver=ODBC+Driver+18"
-            "+for+SQL+Server), or an Engine created from one.")
-    return url
+    return url_with_driver(
+        url, DRIVER, "npa-sqlserver drives SQL Server through pyodbc, not '{driver}'. Use a "
+        "mssql+pyodbc:// URL (e.g. mssql+pyodbc://user:pass@host/db?driver=ODBC+Driver+18"
+        "+for+SQL+Server), or an Engine created from one.")
 
 
 def require_pyodbc() -> Any:
@@ -114,6 +107,7 @@ class SqlServerProvider(BaseProvider):
     rollback_statement = "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION"
     script_terminator = "\nGO"
     bracket_identifiers = True
+    lexicon = tsql.TSQL
     #: bulk_insert sends rows as ODBC parameter arrays (pyodbc ``fast_executemany``)
     fast_executemany = True
 
@@ -431,29 +425,13 @@ class SqlServerProvider(BaseProvider):
     def sql_drop_schema(self, op: ops.DropSchema) -> list[str]:
         return [f"DROP SCHEMA {self.quote(self.check_identifier(op.name, 'schema'))}"]
 
-    def sql_bulk_insert(self, op: ops.BulkInsert) -> list[Statement]:
+    def bulk_insert_statements(self, op: ops.BulkInsert, columns: list[str],
+                               rows: Any) -> list[Statement]:
         """The base insert, between ``SET IDENTITY_INSERT ON/OFF`` when the rows give the
         table's identity column a value (decided when the batch runs)."""
-        columns = list(op.columns) if op.columns else None
-        if columns is None:
-            rows = op.rows
-            if isinstance(rows, (list, tuple)):
-                if not rows:
-                    return []
-                columns = list(rows[0].keys())
-            else:
-                iterator = iter(rows)
-                first = next(iterator, None)
-                if first is None:
-                    return []
-                columns = list(first.keys())
-                op = dataclasses.replace(op, rows=itertools.chain([first], iterator))
-            op = dataclasses.replace(op, columns=tuple(columns))
-        statements = super().sql_bulk_insert(op)
-        if not statements:
-            return statements
         table = self.table_name(op.table, op.schema)
-        return [Statement(tsql.identity_insert(table, columns, on=True)), *statements,
+        return [Statement(tsql.identity_insert(table, columns, on=True)),
+                *super().bulk_insert_statements(op, columns, rows),
                 Statement(tsql.identity_insert(table, columns, on=False))]
 
 

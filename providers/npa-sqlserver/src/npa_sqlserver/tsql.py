@@ -19,6 +19,9 @@ import hashlib
 import re
 from typing import Any, Iterable
 
+from npa_migrations import sqltext
+from npa_migrations.sqltext import Lexicon
+
 #: SQL Server's identifier limit (``sysname`` = ``nvarchar(128)``), in UTF-16 code units
 MAX_IDENTIFIER = 128
 
@@ -67,51 +70,16 @@ _GO_LINE = re.compile(r"^[ \t]*GO(?:[ \t]+(?P<count>\d+))?[ \t]*;?[ \t]*$",
                       re.IGNORECASE | re.MULTILINE)
 
 
+#: T-SQL's lexicon: ``--`` and nesting ``/* */`` comments, '...' strings, "..." and
+#: ``[...]`` names (a doubled closing character stands for itself)
+TSQL = Lexicon(nested_comments=True, brackets=True, backticks=False, dollar_quotes=False)
+
+
 def mask(text: str) -> str:
     """``text`` with the inside of comments, string literals and quoted identifiers
     replaced by spaces (line breaks kept), so positions stay the same and only code is
     left to search. Block comments nest, as in T-SQL."""
-    out = list(text)
-    i, n = 0, len(text)
-
-    def blank(start: int, end: int) -> None:
-        for k in range(start, min(end, n)):
-            if out[k] not in "\r\n":
-                out[k] = " "
-
-    while i < n:
-        ch = text[i]
-        if text.startswith("--", i):
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            blank(i, end)
-            i = end
-        elif text.startswith("/*", i):
-            depth, j = 1, i + 2
-            while j < n and depth:
-                if text.startswith("/*", j):
-                    depth, j = depth + 1, j + 2
-                elif text.startswith("*/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
-            blank(i, j)
-            i = j
-        elif ch in "'\"[":
-            close = "]" if ch == "[" else ch
-            j = i + 1
-            while j < n:
-                if text[j] == close:
-                    if j + 1 < n and text[j + 1] == close:  # doubled: escaped
-                        j += 2
-                        continue
-                    break
-                j += 1
-            blank(i + 1, j)  # keep the delimiters: the text is not "only comments"
-            i = j + 1
-        else:
-            i += 1
-    return "".join(out)
+    return sqltext.mask(text, TSQL)
 
 
 def split_go(text: str) -> list[str] | None:
