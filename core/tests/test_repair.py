@@ -113,3 +113,41 @@ def test_mark_applied_and_rolled_back(failed):
     MigrationExecutor(url, folder, MigrationExecutorOptions(transaction_mode="none")).execute()
     repair(MigrationExecutor(url, folder), "mark_applied")
     assert history(db)["20250101000000_Partial"][0] == 1
+
+
+
+REORDERED = """
+    import sqlalchemy as sa
+    from npa_migrations import Migration
+
+    class Reordered(Migration):
+        def up(self, b):
+            b.create_table("a", sa.Column("id", sa.Integer, primary_key=True),
+                           sa.Column("c_id", sa.Integer))
+            b.create_foreign_key("fk_a_c", "a", "c", ["c_id"], ["id"])
+            b.execute("INSERT INTO audit (id) VALUES (1)")
+            b.create_table("c", sa.Column("id", sa.Integer, primary_key=True))
+"""
+
+
+def test_resume_continues_in_the_order_the_engine_ran(tmp_path, migrations_dir):
+    """The engine runs the foreign key after its referent's create_table (a, INSERT, c,
+    fk), so steps_done counts in that order; resume must continue in it too -- in the
+    author's order it would run the INSERT again and never add the foreign key."""
+    db = tmp_path / "app.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE audit (id INTEGER)")
+        conn.execute("CREATE TABLE c (id INTEGER PRIMARY KEY)")  # makes create_table c fail
+    migrations_dir("20250101000000_reordered.py", REORDERED)
+    url = f"sqlite:///{db}"
+    none = MigrationExecutorOptions(transaction_mode="none")
+    assert not MigrationExecutor(url, migrations_dir.folder, none).execute().success
+    assert history(db) == {"20250101000000_Reordered": (0, 2)}  # a and the INSERT ran
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE c")  # the user fixes the cause
+    report = repair(MigrationExecutor(url, migrations_dir.folder), "resume")
+    assert report.success and "resumed 2 remaining" in report.done[0]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT id FROM audit").fetchall() == [(1,)]  # ran once
+        fks = conn.execute("PRAGMA foreign_key_list(a)").fetchall()
+    assert [(fk[2], fk[3], fk[4]) for fk in fks] == [("c", "c_id", "id")]

@@ -53,12 +53,26 @@ def load_file(path: Path | None) -> tuple[dict[str, Any], Path | None]:
         elif "tool" in data and "npa" in data["tool"]:
             data = data["tool"]["npa"]
         unknown = sorted(set(data) - KNOWN_KEYS)
+        if unknown:  # a plugin's own section ([lint] of npa-lint) is known to the plugin
+            known = KNOWN_KEYS | plugin_sections()
+            unknown = [key for key in unknown if key not in known]
         if unknown:
             raise ConfigurationError(
                 f"{candidate}: unknown setting(s) {', '.join(unknown)}. Known settings: "
-                + ", ".join(sorted(KNOWN_KEYS)) + ".")
+                + ", ".join(sorted(KNOWN_KEYS)) + " (and the sections of installed plugins).")
         return data, candidate
     return {}, None
+
+
+def plugin_sections() -> set[str]:
+    """Configuration sections plugins read (hook ``npa_config_sections``); asked only
+    when a file holds a key the core does not know, so plugins load only then."""
+    from .plugins import get_plugin_manager
+
+    names: set[str] = set()
+    for result in get_plugin_manager().hook.npa_config_sections():
+        names.update(result or ())
+    return names
 
 
 def resolve(database_url: str | None, migrations: tuple[str, ...] | list[str] | None,

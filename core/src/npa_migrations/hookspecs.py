@@ -14,13 +14,16 @@ overrides one with ``@hookimpl(tryfirst=True)`` and returns ``None`` where it do
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
+    import click
     from sqlalchemy.engine import URL
 
+    from .checks import PlanFinding
+    from .executor import MigrationExecutor
     from .history import HistoryStore
     from .locking import MigrationLock
     from .migration import MigrationScript
@@ -78,6 +81,30 @@ def npa_generate_sql(provider: "BaseProvider", operation: "MigrationOperation"
     :param operation: the operation to render.
     :returns: statements in execution order (plain strings or
         :class:`~npa_migrations.provider.Statement` objects), or ``None``.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def npa_operation_transactional(provider: "BaseProvider", operation: "MigrationOperation"
+                                ) -> "bool | None":
+    """Say whether the SQL for one operation on one provider may run inside a transaction.
+
+    Implement it beside an :func:`npa_generate_sql` override whose statements the
+    database refuses in a transaction block (PostgreSQL ``CREATE INDEX CONCURRENTLY``).
+    The provider marks that operation's step non-transactional
+    (:attr:`~npa_migrations.statements.Step.transactional`), and the engine then runs the
+    whole migration outside a transaction, as if it declared ``transactional = False``:
+    each statement commits on its own, a failure is recorded with ``success = false`` and
+    the number of operations that took effect (see ``npa migrate repair``), and
+    ``--transaction-mode all-in-one`` refuses the migration before anything runs.
+
+    :param provider: the provider the SQL is for.
+    :param operation: the operation about to be planned.
+    :returns: ``False`` when the operation must run outside a transaction, ``True`` to
+        insist that it may run inside one, ``None`` when this plugin has no opinion
+        (no implementation answering means ``True``).
 
     Stops at first non-None result.
     """
@@ -180,6 +207,21 @@ def npa_migration_start(migration: "MigrationScript", index: int, total: int,
 
 
 @hookspec
+def npa_statement_start(migration: "MigrationScript", statement: "Statement") -> None:
+    """Called right before each SQL statement of a migration runs.
+
+    With :func:`npa_statement_executed` it brackets every statement, so a log shows the
+    statement a run is waiting on (a lock, a long table rewrite) while it still runs. A
+    statement that fails gets no :func:`npa_statement_executed`; the failure reaches
+    :func:`npa_migration_end` (``error.statement``).
+
+    :param migration: the migration the statement belongs to.
+    :param statement: the statement about to run (``statement.sql``; ``statement.many``
+        for a batched ``executemany``; parameters in ``statement.params``).
+    """
+
+
+@hookspec
 def npa_statement_executed(migration: "MigrationScript", statement: "Statement",
                            duration: float) -> None:
     """Called after each SQL statement succeeded.
@@ -210,4 +252,69 @@ def npa_migration_end(migration: "MigrationScript", direction: str, duration: fl
     :param direction: ``"up"`` or ``"down"``.
     :param duration: seconds it took.
     :param error: the :class:`~npa_migrations.errors.MigrationException`, or ``None``.
+    """
+
+
+# --------------------------------------------------------------------------------------
+# plan checks (``--dry-run``) and configuration
+# --------------------------------------------------------------------------------------
+
+@hookspec
+def npa_check_plan(executor: "MigrationExecutor", migrations: "list[MigrationScript]",
+                   direction: str, settings: "dict[str, Any]") -> "list[PlanFinding] | None":
+    """Check the migrations a run would execute, before anything runs, and report findings.
+
+    Called by ``npa migrate up --dry-run`` and ``down --dry-run`` (through
+    :func:`npa_migrations.checks.check_plan`) after history validation, with the
+    migrations the run would apply (``up``) or revert (``down``) in run order. A plugin
+    may read the database through ``executor`` (e.g. ``executor.target.connect()``), but
+    must not change it. Findings of severity ``"error"`` make the dry run exit with code
+    3; ``"warning"`` and ``"info"`` findings are only printed.
+
+    :param executor: the :class:`~npa_migrations.executor.MigrationExecutor` of the run
+        (``executor.provider`` is the database's provider).
+    :param migrations: the migrations the run would execute, in order (may be empty).
+    :param direction: ``"up"`` or ``"down"``.
+    :param settings: the resolved configuration table (``npa.toml``, or ``[tool.npa]`` in
+        ``pyproject.toml``); a plugin reads its own section, e.g. ``settings.get("lint")``.
+        Empty when called from the Python API without configuration.
+    :returns: a list of :class:`~npa_migrations.checks.PlanFinding`, or ``None``.
+    """
+
+
+@hookspec
+def npa_config_sections() -> "list[str] | None":
+    """Name the configuration sections this plugin reads.
+
+    ``npa.toml`` and ``[tool.npa]`` refuse unknown keys, so that a typo is an error; a
+    plugin that reads a section of its own (``[lint]`` in ``npa.toml``, ``[tool.npa.lint]``
+    in ``pyproject.toml``) declares its name here. Called only when a configuration file
+    holds a key the core does not know.
+
+    :returns: section names, e.g. ``["lint"]``.
+    """
+
+
+# --------------------------------------------------------------------------------------
+# command line
+# --------------------------------------------------------------------------------------
+
+@hookspec
+def npa_register_commands(cli: "click.Group", migrate: "click.Group") -> None:
+    """Add click commands to the ``npa`` command line.
+
+    Loaded lazily: ``npa --help`` and the built-in commands never load plugins for it.
+    The hook runs when a command name is not built in, and when ``npa migrate --help``
+    lists the commands; so commands added to ``migrate`` appear in its help, while a
+    top-level command added to ``cli`` works but is not listed by ``npa --help``. A
+    plugin must not replace a built-in command (that is an error naming the plugin).
+
+    Commands get the CLI's global options with ``@click.pass_obj`` (a
+    :class:`npa_migrations.cli.Context`: ``obj.config``, ``obj.executor()``) and turn
+    expected errors into messages and exit codes with
+    :func:`npa_migrations.cli.handle_errors`.
+
+    :param cli: the top-level ``npa`` group.
+    :param migrate: the ``npa migrate`` group; e.g. ``migrate.add_command(lint)`` gives
+        ``npa migrate lint``.
     """

@@ -1,7 +1,9 @@
 """The plugin manager: entry points of group ``npa`` plus the core's built-in plugins.
 
 Loading is lazy (first call of :func:`get_plugin_manager`) so that ``npa --help`` does
-not import providers. Set ``NPA_DISABLE_PLUGIN_AUTOLOAD=1`` to skip entry points (tests).
+not import providers. Set ``NPA_DISABLE_PLUGIN_AUTOLOAD=1`` to skip entry points (tests),
+or ``NPA_DISABLE_PLUGINS=name,name`` to skip some entry points by name (as pytest's
+``-p no:name``), e.g. ``NPA_DISABLE_PLUGINS=concurrent_index``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ def get_plugin_manager() -> pluggy.PluginManager:
 
         manager = pluggy.PluginManager(hookspecs.PROJECT)
         manager.add_hookspecs(hookspecs)
+        for name in os.environ.get("NPA_DISABLE_PLUGINS", "").split(","):
+            if name.strip():
+                manager.set_blocked(name.strip())
         if not os.environ.get("NPA_DISABLE_PLUGIN_AUTOLOAD"):
             manager.load_setuptools_entrypoints(hookspecs.PROJECT)
         for name in DEFAULT_PLUGINS:

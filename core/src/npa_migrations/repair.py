@@ -14,14 +14,18 @@ effect (``steps_done``) on databases that cannot roll DDL back. The choices:
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from .errors import ConfigurationError, MigrationException, UnknownTargetError
 from .sqltext import first_line
+from .statements import steps_transactional
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .connection import DbConnection
     from .executor import MigrationExecutor
+    from .history import HistoryRow
 
 ACTIONS = ("resume", "undo_partial", "mark_applied", "mark_rolled_back")
 
@@ -35,6 +39,7 @@ class RepairReport:
 
     @property
     def success(self) -> bool:
+        """``True`` when every failed migration was settled."""
         return not self.failed
 
 
@@ -54,36 +59,46 @@ def repair(executor: "MigrationExecutor", action: str | None = None,
         raise ConfigurationError(f"Unknown repair action '{action}'; use one of "
                                  + ", ".join(a.replace("_", "-") for a in ACTIONS) + ".")
     report = RepairReport()
+    with locked_history(executor) as (conn, rows):
+        scripts = {s.id: s for s in executor.discover()}
+        if accept_checksum is not None:
+            target = executor.resolve_target(accept_checksum)
+            if target not in rows:
+                raise UnknownTargetError(
+                    f"Migration {target} is not applied, so it has no stored checksum to "
+                    "replace.")
+            old, new = rows[target].checksum, scripts[target].checksum
+            executor.history.set_checksum(conn, target, new)
+            executor.eventlog.record(conn, "repair", migration_id=target, checksum=new,
+                                     detail=f"accept-checksum: {old} -> {new}")
+            report.done.append(f"{target}: accepted checksum {new}")
+        if action is None:
+            return report
+        for row in [r for r in rows.values() if not r.success]:
+            script = scripts.get(row.migration_id)
+            if script is None and action in ("resume", "undo_partial"):
+                raise ConfigurationError(
+                    f"Migration {row.migration_id} is recorded as failed but its file was "
+                    "not found; restore it, or use --mark-rolled-back / --mark-applied.")
+            _repair_one(executor, conn, row, script, action, report)
+    return report
+
+
+@contextmanager
+def locked_history(executor: "MigrationExecutor"
+                   ) -> "Iterator[tuple[DbConnection, dict[str, HistoryRow]]]":
+    """A connection with the history table and the event log ensured, under the
+    migration lock, and the history rows read under it (for commands that change the
+    history without running migrations: repair, baseline); the connection is closed
+    afterwards."""
     conn = executor._connect()
     try:
         executor.history.ensure(conn)
         executor.eventlog.ensure(conn)
         with executor._locked():
-            rows = executor.history.read(conn)
-            scripts = {s.id: s for s in executor.discover()}
-            if accept_checksum is not None:
-                target = executor.resolve_target(accept_checksum)
-                if target not in rows:
-                    raise UnknownTargetError(
-                        f"Migration {target} is not applied, so it has no stored checksum to "
-                        "replace.")
-                old, new = rows[target].checksum, scripts[target].checksum
-                executor.history.set_checksum(conn, target, new)
-                executor.eventlog.record(conn, "repair", migration_id=target, checksum=new,
-                                         detail=f"accept-checksum: {old} -> {new}")
-                report.done.append(f"{target}: accepted checksum {new}")
-            if action is None:
-                return report
-            for row in [r for r in rows.values() if not r.success]:
-                script = scripts.get(row.migration_id)
-                if script is None and action in ("resume", "undo_partial"):
-                    raise ConfigurationError(
-                        f"Migration {row.migration_id} is recorded as failed but its file was "
-                        "not found; restore it, or use --mark-rolled-back / --mark-applied.")
-                _repair_one(executor, conn, row, script, action, report)
+            yield conn, executor.history.read(conn)
     finally:
         conn.close()
-    return report
 
 
 def _repair_one(executor, conn, row, script, action: str, report: RepairReport) -> None:
@@ -109,14 +124,14 @@ def _repair_action(executor, conn, row, script, action: str, report: RepairRepor
         history.delete(conn, row.migration_id)
         report.done.append(f"{row.migration_id}: marked as rolled back (history row removed)")
     elif action == "resume":
-        remaining = script.up_operations()[done:]
+        remaining = _run_order(script)[done:]
         ran = _run_operations(executor, conn, script, remaining, row, done)
         history.record(conn, row.migration_id, script.checksum, row.execution_ms + ran, True,
                        replace=True)
         report.done.append(f"{row.migration_id}: resumed {len(remaining)} remaining "
                            "operation(s); now applied")
     else:  # undo_partial
-        took_effect = script.up_operations()[:done]
+        took_effect = _run_order(script)[:done]
         inverses = [(op, op.reverse()) for op in reversed(took_effect)]
         unknown = [op for op, inverse in inverses if inverse is None]
         if unknown:
@@ -133,23 +148,39 @@ def _repair_action(executor, conn, row, script, action: str, report: RepairRepor
                            "now not applied")
 
 
+def _run_order(script) -> list:
+    """The migration's up operations in the order the engine ran them
+    (:func:`~npa_migrations.planning.order_operations`), which is the order
+    ``steps_done`` counts in."""
+    from .planning import order_operations
+
+    return list(order_operations(list(script.up_operations())))
+
+
 def _run_operations(executor, conn, script, operations, row, done: int, undo: bool = False) -> int:
     """Run operations in one transaction where the database allows; return elapsed ms."""
     started = time.perf_counter()
     statement = None
     count = 0
-    transactional = script.transactional
+    durable = 0  # operations known committed, where DDL commits implicitly
+    transactional = False
     try:
+        steps = executor.provider.plan(list(operations))
+        transactional = script.transactional and steps_transactional(steps)
         if transactional:
             conn.begin()
-        for step in executor.provider.plan(list(operations)):
+        for step in steps:
             for statement in step.render(conn):
                 conn.run(statement)
             statement = None
             count += len(step.operations)
+            if transactional and executor.provider.transaction_open(conn) is False:
+                durable = count  # a DDL statement committed the transaction
         if transactional:
             conn.commit()
     except Exception as exc:
+        if transactional and executor.provider.transaction_open(conn):
+            count = durable  # the rollback undoes what ran since the last commit
         if conn.in_transaction:
             conn.rollback()
         if not undo and not executor.provider.capabilities.transactional_ddl:

@@ -27,6 +27,7 @@ def render_script(executor: "MigrationExecutor", scripts: list["MigrationScript"
     statements of the script would have changed.
     """
     from .options import TransactionMode
+    from .statements import steps_transactional
 
     provider = executor.provider
     history = executor.history
@@ -52,7 +53,8 @@ def render_script(executor: "MigrationExecutor", scripts: list["MigrationScript"
     try:
         for script, steps in planned:
             # a database without a BEGIN statement (Oracle) still needs the COMMIT
-            own_tx = mode is TransactionMode.PER_MIGRATION and script.transactional
+            transactional = script.transactional and steps_transactional(steps)
+            own_tx = mode is TransactionMode.PER_MIGRATION and transactional
             out.append(f"-- {script.id} ({direction})")
             if own_tx and provider.begin_statement:
                 out.append(provider.script_statement(provider.begin_statement))
@@ -62,7 +64,7 @@ def render_script(executor: "MigrationExecutor", scripts: list["MigrationScript"
                 live_conn = conn if rehearse or not step.live else None
                 for statement in step.render(live_conn):
                     out.append(provider.script_statement(statement.render()))
-                    if rehearse and script.transactional and not statement.many:
+                    if rehearse and transactional and not statement.many:
                         _rehearse(conn, script, statement)
             if direction == "up":
                 out.append(provider.script_statement(

@@ -29,6 +29,14 @@ class Statement:
     many: bool = False
     script: "str | Callable[[], str] | None" = None
     check: "Callable[[Any], None] | None" = None
+    #: how error messages, the event log and :class:`MigrationException` name the
+    #: statement when it fails; ``None``: :meth:`render` (e.g. PostgreSQL's bulk insert
+    #: runs as ``COPY ... FROM STDIN`` while its script shows ``INSERT`` statements)
+    label: str | None = None
+
+    def describe(self) -> str:
+        """How a failure names this statement: :attr:`label`, else :meth:`render`."""
+        return self.label if self.label is not None else self.render()
 
     def render(self) -> str:
         """Text for a SQL script (no bound parameters); rendered only when asked for."""
@@ -50,7 +58,9 @@ class Step:
 
     operations: tuple["MigrationOperation", ...]
     render: Callable[["DbConnection | None"], Iterable[Statement]]
-    #: whether the statements may run inside a transaction
+    #: whether the statements may run inside a transaction; a migration with a step
+    #: that may not runs outside a transaction as a whole (hook
+    #: ``npa_operation_transactional``, e.g. PostgreSQL ``CREATE INDEX CONCURRENTLY``)
     transactional: bool = True
     #: ``render`` reads the live schema (a SQLite rebuild reflects its table), so a
     #: ``--sql`` script must be rendered online with the earlier statements applied
@@ -58,4 +68,10 @@ class Step:
     notes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
+        """The human lines of its operations, joined with ``; ``."""
         return "; ".join(op.describe() for op in self.operations)
+
+
+def steps_transactional(steps: Iterable[Step]) -> bool:
+    """Whether every step may run inside a transaction (:attr:`Step.transactional`)."""
+    return all(step.transactional for step in steps)

@@ -112,7 +112,66 @@ def handle_errors(func: Callable) -> Callable:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PluginGroup(click.Group):
+    """A click group that also holds the commands plugins contribute (hook
+    :func:`~npa_migrations.hookspecs.npa_register_commands`).
+
+    Plugins are loaded only when a command name is not built in, or when the group lists
+    its commands for help and :attr:`list_plugin_commands` is set; so ``npa --help`` and
+    every built-in command start without importing pluggy or entry points.
+    """
+
+    #: whether ``--help`` of this group loads plugins to list their commands
+    list_plugin_commands = True
+
+    def get_command(self, ctx: click.Context, cmd_name: str):
+        command = super().get_command(ctx, cmd_name)
+        if command is None and load_plugin_commands():
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        if self.list_plugin_commands:
+            load_plugin_commands()
+        return super().list_commands(ctx)
+
+
+class RootGroup(PluginGroup):
+    """The ``npa`` group: its help lists only built-in commands (a fast cold start)."""
+
+    list_plugin_commands = False
+
+
+_loaded_for: list[Any] = []  # the plugin manager whose commands are registered
+
+
+def load_plugin_commands() -> bool:
+    """Ask the plugins for their commands (once per plugin manager); ``True`` when this
+    call registered them. A plugin replacing a built-in command is a usage error naming
+    the plugin's module."""
+    from ..plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    if _loaded_for and _loaded_for[0] is manager:
+        return False
+    _loaded_for[:] = [manager]
+    before = {group: dict(group.commands) for group in (cli, migrate)}
+    manager.hook.npa_register_commands(cli=cli, migrate=migrate)
+    for group, commands in before.items():
+        for name, command in commands.items():
+            replaced = group.commands.get(name)
+            if replaced is not command:
+                group.commands[name] = command
+                module = getattr(getattr(replaced, "callback", None), "__module__", "?")
+                where = "npa" if group is cli else "npa migrate"
+                raise click.UsageError(
+                    f"The plugin module '{module}' registers a command '{name}', which would "
+                    f"replace the built-in '{where} {name}'. Rename the plugin's command or "
+                    "uninstall the plugin.")
+    return True
+
+
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-d", "--database-url", metavar="URL", help="Database URL (env NPA_DATABASE_URL; "
               "default sqlite:///npa.db).")
 @click.option("-m", "--migrations", metavar="PATH", multiple=True,
@@ -127,12 +186,14 @@ def cli(ctx, database_url, migrations, config_file, verbose):
     """npa: database migrations that are applied exactly once.
 
     Exit codes: 0 success, 1 a migration failed, 2 usage or configuration error,
-    3 validation failed, 4 lock not acquired.
+    3 validation failed (also: a plan check found an error), 4 lock not acquired.
+
+    Plugins may add commands ('npa providers' lists installed plugins).
     """
     ctx.obj = Context(database_url, migrations, config_file, verbose)
 
 
-@cli.group()
+@cli.group(cls=PluginGroup)
 def migrate():
     """Apply, roll back and inspect migrations."""
 
@@ -193,7 +254,7 @@ def up(obj: Context, target, transaction_mode, lock_timeout, no_lock, out_of_ord
         click.echo(executor.script(target, offline=offline, direction="up"))
         return
     if dry_run:
-        _print_plan(executor, executor.plan(target), "up", as_json)
+        _dry_run(obj, executor, executor.plan(target), "up", as_json)
         return
     _apply(executor, lambda: executor.execute(target), "up", as_json)
 
@@ -207,11 +268,51 @@ def _apply(executor, action, direction: str, as_json: bool) -> None:
     _exit_for(result)
 
 
-def _print_plan(executor, scripts, direction: str, as_json: bool) -> None:
+def _dry_run(obj: Context, executor, scripts, direction: str, as_json: bool) -> None:
+    """Print the plan and what the plan checks of plugins (``npa_check_plan``) found;
+    exit 3 when a finding has severity ``error``."""
+    from ..checks import check_plan
+
+    findings = check_plan(executor, scripts, direction, obj.config.settings)
+    _print_plan(executor, scripts, direction, as_json, findings)
+    if any(f.is_error for f in findings):
+        sys.exit(EXIT_VALIDATION)
+
+
+def print_findings(findings, err: bool = False) -> None:
+    """Print plan findings (:class:`~npa_migrations.checks.PlanFinding`) grouped by
+    migration, as ``--dry-run`` and plugin commands such as ``npa migrate lint`` do."""
+    from .output import Style
+
+    style = Style()
+    marks = {"error": style.bad(style.fail), "warning": "!", "info": "i"}
+    current = None
+    for finding in findings:
+        if finding.migration_id != current:
+            current = finding.migration_id
+            where = f"  ({finding.source})" if finding.source else ""
+            echo(f"{finding.migration_id}{where}", err=err)
+        for n, line in enumerate(finding.lines(marks)):
+            echo(("  " if n == 0 else "    ") + line, err=err)
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
+    summary = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+    echo(f"{len(findings)} finding(s): {summary}" if findings else "No findings.", err=err)
+
+
+def _print_plan(executor, scripts, direction: str, as_json: bool, findings=()) -> None:
     if as_json:
         click.echo(json.dumps({"direction": direction, "database": executor.provider.display_url(),
-                               "migrations": [{"id": s.id, "source": s.source} for s in scripts]}))
+                               "migrations": [{"id": s.id, "source": s.source} for s in scripts],
+                               "findings": [f.to_json() for f in findings]}))
         return
+    _print_steps(executor, scripts, direction)
+    if findings:
+        echo()
+        echo("Plan checks:")
+        print_findings(findings)
+
+
+def _print_steps(executor, scripts, direction: str) -> None:
     verb = "apply" if direction == "up" else "roll back"
     if not scripts:
         echo(f"Nothing to {verb}. (dry run)")
@@ -259,7 +360,7 @@ def down(obj: Context, target, steps, transaction_mode, lock_timeout, no_lock, d
             chosen = applied[applied.index(target_id) + 1:] if target_id in applied else []
         else:
             chosen = applied[-(steps or 1):]
-        _print_plan(executor, [by_id[i] for i in reversed(chosen)], "down", as_json)
+        _dry_run(obj, executor, [by_id[i] for i in reversed(chosen)], "down", as_json)
         return
     if target:
         _apply(executor, lambda: executor.rollback_to(target), "down", as_json)
@@ -383,13 +484,29 @@ def repair(obj: Context, action, accept_checksum, lock_timeout):
             echo("Nothing to repair: no failed migrations.")
             return
         echo("Failed migrations:")
+        scripts = {s.id: s for s in executor.discover()}
         for row in failed:
-            echo(f"  {row.migration_id}: {row.steps_done or 0} operation(s) took effect; "
-                 f"{(row.error or '').splitlines()[0] if row.error else ''}")
+            done = row.steps_done or 0
+            script = scripts.get(row.migration_id)
+            operations = script.up_operations() if script is not None else None
+            of = f" of {len(operations)}" if operations is not None else ""
+            echo(f"  {row.migration_id}: {done}{of} operation(s) took effect")
+            if row.error:
+                echo(f"    error: {row.error.splitlines()[0]}")
+            if operations is None:
+                echo("    (its file was not found: only --mark-applied or --mark-rolled-back "
+                     "can settle it)")
+                continue
+            for label, ops in (("took effect", operations[:done]),
+                               ("not run", operations[done:])):
+                if ops:
+                    echo(f"    {label}: " + "; ".join(op.describe() for op in ops))
         echo("\nChoose one: npa migrate repair --resume | --undo-partial | --mark-applied | "
              "--mark-rolled-back")
         sys.exit(EXIT_USAGE)
     report = run_repair(executor, action, accept_checksum)
+    if not report.done and not report.failed:
+        echo("Nothing to repair: no failed migrations.")
     for line in report.done:
         echo(line)
     for line in report.failed:

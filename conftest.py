@@ -1,0 +1,14 @@
+"""Session-wide test configuration of the workspace.
+
+npa-concurrent-index is installed in the workspace, and once loaded it changes how every
+PostgreSQL migration with an index runs (outside a transaction). The other packages'
+tests are written against the providers' own SQL, so the session blocks it by entry-point
+name (``NPA_DISABLE_PLUGINS``, inherited by CLI subprocesses); its own tests register it
+explicitly (plugins/npa-concurrent-index/tests/conftest.py).
+"""
+
+import os
+
+_blocked = [n for n in os.environ.get("NPA_DISABLE_PLUGINS", "").split(",") if n.strip()]
+if "concurrent_index" not in _blocked:
+    os.environ["NPA_DISABLE_PLUGINS"] = ",".join(_blocked + ["concurrent_index"])

@@ -1,0 +1,136 @@
+"""The core's seams for third-party plugins: non-transactional steps
+(``npa_operation_transactional``), plan checks (``npa_check_plan``), configuration
+sections (``npa_config_sections``) and commands (``npa_register_commands``)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from npa_migrations import MigrationExecutor, MigrationExecutorOptions, operations as ops
+from npa_migrations.checks import PlanFinding, check_plan
+from npa_migrations.cli import cli
+from npa_migrations.errors import ConfigurationError
+from npa_migrations.hookspecs import hookimpl
+from npa_migrations.plugins import get_plugin_manager
+
+MIGRATION = """
+import sqlalchemy as sa
+from npa_migrations import Migration
+
+class Items(Migration):
+    def up(self, b):
+        b.create_table("items", sa.Column("id", sa.Integer, primary_key=True))
+        b.create_index("ix_items_id", "items", ["id"])
+"""
+
+
+@pytest.fixture
+def register():
+    """Register in-test plugins; unregistered afterwards."""
+    manager = get_plugin_manager()
+    added = []
+
+    def add(plugin):
+        manager.register(plugin)
+        added.append(plugin)
+        return plugin
+
+    try:
+        yield add
+    finally:
+        for plugin in added:
+            manager.unregister(plugin)
+
+
+class IndexOutsideTransaction:
+    """Says create_index may not run in a transaction."""
+
+    @hookimpl(tryfirst=True)
+    def npa_operation_transactional(self, provider, operation):
+        return False if isinstance(operation, ops.CreateIndex) else None
+
+
+def test_hook_npa_operation_transactional(register, migrations_dir, sqlite_url):
+    register(IndexOutsideTransaction())
+    migrations_dir("20250101000000_items.py", MIGRATION)
+    executor = MigrationExecutor(sqlite_url, migrations_dir.folder)
+    steps = executor.provider.plan(executor.discover()[0].up_operations())
+    assert [s.transactional for s in steps] == [True, False]
+    script = executor.script(offline=True)
+    body = script.split("-- 20250101000000_Items (up)")[1]
+    assert "BEGIN" not in body and "COMMIT" not in body
+    result = executor.execute()
+    assert result.success, result.errors
+
+
+def test_all_in_one_refuses_a_non_transactional_step(register, migrations_dir, sqlite_url):
+    register(IndexOutsideTransaction())
+    migrations_dir("20250101000000_items.py", MIGRATION)
+    executor = MigrationExecutor(sqlite_url, migrations_dir.folder,
+                                 MigrationExecutorOptions(transaction_mode="all-in-one"))
+    with pytest.raises(ConfigurationError, match="20250101000000_Items must run outside"):
+        executor.execute()
+
+
+class Checker:
+    @hookimpl
+    def npa_check_plan(self, executor, migrations, direction, settings):
+        return [PlanFinding(m.id, "demo", settings.get("demo", {}).get("severity", "warning"),
+                            f"{direction} {m.id}", "do something", "test")
+                for m in migrations]
+
+    @hookimpl
+    def npa_config_sections(self):
+        return ["demo"]
+
+
+def test_hook_npa_check_plan(register, migrations_dir, sqlite_url):
+    register(Checker())
+    migrations_dir("20250101000000_items.py", MIGRATION)
+    executor = MigrationExecutor(sqlite_url, migrations_dir.folder)
+    findings = [f for f in check_plan(executor, executor.plan(), "up") if f.checker == "test"]
+    assert [(f.migration_id, f.message) for f in findings] == [
+        ("20250101000000_Items", "up 20250101000000_Items")]
+    assert findings[0].to_json()["fix"] == "do something"
+    with pytest.raises(ValueError, match="severity"):
+        PlanFinding("x", "r", "fatal", "m")
+
+
+def test_hook_npa_config_sections_and_dry_run_exit_code(register, migrations_dir, sqlite_url,
+                                                        tmp_path, monkeypatch):
+    register(Checker())
+    monkeypatch.chdir(tmp_path)
+    migrations_dir("20250101000000_items.py", MIGRATION)
+    (tmp_path / "npa.toml").write_text('[demo]\nseverity = "error"\n')
+    base = ["-d", sqlite_url, "-m", str(migrations_dir.folder), "migrate", "up", "--dry-run"]
+    run = CliRunner().invoke(cli, base + ["--json"])
+    assert run.exit_code == 3, run.output
+    assert [f["rule"] for f in json.loads(run.output)["findings"]
+            if f["checker"] == "test"] == ["demo"]
+    run = CliRunner().invoke(cli, base)
+    assert "Plan checks:" in run.output and "[demo] up 20250101000000_Items" in run.output
+
+
+def test_hook_npa_register_commands(register):
+    from npa_migrations.cli import _loaded_for, load_plugin_commands, migrate
+
+    class Commands:
+        @hookimpl
+        def npa_register_commands(self, cli, migrate):
+            migrate.add_command(click.Command("hello", callback=lambda: click.echo("hi")))
+
+    register(Commands())
+    saved = list(_loaded_for)
+    _loaded_for.clear()
+    try:
+        assert load_plugin_commands() is True
+        assert load_plugin_commands() is False  # once per plugin manager
+        run = CliRunner().invoke(cli, ["migrate", "hello"])
+        assert run.exit_code == 0 and run.output == "hi\n"
+    finally:
+        migrate.commands.pop("hello", None)
+        _loaded_for[:] = saved
