@@ -8,8 +8,9 @@ identifier preparer, so quoting and type names are the dialect's, never hand-wri
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
 from . import operations as ops
 from .errors import ConfigurationError
@@ -55,6 +56,9 @@ class BaseProvider:
     name: ClassVar[str] = "base"
     #: extra of npa-migrations that installs this provider, e.g. ``"sqlite"``
     install_extra: ClassVar[str] = ""
+    #: what ``pip install`` needs when the driver is missing, for a provider that is not
+    #: an extra of npa-migrations, e.g. ``"npa-acme"``; empty: ``'npa-migrations[<extra>]'``
+    install_hint: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
     begin_statement: ClassVar[str | None] = "BEGIN"
     commit_statement: ClassVar[str | None] = "COMMIT"
@@ -63,11 +67,29 @@ class BaseProvider:
     script_terminator: ClassVar[str] = ";"
     #: split ``[...]`` as quoted identifiers when splitting SQL scripts (SQL Server)
     bracket_identifiers: ClassVar[bool] = False
+    #: how the database writes comments, strings and quoted names, for splitting SQL
+    #: scripts (a :class:`~npa_migrations.sqltext.Lexicon`); ``None``: the portable one
+    #: (with ``[...]`` names when :attr:`bracket_identifiers`)
+    lexicon: ClassVar[Any] = None
 
     def __init__(self, url: "sa.engine.URL"):
         self.url = url
         self.dialect = self.create_dialect()
-        self.preparer = self.dialect.identifier_preparer
+        #: the dialect that compiles DDL and literal SQL, which run without bound
+        #: parameters; :attr:`dialect` compiles statements with parameters (two
+        #: instances, as only the latter doubles ``%`` for a %-style driver)
+        self.ddl_dialect = self.create_dialect()
+        self.use_ddl_preparer()
+
+    def use_ddl_preparer(self) -> None:
+        """Quote names with :attr:`ddl_dialect`'s preparer (:attr:`preparer`), which
+        leaves ``%`` single: a driver with %-style parameters needs it doubled only in SQL
+        that runs with parameters, and SQLAlchemy does that itself when it compiles such
+        a statement with :attr:`dialect`; SQL the provider writes by hand with
+        parameters doubles it explicitly. Called again by a provider that re-initialises
+        its dialects (MySQL, after reading the server version)."""
+        self.ddl_dialect.identifier_preparer._double_percents = False
+        self.preparer = self.ddl_dialect.identifier_preparer
 
     # identity --------------------------------------------------------------------------
     @property
@@ -108,7 +130,7 @@ class BaseProvider:
         except ImportError as exc:
             raise ConfigurationError(
                 f"The database driver for '{self.url.drivername}' is not installed ({exc}). "
-                f"Install it: pip install 'npa-migrations[{self.install_extra}]'") from exc
+                f"Install it: pip install {self.install_command()}") from exc
         cargs, cparams = self.dialect.create_connect_args(self.url)
         try:
             raw = self.open_dbapi(dbapi, cargs, cparams)
@@ -116,6 +138,10 @@ class BaseProvider:
             raise self.connection_error(exc) from exc
         self.prepare_connection(raw)
         return DbConnection(self, raw, close=raw.close)
+
+    def install_command(self) -> str:
+        """The ``pip install`` argument that brings this provider's driver."""
+        return self.install_hint or f"'npa-migrations[{self.install_extra}]'"
 
     def open_dbapi(self, dbapi: Any, cargs: list, cparams: dict) -> Any:
         """Call the driver's ``connect``; providers adjust arguments here."""
@@ -247,9 +273,12 @@ class BaseProvider:
 
     # script splitting ------------------------------------------------------------------
     def split_statements(self, sql: str) -> list[str]:
+        """Split custom SQL (``execute()``, ``.sql`` migrations) into the statements sent
+        one by one, with :attr:`lexicon`; a provider whose scripts have rules beyond it
+        (``GO`` batches, ``DELIMITER``, SQL*Plus ``/`` lines) overrides this."""
         from .sqltext import split_statements
 
-        return split_statements(sql, brackets=self.bracket_identifiers)
+        return split_statements(sql, brackets=self.bracket_identifiers, lexicon=self.lexicon)
 
     def script_statement(self, sql: str) -> str:
         """How one statement reads in a ``--sql`` script: its text, then the terminator
@@ -277,6 +306,9 @@ class BaseProvider:
         return [self.step_for(op) for op in order_operations(operations)]
 
     def step_for(self, operation: ops.MigrationOperation) -> Step:
+        """One step rendering ``operation`` through the ``npa_generate_sql`` hook when it
+        runs; it is non-transactional when a plugin says so (``npa_operation_transactional``
+        returns ``False``)."""
         from .plugins import get_plugin_manager
 
         hook = get_plugin_manager().hook
@@ -285,7 +317,8 @@ class BaseProvider:
             result = hook.npa_generate_sql(provider=self, operation=operation)
             return [s if isinstance(s, Statement) else Statement(s) for s in (result or [])]
 
-        return Step((operation,), render)
+        transactional = hook.npa_operation_transactional(provider=self, operation=operation)
+        return Step((operation,), render, transactional=transactional is not False)
 
     def generate_sql(self, operation: ops.MigrationOperation) -> list[Statement | str]:
         """Render one operation by dispatching to ``sql_<operation.kind>``."""
@@ -298,15 +331,15 @@ class BaseProvider:
 
     # SQLAlchemy helpers ----------------------------------------------------------------
     def compile(self, element: Any) -> str:
-        return str(element.compile(dialect=self.dialect)).strip()
+        return str(element.compile(dialect=self.ddl_dialect)).strip()
 
     def compile_literal(self, element: Any) -> str:
         """Compile with values rendered inline (scripts only; execution binds them)."""
-        return str(element.compile(dialect=self.dialect,
+        return str(element.compile(dialect=self.ddl_dialect,
                                    compile_kwargs={"literal_binds": True})).strip()
 
     def compile_type(self, type_: Any) -> str:
-        return self.dialect.type_compiler_instance.process(_as_type(type_))
+        return self.ddl_dialect.type_compiler_instance.process(_as_type(type_))
 
     def stub_table(self, name: str, schema: str | None = None, columns: Iterable = (),
                    metadata: "sa.MetaData | None" = None) -> "sa.Table":
@@ -342,20 +375,25 @@ class BaseProvider:
                 target.append_column(sa.Column(column_name, sa.types.NullType()))
 
     def column_spec(self, table: "sa.Table", column_name: str) -> str:
-        compiler = self.dialect.ddl_compiler(self.dialect, None)
+        compiler = self.ddl_dialect.ddl_compiler(self.ddl_dialect, None)
         return compiler.get_column_specification(table.c[column_name])
 
     # one method per operation ----------------------------------------------------------
     def sql_create_table(self, op: ops.CreateTable) -> list[str]:
-        import sqlalchemy as sa
-
         if not op.columns:
             raise ConfigurationError(f"create_table('{op.table}') has no columns; add at least one.")
         table = self.stub_table(op.table, op.schema, op.columns)
         for constraint in op.constraints:
             if constraint.name:
                 self.check_identifier(constraint.name, "constraint")
-            table.append_constraint(_copy_constraint(constraint))
+            table.append_constraint(copy_constraint(constraint))
+        return self.create_table_statements(table)
+
+    def create_table_statements(self, table: "sa.Table") -> list[str]:
+        """``CREATE TABLE`` of a stub table with its constraints, then ``CREATE INDEX``
+        for its ``index=True`` columns."""
+        import sqlalchemy as sa
+
         self._ensure_fk_targets(table)
         statements = [self.compile(sa.schema.CreateTable(table))]
         # table.indexes is a set: sort, so the same migration always renders the same SQL
@@ -418,21 +456,30 @@ class BaseProvider:
         element = arg if isinstance(arg, sa.sql.ClauseElement) else sa.literal(arg)
         return self.compile_literal(element)
 
-    def sql_create_index(self, op: ops.CreateIndex) -> list[str]:
+    def index_for(self, op: "ops.CreateIndex | ops.DropIndex", **dialect_options: Any
+                  ) -> "sa.Index":
+        """The SQLAlchemy ``Index`` a create/drop index operation compiles from, on a stub
+        table. ``dialect_options`` are SQLAlchemy's per-dialect index options, e.g.
+        ``postgresql_concurrently=True`` (a plugin overriding index SQL uses them)."""
         import sqlalchemy as sa
 
         self.check_identifier(op.name, "index")
-        table = self.stub_table(op.table, op.schema, op.columns)
-        index = sa.Index(op.name, *[table.c[c] for c in op.columns], unique=op.unique)
-        return [self.compile(sa.schema.CreateIndex(index))]
+        if isinstance(op, ops.CreateIndex):
+            table = self.stub_table(op.table, op.schema, op.columns)
+            return sa.Index(op.name, *[table.c[c] for c in op.columns], unique=op.unique,
+                            **dialect_options)
+        table = self.stub_table(op.table, op.schema, ["_"])
+        return sa.Index(op.name, table.c["_"], **dialect_options)
+
+    def sql_create_index(self, op: ops.CreateIndex) -> list[str]:
+        import sqlalchemy as sa
+
+        return [self.compile(sa.schema.CreateIndex(self.index_for(op)))]
 
     def sql_drop_index(self, op: ops.DropIndex) -> list[str]:
         import sqlalchemy as sa
 
-        self.check_identifier(op.name, "index")
-        table = self.stub_table(op.table, op.schema, ["_"])
-        index = sa.Index(op.name, table.c["_"])
-        return [self.compile(sa.schema.DropIndex(index))]
+        return [self.compile(sa.schema.DropIndex(self.index_for(op)))]
 
     def _constraint(self, op: ops.MigrationOperation) -> "sa.Constraint":
         import sqlalchemy as sa
@@ -497,47 +544,88 @@ class BaseProvider:
         return [self.compile(sa.schema.DropSchema(op.name))]
 
     def sql_bulk_insert(self, op: ops.BulkInsert) -> list[Statement]:
+        """One ``INSERT`` run with ``executemany`` (values bound, never inlined; rows given
+        as an iterator are streamed); nothing when there are no rows. Providers adjust it
+        with :meth:`bulk_insert_sql` and :meth:`bind_value`, or wrap
+        :meth:`bulk_insert_statements`."""
+        found = self.bulk_insert_rows(op)
+        if found is None:
+            return []
+        columns, rows = found
+        return self.bulk_insert_statements(op, columns, rows)
+
+    @staticmethod
+    def bulk_insert_rows(op: ops.BulkInsert) -> "tuple[list[str], Iterable[Any]] | None":
+        """The columns of a bulk insert (``op.columns``, else the keys of the first row)
+        and its rows (an iterator's first row put back); ``None`` when there is no row."""
+        rows = op.rows
+        if op.columns:
+            return list(op.columns), rows
+        if isinstance(rows, (list, tuple)):
+            first = rows[0] if rows else None
+        else:
+            rows = iter(rows)
+            first = next(rows, None)
+            if first is not None:
+                rows = itertools.chain([first], rows)
+        if first is None:
+            return None
+        return list(first.keys()), rows
+
+    def bulk_insert_statements(self, op: ops.BulkInsert, columns: list[str],
+                               rows: Iterable[Any]) -> list[Statement]:
+        """The statements of a bulk insert of ``rows`` into ``columns``; the ``--sql``
+        script shows one ``INSERT`` per row with the values as literals."""
         import sqlalchemy as sa
 
-        rows = op.rows
-        columns = list(op.columns) if op.columns else None
-        if columns is None:
-            if isinstance(rows, (list, tuple)):
-                first = rows[0] if rows else None
-            else:
-                rows = iter(rows)
-                first = next(rows, None)
-                if first is not None:
-                    import itertools
-
-                    rows = itertools.chain([first], rows)
-            if first is None:
-                return []
-            columns = list(first.keys())
         table = self.stub_table(op.table, op.schema, columns)
-        compiled = sa.insert(table).compile(dialect=self.dialect,
-                                            column_keys=columns)
-        positional = self.dialect.positional
-        order = list(compiled.positiontup) if positional else None
-        keys = [compiled.binds[name].key for name in order] if positional else None
+        sql, row_params = self.bulk_insert_sql(op, table, columns)
 
-        if positional:
-            params = (tuple(row.get(k) for k in keys) for row in rows)
-        else:
-            # the SQL names a bind after its column, escaped where the column name holds
-            # characters a paramstyle cannot ("sel ect" -> %(sel_ect)s)
-            escaped = getattr(compiled, "escaped_bind_names", None) or {}
-            bind_names = {compiled.binds[name].key: escaped.get(name, name)
-                          for name in compiled.binds}
-            params = ({bind_names[k]: row.get(k) for k in columns} for row in rows)
+        def literal(value: Any) -> Any:
+            return sa.null() if value is None else sa.literal(self.bind_value(value))
+
         def script() -> str:
             if not isinstance(op.rows, (list, tuple)):
                 return f"-- bulk_insert into {op.table}: rows streamed at run time"
             return ";\n".join(self.compile_literal(sa.insert(table).values(
-                {k: sa.null() if row.get(k) is None else sa.literal(row.get(k))
-                 for k in columns})) for row in op.rows)
+                {k: literal(row.get(k)) for k in columns})) for row in op.rows)
 
-        return [Statement(str(compiled), params=params, many=True, script=script)]
+        params = (row_params(row) for row in rows)
+        return [Statement(sql, params=params, many=True, script=script)]
+
+    def bulk_insert_sql(self, op: ops.BulkInsert, table: "sa.Table", columns: list[str]
+                        ) -> "tuple[str, Callable[[Any], Any]]":
+        """The ``INSERT`` of a bulk insert and how one row becomes its parameters. The
+        default compiles SQLAlchemy's insert in the driver's paramstyle; a provider whose
+        driver wants another form returns :meth:`positional_insert`."""
+        import sqlalchemy as sa
+
+        compiled = sa.insert(table).compile(dialect=self.dialect, column_keys=columns)
+        if self.dialect.positional:
+            keys = [compiled.binds[name].key for name in compiled.positiontup]
+            return str(compiled), lambda row: tuple(self.bind_value(row.get(k)) for k in keys)
+        # the SQL names a bind after its column, escaped where the column name holds
+        # characters a paramstyle cannot ("sel ect" -> %(sel_ect)s)
+        escaped = getattr(compiled, "escaped_bind_names", None) or {}
+        bind_names = {compiled.binds[name].key: escaped.get(name, name)
+                      for name in compiled.binds}
+        return str(compiled), lambda row: {bind_names[k]: self.bind_value(row.get(k))
+                                           for k in columns}
+
+    def positional_insert(self, op: ops.BulkInsert, target: str, names: list[str],
+                          markers: list[str], columns: list[str]
+                          ) -> "tuple[str, Callable[[Any], Any]]":
+        """``INSERT INTO <target> (<names>) VALUES (<markers>)`` with each row bound as a
+        tuple in column order (for :meth:`bulk_insert_sql`)."""
+        if not columns:
+            raise ConfigurationError(f"bulk_insert('{op.table}'): the rows have no columns.")
+        sql = f"INSERT INTO {target} ({', '.join(names)}) VALUES ({', '.join(markers)})"
+        return sql, lambda row: tuple(self.bind_value(row.get(c)) for c in columns)
+
+    def bind_value(self, value: Any) -> Any:
+        """A row value as the driver binds it (and as the ``--sql`` script shows it); the
+        default passes it through."""
+        return value
 
     def sql_execute(self, op: ops.Execute) -> list[str]:
         if not op.applies_to(self.names):
@@ -545,7 +633,19 @@ class BaseProvider:
         return self.split_statements(op.sql)
 
 
-def _copy_constraint(constraint: Any) -> Any:
+def url_with_driver(url: "sa.engine.URL", driver: str, refusal: str) -> "sa.engine.URL":
+    """``url`` served through the DB-API ``driver``: added when the URL names no driver
+    (``oracle://``); a URL naming another one is refused with ``refusal``, formatted with
+    ``driver=`` the name it gave."""
+    if "+" not in url.drivername:
+        return url.set(drivername=f"{url.get_backend_name()}+{driver}")
+    named = url.drivername.split("+", 1)[1]
+    if named != driver:
+        raise ConfigurationError(refusal.format(driver=named))
+    return url
+
+
+def copy_constraint(constraint: Any) -> Any:
     """A copy of a table-level constraint not yet attached to a table (SQLAlchemy's
     ``_copy()`` needs the parent table for key, unique and foreign-key constraints)."""
     import sqlalchemy as sa

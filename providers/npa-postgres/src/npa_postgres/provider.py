@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError, DatabaseUnavailableError
 from npa_migrations.provider import BaseProvider, Capabilities
+from npa_migrations.statements import Statement
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -342,6 +343,37 @@ class PostgresProvider(BaseProvider):
         statements = super().sql_add_column(op)
         table = self.stub_table(op.table, op.schema, [op.column])
         return self._type_prelude([op.column]) + statements + self._comments(table, [op.column])
+
+    def bulk_insert_statements(self, op: ops.BulkInsert, columns: list[str], rows: Any
+                               ) -> list[Statement]:
+        """``COPY <table> (<columns>) FROM STDIN``, streaming the rows (see
+        :mod:`npa_postgres.bulk`); the ``--sql`` script keeps the base provider's
+        ``INSERT`` statements, and a failure names the ``COPY``."""
+        statements = super().bulk_insert_statements(op, columns, ())
+        if not columns or len(statements) != 1:
+            return super().bulk_insert_statements(op, columns, rows)
+        from .bulk import CopyRows
+
+        target = self.table_name(op.table, op.schema)
+        names = ", ".join(self.quote(self.check_identifier(c, "column")) for c in columns)
+        copy_sql = f"COPY {target} ({names}) FROM STDIN"
+        # psycopg reads %s placeholders: a % in a quoted name is written %%
+        insert_sql = (f"INSERT INTO {target.replace('%', '%%')} ({names.replace('%', '%%')}) "
+                      f"VALUES ({', '.join(['%s'] * len(columns))})")
+        convert = (self.bind_value if type(self).bind_value is not BaseProvider.bind_value
+                   else None)
+        return [Statement(copy_sql, params=CopyRows(target, columns, insert_sql, rows, convert),
+                          many=True, script=statements[0].script, label=copy_sql)]
+
+    def execute_many(self, conn: "DbConnection", sql: str, rows: Any) -> None:
+        """A bulk insert (:class:`~npa_postgres.bulk.CopyRows`) runs as ``COPY``; any other
+        many-parameter statement as the base provider runs it."""
+        from .bulk import CopyRows, copy_rows
+
+        if isinstance(rows, CopyRows):
+            copy_rows(conn, sql, rows)
+        else:
+            super().execute_many(conn, sql, rows)
 
     def needs_using(self, type_: Any) -> bool:
         """Whether ``ALTER COLUMN ... TYPE`` gets ``USING col::type``: for every target

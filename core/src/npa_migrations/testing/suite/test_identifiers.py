@@ -89,9 +89,10 @@ class _RoundTrip(SuiteTest):
 @requires.quotes_in_identifiers
 class TestHostileIdentifiers(_RoundTrip):
     PARENT = "npat_pa'rent; x"
-    TABLE = "npat_we\"ird; tab'le"
-    RENAMED = 'npat_re"named; t'
-    COLUMNS = ["sel ect", "order", "MixedCase", 'quo"te', "semi;colon", "apos'trophe"]
+    TABLE = "npat_we\"ird; tab'le 100%"
+    RENAMED = 'npat_re"named; t%s'
+    COLUMNS = ["sel ect", "order", "MixedCase", 'quo"te', "semi;colon", "apos'trophe",
+               "50% off"]
     NEW_COLUMN = 'new "name;'
     ADDED = "group"
     INDEX = "npat_ix \"we;ird's"
