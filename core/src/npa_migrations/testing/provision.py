@@ -1,8 +1,9 @@
 """A fresh, empty database for each conformance test (SQLAlchemy's ``provision.py`` idea).
 
-Two strategies, chosen by the backend of the configured URL:
+Two strategies, chosen by the provider's SQLAlchemy dialect:
 
-* :class:`FileProvision` (SQLite): every test gets a new database file in its pytest
+* :class:`FileProvision` (SQLite, whatever the URL scheme of a provider built on it):
+  every test gets a new database file in its pytest
   ``tmp_path``; the configured URL only selects the backend, driver and query options.
 * :class:`SharedProvision` (every server database): the configured database is shared
   (e.g. a ``test`` database on PostgreSQL or MariaDB), so the suite never drops anything
@@ -58,8 +59,8 @@ class Provision:
         if "+" in url.drivername:
             return url
         driver = getattr(self.provider.dialect, "driver", None)
-        if not driver:
-            return url
+        if not driver or getattr(url.get_dialect(), "driver", None) == driver:
+            return url  # already its driver (a third-party scheme may lack a "+driver" form)
         return url.set(drivername=f"{url.get_backend_name()}+{driver}")
 
     def create_engine(self, url: "sa.engine.URL") -> "sa.engine.Engine":
@@ -120,8 +121,9 @@ class SharedProvision(Provision):
 
 
 def provision_for(base_url: "sa.engine.URL", provider: "BaseProvider") -> Provision:
-    """The default strategy for a backend: a file per test for SQLite, else shared."""
-    if base_url.get_backend_name() == "sqlite":
+    """The default strategy for a backend: a file per test for SQLite (any provider whose
+    SQLAlchemy dialect is SQLite's, whatever its URL scheme), else shared."""
+    if provider.dialect.name == "sqlite":
         return FileProvision(base_url, provider)
     return SharedProvision(base_url, provider)
 

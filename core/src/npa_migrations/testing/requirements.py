@@ -127,7 +127,7 @@ class SuiteRequirements:
     def cross_process(self) -> Gate:
         """A second process can reach the same database (not an in-memory database)."""
         database = self.provider.url.database
-        if self.provider.url.get_backend_name() == "sqlite" and (
+        if self.provider.dialect.name == "sqlite" and (
                 not database or database == ":memory:" or "mode=memory" in database):
             return closed("an in-memory SQLite database is private to one process")
         return open_()

@@ -1,0 +1,215 @@
+"""{{ cookiecutter.__camel_name }}Provider: what {{ cookiecutter.provider_name }} does differently from npa-migrations' BaseProvider.
+
+:class:`npa_migrations.provider.BaseProvider` already does the generic work: it opens
+DB-API connections through the SQLAlchemy dialect, runs explicit transactions, renders
+every operation with SQLAlchemy's DDL and type compilers, and uses the portable lock
+table. A provider holds only what differs for its database.
+
+How to read this file:
+
+* Every method below overrides a method of ``BaseProvider``; its docstring says when the
+  engine calls it and what ``BaseProvider`` does when you delete the override.
+* Lines marked ``SAMPLE`` make this package work out of the box on SQLite (stdlib
+  ``sqlite3``) under the scheme ``{{ cookiecutter.url_scheme }}://``, so that its conformance tests pass.
+  ``REPLACE`` them with what your database needs, or delete the method when the default
+  is right for your database.
+* The conformance suite (``tests/``) tells you whether the result is right.
+
+The full guide: "Writing a provider" (docs/writing-a-provider.md in npa-migrations).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from npa_migrations import operations as ops
+from npa_migrations.errors import ConfigurationError
+from npa_migrations.provider import BaseProvider, Capabilities
+
+if TYPE_CHECKING:  # pragma: no cover
+    from npa_migrations.connection import DbConnection
+    from npa_migrations.statements import Step
+
+
+class {{ cookiecutter.__camel_name }}Provider(BaseProvider):
+    """{{ cookiecutter.provider_name }}: ``{{ cookiecutter.url_scheme }}://`` URLs.
+
+    SAMPLE: SQLite through the standard library's ``sqlite3``, with explicit
+    ``BEGIN IMMEDIATE`` transactions and table rebuilds for what SQLite's ``ALTER TABLE``
+    cannot do. REPLACE this description with your database's.
+    """
+
+    #: the provider's name: shown by ``npa providers`` and in messages, and accepted by
+    #: ``b.execute(sql, dialects=[...])`` (as are the dialect's and the URL's backend name)
+    name = "{{ cookiecutter.url_scheme }}"
+
+    #: what ``pip install`` needs when the driver is missing (shown in the error)
+    install_hint = "{{ cookiecutter.project_slug }}"
+
+    #: REPLACE with the truth about your database. The engine and the conformance suite
+    #: read these flags; a wrong ``True`` shows up as failing suite tests, a wrong
+    #: ``False`` as skipped ones (``pytest -rs`` lists them with the reason).
+    capabilities = Capabilities(
+        # DDL rolls back with its transaction. False: the engine refuses all-in-one mode
+        # and records a failed migration as failed (later runs stop, pointing to repair).
+        transactional_ddl=True,                 # SAMPLE: SQLite
+        # the database has a session-level lock (then also override create_lock below)
+        advisory_lock=False,                    # SAMPLE: SQLite has none: lock table
+        # CREATE SCHEMA and schema-qualified names work
+        schemas=False,                          # SAMPLE: SQLite has no CREATE SCHEMA
+        # DROP ... IF EXISTS works
+        if_exists=True,
+        # ALTER TABLE changes columns and constraints in place (False: plan() rebuilds)
+        alter_in_place=False,                   # SAMPLE: SQLite rebuilds the table
+        # ALTER TABLE ... DROP COLUMN exists
+        drop_column=True,
+        # the engine may create the database itself (ensure_created, ensure_database())
+        create_database=True,
+    )
+
+    # Transaction statements the engine runs on its autocommit connections. ``None``
+    # for commit/rollback calls the DB-API connection's commit()/rollback() instead;
+    # ``begin_statement = None`` starts no transaction with SQL (the driver's implicit one).
+    begin_statement = "BEGIN IMMEDIATE"         # SAMPLE: take SQLite's write lock at once
+    commit_statement = "COMMIT"
+    rollback_statement = "ROLLBACK"
+    #: what ends each statement in a ``--sql`` script (SQL Server: ``"\nGO"``)
+    script_terminator = ";"
+
+    #: SAMPLE: seconds a statement waits for another connection's write lock
+    busy_timeout = 30.0
+
+    # -- connections -----------------------------------------------------------------------
+    def prepare_connection(self, raw: Any) -> None:
+        """Called on every DB-API connection the engine opens (and on a caller's own
+        connection): put it in autocommit mode, since the engine issues ``BEGIN`` /
+        ``COMMIT`` itself, and apply session settings.
+
+        Default: ``raw.autocommit = True`` (psycopg, pyodbc, python-oracledb, PyMySQL).
+        """
+        raw.isolation_level = None  # SAMPLE: sqlite3's autocommit switch
+        raw.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")  # SAMPLE
+
+    def connection_state(self, raw: Any) -> Any:
+        """Read the session settings :meth:`prepare_connection` changes on a connection
+        the caller owns (an SQLAlchemy ``Connection``), to restore them after the run.
+
+        Default: ``raw.autocommit``.
+        """
+        return raw.isolation_level  # SAMPLE
+
+    def restore_connection(self, raw: Any, state: Any) -> None:
+        """Put back what :meth:`connection_state` returned. Default: sets ``raw.autocommit``."""
+        raw.isolation_level = state  # SAMPLE
+
+    def set_wait_timeout(self, conn: "DbConnection", seconds: float) -> None:
+        """How long a statement on ``conn`` waits for another session's lock (the lock
+        table polls with short waits). Default: nothing."""
+        conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")  # SAMPLE
+
+    def set_statement_timeout(self, conn: "DbConnection", seconds: float | None) -> None:
+        """Limit how long one statement may run (``timeout_seconds``); ``None`` lifts the
+        limit. Default: nothing.
+
+        SAMPLE: SQLite has no such setting, so this keeps the default. REPLACE with your
+        database's, e.g. PostgreSQL's ``SET statement_timeout = <ms>``.
+        """
+
+    def apply_ddl_lock_timeout(self, conn: "DbConnection", seconds: float | None) -> None:
+        """Called at the start of every migration with how long its DDL may wait for a
+        table lock (``None``: the database default; undo an earlier migration's value).
+        Default: nothing. With it, override :meth:`is_lock_timeout` so the engine can
+        retry a migration that timed out (``ddl_lock_retries``).
+
+        SAMPLE: SQLite locks the whole database, which ``busy_timeout`` already covers.
+        """
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        """Whether ``exc`` (a driver error) means "waited too long for a lock".
+        Default: ``False``."""
+        return False  # SAMPLE
+
+    def transaction_open(self, conn: "DbConnection") -> bool | None:
+        """Whether the engine's transaction is still open on the server. Only matters
+        when DDL commits implicitly (``transactional_ddl=False``), to record how much of
+        a failed migration took effect. Default: ``None`` (cannot tell)."""
+        return None  # SAMPLE: SQLite's DDL is transactional
+
+    # -- the database itself ---------------------------------------------------------------
+    def database_name(self) -> str:
+        """The database's name in messages. Default: ``url.database``, else the URL."""
+        return self.url.database or ":memory:"  # SAMPLE
+
+    def ensure_database(self) -> bool:
+        """Create the database when it does not exist (``ensure_created``); return
+        ``True`` if it was created. Default: ``False`` (never creates one).
+
+        A server database typically connects to a maintenance database and runs
+        ``CREATE DATABASE``; this runs before any other connection is opened.
+        """
+        # SAMPLE: SQLite creates the file on first connect; only its folder is needed.
+        database = self.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return False
+        path = Path(database)
+        if path.exists():
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return True
+
+    # -- locking ---------------------------------------------------------------------------
+    # create_lock(table_name) returns the migration lock. The default is the portable lock
+    # table (npa_migrations.locking.TableLock), which works on every database. A database
+    # with a session-level lock (PostgreSQL advisory locks, MySQL GET_LOCK) returns its own
+    # npa_migrations.locking.MigrationLock subclass here and sets advisory_lock=True.
+
+    # -- SQL generation --------------------------------------------------------------------
+    def plan(self, operations: list[ops.MigrationOperation]) -> list["Step"]:
+        """Turn one migration's operations into executable steps.
+
+        Default: the core's ordering, then one step per operation, each rendered by
+        ``npa_generate_sql`` -> :meth:`generate_sql` -> ``sql_<operation.kind>()``. Delete
+        this override unless your database needs several operations handled together.
+
+        SAMPLE: SQLite's ``ALTER TABLE`` cannot change a column or add and drop
+        constraints, so consecutive operations on one table become one table rebuild,
+        borrowed from npa-sqlite (the ``npa-sqlite`` dependency in ``pyproject.toml``).
+        """
+        from npa_migrations.planning import order_operations
+        from npa_sqlite.rebuild import drop_column_step, group_operations, rebuild_step
+
+        steps = []
+        for kind, group in group_operations(order_operations(operations), self):
+            if kind == "rebuild":
+                steps.append(rebuild_step(self, group))
+            elif kind == "drop_column":
+                steps.append(drop_column_step(self, group[0]))
+            else:
+                steps.append(self.step_for(group[0]))
+        return steps
+
+    # One method per operation kind, ``sql_<kind>(op) -> list[str | Statement]``:
+    # sql_create_table, sql_drop_table, sql_rename_table, sql_add_column, sql_drop_column,
+    # sql_alter_column, sql_rename_column, sql_create_index, sql_drop_index,
+    # sql_create_foreign_key, sql_create_primary_key, sql_create_unique_constraint,
+    # sql_create_check_constraint, sql_drop_constraint, sql_create_schema,
+    # sql_drop_schema, sql_bulk_insert, sql_execute. BaseProvider renders each with
+    # SQLAlchemy's compilers and standard SQL; override only those your database spells
+    # differently, quoting names with self.quote() / self.table_name().
+
+    def sql_alter_column(self, op: ops.AlterColumn) -> list[str]:
+        """``ALTER TABLE ... ALTER COLUMN``: type, nullability, default, rename.
+
+        Default: the standard / PostgreSQL form (``ALTER COLUMN c TYPE t``,
+        ``SET NOT NULL``, ``SET DEFAULT``, ``RENAME COLUMN``), one statement per change.
+
+        SAMPLE: SQLite only renames a column in place; :meth:`plan` sends every other
+        change to a table rebuild, so reaching this with one is a programming error.
+        REPLACE with your database's syntax (e.g. MySQL's ``MODIFY COLUMN``).
+        """
+        if any(v is not ops.UNCHANGED for v in (op.type_, op.nullable, op.server_default)):
+            raise ConfigurationError(
+                f"{op.describe()}: {self.name} changes a column's type, nullability or "
+                "default only by rebuilding the table, which plan() does.")
+        return super().sql_alter_column(op)

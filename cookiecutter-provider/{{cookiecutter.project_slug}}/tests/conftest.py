@@ -1,0 +1,28 @@
+"""Test configuration: npa-migrations' conformance suite, run against {{ cookiecutter.provider_name }}.
+
+The suite's pytest plugin adds ``--npa-url`` and the ``npa_*`` fixtures. The database
+is, first match wins: ``pytest --npa-url URL``; ``${{ cookiecutter.__env_var }}``; the sample's
+default below.
+"""
+
+import os
+
+import pytest
+
+pytest_plugins = ["npa_migrations.testing.plugin"]
+
+#: environment variable naming the test database
+URL_ENV = "{{ cookiecutter.__env_var }}"
+
+
+@pytest.fixture(scope="session")
+def npa_default_url():
+    """The suite's database when ``--npa-url`` is not given.
+
+    SAMPLE: ``{{ cookiecutter.url_scheme }}://`` is SQLite underneath, so every test gets a new database
+    file in its ``tmp_path`` (the suite does this for any provider whose SQLAlchemy
+    dialect is SQLite's). REPLACE the fallback with ``None`` for a server database: the
+    suite then skips, saying how to give a URL, until ``${{ cookiecutter.__env_var }}`` is set,
+    and runs in that (shared) database, creating and dropping only ``npat_`` objects.
+    """
+    return os.environ.get(URL_ENV, "{{ cookiecutter.url_scheme }}://")

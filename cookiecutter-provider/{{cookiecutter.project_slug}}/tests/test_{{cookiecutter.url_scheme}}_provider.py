@@ -1,0 +1,56 @@
+"""{{ cookiecutter.project_slug }}'s own tests: registration and the SQL it renders.
+
+The conformance suite checks behaviour on a live database; tests here pin what only this
+package decides. Add a golden-SQL test for every ``sql_<kind>`` method you override.
+"""
+
+import sqlalchemy as sa
+
+from npa_migrations import MigrationBuilder
+from npa_migrations.database import parse_url, resolve_provider
+from npa_migrations.plugins import installed_plugins
+
+from {{ cookiecutter.package_name }}.provider import {{ cookiecutter.__camel_name }}Provider
+
+
+def test_entry_point_is_registered():
+    rows = {row["distribution"]: row for row in installed_plugins()}
+    row = rows["{{ cookiecutter.project_slug }}"]
+    assert row["name"] == "{{ cookiecutter.url_scheme }}"
+    assert row["module"] == "{{ cookiecutter.package_name }}.plugin"
+    assert row["backends"] == ["{{ cookiecutter.url_scheme }}"]
+
+
+def test_url_scheme_resolves_to_this_provider(tmp_path):
+    provider = resolve_provider(parse_url(f"{{ cookiecutter.url_scheme }}:///{tmp_path / 'app.db'}"))
+    assert type(provider) is {{ cookiecutter.__camel_name }}Provider
+    assert provider.name == "{{ cookiecutter.url_scheme }}"
+
+
+def test_other_schemes_are_left_to_other_providers():
+    from {{ cookiecutter.package_name }} import plugin
+
+    assert plugin.npa_provider_for_url(url=parse_url("postgresql://u@h/db")) is None
+
+
+def render(operation):
+    """The SQL statements the engine would run for one operation (one line each)."""
+    provider = resolve_provider(parse_url("{{ cookiecutter.url_scheme }}://"))
+    statements = provider.generate_sql(operation)
+    return [" ".join(getattr(s, "sql", s).split()) for s in statements]
+
+
+def test_create_table_sql():
+    # REPLACE the expected text with what your database's dialect renders
+    b = MigrationBuilder()
+    b.create_table("items", sa.Column("id", sa.Integer, primary_key=True),
+                   sa.Column("name", sa.String(50), nullable=False))
+    assert render(b.operations[0]) == [
+        "CREATE TABLE items ( id INTEGER NOT NULL, name VARCHAR(50) NOT NULL, "
+        "PRIMARY KEY (id) )"]
+
+
+def test_rename_column_sql_quotes_names():
+    b = MigrationBuilder()
+    b.rename_column("items", "name", "Full Name")
+    assert render(b.operations[0]) == ['ALTER TABLE items RENAME COLUMN name TO "Full Name"']

@@ -1,0 +1,42 @@
+"""Fresh virtual environments for tests that install distributions the way users do.
+
+``FreshVenv(path)`` creates a venv with pip, ``install()`` runs plain ``pip install``
+(local paths, or requirements resolved from the configured index), and ``run()`` runs one
+of its console scripts or its Python with the ``NPA_*`` variables of the test run removed,
+so nothing of the workspace's configuration leaks in.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORE = ROOT / "core"
+SQLITE = ROOT / "providers" / "npa-sqlite"
+
+
+class FreshVenv:
+    """A new virtual environment at ``path`` (created at once, with pip)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        venv.create(self.path, with_pip=True)
+        self.bin = self.path / "bin"
+        self.python = self.bin / "python"
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("NPA_") and k != "VIRTUAL_ENV"}
+
+    def install(self, *requirements: str | Path, timeout: float = 600) -> None:
+        """``pip install`` the requirements (local paths or names) in one resolve."""
+        subprocess.run([self.python, "-m", "pip", "install", "--quiet",
+                        "--disable-pip-version-check", *map(str, requirements)],
+                       check=True, timeout=timeout, env=self.env)
+
+    def run(self, program: str, *args: str | Path, cwd: Path | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess:
+        """Run ``program`` (``"python"``, ``"npa"``, ...) from the venv; output captured."""
+        return subprocess.run([self.bin / program, *map(str, args)], capture_output=True,
+                              text=True, env=self.env, cwd=cwd, timeout=timeout)
