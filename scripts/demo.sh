@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
-uv sync --all-packages --quiet
+uv sync --all-packages --quiet --compile-bytecode
 rm -f demo.db
 uv run --no-sync npa --config examples/npa.toml migrate up
 uv run --no-sync npa --config examples/npa.toml migrate status
