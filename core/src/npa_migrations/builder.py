@@ -25,6 +25,13 @@ class MigrationBuilder:
         return operation
 
     def create_table(self, name: str, *columns_and_constraints: Any, schema: str | None = None):
+        """Create a table from SQLAlchemy ``Column`` objects and table-level constraints.
+
+        ``Column(..., primary_key=True)``, ``unique=True``, ``index=True`` and ``ForeignKey``
+        are honoured; ``PrimaryKeyConstraint``, ``UniqueConstraint``, ``CheckConstraint`` and
+        ``ForeignKeyConstraint`` may be passed beside the columns. Anything else is a
+        ``TypeError`` when the migration is loaded.
+        """
         import sqlalchemy as sa
 
         columns = tuple(c for c in columns_and_constraints if isinstance(c, sa.Column))
@@ -37,15 +44,23 @@ class MigrationBuilder:
         return self._add(ops.CreateTable(name, columns, constraints, schema=schema))
 
     def drop_table(self, name: str, schema: str | None = None):
+        """Drop a table."""
         return self._add(ops.DropTable(name, schema=schema))
 
     def rename_table(self, old_name: str, new_name: str, schema: str | None = None):
+        """Rename a table within its schema."""
         return self._add(ops.RenameTable(old_name, new_name, schema=schema))
 
     def add_column(self, table: str, column: Any, schema: str | None = None):
+        """Add one column (a SQLAlchemy ``Column``) to an existing table.
+
+        Only the column itself (type, nullability, server default) is added: create its index,
+        foreign key or unique constraint with the builder calls for them.
+        """
         return self._add(ops.AddColumn(table, column, schema=schema))
 
     def drop_column(self, table: str, name: str, schema: str | None = None):
+        """Drop a column."""
         return self._add(ops.DropColumn(table, name, schema=schema))
 
     def alter_column(self, table: str, name: str, *, type_: Any = UNCHANGED,
@@ -53,6 +68,13 @@ class MigrationBuilder:
                      new_column_name: Any = UNCHANGED, existing_type: Any = None,
                      existing_nullable: bool | None = None,
                      existing_server_default: Any = None, schema: str | None = None):
+        """Change a column's type, nullability, server default and/or name.
+
+        Only the arguments given change. ``existing_type`` / ``existing_nullable`` /
+        ``existing_server_default`` describe the column as it is: they make the operation
+        invertible (``repair --undo-partial``) and let databases that restate the whole column
+        (MySQL ``MODIFY``) keep what is not changed.
+        """
         return self._add(ops.AlterColumn(
             table, name, type_=type_, nullable=nullable, server_default=server_default,
             new_column_name=new_column_name, existing_type=existing_type,
@@ -60,48 +82,70 @@ class MigrationBuilder:
             existing_server_default=existing_server_default, schema=schema))
 
     def rename_column(self, table: str, old_name: str, new_name: str, schema: str | None = None):
+        """Rename a column."""
         return self._add(ops.RenameColumn(table, old_name, new_name, schema=schema))
 
     def create_index(self, name: str, table: str, columns: Iterable[str], unique: bool = False,
                      schema: str | None = None):
+        """Create an index named ``name`` on ``columns`` (column names, or SQL expressions
+        given as text); ``unique=True`` for a unique index.
+        """
         return self._add(ops.CreateIndex(name, table, tuple(columns), unique=unique,
                                          schema=schema))
 
     def drop_index(self, name: str, table: str, schema: str | None = None):
+        """Drop the index ``name`` of ``table`` (some databases need the table to find it)."""
         return self._add(ops.DropIndex(name, table, schema=schema))
 
     def create_foreign_key(self, name: str, source: str, referent: str,
                            local_cols: Iterable[str], remote_cols: Iterable[str],
                            ondelete: str | None = None, onupdate: str | None = None,
                            schema: str | None = None, referent_schema: str | None = None):
+        """Add the foreign key ``name`` from ``source`` (``local_cols``) to ``referent``
+        (``remote_cols``); ``ondelete`` / ``onupdate`` are e.g. ``"CASCADE"``, ``"SET NULL"``.
+        """
         return self._add(ops.CreateForeignKey(
             name, source, referent, tuple(local_cols), tuple(remote_cols), ondelete=ondelete,
             onupdate=onupdate, schema=schema, referent_schema=referent_schema))
 
     def create_primary_key(self, name: str, table: str, columns: Iterable[str],
                            schema: str | None = None):
+        """Add the primary key ``name`` on ``columns``."""
         return self._add(ops.CreatePrimaryKey(name, table, tuple(columns), schema=schema))
 
     def create_unique_constraint(self, name: str, table: str, columns: Iterable[str],
                                  schema: str | None = None):
+        """Add the unique constraint ``name`` on ``columns``."""
         return self._add(ops.CreateUniqueConstraint(name, table, tuple(columns), schema=schema))
 
     def create_check_constraint(self, name: str, table: str, condition: str,
                                 schema: str | None = None):
+        """Add the check constraint ``name``; ``condition`` is SQL text."""
         return self._add(ops.CreateCheckConstraint(name, table, str(condition), schema=schema))
 
     def drop_constraint(self, name: str, table: str, type_: str | None = None,
                         schema: str | None = None):
+        """Drop the constraint ``name`` of ``table``; ``type_`` is ``"foreignkey"``,
+        ``"primary"``, ``"unique"`` or ``"check"`` (MySQL needs it to choose the statement).
+        """
         return self._add(ops.DropConstraint(name, table, type_=type_, schema=schema))
 
     def create_schema(self, name: str):
+        """Create a schema (on Oracle, a schema-only user; see the provider guides)."""
         return self._add(ops.CreateSchema(name))
 
     def drop_schema(self, name: str):
+        """Drop a schema."""
         return self._add(ops.DropSchema(name))
 
     def bulk_insert(self, table: str, rows: Iterable[dict], columns: Iterable[str] | None = None,
                     schema: str | None = None):
+        """Insert ``rows`` (dicts keyed by column name) as bound parameters.
+
+        A list of rows is part of the checksum; any other iterable (a generator reading a file)
+        is streamed in batches at run time and is not. ``columns`` fixes the column list
+        (default: the keys of the first row).
+        """
         if isinstance(rows, dict):
             raise TypeError(f"bulk_insert({table!r}): rows must be an iterable of dicts, "
                             "not a single dict")
@@ -109,6 +153,9 @@ class MigrationBuilder:
                                         schema=schema))
 
     def execute(self, sql: str, dialects: Iterable[str] | str | None = None):
+        """Run custom SQL. ``dialects`` (e.g. ``("postgresql",)``) limits it to the providers
+        named; elsewhere it is skipped. The statement is opaque to drift detection.
+        """
         if isinstance(dialects, str):
             dialects = (dialects,)
         return self._add(ops.Execute(str(sql), tuple(dialects) if dialects else None))

@@ -29,13 +29,23 @@ def parse_url(value: Any):
     try:
         return make_url(str(value))
     except ArgumentError:
-        shown = str(value)
-        if "@" in shown:
-            shown = shown.split("://", 1)[0] + "://***@" + shown.rsplit("@", 1)[1]
         raise ConfigurationError(
-            f"Invalid database URL '{shown}'. Use the SQLAlchemy form "
+            f"Invalid database URL '{mask_credentials(str(value))}'. Use the SQLAlchemy form "
             "dialect[+driver]://user:password@host[:port]/database, e.g. sqlite:///app.db "
             "or postgresql://app@localhost/app.") from None
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with everything between the scheme and the last ``@`` replaced by
+    ``***``, for a URL SQLAlchemy could not parse (its password may hold any character,
+    and the ``://`` itself may be what is wrong)."""
+    import re
+
+    head, at, host = text.rpartition("@")
+    if not at:
+        return text
+    scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:?//", head)
+    return f"{scheme.group(0) if scheme else ''}***@{host}"
 
 
 def resolve_provider(url) -> Any:

@@ -78,10 +78,12 @@ class Difference:
 
     @property
     def where(self) -> str:
+        """``table.object`` (or the table alone), as printed."""
         return f"{self.table}.{self.object}" if self.object else self.table
 
     @property
     def detail(self) -> str:
+        """What was expected and what the database has, as printed."""
         if self.kind.startswith("missing"):
             return f"expected {self.expected}, not in the database" if self.expected else \
                 "expected, not in the database"
@@ -106,6 +108,7 @@ class Difference:
         return f"{self.label:<24} {self.where:<{max(width, 1)}}  {self.detail}"
 
     def to_json(self) -> dict:
+        """One entry of ``differences`` in ``npa migrate drift --json``."""
         return {"kind": self.kind, "label": self.label, "table": self.table,
                 "object_type": self.object_type, "object": self.object,
                 "expected": self.expected, "actual": self.actual, "message": str(self)}
@@ -128,9 +131,11 @@ class DriftReport:
 
     @property
     def has_drift(self) -> bool:
+        """``True`` when there is at least one difference."""
         return bool(self.differences)
 
     def lines(self) -> list[str]:
+        """The human report of ``npa migrate drift``, one line per difference."""
         out = []
         if self.differences:
             out.append(f"Schema drift in {self.database} (expected: {self.expected_from}):")
@@ -147,6 +152,7 @@ class DriftReport:
         return out
 
     def to_json(self) -> dict:
+        """The ``npa migrate drift --json`` document."""
         return {"database": self.database, "expected_from": self.expected_from,
                 "drift": self.has_drift,
                 "differences": [d.to_json() for d in self.differences],

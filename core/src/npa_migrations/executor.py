@@ -19,6 +19,7 @@ from .ordering import ValidationProblem, order_migrations
 from .results import (AppliedMigration, MigrationError, MigrationResult, MigrationStatus,
                       ProgressStep)
 from .sqltext import first_line
+from .statements import steps_transactional
 from .validation import pending_migrations, validate_history
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,12 +54,14 @@ class MigrationExecutor:
     # plumbing ----------------------------------------------------------------------------
     @property
     def hook(self):
+        """The plugin manager's hook caller (``pm.hook``), loading plugins on first use."""
         from .plugins import get_plugin_manager
 
         return get_plugin_manager().hook
 
     @property
     def history(self) -> "HistoryStore":
+        """The history store of this database (hook ``npa_history_store``)."""
         if self._history is None:
             self._history = self.hook.npa_history_store(
                 provider=self.provider, table_name=self.options.history_table)
@@ -84,6 +87,7 @@ class MigrationExecutor:
                     raise MigrationSourceError(
                         f"Duplicate migration id {script.id}: {other.source} and "
                         f"{script.source}. Give one of them a new timestamp.")
+                script.bind(self.provider)
                 found[script.id] = script
 
             for source in self.sources:
@@ -288,11 +292,13 @@ class MigrationExecutor:
                         raise ConfigurationError(
                             f"Migration {script.id} ({script.source}): {exc} "
                             "Nothing was applied.") from None
-        self._check_transactional(scripts)
+        self._check_transactional(scripts, direction)
 
-    def _check_transactional(self, scripts: list["MigrationScript"]) -> None:
+    def _check_transactional(self, scripts: list["MigrationScript"], direction: str) -> None:
         if self.options.transaction_mode is TransactionMode.ALL_IN_ONE:
-            outside = [s.id for s in scripts if not s.transactional]
+            outside = [s.id for s in scripts if not s.transactional or not steps_transactional(
+                self.provider.plan(list((s.up_operations() if direction == "up"
+                                         else s.down_operations()) or [])))]
             if outside:
                 raise ConfigurationError(
                     f"Migration(s) {', '.join(outside)} must run outside a transaction, which "
@@ -332,6 +338,7 @@ class MigrationExecutor:
     def _run(self, conn: "DbConnection", scripts: list["MigrationScript"], direction: str,
              result: MigrationResult) -> None:
         self.hook.npa_run_planned(migrations=list(scripts), direction=direction)
+        self._live_hooks = _LiveHooks(self.hook)
         self.eventlog.ensure(conn)
         self._verifier = None
         if self.options.verify and scripts:
@@ -378,10 +385,12 @@ class MigrationExecutor:
 
     def _run_one(self, conn: "DbConnection", script: "MigrationScript", direction: str,
                  index: int, total: int, *, in_outer: bool, retry_outer: bool = False) -> None:
-        hook = self.hook
+        hook = getattr(self, "_live_hooks", None) or self.hook
+        progress = self.options.on_progress is not None
         hook.npa_migration_start(migration=script, index=index, total=total, direction=direction)
-        self._progress(script, ProgressStep("start", f"Executing migration {index}/{total}: "
-                                                     f"{script.name}"))
+        if progress:
+            self._progress(script, ProgressStep("start", f"Executing migration {index}/{total}: "
+                                                         f"{script.name}"))
         operations = script.up_operations() if direction == "up" else script.down_operations()
         started = time.perf_counter()
         own_tx = (not in_outer and script.transactional
@@ -393,12 +402,15 @@ class MigrationExecutor:
             statement: "Statement | None" = None
             try:
                 steps = self.provider.plan(list(operations))
+                if own_tx and not steps_transactional(steps):
+                    own_tx = False  # a step may not run in a transaction: none for it all
                 if own_tx:
                     conn.begin()
                 self.provider.apply_ddl_lock_timeout(conn, self._ddl_lock_timeout(script))
                 for step in steps:
                     step_started = time.perf_counter()
                     for statement in step.render(conn):
+                        hook.npa_statement_start(migration=script, statement=statement)
                         t0 = time.perf_counter()
                         conn.run(statement)
                         hook.npa_statement_executed(migration=script, statement=statement,
@@ -409,8 +421,9 @@ class MigrationExecutor:
                         done += 1
                         hook.npa_operation_done(migration=script, operation=operation,
                                                 duration=duration)
-                        self._progress(script, ProgressStep("operation", operation.describe(),
-                                                            duration))
+                        if progress:
+                            self._progress(script, ProgressStep("operation",
+                                                                operation.describe(), duration))
                     if own_tx and self.provider.transaction_open(conn) is False:
                         durable = done  # a DDL statement committed the transaction
                 if getattr(self, "_verifier", None) is not None:
@@ -487,7 +500,7 @@ class MigrationExecutor:
             reason = str(exc)
         else:
             reason = f"{type(exc).__name__}: {exc}".strip()
-        where = (f" at statement: {first_line(statement.render())}" if statement is not None
+        where = (f" at statement: {first_line(statement.describe())}" if statement is not None
                  else "")
         if own_tx and conn.in_transaction:
             try:
@@ -503,8 +516,10 @@ class MigrationExecutor:
                       f"'npa migrate {direction}' again.")
         elif direction == "up":
             total = len(script.up_operations())
+            took = "; ".join(op.describe() for op in script.up_operations()[:done])
             advice = (f"{self.provider.name} cannot roll back DDL: {done} of {total} "
-                      "operation(s) took effect, and the migration is recorded as failed. Fix "
+                      f"operation(s) took effect{f' ({took})' if took else ''}, and the "
+                      "migration is recorded as failed. Fix "
                       "the cause, then run 'npa migrate repair' (--resume, --undo-partial, "
                       "--mark-applied or --mark-rolled-back).")
             try:
@@ -522,13 +537,13 @@ class MigrationExecutor:
         from .eventlog import log_failure
 
         log_failure(self, conn, script.id, direction,
-                    statement=statement.render() if statement else None,
+                    statement=statement.describe() if statement else None,
                     error=f"{reason}{where}",
                     duration_ms=int((time.perf_counter() - started) * 1000))
         message = (f"Migration {script.id} ({script.source}) failed{where}\n"
                    f"  {getattr(exc, 'label', 'Database said')}: {reason}\n  {advice}")
         return MigrationException(message, migration_id=script.id,
-                                  statement=statement.render() if statement else None,
+                                  statement=statement.describe() if statement else None,
                                   original=exc)
 
     # scripts -------------------------------------------------------------------------------
@@ -615,16 +630,39 @@ class MigrationExecutor:
         return await asyncio.to_thread(self.execute, target)
 
     async def rollback_async(self, steps: int = 1) -> MigrationResult:
+        """:meth:`rollback` in a worker thread."""
         return await asyncio.to_thread(self.rollback, steps)
 
     async def rollback_to_async(self, target: str) -> MigrationResult:
+        """:meth:`rollback_to` in a worker thread."""
         return await asyncio.to_thread(self.rollback_to, target)
 
     async def status_async(self) -> MigrationStatus:
+        """:meth:`status` in a worker thread."""
         return await asyncio.to_thread(self.status)
 
     async def validate_async(self) -> list[ValidationProblem]:
+        """:meth:`validate` in a worker thread."""
         return await asyncio.to_thread(self.validate)
+
+
+def _noop(**kwargs: Any) -> None:
+    return None
+
+
+class _LiveHooks:
+    """The run's hook callers, where a hook no plugin implements is a no-op: a pluggy
+    call costs microseconds even with nothing to call, and a migration makes several
+    per statement. Built when a run starts (after the CLI registers its reporter)."""
+
+    def __init__(self, hook: Any):
+        self._hook = hook
+
+    def __getattr__(self, name: str) -> Any:
+        caller = getattr(self._hook, name)
+        value = caller if caller.get_hookimpls() else _noop
+        setattr(self, name, value)
+        return value
 
 
 class _LockRetry(Exception):

@@ -119,9 +119,9 @@ class MigrationOperation:
 
     kind: ClassVar[str] = "operation"
 
-    #: tables this operation changes (``(schema, name)`` pairs), for rebuild grouping,
-    #: verification and the schema model
     def tables(self) -> tuple[tuple[str | None, str], ...]:
+        """Tables this operation changes (``(schema, name)`` pairs), for rebuild grouping,
+        verification and the schema model."""
         table = getattr(self, "table", None)
         return ((getattr(self, "schema", None), table),) if table else ()
 
@@ -521,4 +521,5 @@ class Execute(MigrationOperation):
         return f"Executing SQL: {first[:60]}"
 
     def applies_to(self, names: set[str]) -> bool:
+        """Whether this SQL runs on a provider known by ``names`` (its name and dialect names)."""
         return self.dialects is None or bool(names.intersection(self.dialects))

@@ -27,6 +27,8 @@ class TransactionMode(str, enum.Enum):
 
     @classmethod
     def parse(cls, value: "str | TransactionMode") -> "TransactionMode":
+        """A mode from its name (``per-migration``, ``all_in_one``, ...); an unknown name
+        is a :class:`~npa_migrations.errors.ConfigurationError` listing the allowed ones."""
         if isinstance(value, cls):
             return value
         try:
@@ -51,6 +53,8 @@ class OutOfOrder(str, enum.Enum):
 
     @classmethod
     def parse(cls, value: "str | bool | OutOfOrder") -> "OutOfOrder":
+        """A policy from its name (``error``, ``apply``, ``ignore``) or a bool (``True``
+        = apply); an unknown name is a :class:`~npa_migrations.errors.ConfigurationError`."""
         if isinstance(value, cls):
             return value
         if value is True:

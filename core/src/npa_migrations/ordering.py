@@ -27,6 +27,7 @@ class ValidationProblem:
         return f"ValidationProblem({self.code!r}, {self.migration_id!r})"
 
     def to_json(self) -> dict:
+        """``{"code", "migration_id", "message"}``, as in ``npa migrate validate --json``."""
         return {"code": self.code, "migration_id": self.migration_id, "message": self.message}
 
 

@@ -37,6 +37,7 @@ class MigrationResult:
 
     @property
     def success(self) -> bool:
+        """``True`` when no migration failed."""
         return not self.errors
 
 
@@ -89,6 +90,7 @@ class MigrationStatus:
     missing: list[str]
 
     def to_json(self) -> dict:
+        """The ``npa migrate status --json`` document."""
         return {
             "database": self.database,
             "current": self.current,

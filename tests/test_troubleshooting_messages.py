@@ -1,0 +1,82 @@
+"""Messages shown in docs/troubleshooting.md that were changed while writing it: a bad URL
+never echoes its password, a half-applied migration names the operations that took
+effect, and `npa migrate repair` says what took effect and what did not run."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from npa_migrations.cli import cli
+
+
+def npa(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.mark.parametrize("url", ["postgres//app:s3cret@localhost",
+                                 "postgresql:/app:s3cret@localhost/app",
+                                 "app:s3//cret@host", "postgresql://app:s3cret@@"])
+def test_an_invalid_url_never_shows_its_password(url):
+    result = npa("-d", url, "migrate", "status")
+    assert result.exit_code == 2
+    assert "Invalid database URL" in result.output or "Error:" in result.output
+    assert "s3" not in result.output and "cret" not in result.output
+
+
+def test_the_invalid_url_message_keeps_the_scheme():
+    result = npa("-d", "postgres//app:s3cret@localhost", "migrate", "status")
+    assert "Invalid database URL 'postgres//***@localhost'" in result.output
+
+
+@pytest.fixture
+def half_applied(tmp_path: Path):
+    """A migration recorded as failed after its first operation (mode none on SQLite,
+    which records failures the way MySQL and Oracle do)."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "20250101000000_add_nickname.py").write_text(textwrap.dedent("""
+        import sqlalchemy as sa
+        from npa_migrations import Migration
+
+        class AddNickname(Migration):
+            def up(self, b):
+                b.create_table("customers", sa.Column("id", sa.Integer, primary_key=True))
+                b.execute("UPDATE no_such_table SET x = 1")
+                b.create_index("ix_customers_id", "customers", ["id"])
+    """))
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    result = npa("-d", url, "-m", str(folder), "migrate", "up", "--transaction-mode", "none")
+    assert result.exit_code == 1
+    return url, folder, result.output
+
+
+def test_the_failure_names_what_took_effect(half_applied):
+    _, _, output = half_applied
+    assert ("1 of 3 operation(s) took effect (Creating table 'customers'), and the migration "
+            "is recorded as failed") in output
+
+
+def test_repair_lists_what_took_effect_and_what_did_not_run(half_applied):
+    url, folder, _ = half_applied
+    result = npa("-d", url, "-m", str(folder), "migrate", "repair")
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert "  20250101000000_AddNickname: 1 of 3 operation(s) took effect" in lines
+    assert "    took effect: Creating table 'customers'" in lines
+    assert ("    not run: Executing SQL: UPDATE no_such_table SET x = 1; "
+            "Creating index 'ix_customers_id'") in lines
+    assert any(line.startswith("    error: OperationalError: no such table: no_such_table")
+               for line in lines)
+
+
+def test_repair_with_nothing_failed_says_so(half_applied):
+    url, folder, _ = half_applied
+    assert npa("-d", url, "-m", str(folder), "migrate", "repair",
+               "--mark-rolled-back").exit_code == 0
+    result = npa("-d", url, "-m", str(folder), "migrate", "repair", "--resume")
+    assert result.exit_code == 0
+    assert result.output.strip() == "Nothing to repair: no failed migrations."
