@@ -429,6 +429,8 @@ class MigrationExecutor:
                 if getattr(self, "_verifier", None) is not None:
                     self._verifier.verify(script, list(operations), direction)
                 elapsed_ms = int((time.perf_counter() - started) * 1000)
+                if own_tx and self.provider.transaction_open(conn) is False:
+                    conn.begin()  # DDL committed: history and log rows still commit once
                 if direction == "up":
                     self.history.record(conn, script.id, script.checksum, elapsed_ms, True,
                                         replace=False)

@@ -523,3 +523,10 @@ class Execute(MigrationOperation):
     def applies_to(self, names: set[str]) -> bool:
         """Whether this SQL runs on a provider known by ``names`` (its name and dialect names)."""
         return self.dialects is None or bool(names.intersection(self.dialects))
+
+
+@dataclass(frozen=True)
+class SplitStatement(Execute):
+    """One statement of a ``.sql`` migration, already split by the provider it runs on:
+    rendered as it is, without splitting it again. Its canonical form is
+    :class:`Execute`'s."""

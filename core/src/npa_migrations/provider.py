@@ -309,15 +309,21 @@ class BaseProvider:
         """One step rendering ``operation`` through the ``npa_generate_sql`` hook when it
         runs; it is non-transactional when a plugin says so (``npa_operation_transactional``
         returns ``False``)."""
-        from .plugins import get_plugin_manager
+        from .plugins import get_plugin_manager, only_default
 
         hook = get_plugin_manager().hook
+        if only_default(hook.npa_generate_sql):  # no override: skip the hook dispatch
+            generate = self.generate_sql
+        else:
+            def generate(operation):
+                return hook.npa_generate_sql(provider=self, operation=operation)
 
         def render(conn: "DbConnection | None") -> list[Statement]:
-            result = hook.npa_generate_sql(provider=self, operation=operation)
-            return [s if isinstance(s, Statement) else Statement(s) for s in (result or [])]
+            return [s if isinstance(s, Statement) else Statement(s)
+                    for s in (generate(operation) or [])]
 
-        transactional = hook.npa_operation_transactional(provider=self, operation=operation)
+        transactional = (hook.npa_operation_transactional(provider=self, operation=operation)
+                         if hook.npa_operation_transactional.get_hookimpls() else None)
         return Step((operation,), render, transactional=transactional is not False)
 
     def generate_sql(self, operation: ops.MigrationOperation) -> list[Statement | str]:
@@ -630,6 +636,8 @@ class BaseProvider:
     def sql_execute(self, op: ops.Execute) -> list[str]:
         if not op.applies_to(self.names):
             return []
+        if isinstance(op, ops.SplitStatement):
+            return [op.sql]
         return self.split_statements(op.sql)
 
 

@@ -107,10 +107,10 @@ class SqlMigrationScript(MigrationScript):
 
     @classmethod
     def from_sections(cls, up_sql: str, down_sql: str | None, **fields) -> "SqlMigrationScript":
-        from ..operations import Execute
+        from ..operations import SplitStatement
 
-        def statements(sql: str) -> list[Execute]:
-            return [Execute(statement) for statement in script.split(sql)]
+        def statements(sql: str) -> list[SplitStatement]:
+            return [SplitStatement(statement) for statement in script.split(sql)]
 
         script = cls(build_up=lambda: statements(up_sql), build_down=None, **fields)
         script.split = split_statements
