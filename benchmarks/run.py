@@ -55,6 +55,9 @@ class Bench:
         self.env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "npa-bench-pycache")
         self.env.pop("NPA_DATABASE_URL", None)
         self.env.pop("NPA_MIGRATIONS", None)
+        # the same SQL on every side: npa-concurrent-index (installed in the workspace)
+        # would turn CREATE INDEX into CONCURRENTLY outside a transaction on PostgreSQL
+        self.env["NPA_DISABLE_PLUGINS"] = "concurrent_index"
         self.python = sys.executable
         self.alembic_python: str | None = None
         self.results: list[dict] = []

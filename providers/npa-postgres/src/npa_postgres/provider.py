@@ -328,21 +328,26 @@ class PostgresProvider(BaseProvider):
                 statements.append(self.compile(CreateEnumType(impl)))
         return statements
 
-    def _comments(self, table: "sa.Table", columns) -> list[str]:
+    def _comments(self, table_name: str, schema: str | None, columns) -> list[str]:
+        """``COMMENT ON COLUMN`` for the columns that have a comment."""
         import sqlalchemy as sa
 
+        commented = [column for column in columns if column.comment is not None]
+        if not commented:
+            return []
+        table = self.stub_table(table_name, schema, commented)
         return [self.compile(sa.schema.SetColumnComment(table.c[column.name]))
-                for column in columns if column.comment is not None]
+                for column in commented]
 
     def sql_create_table(self, op: ops.CreateTable) -> list[str]:
         statements = super().sql_create_table(op)
-        table = self.stub_table(op.table, op.schema, op.columns)
-        return self._type_prelude(op.columns) + statements + self._comments(table, op.columns)
+        return (self._type_prelude(op.columns) + statements
+                + self._comments(op.table, op.schema, op.columns))
 
     def sql_add_column(self, op: ops.AddColumn) -> list[str]:
         statements = super().sql_add_column(op)
-        table = self.stub_table(op.table, op.schema, [op.column])
-        return self._type_prelude([op.column]) + statements + self._comments(table, [op.column])
+        return (self._type_prelude([op.column]) + statements
+                + self._comments(op.table, op.schema, [op.column]))
 
     def bulk_insert_statements(self, op: ops.BulkInsert, columns: list[str], rows: Any
                                ) -> list[Statement]:
