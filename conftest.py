@@ -12,3 +12,7 @@ import os
 _blocked = [n for n in os.environ.get("NPA_DISABLE_PLUGINS", "").split(",") if n.strip()]
 if "concurrent_index" not in _blocked:
     os.environ["NPA_DISABLE_PLUGINS"] = ",".join(_blocked + ["concurrent_index"])
+
+# ``pytester`` runs pytest in-process on generated test files (the conformance plugin's
+# own tests, core/tests/test_suite_gates.py)
+pytest_plugins = ["pytester"]

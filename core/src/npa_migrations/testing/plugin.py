@@ -59,7 +59,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "pytest_addoption", "pytest_configure", "npa_default_url", "npa_base_url", "npa_provider",
-    "npa_requirements_class", "npa_requirements", "_npa_requirement_gates", "npa_provision",
+    "npa_requirements_class", "npa_requirements", "_npa_requirement_gates",
+    "pytest_report_teststatus", "pytest_terminal_summary", "npa_provision",
     "npa_url", "npa_engine", "npa_migrations_folder", "npa_executor", "npa_db",
 ]
 
@@ -143,9 +144,19 @@ def npa_requirements(npa_requirements_class: type[SuiteRequirements],
     return npa_requirements_class(npa_provider)
 
 
+#: user property set on a test whose requirement gate is closed
+NOT_APPLICABLE = "npa_not_applicable"
+#: the outcome category such a test is reported under (instead of "skipped")
+NOT_APPLICABLE_CATEGORY = "not applicable"
+_SUMMARY_SHOWN = pytest.StashKey[bool]()
+
+
 @pytest.fixture(autouse=True)
 def _npa_requirement_gates(request: pytest.FixtureRequest) -> None:
-    """Skip a test whose ``npa_requires`` marks name a gate the provider does not open."""
+    """Leave out a test whose ``npa_requires`` marks name a gate the provider does not
+    open. It is reported as *not applicable* (with the reason), not as skipped: a skip
+    means something that should have run did not (a server missing), this means the
+    provider declares the capability the test is about absent."""
     names = [m.args[0] for m in request.node.iter_markers(MARK)]
     if not names:
         return
@@ -153,7 +164,34 @@ def _npa_requirement_gates(request: pytest.FixtureRequest) -> None:
     for name in dict.fromkeys(names):
         reason = requirements.unmet(name)
         if reason:
+            request.node.user_properties.append((NOT_APPLICABLE, reason))
             pytest.skip(reason)
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    """Report a test left out by a closed requirement gate as ``not applicable`` (``n``)."""
+    if report.skipped and any(key == NOT_APPLICABLE for key, _ in report.user_properties):
+        return NOT_APPLICABLE_CATEGORY, "n", "NOT APPLICABLE"
+    return None
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """List the not-applicable tests once, grouped by reason, after the test summary."""
+    if config.stash.get(_SUMMARY_SHOWN, False):
+        return  # several conftests star-import this plugin
+    config.stash[_SUMMARY_SHOWN] = True
+    reports = terminalreporter.stats.get(NOT_APPLICABLE_CATEGORY, [])
+    if not reports:
+        return
+    by_reason: dict[str, list[str]] = {}
+    for report in reports:
+        reason = dict(report.user_properties)[NOT_APPLICABLE]
+        by_reason.setdefault(reason, []).append(report.nodeid)
+    terminalreporter.section("not applicable: the provider declares the capability absent")
+    for reason, nodeids in by_reason.items():
+        terminalreporter.write_line(f"{len(nodeids)} x {reason}")
+        for nodeid in nodeids:
+            terminalreporter.write_line(f"    {nodeid}")
 
 
 # the test database -------------------------------------------------------------------------
