@@ -154,20 +154,27 @@ def test_script_statement_terminators():
     assert p.script_statement("-- streamed") == "-- streamed"
 
 
-def test_sql_file_plsql_pieces_are_joined_up_to_the_slash_line():
-    pieces = ["CREATE TABLE t (a NUMBER)", "DECLARE\n  n NUMBER",
-              "BEGIN\n  SELECT COUNT(*) INTO n FROM t;\nEND",
-              "/\nCREATE OR REPLACE PACKAGE BODY pb AS\n  PROCEDURE a IS BEGIN NULL; END a",
-              "END pb", "/\nINSERT INTO t VALUES (1)"]
+def test_sql_file_plsql_units_are_split_by_the_oracle_splitter(tmp_path):
+    """A ``.sql`` migration bound to the Oracle provider (as the executor binds every
+    discovered script) is split the SQL*Plus way: a unit with declarations before its
+    ``BEGIN`` stays whole up to its ``/`` line."""
+    from npa_migrations.builtin.discovery import load_sql_migration
+
+    path = tmp_path / "20250101000000_plsql.sql"
+    path.write_text("-- npa:up\nCREATE TABLE t (a NUMBER);\nDECLARE\n  n NUMBER;\nBEGIN\n"
+                    "  SELECT COUNT(*) INTO n FROM t;\nEND;\n/\n"
+                    "CREATE OR REPLACE PACKAGE BODY pb AS\n  PROCEDURE a IS BEGIN NULL; END a;\n"
+                    "END pb;\n/\nINSERT INTO t VALUES (1);\n", encoding="utf-8")
+    script = load_sql_migration(path)
     p = provider()
-    steps = p.plan([ops.Execute(s) for s in pieces])
+    script.bind(p)
+    steps = p.plan(script.up_operations())
     rendered = [[s.sql for s in step.render(None)] for step in steps]
     assert rendered == [
         ["CREATE TABLE t (a NUMBER)"],
         ["DECLARE\n  n NUMBER;\nBEGIN\n  SELECT COUNT(*) INTO n FROM t;\nEND;"],
         ["CREATE OR REPLACE PACKAGE BODY pb AS\n  PROCEDURE a IS BEGIN NULL; END a;\nEND pb;"],
         ["INSERT INTO t VALUES (1)"]]
-    assert [len(step.operations) for step in steps] == [1, 2, 2, 1]
 
 
 def test_python_execute_texts_are_never_joined():

@@ -28,7 +28,6 @@ from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError
 from npa_migrations.provider import (BaseProvider, Capabilities, copy_constraint,
                                      url_with_driver)
-from npa_migrations.statements import Statement, Step
 
 from . import sqltext
 
@@ -350,59 +349,6 @@ class OracleProvider(BaseProvider):
         return lines
 
     # planning ----------------------------------------------------------------------------
-    def plan(self, operations: list[ops.MigrationOperation]) -> list[Step]:
-        """The base plan, with the pieces of a PL/SQL unit that the portable ``.sql``
-        splitter cut at its semicolons joined again into one step.
-
-        The portable splitter keeps ``BEGIN ... END`` blocks whole but cuts a unit whose
-        declarations precede its ``BEGIN`` (``DECLARE`` blocks, procedures, functions,
-        packages, type bodies, triggers with ``DECLARE``) at their first ``;``. As in
-        SQL*Plus, such a unit runs up to the next line holding only ``/``: the pieces up
-        to the ``execute()`` that starts with that line become one step (one statement).
-        Without a ``/`` line nothing is joined (end every PL/SQL unit in a ``.sql`` file
-        with ``/``, as SQL*Plus requires)."""
-        steps = super().plan(operations)
-        result: list[Step] = []
-        index = 0
-        while index < len(steps):
-            end = self._unit_end(steps, index)
-            if end is None:
-                result.append(steps[index])
-                index += 1
-            else:
-                result.append(self._joined_step(steps[index:end]))
-                index = end
-        return result
-
-    def _unit_end(self, steps: list[Step], index: int) -> int | None:
-        """Index of the step starting with the ``/`` line that ends the PL/SQL unit cut
-        off at the end of ``steps[index]``, or ``None`` when there is nothing to join."""
-        sql = _execute_sql(steps[index])
-        if sql is None or sql.rstrip().endswith(";"):
-            return None
-        pieces = sqltext.split_oracle(sql)
-        if not pieces or not sqltext.has_declarations(pieces[-1]):
-            return None
-        for end in range(index + 1, len(steps)):
-            following = _execute_sql(steps[end])
-            if following is None:
-                return None
-            if sqltext.starts_with_slash(following):
-                return end if end > index + 1 else None
-        return None
-
-    def _joined_step(self, group: list[Step]) -> Step:
-        if len(group) == 1:
-            return group[0]
-        operations = tuple(op for step in group for op in step.operations)
-        text = ";\n".join(_execute_sql(step) for step in group)
-        applies = all(op.applies_to(self.names) for op in operations)
-
-        def render(conn: "DbConnection | None") -> list[Statement]:
-            return [Statement(s) for s in self.split_statements(text)] if applies else []
-
-        return Step(operations, render)
-
     # one method per operation ------------------------------------------------------------
     def sql_create_table(self, op: ops.CreateTable) -> list[str]:
         """``CREATE TABLE`` (and ``CREATE INDEX`` for ``index=True`` columns).
@@ -594,13 +540,6 @@ class OracleProvider(BaseProvider):
 
 
 # helpers ------------------------------------------------------------------------------------
-def _execute_sql(step: Step) -> str | None:
-    """The SQL of a step that is exactly one ``execute()`` operation, else ``None``."""
-    if len(step.operations) == 1 and isinstance(step.operations[0], ops.Execute):
-        return step.operations[0].sql
-    return None
-
-
 def _with_identity(columns: tuple, constraints: tuple) -> tuple:
     """``columns`` with the implicit autoincrement column made an identity column (a new
     tuple), or ``columns`` itself when there is none."""

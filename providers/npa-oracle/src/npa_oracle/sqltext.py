@@ -34,19 +34,8 @@ _PLSQL_START = re.compile(
         )""",
     re.IGNORECASE | re.VERBOSE)
 
-#: a PL/SQL unit whose declarations come before its first BEGIN (the portable splitter
-#: cuts such a unit at its first ``;``)
-_PLSQL_WITH_DECLARATIONS = re.compile(
-    r"""^\s*(?:
-          DECLARE\b
-        | CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:NON)?EDITIONABLE\s+)?
-          (?:FUNCTION|PROCEDURE|PACKAGE|TRIGGER|TYPE\s+BODY)\b
-        )""",
-    re.IGNORECASE | re.VERBOSE)
-
 _ENDS_WITH_END = re.compile(r"\bEND(?:\s+(?:\"[^\"]+\"|[A-Za-z][\w$#]*))?\s*;?\s*\Z",
                             re.IGNORECASE)
-_LEADING_SLASH = re.compile(r"\A(?:[ \t]*/[ \t]*(?:\r?\n|\Z))+")
 
 
 def strip_comments(text: str) -> str:
@@ -60,20 +49,9 @@ def is_plsql(sql: str) -> bool:
     return bool(_PLSQL_START.match(strip_comments(sql)))
 
 
-def has_declarations(sql: str) -> bool:
-    """Whether ``sql`` starts a PL/SQL unit whose declarations precede ``BEGIN``."""
-    return bool(_PLSQL_WITH_DECLARATIONS.match(strip_comments(sql)))
-
-
 def ends_with_end(sql: str) -> bool:
     """Whether ``sql`` (comments ignored) ends with ``END`` [name] [``;``]."""
     return bool(_ENDS_WITH_END.search(strip_comments(sql).rstrip()))
-
-
-def starts_with_slash(sql: str) -> bool:
-    """Whether ``sql`` begins with a SQL*Plus ``/`` line (what the portable splitter leaves
-    at the start of the statement after a PL/SQL block)."""
-    return bool(_LEADING_SLASH.match(sql.lstrip("\r\n")))
 
 
 def finish_plsql(sql: str) -> str:
