@@ -60,6 +60,18 @@ def test_up_nothing_pending_takes_no_lock(project):
     assert "up to date" in result.output
 
 
+def test_up_says_which_older_migrations_out_of_order_ignore_left(project, migrations_dir):
+    run("migrate", "up")
+    migrations_dir("20240101000000_older.sql", "-- npa:up\nCREATE TABLE older (id INTEGER);\n")
+    result = run("migrate", "up", "--out-of-order", "ignore")
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+    assert ("1 older pending migration(s) not applied (--out-of-order ignore): "
+            "20240101000000_Older") in result.output
+    line = run("migrate", "up", "--out-of-order", "ignore", "--json").output.splitlines()[-1]
+    assert json.loads(line)["ignored"] == ["20240101000000_Older"]
+
+
 def test_status_text_and_json(project):
     run("migrate", "up", "--target", "20250101000000")
     text = run("migrate", "status").output

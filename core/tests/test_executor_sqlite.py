@@ -190,6 +190,17 @@ def test_out_of_order_apply(sqlite_url, three):
     assert result.migrations_applied == ["20240101000000_Older"]
 
 
+def test_out_of_order_ignore_reports_what_it_left_unapplied(sqlite_url, three):
+    MigrationExecutor(sqlite_url, three.folder).execute()
+    three("20240101000000_older.sql", "-- npa:up\nCREATE TABLE older (id INTEGER);\n")
+    three("20260101000000_newer.sql", "-- npa:up\nCREATE TABLE newer (id INTEGER);\n")
+    options = MigrationExecutorOptions(out_of_order="ignore")
+    result = MigrationExecutor(sqlite_url, three.folder, options).execute()
+    assert result.migrations_applied == ["20260101000000_Newer"]
+    assert result.migrations_ignored == ["20240101000000_Older"]
+    assert "older" not in tables(sqlite_url)
+
+
 def test_rollback_without_down_changes_nothing(sqlite_url, migrations_dir):
     migrations_dir("20250101000000_one.sql", "-- npa:up\nCREATE TABLE one (id INTEGER);\n")
     executor = MigrationExecutor(sqlite_url, migrations_dir.folder)

@@ -145,6 +145,13 @@ class MigrationExecutor:
         limit = order.index(target)
         return [s for s in pending if order.index(s.id) <= limit]
 
+    def _ignored(self, rows: dict[str, "HistoryRow"]) -> list[str]:
+        """Ids ``out_of_order=ignore`` leaves unapplied (older than the newest applied)."""
+        if self.options.out_of_order is not OutOfOrder.IGNORE:
+            return []
+        kept = {s.id for s in pending_migrations(self.discover(), rows, OutOfOrder.IGNORE)}
+        return [s.id for s in self.discover() if s.id not in rows and s.id not in kept]
+
     def status(self) -> MigrationStatus:
         """Applied, pending, failed and missing migrations (reads only; no lock)."""
         conn = self._connect()
@@ -200,6 +207,7 @@ class MigrationExecutor:
             rows = self.history.read(conn)
             problems = self._problems(rows)
             pending = self._pending(rows, target)
+            result.migrations_ignored = self._ignored(rows)
             if not pending and not problems:
                 return self._finish(result, started)  # idle instances never queue on the lock
             with self._locked():

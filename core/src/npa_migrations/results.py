@@ -28,12 +28,15 @@ class MigrationResult:
     :ivar migrations_applied: ids applied (or reverted, for a rollback) in order.
     :ivar duration: wall time of the run.
     :ivar errors: failures; empty when the run succeeded.
+    :ivar migrations_ignored: ids not applied because they are older than the newest
+        applied one and ``out_of_order`` is ``ignore`` (``up`` only).
     """
 
     migrations_applied: list[str] = field(default_factory=list)
     duration: dt.timedelta = dt.timedelta(0)
     errors: list[MigrationError] = field(default_factory=list)
     direction: str = "up"
+    migrations_ignored: list[str] = field(default_factory=list)
 
     @property
     def success(self) -> bool:

@@ -99,6 +99,10 @@ class HumanReporter:
             for error in result.errors:
                 echo(self.style.bad(f"{self.style.fail} {error.message}"), err=True)
             echo(f"{self.style.bad(self.style.fail)} {count} {noun} {verb} before the failure")
+        ignored = result.migrations_ignored
+        if ignored:
+            echo(f"{len(ignored)} older pending migration(s) not applied (--out-of-order "
+                 f"ignore): {', '.join(ignored)}")
         echo(f"Time: {seconds:.3f}s")
 
 
@@ -138,5 +142,6 @@ class JsonReporter:
     def result(self, result) -> None:
         self.emit("result", success=result.success, direction=result.direction,
                   migrations=result.migrations_applied,
+                  ignored=result.migrations_ignored,
                   duration_ms=round(result.duration.total_seconds() * 1000, 3),
                   errors=[{"id": e.migration_id, "message": e.message} for e in result.errors])
