@@ -173,11 +173,6 @@ def signature(obj, skip_self: bool = False) -> str:
     return "(\n" + "".join(f"    {p},\n" for p in parts) + f"){tail}"
 
 
-#: classes whose undocumented methods are left out of the reference instead of failing
-#: the docstring check (the provider author's surface, documented in writing-a-provider.md)
-PARTIAL = {"npa_migrations.provider.BaseProvider"}
-
-
 def own_members(cls) -> list[tuple[str, object]]:
     """Public methods and properties defined on ``cls`` itself, in source order, except
     overrides without a docstring of their own (the base class documents them)."""
@@ -192,8 +187,6 @@ def own_members(cls) -> list[tuple[str, object]]:
         fn = value.fget if isinstance(value, property) else value
         inherited = any(name in vars(base) for base in cls.__mro__[1:])
         if inherited and not (fn.__doc__ or "").strip():
-            continue
-        if f"{cls.__module__}.{cls.__qualname__}" in PARTIAL and not (fn.__doc__ or "").strip():
             continue
         members.append((name, value))
     return members

@@ -102,6 +102,8 @@ class BaseProvider:
         return self.url.render_as_string(hide_password=True)
 
     def database_name(self) -> str:
+        """The database the URL names, for messages and lock keys; the URL (password
+        hidden) when it names none."""
         return self.url.database or self.display_url()
 
     # connections -----------------------------------------------------------------------
@@ -169,6 +171,8 @@ class BaseProvider:
         return getattr(raw, "autocommit", None)
 
     def restore_connection(self, raw: Any, state: Any) -> None:
+        """Put back the session settings :meth:`connection_state` saved, when the engine
+        lets go of a connection it did not open."""
         raw.autocommit = state
 
     def prepare_connection(self, raw: Any) -> None:
@@ -177,6 +181,8 @@ class BaseProvider:
         raw.autocommit = True
 
     def begin(self, conn: "DbConnection") -> None:
+        """Open an explicit transaction: :attr:`begin_statement` (the connection is in
+        autocommit mode); nothing when it is empty (the driver begins implicitly)."""
         if self.begin_statement:
             conn.execute(self.begin_statement)
 
@@ -186,12 +192,16 @@ class BaseProvider:
         conn.begin()
 
     def commit(self, conn: "DbConnection") -> None:
+        """Commit the explicit transaction: :attr:`commit_statement`, else the driver's
+        ``commit()``."""
         if self.commit_statement:
             conn.execute(self.commit_statement)
         else:
             conn.raw.commit()
 
     def rollback(self, conn: "DbConnection") -> None:
+        """Roll back the explicit transaction: :attr:`rollback_statement`, else the
+        driver's ``rollback()``."""
         if self.rollback_statement:
             conn.execute(self.rollback_statement)
         else:
@@ -245,6 +255,8 @@ class BaseProvider:
 
     # identifiers -----------------------------------------------------------------------
     def max_identifier_length(self) -> int:
+        """The longest identifier the database accepts (the dialect's limit, else 128);
+        longer names are refused before anything runs."""
         return self.dialect.max_identifier_length or 128
 
     def check_identifier(self, name: Any, what: str) -> str:
@@ -265,6 +277,8 @@ class BaseProvider:
         return self.preparer.quote(name)
 
     def table_name(self, table: str, schema: str | None = None) -> str:
+        """The quoted, schema-qualified table name for hand-built SQL (checked
+        first)."""
         self.check_identifier(table, "table")
         quoted = self.quote(table)
         if schema:
@@ -337,6 +351,8 @@ class BaseProvider:
 
     # SQLAlchemy helpers ----------------------------------------------------------------
     def compile(self, element: Any) -> str:
+        """SQL text of a SQLAlchemy DDL or expression element, compiled by
+        :attr:`ddl_dialect`."""
         return str(element.compile(dialect=self.ddl_dialect)).strip()
 
     def compile_literal(self, element: Any) -> str:
@@ -345,6 +361,8 @@ class BaseProvider:
                                    compile_kwargs={"literal_binds": True})).strip()
 
     def compile_type(self, type_: Any) -> str:
+        """The database type name of a SQLAlchemy type (class or instance), by the
+        dialect's type compiler."""
         return self.ddl_dialect.type_compiler_instance.process(_as_type(type_))
 
     def stub_table(self, name: str, schema: str | None = None, columns: Iterable = (),
@@ -381,11 +399,15 @@ class BaseProvider:
                 target.append_column(sa.Column(column_name, sa.types.NullType()))
 
     def column_spec(self, table: "sa.Table", column_name: str) -> str:
+        """The column definition (name, type, nullability, default) as ``CREATE TABLE``
+        writes it, for ``ADD COLUMN``."""
         compiler = self.ddl_dialect.ddl_compiler(self.ddl_dialect, None)
         return compiler.get_column_specification(table.c[column_name])
 
     # one method per operation ----------------------------------------------------------
     def sql_create_table(self, op: ops.CreateTable) -> list[str]:
+        """``CREATE TABLE`` with its constraints, compiled by SQLAlchemy from a stub
+        table."""
         if not op.columns:
             raise ConfigurationError(f"create_table('{op.table}') has no columns; add at least one.")
         table = self.stub_table(op.table, op.schema, op.columns)
@@ -408,27 +430,32 @@ class BaseProvider:
         return statements
 
     def sql_drop_table(self, op: ops.DropTable) -> list[str]:
+        """``DROP TABLE``."""
         import sqlalchemy as sa
 
         return [self.compile(sa.schema.DropTable(self.stub_table(op.table, op.schema)))]
 
     def sql_rename_table(self, op: ops.RenameTable) -> list[str]:
+        """``ALTER TABLE ... RENAME TO``."""
         self.check_identifier(op.new_name, "table")
         return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
                 f"RENAME TO {self.quote(op.new_name)}"]
 
     def sql_add_column(self, op: ops.AddColumn) -> list[str]:
+        """``ALTER TABLE ... ADD COLUMN`` with the full column definition."""
         table = self.stub_table(op.table, op.schema, [op.column])
         self._ensure_fk_targets(table)
         return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
                 f"ADD COLUMN {self.column_spec(table, op.column.name)}"]
 
     def sql_drop_column(self, op: ops.DropColumn) -> list[str]:
+        """``ALTER TABLE ... DROP COLUMN``."""
         self.check_identifier(op.column_name, "column")
         return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
                 f"DROP COLUMN {self.quote(op.column_name)}"]
 
     def sql_rename_column(self, op: ops.RenameColumn) -> list[str]:
+        """``ALTER TABLE ... RENAME COLUMN ... TO``."""
         self.check_identifier(op.new_column_name, "column")
         return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
                 f"RENAME COLUMN {self.quote(op.column_name)} TO {self.quote(op.new_column_name)}"]
@@ -478,11 +505,13 @@ class BaseProvider:
         return sa.Index(op.name, table.c["_"], **dialect_options)
 
     def sql_create_index(self, op: ops.CreateIndex) -> list[str]:
+        """``CREATE [UNIQUE] INDEX``, compiled by SQLAlchemy."""
         import sqlalchemy as sa
 
         return [self.compile(sa.schema.CreateIndex(self.index_for(op)))]
 
     def sql_drop_index(self, op: ops.DropIndex) -> list[str]:
+        """``DROP INDEX``, compiled by SQLAlchemy."""
         import sqlalchemy as sa
 
         return [self.compile(sa.schema.DropIndex(self.index_for(op)))]
@@ -524,6 +553,8 @@ class BaseProvider:
         return constraint
 
     def sql_create_foreign_key(self, op: ops.CreateForeignKey) -> list[str]:
+        """``ALTER TABLE ... ADD CONSTRAINT`` for a foreign key, primary key, unique or
+        check constraint (the four ``sql_create_*`` constraint methods)."""
         import sqlalchemy as sa
 
         return [self.compile(sa.schema.AddConstraint(self._constraint(op)))]
@@ -533,17 +564,20 @@ class BaseProvider:
     sql_create_check_constraint = sql_create_foreign_key
 
     def sql_drop_constraint(self, op: ops.DropConstraint) -> list[str]:
+        """``ALTER TABLE ... DROP CONSTRAINT``."""
         import sqlalchemy as sa
 
         return [self.compile(sa.schema.DropConstraint(self._constraint(op)))]
 
     def sql_create_schema(self, op: ops.CreateSchema) -> list[str]:
+        """``CREATE SCHEMA``."""
         import sqlalchemy as sa
 
         self.check_identifier(op.name, "schema")
         return [self.compile(sa.schema.CreateSchema(op.name))]
 
     def sql_drop_schema(self, op: ops.DropSchema) -> list[str]:
+        """``DROP SCHEMA``."""
         import sqlalchemy as sa
 
         self.check_identifier(op.name, "schema")
@@ -634,6 +668,9 @@ class BaseProvider:
         return value
 
     def sql_execute(self, op: ops.Execute) -> list[str]:
+        """Custom SQL split into statements by :meth:`split_statements` (nothing when
+        its ``dialects`` exclude this provider; a
+        :class:`~npa_migrations.operations.SplitStatement` as it is)."""
         if not op.applies_to(self.names):
             return []
         if isinstance(op, ops.SplitStatement):
