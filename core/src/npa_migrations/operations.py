@@ -336,11 +336,33 @@ class DropIndex(MigrationOperation):
 
 
 @dataclass(frozen=True)
-class CreateForeignKey(MigrationOperation):
+class AddConstraint(MigrationOperation):
+    """Base of the operations that add a named constraint to ``table``: they describe
+    themselves by :attr:`label` and reverse to a :class:`DropConstraint` of
+    :attr:`constraint_type`. Subclasses declare the fields (``name``, ``table``, ...,
+    ``schema``)."""
+
+    name_kind: ClassVar[str] = "constraint"
+    #: what progress lines call it, e.g. ``"foreign key"``
+    label: ClassVar[str] = "constraint"
+    #: ``DropConstraint.type_`` of the reverse operation
+    constraint_type: ClassVar[str | None] = None
+
+    def describe(self) -> str:
+        return f"Adding {self.label} '{self.name}'"
+
+    def reverse(self):
+        return DropConstraint(self.name, self.table, type_=self.constraint_type,
+                              schema=self.schema)
+
+
+@dataclass(frozen=True)
+class CreateForeignKey(AddConstraint):
     """Add a named foreign key from ``table`` (``local_cols``) to ``referent``."""
 
     kind: ClassVar[str] = "create_foreign_key"
-    name_kind: ClassVar[str] = "constraint"
+    label: ClassVar[str] = "foreign key"
+    constraint_type: ClassVar[str] = "foreignkey"
     name: str
     table: str
     referent: str
@@ -351,65 +373,44 @@ class CreateForeignKey(MigrationOperation):
     schema: str | None = None
     referent_schema: str | None = None
 
-    def describe(self) -> str:
-        return f"Adding foreign key '{self.name}'"
-
-    def reverse(self):
-        return DropConstraint(self.name, self.table, type_="foreignkey", schema=self.schema)
-
 
 @dataclass(frozen=True)
-class CreatePrimaryKey(MigrationOperation):
+class CreatePrimaryKey(AddConstraint):
     """Add a named primary key."""
 
     kind: ClassVar[str] = "create_primary_key"
-    name_kind: ClassVar[str] = "constraint"
+    label: ClassVar[str] = "primary key"
+    constraint_type: ClassVar[str] = "primary"
     name: str
     table: str
     columns: tuple[str, ...]
     schema: str | None = None
 
-    def describe(self) -> str:
-        return f"Adding primary key '{self.name}'"
-
-    def reverse(self):
-        return DropConstraint(self.name, self.table, type_="primary", schema=self.schema)
-
 
 @dataclass(frozen=True)
-class CreateUniqueConstraint(MigrationOperation):
+class CreateUniqueConstraint(AddConstraint):
     """Add a named unique constraint."""
 
     kind: ClassVar[str] = "create_unique_constraint"
-    name_kind: ClassVar[str] = "constraint"
+    label: ClassVar[str] = "unique constraint"
+    constraint_type: ClassVar[str] = "unique"
     name: str
     table: str
     columns: tuple[str, ...]
     schema: str | None = None
 
-    def describe(self) -> str:
-        return f"Adding unique constraint '{self.name}'"
-
-    def reverse(self):
-        return DropConstraint(self.name, self.table, type_="unique", schema=self.schema)
-
 
 @dataclass(frozen=True)
-class CreateCheckConstraint(MigrationOperation):
+class CreateCheckConstraint(AddConstraint):
     """Add a named check constraint; ``condition`` is SQL text."""
 
     kind: ClassVar[str] = "create_check_constraint"
-    name_kind: ClassVar[str] = "constraint"
+    label: ClassVar[str] = "check constraint"
+    constraint_type: ClassVar[str] = "check"
     name: str
     table: str
     condition: str
     schema: str | None = None
-
-    def describe(self) -> str:
-        return f"Adding check constraint '{self.name}'"
-
-    def reverse(self):
-        return DropConstraint(self.name, self.table, type_="check", schema=self.schema)
 
 
 @dataclass(frozen=True)
