@@ -630,7 +630,7 @@ class BaseProvider:
             return ";\n".join(self.compile_literal(sa.insert(table).values(
                 {k: literal(row.get(k)) for k in columns})) for row in op.rows)
 
-        params = (row_params(row) for row in rows)
+        params = map(row_params, rows)
         return [Statement(sql, params=params, many=True, script=script)]
 
     def bulk_insert_sql(self, op: ops.BulkInsert, table: "sa.Table", columns: list[str]
@@ -643,7 +643,7 @@ class BaseProvider:
         compiled = sa.insert(table).compile(dialect=self.dialect, column_keys=columns)
         if self.dialect.positional:
             keys = [compiled.binds[name].key for name in compiled.positiontup]
-            return str(compiled), lambda row: tuple(self.bind_value(row.get(k)) for k in keys)
+            return str(compiled), self.row_extractor(keys)
         # the SQL names a bind after its column, escaped where the column name holds
         # characters a paramstyle cannot ("sel ect" -> %(sel_ect)s)
         escaped = getattr(compiled, "escaped_bind_names", None) or {}
@@ -660,7 +660,20 @@ class BaseProvider:
         if not columns:
             raise ConfigurationError(f"bulk_insert('{op.table}'): the rows have no columns.")
         sql = f"INSERT INTO {target} ({', '.join(names)}) VALUES ({', '.join(markers)})"
-        return sql, lambda row: tuple(self.bind_value(row.get(c)) for c in columns)
+        return sql, self.row_extractor(columns)
+
+    def row_extractor(self, columns: list[str]) -> "Callable[[Any], tuple]":
+        """``row -> tuple`` of a ``bulk_insert`` row's values in ``columns`` order, each
+        through :meth:`bind_value` when the provider overrides it
+        (:func:`npa_migrations.rows.row_extractor`)."""
+        from .rows import row_extractor
+
+        return row_extractor(columns, self.value_converter())
+
+    def value_converter(self) -> "Callable[[Any], Any] | None":
+        """:meth:`bind_value` when the provider overrides it, else ``None`` (values
+        travel as they are, and a million-row insert skips a million calls)."""
+        return self.bind_value if type(self).bind_value is not BaseProvider.bind_value else None
 
     def bind_value(self, value: Any) -> Any:
         """A row value as the driver binds it (and as the ``--sql`` script shows it); the

@@ -24,9 +24,10 @@ import contextlib
 import datetime as dt
 import itertools
 import decimal
-import operator
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from npa_migrations.rows import row_extractor
 
 if TYPE_CHECKING:  # pragma: no cover
     from npa_migrations.connection import DbConnection
@@ -101,26 +102,7 @@ class CopyRows:
     def extractor(self) -> Callable[[Any], tuple]:
         """row -> tuple of its values in column order (a missing key is ``None``, as in
         the INSERT path)."""
-        columns = self.columns
-        convert = self.convert
-        if len(columns) == 1:
-            (column,) = columns
-
-            def one(row: Any) -> tuple:
-                return (row.get(column),)
-            extract = one
-        else:
-            getter = operator.itemgetter(*columns)
-
-            def many(row: Any) -> tuple:
-                try:
-                    return getter(row)
-                except KeyError:
-                    return tuple(map(row.get, columns))
-            extract = many
-        if convert is None:
-            return extract
-        return lambda row: tuple(map(convert, extract(row)))
+        return row_extractor(self.columns, self.convert)
 
 
 def column_types(conn: "DbConnection", target: str, columns: list[str]) -> list[str | None]:

@@ -365,9 +365,8 @@ class PostgresProvider(BaseProvider):
         # psycopg reads %s placeholders: a % in a quoted name is written %%
         insert_sql = (f"INSERT INTO {target.replace('%', '%%')} ({names.replace('%', '%%')}) "
                       f"VALUES ({', '.join(['%s'] * len(columns))})")
-        convert = (self.bind_value if type(self).bind_value is not BaseProvider.bind_value
-                   else None)
-        return [Statement(copy_sql, params=CopyRows(target, columns, insert_sql, rows, convert),
+        return [Statement(copy_sql, params=CopyRows(target, columns, insert_sql, rows,
+                                                    self.value_converter()),
                           many=True, script=statements[0].script, label=copy_sql)]
 
     def execute_many(self, conn: "DbConnection", sql: str, rows: Any) -> None:
