@@ -439,16 +439,17 @@ class MigrationExecutor:
                 elapsed_ms = int((time.perf_counter() - started) * 1000)
                 if own_tx and self.provider.transaction_open(conn) is False:
                     conn.begin()  # DDL committed: history and log rows still commit once
-                if direction == "up":
-                    self.history.record(conn, script.id, script.checksum, elapsed_ms, True,
-                                        replace=False)
-                else:
-                    self.history.delete(conn, script.id)
-                self.eventlog.record(conn, "apply" if direction == "up" else "revert",
-                                     migration_id=script.id, checksum=script.checksum,
-                                     duration_ms=elapsed_ms)
-                if own_tx:
-                    conn.commit()
+                with self.provider.batched(conn):
+                    if direction == "up":
+                        self.history.record(conn, script.id, script.checksum, elapsed_ms,
+                                            True, replace=False)
+                    else:
+                        self.history.delete(conn, script.id)
+                    self.eventlog.record(conn, "apply" if direction == "up" else "revert",
+                                         migration_id=script.id, checksum=script.checksum,
+                                         duration_ms=elapsed_ms)
+                    if own_tx:
+                        conn.commit()
                 break
             except Exception as exc:
                 if own_tx and self.provider.transaction_open(conn):

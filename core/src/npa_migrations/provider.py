@@ -8,6 +8,7 @@ identifier preparer, so quoting and type names are the dialect's, never hand-wri
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
@@ -206,6 +207,15 @@ class BaseProvider:
             conn.execute(self.rollback_statement)
         else:
             conn.raw.rollback()
+
+    def batched(self, conn: "DbConnection") -> "contextlib.AbstractContextManager[None]":
+        """A block whose statements may travel to the server together; their errors may
+        surface only when it ends. The engine runs a migration's bookkeeping in it: the
+        history row, the event-log row and the commit -- statements that read no result.
+        A provider whose driver can pipeline returns that (PostgreSQL: psycopg's pipeline
+        mode); when the block fails it must leave no transaction open
+        (``conn.in_transaction`` false). The default runs them one by one."""
+        return contextlib.nullcontext()
 
     def execute_many(self, conn: "DbConnection", sql: str, rows: Iterable[Any]) -> None:
         """Run one statement for many parameter sets (bulk insert); streamed in batches."""

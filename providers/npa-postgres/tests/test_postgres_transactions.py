@@ -176,3 +176,28 @@ def test_transaction_mode_none_records_failure_and_keeps_earlier_statements(pg):
     assert not result.success
     assert "first_part" in pg.tables()
     assert pg.history() == [("20250101000000_Partial", False)]  # repair decides what next
+
+
+def test_failed_bookkeeping_write_rolls_the_migration_back(pg):
+    """The history row, event-log row and COMMIT travel in one pipeline: when the
+    event-log insert fails at the pipeline's sync, the migration's DDL and history row
+    roll back with it, the error names the migration, the session is clean for the next
+    migration, and a later run applies it."""
+    pg.sql("20250101000000_ok", "-- npa:up\nCREATE TABLE kept (id INT);\n")
+    assert pg.executor().execute().success
+    pg.query("ALTER TABLE npa_migrations_log ADD CONSTRAINT refuse_breaks "
+             "CHECK (migration_id IS DISTINCT FROM '20250101000100_Breaks')")
+    pg.sql("20250101000100_breaks", "-- npa:up\nCREATE TABLE later (id INT);\n")
+    pg.sql("20250101000200_after", "-- npa:up\nCREATE TABLE after_it (id INT);\n")
+    result = pg.executor(stop_on_error=False).execute()
+    assert result.migrations_applied == ["20250101000200_After"]  # the session is clean
+    (error,) = result.errors
+    assert error.migration_id == "20250101000100_Breaks"
+    assert "refuse_breaks" in error.message
+    assert "rolled back" in error.message
+    assert pg.tables() == {"kept", "after_it"}
+    assert pg.history() == [("20250101000000_Ok", True), ("20250101000200_After", True)]
+    pg.query("ALTER TABLE npa_migrations_log DROP CONSTRAINT refuse_breaks")
+    result = pg.executor(out_of_order="apply").execute()
+    assert result.migrations_applied == ["20250101000100_Breaks"]
+    assert pg.tables() == {"kept", "later", "after_it"}

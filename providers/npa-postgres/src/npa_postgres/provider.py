@@ -11,6 +11,7 @@ TYPE ... USING``, the session settings (statement timeout, DDL lock timeout,
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import socket
@@ -193,6 +194,22 @@ class PostgresProvider(BaseProvider):
     def rollback(self, conn: "DbConnection") -> None:
         conn._npa_local_lock_timeout = False  # type: ignore[attr-defined]
         conn.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def batched(self, conn: "DbConnection"):
+        """psycopg's pipeline mode: a migration's history write, event-log row and
+        ``COMMIT`` go in one round trip instead of three. When one of them fails, the
+        transaction is rolled back before the error propagates."""
+        try:
+            with conn.raw.pipeline():
+                yield
+        except BaseException:
+            from psycopg.pq import TransactionStatus
+
+            if conn.raw.info.transaction_status != TransactionStatus.IDLE:
+                conn.rollback()
+            conn.in_transaction = False
+            raise
 
     # timeouts --------------------------------------------------------------------------
     def set_statement_timeout(self, conn: "DbConnection", seconds: float | None) -> None:
