@@ -223,9 +223,9 @@ def test_every_statement_drains_its_results(provider):
 
 def test_operations_all_have_sql(provider):
     """Every operation kind of the core has a T-SQL rendering here."""
-    kinds = {cls.kind for cls in vars(ops).values()
+    kinds = {cls.kind for cls in vars(ops).values()  # concrete ones declare their kind
              if isinstance(cls, type) and issubclass(cls, ops.MigrationOperation)
-             and cls is not ops.MigrationOperation}
+             and "kind" in vars(cls) and cls is not ops.MigrationOperation}
     rendered = set()
     for name in scenarios.SCENARIOS:
         rendered |= {op.kind for op in scenarios.operations(name)}
