@@ -72,6 +72,20 @@ def test_up_says_which_older_migrations_out_of_order_ignore_left(project, migrat
     assert json.loads(line)["ignored"] == ["20240101000000_Older"]
 
 
+def test_status_flags_what_would_stop_up(project, migrations_dir):
+    run("migrate", "up")
+    migrations_dir("20250102000000_roles.sql",
+                   "-- npa:up\nCREATE TABLE roles (id INTEGER, name TEXT);\n")
+    migrations_dir("20240101000000_older.sql", "-- npa:up\nCREATE TABLE older (id INTEGER);\n")
+    text = run("migrate", "status").output
+    assert "20250102000000_Roles  " in text and "(edited after it was applied)" in text
+    assert "□ 20240101000000_Older  (older than the newest applied)" in text
+    assert "2 validation problems: 'npa migrate up' will refuse to run" in text
+    data = json.loads(run("migrate", "status", "--json").output)
+    assert sorted((p["code"], p["migration_id"]) for p in data["problems"]) == [
+        ("checksum", "20250102000000_Roles"), ("out_of_order", "20240101000000_Older")]
+
+
 def test_status_text_and_json(project):
     run("migrate", "up", "--target", "20250101000000")
     text = run("migrate", "status").output
@@ -83,6 +97,7 @@ def test_status_text_and_json(project):
     assert [a["id"] for a in data["applied"]] == ["20250101000000_CreateUsers"]
     assert set(data["applied"][0]) == {"id", "applied_at", "checksum", "success"}
     assert data["pending"] == [{"id": "20250102000000_Roles"}]
+    assert data["problems"] == []
 
 
 def test_up_json_stream(project):

@@ -170,7 +170,8 @@ class MigrationExecutor:
             applied=applied,
             pending=[s.id for s in scripts if s.id not in rows],
             failed=[r.migration_id for r in rows.values() if not r.success],
-            missing=[i for i in rows if i not in known])
+            missing=[i for i in rows if i not in known],
+            problems=self._problems(rows))
 
     def validate(self) -> list[ValidationProblem]:
         """Every validation problem, without applying anything (``npa migrate validate``)."""

@@ -83,6 +83,9 @@ class MigrationStatus:
     :ivar pending: ids discovered but not applied, in the order they would run.
     :ivar failed: ids recorded as failed (repair needed).
     :ivar missing: ids applied but no longer found in the sources.
+    :ivar problems: every :class:`~npa_migrations.ordering.ValidationProblem` that
+        ``validate()`` reports (edited, out-of-order, failed, missing, dependency), so a
+        status shows what would stop ``up`` before it runs.
     """
 
     database: str
@@ -91,6 +94,7 @@ class MigrationStatus:
     pending: list[str]
     failed: list[str]
     missing: list[str]
+    problems: list = field(default_factory=list)
 
     def to_json(self) -> dict:
         """The ``npa migrate status --json`` document."""
@@ -101,4 +105,5 @@ class MigrationStatus:
                          "applied_at": a.applied_at.isoformat() + "Z" if a.applied_at else None,
                          "checksum": a.checksum, "success": a.success} for a in self.applied],
             "pending": [{"id": p} for p in self.pending],
+            "problems": [p.to_json() for p in self.problems],
         }

@@ -385,6 +385,7 @@ def status(obj: Context, as_json):
     echo(f"Database: {executor.provider.display_url()}")
     echo(f"Current version: {state.current or '(none)'}")
     echo()
+    flagged = {(p.code, p.migration_id) for p in state.problems}
     if state.applied:
         echo("Applied:")
         for row in state.applied:
@@ -393,16 +394,24 @@ def status(obj: Context, as_json):
             note = "" if row.success else "  FAILED - run 'npa migrate repair'"
             if row.id in state.missing:
                 note += "  (file missing)"
+            if ("checksum", row.id) in flagged:
+                note += "  (edited after it was applied)"
             echo(f"  {mark} {row.id}  {style.dim(when)}{note}")
     if state.pending:
         echo("Pending:")
         for migration_id in state.pending:
-            echo(f"  {style.box} {migration_id}")
+            note = ("  (older than the newest applied)"
+                    if ("out_of_order", migration_id) in flagged else "")
+            echo(f"  {style.box} {migration_id}{note}")
     if not state.applied and not state.pending:
         echo("No migrations found.")
     echo()
     echo(f"{len([a for a in state.applied if a.success])} applied, {len(state.pending)} pending"
          + (f", {len(state.failed)} failed" if state.failed else ""))
+    if state.problems:
+        count = len(state.problems)
+        echo(style.bad(f"{count} validation problem{'s' if count != 1 else ''}: 'npa migrate "
+                       "up' will refuse to run; 'npa migrate validate' says what to do."))
 
 
 @migrate.command()
