@@ -260,3 +260,27 @@ def test_threads_share_nothing_but_the_server(my):
     assert sorted(applied) == sorted(row[0] for row in my.history())
     assert len(applied) == 11 and len(set(applied)) == 11
     assert my.query(f"SELECT COUNT(*) FROM {q(t)}") == [(10,)]
+
+
+def test_refused_event_log_row_records_the_migration_as_failed(my):
+    """A failure in the bookkeeping after the DDL committed implicitly (here the event-log
+    row is refused) leaves a failed history row that counts the operation that took
+    effect, and names the cause -- never a successful row."""
+    kept, later = my.name("kept"), my.name("later")
+    my.migration("20250101000000_Ok", f"""
+        b.create_table({kept!r}, sa.Column("id", sa.Integer, primary_key=True))
+    """)
+    assert my.executor().execute().success
+    my.query(f"ALTER TABLE {q(my.name('log'))} ADD CONSTRAINT refuse_later CHECK "
+             "(NOT (event = 'apply' AND migration_id = '20250101000100_Later'))")
+    my.migration("20250101000100_Later", f"""
+        b.create_table({later!r}, sa.Column("id", sa.Integer, primary_key=True))
+    """)
+    result = my.executor().execute()
+    (error,) = result.errors
+    assert error.migration_id == "20250101000100_Later"
+    assert "refuse_later" in error.message
+    history = {row[0]: row[1:3] for row in my.history()}
+    assert history["20250101000000_Ok"] == (1, None)
+    assert history["20250101000100_Later"] == (0, 1)  # failed, its one operation took effect
+    assert later in my.tables()
