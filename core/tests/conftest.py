@@ -22,3 +22,23 @@ def migrations_dir(tmp_path: Path):
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'app.db'}"
+
+
+@pytest.fixture
+def register():
+    """Register in-test plugins; unregistered afterwards."""
+    from npa_migrations.plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    added = []
+
+    def add(plugin):
+        manager.register(plugin)
+        added.append(plugin)
+        return plugin
+
+    try:
+        yield add
+    finally:
+        for plugin in added:
+            manager.unregister(plugin)

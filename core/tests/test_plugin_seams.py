@@ -15,7 +15,6 @@ from npa_migrations.checks import PlanFinding, check_plan
 from npa_migrations.cli import cli
 from npa_migrations.errors import ConfigurationError
 from npa_migrations.hookspecs import hookimpl
-from npa_migrations.plugins import get_plugin_manager
 
 MIGRATION = """
 import sqlalchemy as sa
@@ -26,24 +25,6 @@ class Items(Migration):
         b.create_table("items", sa.Column("id", sa.Integer, primary_key=True))
         b.create_index("ix_items_id", "items", ["id"])
 """
-
-
-@pytest.fixture
-def register():
-    """Register in-test plugins; unregistered afterwards."""
-    manager = get_plugin_manager()
-    added = []
-
-    def add(plugin):
-        manager.register(plugin)
-        added.append(plugin)
-        return plugin
-
-    try:
-        yield add
-    finally:
-        for plugin in added:
-            manager.unregister(plugin)
 
 
 class IndexOutsideTransaction:

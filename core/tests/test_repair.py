@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 
 from npa_migrations import MigrationExecutor, MigrationExecutorOptions, ValidationError
+from npa_migrations.hookspecs import hookimpl
 from npa_migrations.repair import repair
 
 PARTIAL = """
@@ -71,6 +72,34 @@ def test_resume_runs_the_rest(failed):
     assert {"a", "c"} <= tables(db)
     assert history(db)["20250101000000_Partial"][0] == 1
     assert MigrationExecutor(url, folder).validate() == []
+
+
+class StatementLog:
+    """Records the statement events a plugin sees."""
+
+    def __init__(self):
+        self.events = []
+
+    @hookimpl
+    def npa_statement_start(self, migration, statement):
+        self.events.append(("start", migration.id, statement.sql))
+
+    @hookimpl
+    def npa_statement_executed(self, migration, statement, duration):
+        self.events.append(("executed", migration.id, statement.sql))
+
+
+def test_resume_fires_statement_events(failed, register):
+    db, url, folder = failed
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM blocker")
+    log = register(StatementLog())
+    assert repair(MigrationExecutor(url, folder), "resume").success
+    executed = [sql for kind, _, sql in log.events if kind == "executed"]
+    assert executed[0] == "INSERT INTO blocker (id) VALUES (1)"
+    assert executed[1].startswith("CREATE TABLE c")
+    assert [kind for kind, _, _ in log.events] == ["start", "executed"] * len(executed)
+    assert {mid for _, mid, _ in log.events} == {"20250101000000_Partial"}
 
 
 def test_resume_failing_again_stays_failed(failed):

@@ -419,11 +419,7 @@ class MigrationExecutor:
                 for step in steps:
                     step_started = time.perf_counter()
                     for statement in step.render(conn):
-                        hook.npa_statement_start(migration=script, statement=statement)
-                        t0 = time.perf_counter()
-                        conn.run(statement)
-                        hook.npa_statement_executed(migration=script, statement=statement,
-                                                    duration=time.perf_counter() - t0)
+                        run_statement(hook, conn, script, statement)
                     statement = None
                     duration = time.perf_counter() - step_started
                     for operation in step.operations:
@@ -660,6 +656,17 @@ class MigrationExecutor:
 
 def _noop(**kwargs: Any) -> None:
     return None
+
+
+def run_statement(hook: Any, conn: "DbConnection", script: "MigrationScript",
+                  statement: "Statement") -> None:
+    """Run one statement of ``script`` between the ``npa_statement_start`` and
+    ``npa_statement_executed`` events (which plugins use for timing and logs)."""
+    hook.npa_statement_start(migration=script, statement=statement)
+    started = time.perf_counter()
+    conn.run(statement)
+    hook.npa_statement_executed(migration=script, statement=statement,
+                                duration=time.perf_counter() - started)
 
 
 class _LiveHooks:

@@ -158,7 +158,10 @@ def _run_order(script) -> list:
 
 
 def _run_operations(executor, conn, script, operations, row, done: int, undo: bool = False) -> int:
-    """Run operations in one transaction where the database allows; return elapsed ms."""
+    """Run operations in one transaction where the database allows, each statement
+    between the statement events (as a migration run does); return elapsed ms."""
+    from .executor import run_statement
+
     started = time.perf_counter()
     statement = None
     count = 0
@@ -171,7 +174,7 @@ def _run_operations(executor, conn, script, operations, row, done: int, undo: bo
             conn.begin()
         for step in steps:
             for statement in step.render(conn):
-                conn.run(statement)
+                run_statement(executor.hook, conn, script, statement)
             statement = None
             count += len(step.operations)
             if transactional and executor.provider.transaction_open(conn) is False:
