@@ -25,6 +25,11 @@ class CompiledSql:
         # (driver name, our key, bind processor, literal value compiled into the statement)
         self._binds = [(name, binds[name].key, binds[name].type.bind_processor(dialect),
                         binds[name].value) for name in names]
+        # with no bind, the driver still has to read the statement in its paramstyle: a
+        # format/pyformat driver turns the '%%' the compiler wrote for a '%' in a name
+        # into '%' only when it gets parameters (none, for a qmark/numeric driver)
+        self._no_params = (None if dialect.paramstyle not in ("format", "pyformat")
+                           else () if self.positional else {})
         self._results = None
         if getattr(element, "is_select", False):
             self._results = [c.type.result_processor(dialect, None)
@@ -39,7 +44,7 @@ class CompiledSql:
         return {name: (proc(v) if proc else v) for name, v, proc in bound}
 
     def execute(self, conn: "DbConnection", **values: Any):
-        return conn.execute(self.sql, self.params(values) if self._binds else None)
+        return conn.execute(self.sql, self.params(values) if self._binds else self._no_params)
 
     def fetchall(self, conn: "DbConnection", **values: Any) -> list[tuple]:
         rows = self.execute(conn, **values).fetchall()

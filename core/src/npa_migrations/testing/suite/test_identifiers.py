@@ -7,9 +7,10 @@ import pytest
 
 from ...errors import ConfigurationError
 from ..requirements import requires
-from .base import SuiteTest
+from .base import SuiteTest, assert_success
 
-__all__ = ["TestHostileIdentifiers", "TestReservedWordIdentifiers", "TestBadIdentifiers"]
+__all__ = ["TestHostileIdentifiers", "TestReservedWordIdentifiers", "TestBadIdentifiers",
+           "TestEngineTableNames"]
 
 
 class _RoundTrip(SuiteTest):
@@ -194,3 +195,24 @@ class TestBadIdentifiers(SuiteTest):
         assert isinstance(exc, ConfigurationError) or isinstance(cause, ConfigurationError), (
             f"expected a ConfigurationError, got {exc!r} caused by {cause!r}")
         return str(cause if isinstance(cause, ConfigurationError) else exc)
+
+
+class TestEngineTableNames(SuiteTest):
+    """The engine's own tables (history, event log, lock) under configured names with a
+    ``%`` and a space: apply, status, the event log and rollback all work (a
+    ``format``-paramstyle driver must not see a doubled ``%%``)."""
+
+    NAMES = {"history_table": "npat_hist%ory t", "log_table": "npat_lo%g t",
+             "lock_table": "npat_lo%ck t"}
+
+    def test_apply_status_log_and_rollback(self):
+        self.folder.sql("20250101000000_One", "-- npa:up\nCREATE TABLE npat_one (id INT);\n"
+                        "-- npa:down\nDROP TABLE npat_one;\n")
+        executor = self.executor(**self.NAMES)
+        assert_success(executor.execute())
+        assert self.executor(**self.NAMES).status().current == "20250101000000_One"
+        events = [e.event for e in self.executor(**self.NAMES).events()]
+        assert events[-1] == "apply"
+        assert_success(self.executor(**self.NAMES).rollback())
+        assert self.executor(**self.NAMES).status().current is None
+        assert "npat_one" not in self.db.tables()
