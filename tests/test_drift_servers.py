@@ -316,3 +316,28 @@ def test_schemas_on_postgresql(server, folder):
     assert executor.drift().differences == []
     run_sql(server, "ALTER TABLE sales.leads ADD COLUMN score INTEGER")
     assert kinds(executor.drift()) == [("extra column", "sales.leads.score")]
+
+
+def test_names_with_backticks_and_quotes_show_no_drift(server, tmp_path):
+    """Columns, indexes and constraints named with a backtick or a double quote reflect
+    as written (SQLAlchemy's MySQL reflection keeps a backtick doubled; the MySQL
+    provider undoes it), so verification passes and drift finds nothing."""
+    path = tmp_path / "odd"
+    path.mkdir()
+    (path / "20250101000000_odd_names.py").write_text(textwrap.dedent('''\
+        import sqlalchemy as sa
+        from npa_migrations import Migration
+
+        class OddNames(Migration):
+            def up(self, b):
+                b.create_table("odd`t", sa.Column("id", sa.Integer, primary_key=True),
+                               sa.Column("we`ird", sa.Integer, nullable=False),
+                               sa.Column('qu"ote', sa.String(20)),
+                               sa.UniqueConstraint('qu"ote', name="uq`odd"))
+                b.create_index("ix`odd", "odd`t", ["we`ird"])
+        '''))
+    executor = MigrationExecutor(server, path, MigrationExecutorOptions(verify=True))
+    result = executor.execute()
+    assert result.success, result.errors
+    report = executor.drift()
+    assert report.differences == [], report.lines()

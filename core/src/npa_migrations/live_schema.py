@@ -160,45 +160,48 @@ class LiveSchemaReader:
         fks = _call(inspector.get_multi_foreign_keys, **kw)
         checks = _call(inspector.get_multi_check_constraints, **kw)
         mysql = self.provider.dialect.name in ("mysql", "mariadb")
+        n = self.provider.reflected_name
         result = []
         for key, cols in columns.items():
             _, name = key
             table = TableModel(name=name, schema=schema)
             for col in cols:
-                table.columns[col["name"]] = ColumnModel(
-                    name=col["name"], type=col["type"], nullable=bool(col["nullable"]),
+                table.columns[n(col["name"])] = ColumnModel(
+                    name=n(col["name"]), type=col["type"], nullable=bool(col["nullable"]),
                     default=col.get("default"), autoincrement=bool(col.get("autoincrement")),
                     identity=bool(col.get("identity")))
             pk = pks.get(key) or {}
-            table.primary_key = tuple(pk.get("constrained_columns") or ())
-            table.primary_key_name = pk.get("name")
+            table.primary_key = tuple(map(n, pk.get("constrained_columns") or ()))
+            table.primary_key_name = n(pk.get("name"))
             table_uniques = uniques.get(key) or []
-            duplicate_indexes = {fold(u.get("duplicates_index")) for u in table_uniques
+            duplicate_indexes = {fold(n(u.get("duplicates_index"))) for u in table_uniques
                                  if u.get("duplicates_index")}
             for u in table_uniques:
-                table.uniques.append(UniqueModel(u.get("name"), tuple(u["column_names"])))
+                table.uniques.append(UniqueModel(n(u.get("name")),
+                                                 tuple(map(n, u["column_names"]))))
             table_fks = fks.get(key) or []
             for fk in table_fks:
                 options = fk.get("options") or {}
                 table.foreign_keys.append(ForeignKeyModel(
-                    fk.get("name"), tuple(fk["constrained_columns"]), fk.get("referred_schema"),
-                    fk["referred_table"], tuple(fk["referred_columns"]),
+                    n(fk.get("name")), tuple(map(n, fk["constrained_columns"])),
+                    fk.get("referred_schema"), n(fk["referred_table"]),
+                    tuple(map(n, fk["referred_columns"])),
                     options.get("ondelete"), options.get("onupdate")))
             fk_columns = {tuple(fold(c) for c in f.columns) for f in table.foreign_keys}
             for index in indexes.get(key) or []:
                 if not index.get("name") or index.get("duplicates_constraint"):
                     continue
-                if fold(index["name"]) in duplicate_indexes:
+                if fold(n(index["name"])) in duplicate_indexes:
                     continue
-                cols_ = tuple(_index_columns(index))
+                cols_ = tuple(map(n, _index_columns(index)))
                 if (mysql and not index.get("unique")
                         and tuple(fold(c) for c in cols_) in fk_columns
                         and any(same_prefix(index["name"], f) for f in table.foreign_keys)):
                     continue  # the index MySQL creates for a foreign key by itself
-                table.indexes[index["name"]] = IndexModel(index["name"], cols_,
-                                                          bool(index.get("unique")))
+                table.indexes[n(index["name"])] = IndexModel(n(index["name"]), cols_,
+                                                             bool(index.get("unique")))
             for check in checks.get(key) or []:
-                table.checks.append(CheckModel(check.get("name"), check.get("sqltext")))
+                table.checks.append(CheckModel(n(check.get("name")), check.get("sqltext")))
             result.append(table)
         return result
 

@@ -288,6 +288,11 @@ class MysqlProvider(BaseProvider):
         return MysqlLock(self, table_name)
 
     # identifiers -------------------------------------------------------------------------
+    def reflected_name(self, name: str | None) -> str | None:
+        """SQLAlchemy's MySQL reflection reads names out of ``SHOW CREATE TABLE`` and keeps
+        a backtick in a name doubled (```a``b``` reflects as ``a``b``): undo it."""
+        return None if name is None else name.replace("``", "`")
+
     def max_identifier_length(self) -> int:
         return 64
 
