@@ -654,10 +654,6 @@ class MigrationExecutor:
         return await asyncio.to_thread(self.validate)
 
 
-def _noop(**kwargs: Any) -> None:
-    return None
-
-
 def run_statement(hook: Any, conn: "DbConnection", script: "MigrationScript",
                   statement: "Statement") -> None:
     """Run one statement of ``script`` between the ``npa_statement_start`` and
@@ -670,16 +666,17 @@ def run_statement(hook: Any, conn: "DbConnection", script: "MigrationScript",
 
 
 class _LiveHooks:
-    """The run's hook callers, where a hook no plugin implements is a no-op: a pluggy
-    call costs microseconds even with nothing to call, and a migration makes several
-    per statement. Built when a run starts (after the CLI registers its reporter)."""
+    """The run's hook callers, where a hook no plugin implements is a no-op
+    (:func:`~npa_migrations.plugins.live`). Built when a run starts (after the CLI
+    registers its reporter)."""
 
     def __init__(self, hook: Any):
         self._hook = hook
 
     def __getattr__(self, name: str) -> Any:
-        caller = getattr(self._hook, name)
-        value = caller if caller.get_hookimpls() else _noop
+        from .plugins import live
+
+        value = live(getattr(self._hook, name))
         setattr(self, name, value)
         return value
 

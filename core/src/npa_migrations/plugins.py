@@ -42,6 +42,17 @@ def get_plugin_manager() -> pluggy.PluginManager:
     return _manager
 
 
+def _noop(**kwargs) -> None:
+    return None
+
+
+def live(caller: pluggy.HookCaller):
+    """``caller``, or a no-op returning ``None`` when no plugin implements the hook: a
+    pluggy call costs microseconds even with nothing to call, and a run makes several
+    per migration and statement."""
+    return caller if caller.get_hookimpls() else _noop
+
+
 def only_default(caller: pluggy.HookCaller) -> bool:
     """Whether the built-in ``trylast`` default is the hook's only implementation, so
     the engine may call the provider method it delegates to without a hook dispatch

@@ -339,7 +339,7 @@ class BaseProvider:
         """One step rendering ``operation`` through the ``npa_generate_sql`` hook when it
         runs; it is non-transactional when a plugin says so (``npa_operation_transactional``
         returns ``False``)."""
-        from .plugins import get_plugin_manager, only_default
+        from .plugins import get_plugin_manager, live, only_default
 
         hook = get_plugin_manager().hook
         if only_default(hook.npa_generate_sql):  # no override: skip the hook dispatch
@@ -352,8 +352,8 @@ class BaseProvider:
             return [s if isinstance(s, Statement) else Statement(s)
                     for s in (generate(operation) or [])]
 
-        transactional = (hook.npa_operation_transactional(provider=self, operation=operation)
-                         if hook.npa_operation_transactional.get_hookimpls() else None)
+        transactional = live(hook.npa_operation_transactional)(provider=self,
+                                                                operation=operation)
         return Step((operation,), render, transactional=transactional is not False)
 
     def generate_sql(self, operation: ops.MigrationOperation) -> list[Statement | str]:
