@@ -184,7 +184,7 @@ def _npa(a: dict):
     import sqlalchemy  # noqa: F401  (imported before the clock, like Alembic's)
 
     from npa_migrations import MigrationExecutor
-    from npa_migrations.executor import MigrationExecutor as _  # noqa: F401
+    from npa_migrations.engine.executor import MigrationExecutor as _  # noqa: F401
 
     return MigrationExecutor
 

@@ -31,7 +31,7 @@ SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
     ("Running migrations",
      "`from npa_migrations import MigrationExecutor, MigrationExecutorOptions, "
      "TransactionMode, OutOfOrder`. See the [execution guide](execution.md).",
-     [("npa_migrations.executor", "MigrationExecutor"),
+     [("npa_migrations.engine.executor", "MigrationExecutor"),
       ("npa_migrations.options", "MigrationExecutorOptions"),
       ("npa_migrations.options", "TransactionMode"),
       ("npa_migrations.options", "OutOfOrder")]),
@@ -42,20 +42,20 @@ SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
       ("npa_migrations.results", "ProgressStep"),
       ("npa_migrations.results", "MigrationStatus"),
       ("npa_migrations.results", "AppliedMigration"),
-      ("npa_migrations.ordering", "ValidationProblem"),
-      ("npa_migrations.drift", "DriftReport"),
-      ("npa_migrations.drift", "Difference"),
-      ("npa_migrations.baseline", "BaselineReport"),
-      ("npa_migrations.eventlog", "LogEntry"),
-      ("npa_migrations.repair", "repair"),
-      ("npa_migrations.repair", "RepairReport")]),
+      ("npa_migrations.engine.ordering", "ValidationProblem"),
+      ("npa_migrations.schema.drift", "DriftReport"),
+      ("npa_migrations.schema.drift", "Difference"),
+      ("npa_migrations.engine.baseline", "BaselineReport"),
+      ("npa_migrations.engine.eventlog", "LogEntry"),
+      ("npa_migrations.engine.repair", "repair"),
+      ("npa_migrations.engine.repair", "RepairReport")]),
     ("Errors",
      "Every expected failure is an `NpaError`; `exit_code` is the `npa` CLI's exit code "
      "for it. Problems found before anything runs are raised; a migration that fails "
      "while it runs is reported in `MigrationResult.errors` (its `exception` is the "
      "`MigrationException`). See [errors and recovery](errors-and-recovery.md).",
      [("npa_migrations.errors", "NpaError"), ("npa_migrations.errors", "*"),
-      ("npa_migrations.drift", "*"), ("npa_migrations.baseline", "*")]),
+      ("npa_migrations.schema.drift", "*"), ("npa_migrations.engine.baseline", "*")]),
     ("Writing migrations",
      "`from npa_migrations import Migration`. See [writing migrations](migrations.md).",
      [("npa_migrations.migration", "Migration"),
@@ -73,7 +73,7 @@ SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
       ("npa_migrations.provider", "BaseProvider"),
       ("npa_migrations.statements", "Statement"),
       ("npa_migrations.statements", "Step"),
-      ("npa_migrations.locking", "MigrationLock")]),
+      ("npa_migrations.provider.locking", "MigrationLock")]),
 ]
 
 HOOKS_MODULE = "npa_migrations.hookspecs"

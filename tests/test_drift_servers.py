@@ -19,11 +19,11 @@ import pytest
 import sqlalchemy as sa
 
 from npa_migrations import MigrationExecutor, MigrationExecutorOptions, ValidationError
-from npa_migrations.baseline import BaselineError
+from npa_migrations.engine.baseline import BaselineError
 from npa_migrations.hookspecs import hookimpl
 from npa_migrations.operations import AddColumn
 from npa_migrations.plugins import get_plugin_manager
-from npa_migrations.repair import repair
+from npa_migrations.engine.repair import repair
 
 SERVERS = {
     "postgresql": ("NPA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),

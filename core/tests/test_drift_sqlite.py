@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from npa_migrations import (MigrationExecutor, MigrationExecutorOptions, TransactionMode,
                             ValidationError)
-from npa_migrations.baseline import BaselineError
+from npa_migrations.engine.baseline import BaselineError
 from npa_migrations.cli import cli
 from npa_migrations.hookspecs import hookimpl
 from npa_migrations.operations import AddColumn
@@ -266,7 +266,7 @@ def test_event_log_records_every_kind_of_event(sqlite_url, shop):
     failed = MigrationExecutor(sqlite_url, shop.folder).execute()
     assert not failed.success
     shop("20250101000000_create_shop.py", CREATE.replace("String(200)", "String(201)"))
-    from npa_migrations.repair import repair
+    from npa_migrations.engine.repair import repair
 
     edited = MigrationExecutor(sqlite_url, shop.folder)
     repair(edited, accept_checksum="20250101000000")
@@ -297,7 +297,7 @@ def test_event_log_repair_of_a_failed_entry(sqlite_url, shop):
                                     "SELECT * FROM nowhere;\n")
     executor = MigrationExecutor(sqlite_url, shop.folder, options)
     assert not executor.execute().success
-    from npa_migrations.repair import repair
+    from npa_migrations.engine.repair import repair
 
     report = repair(executor, "mark_rolled_back")
     assert report.success
@@ -307,7 +307,7 @@ def test_event_log_repair_of_a_failed_entry(sqlite_url, shop):
 
 
 def test_apply_log_row_shares_the_migrations_single_commit(sqlite_url, shop, monkeypatch):
-    from npa_migrations.connection import DbConnection
+    from npa_migrations.provider.connection import DbConnection
 
     commits = []
     original = DbConnection.commit

@@ -1,9 +1,9 @@
-"""Statement ordering inside one migration (npa_migrations.planning)."""
+"""Statement ordering inside one migration (npa_migrations.engine.planner)."""
 
 import sqlalchemy as sa
 
 from npa_migrations.builder import MigrationBuilder
-from npa_migrations.planning import order_operations
+from npa_migrations.engine.planner import order_operations
 
 
 def names(operations):

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from npa_migrations import MigrationExecutor, MigrationExecutorOptions, operations as ops
-from npa_migrations.checks import PlanFinding, check_plan
+from npa_migrations.engine.checks import PlanFinding, check_plan
 from npa_migrations.cli import cli
 from npa_migrations.errors import ConfigurationError
 from npa_migrations.hookspecs import hookimpl

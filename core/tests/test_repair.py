@@ -10,7 +10,7 @@ import pytest
 
 from npa_migrations import MigrationExecutor, MigrationExecutorOptions, ValidationError
 from npa_migrations.hookspecs import hookimpl
-from npa_migrations.repair import repair
+from npa_migrations.engine.repair import repair
 
 PARTIAL = """
     import sqlalchemy as sa

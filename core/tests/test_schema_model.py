@@ -4,9 +4,9 @@ normalisation of types and defaults used by drift detection."""
 import sqlalchemy as sa
 
 from npa_migrations.builder import MigrationBuilder
-from npa_migrations.drift import (Comparator, claim_matches, normalise_default_text,
+from npa_migrations.schema.drift import (Comparator, claim_matches, normalise_default_text,
                                   normalise_type_text)
-from npa_migrations.schema_model import (UNKNOWN, SchemaModel, analyse_sql, analyse_statement)
+from npa_migrations.schema.model import (UNKNOWN, SchemaModel, analyse_sql, analyse_statement)
 
 
 def replay(build, model=None, migration_id="20250101000000_M"):
@@ -140,8 +140,8 @@ def test_default_normalisation():
 
 
 def test_comparator_reports_each_kind(tmp_path):
-    from npa_migrations.connection import DbConnection  # noqa: F401  (import check)
-    from npa_migrations.database import DatabaseTarget
+    from npa_migrations.provider.connection import DbConnection  # noqa: F401  (import check)
+    from npa_migrations.engine.target import DatabaseTarget
 
     provider = DatabaseTarget(f"sqlite:///{tmp_path / 'x.db'}").provider
     expected, _ = replay(lambda b: b.create_table(

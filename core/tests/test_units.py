@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from npa_migrations import MigrationBuilder, MigrationExecutorOptions, TransactionMode
 from npa_migrations.errors import ConfigurationError, ValidationError
 from npa_migrations.migration import MigrationScript, checksum_of
-from npa_migrations.ordering import order_migrations
+from npa_migrations.engine.ordering import order_migrations
 from npa_migrations.sqltext import normalise, split_statements
 
 

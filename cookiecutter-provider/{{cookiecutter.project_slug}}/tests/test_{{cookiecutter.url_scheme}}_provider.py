@@ -7,7 +7,7 @@ package decides. Add a golden-SQL test for every ``sql_<kind>`` method you overr
 import sqlalchemy as sa
 
 from npa_migrations import MigrationBuilder
-from npa_migrations.database import parse_url, resolve_provider
+from npa_migrations.engine.target import parse_url, resolve_provider
 from npa_migrations.plugins import installed_plugins
 
 from {{ cookiecutter.package_name }}.provider import {{ cookiecutter.__camel_name }}Provider

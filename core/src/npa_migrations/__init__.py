@@ -16,7 +16,7 @@ _EXPORTS = {
     "Migration": "migration",
     "MigrationScript": "migration",
     "MigrationBuilder": "builder",
-    "MigrationExecutor": "executor",
+    "MigrationExecutor": "engine.executor",
     "MigrationExecutorOptions": "options",
     "TransactionMode": "options",
     "OutOfOrder": "options",
@@ -52,10 +52,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .builder import MigrationBuilder
     from .errors import (ConfigurationError, LockTimeoutError, MigrationException, NpaError,
                          ValidationError)
-    from .executor import MigrationExecutor
+    from .engine.executor import MigrationExecutor
     from .hookspecs import hookimpl, hookspec
     from .migration import Migration, MigrationScript
     from .options import MigrationExecutorOptions, OutOfOrder, TransactionMode
-    from .provider import BaseProvider, Capabilities
+    from .provider.base import BaseProvider, Capabilities
     from .results import MigrationError, MigrationResult, MigrationStatus, ProgressStep
     from .statements import Statement

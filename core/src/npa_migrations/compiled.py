@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .connection import DbConnection
+    from .provider.connection import DbConnection
 
 
 class CompiledSql:

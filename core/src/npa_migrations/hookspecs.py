@@ -1,6 +1,6 @@
 """Hook specifications: the seams of npa-migrations.
 
-The engine (:mod:`npa_migrations.executor`) calls these hooks; providers and plugins
+The engine (:mod:`npa_migrations.engine.executor`) calls these hooks; providers and plugins
 implement them in a module registered under the ``npa`` entry-point group::
 
     [project.entry-points.npa]
@@ -22,13 +22,13 @@ if TYPE_CHECKING:  # pragma: no cover
     import click
     from sqlalchemy.engine import URL
 
-    from .checks import PlanFinding
-    from .executor import MigrationExecutor
-    from .history import HistoryStore
-    from .locking import MigrationLock
+    from .engine.checks import PlanFinding
+    from .engine.executor import MigrationExecutor
+    from .engine.history import HistoryStore
+    from .provider.locking import MigrationLock
     from .migration import MigrationScript
     from .operations import MigrationOperation
-    from .provider import BaseProvider, Statement
+    from .provider.base import BaseProvider, Statement
 
 PROJECT = "npa"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -124,7 +124,7 @@ def npa_create_lock(provider: "BaseProvider", table_name: str) -> "MigrationLock
 
     :param provider: the provider of the database being migrated.
     :param table_name: name of the lock table to use when a table lock is needed.
-    :returns: a :class:`~npa_migrations.locking.MigrationLock`, or ``None``.
+    :returns: a :class:`~npa_migrations.provider.locking.MigrationLock`, or ``None``.
 
     Stops at first non-None result.
     """
@@ -140,7 +140,7 @@ def npa_history_store(provider: "BaseProvider", table_name: str) -> "HistoryStor
 
     :param provider: the provider of the database being migrated.
     :param table_name: the history table's name (default ``npa_migrations_history``).
-    :returns: a :class:`~npa_migrations.history.HistoryStore`, or ``None``.
+    :returns: a :class:`~npa_migrations.engine.history.HistoryStore`, or ``None``.
 
     Stops at first non-None result.
     """
@@ -265,20 +265,20 @@ def npa_check_plan(executor: "MigrationExecutor", migrations: "list[MigrationScr
     """Check the migrations a run would execute, before anything runs, and report findings.
 
     Called by ``npa migrate up --dry-run`` and ``down --dry-run`` (through
-    :func:`npa_migrations.checks.check_plan`) after history validation, with the
+    :func:`npa_migrations.engine.checks.check_plan`) after history validation, with the
     migrations the run would apply (``up``) or revert (``down``) in run order. A plugin
     may read the database through ``executor`` (e.g. ``executor.target.connect()``), but
     must not change it. Findings of severity ``"error"`` make the dry run exit with code
     3; ``"warning"`` and ``"info"`` findings are only printed.
 
-    :param executor: the :class:`~npa_migrations.executor.MigrationExecutor` of the run
+    :param executor: the :class:`~npa_migrations.engine.executor.MigrationExecutor` of the run
         (``executor.provider`` is the database's provider).
     :param migrations: the migrations the run would execute, in order (may be empty).
     :param direction: ``"up"`` or ``"down"``.
     :param settings: the resolved configuration table (``npa.toml``, or ``[tool.npa]`` in
         ``pyproject.toml``); a plugin reads its own section, e.g. ``settings.get("lint")``.
         Empty when called from the Python API without configuration.
-    :returns: a list of :class:`~npa_migrations.checks.PlanFinding`, or ``None``.
+    :returns: a list of :class:`~npa_migrations.engine.checks.PlanFinding`, or ``None``.
     """
 
 

@@ -1,4 +1,4 @@
-"""Options of :class:`~npa_migrations.executor.MigrationExecutor`."""
+"""Options of :class:`~npa_migrations.engine.executor.MigrationExecutor`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import ConfigurationError
-from .eventlog import DEFAULT_LOG_TABLE
-from .history import DEFAULT_TABLE
-from .locking import DEFAULT_LOCK_TABLE
+
+#: default names of the engine's own tables (options ``history_table``, ``lock_table``,
+#: ``log_table``)
+DEFAULT_HISTORY_TABLE = "npa_migrations_history"
+DEFAULT_LOCK_TABLE = "npa_migrations_lock"
+DEFAULT_LOG_TABLE = "npa_migrations_log"
 
 
 class TransactionMode(str, enum.Enum):
@@ -91,7 +94,7 @@ class MigrationExecutorOptions:
     :ivar check_drift: before applying, compare the live schema with the applied migrations
         and report drift with the other validation errors (nothing is applied).
     :ivar verify: after each migration, reflect the tables it touched and check that each
-        operation did what it declares (:mod:`npa_migrations.drift`); the CLI turns it on.
+        operation did what it declares (:mod:`npa_migrations.schema.drift`); the CLI turns it on.
     :ivar log_table: name of the append-only event log table; ``None`` turns the log off.
     """
 
@@ -104,7 +107,7 @@ class MigrationExecutorOptions:
     stop_on_error: bool = True
     on_progress: Callable[[Any, Any], None] | None = None
     out_of_order: OutOfOrder | str | bool = OutOfOrder.ERROR
-    history_table: str = DEFAULT_TABLE
+    history_table: str = DEFAULT_HISTORY_TABLE
     lock_table: str = DEFAULT_LOCK_TABLE
     ddl_lock_timeout_seconds: float | None = None
     ddl_lock_retries: int = 3

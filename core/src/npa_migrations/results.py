@@ -83,7 +83,7 @@ class MigrationStatus:
     :ivar pending: ids discovered but not applied, in the order they would run.
     :ivar failed: ids recorded as failed (repair needed).
     :ivar missing: ids applied but no longer found in the sources.
-    :ivar problems: every :class:`~npa_migrations.ordering.ValidationProblem` that
+    :ivar problems: every :class:`~npa_migrations.engine.ordering.ValidationProblem` that
         ``validate()`` reports (edited, out-of-order, failed, missing, dependency), so a
         status shows what would stop ``up`` before it runs.
     """

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .connection import DbConnection
+    from .provider.connection import DbConnection
     from .operations import MigrationOperation
 
 

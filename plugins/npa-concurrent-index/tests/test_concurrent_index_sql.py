@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from npa_migrations import operations as ops
-from npa_migrations.database import resolve_provider
+from npa_migrations.engine.target import resolve_provider
 from npa_migrations.plugins import get_plugin_manager
 
 PG = sa.make_url("postgresql://u@localhost/db")

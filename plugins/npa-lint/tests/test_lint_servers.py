@@ -63,7 +63,7 @@ def server(request):
 
 def test_row_estimate_of_a_live_table(server):
     from npa_lint.estimates import row_estimator
-    from npa_migrations.database import DatabaseTarget
+    from npa_migrations.engine.target import DatabaseTarget
 
     engine, schema = server
     target = DatabaseTarget(engine)

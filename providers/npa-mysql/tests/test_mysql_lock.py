@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from npa_migrations.connection import DbConnection
+from npa_migrations.provider.connection import DbConnection
 from npa_migrations.errors import LockTimeoutError
 from npa_mysql.locking import MAX_LOCK_NAME, MysqlLock, lock_name
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 import mysql_support
 from npa_migrations import MigrationExecutor, MigrationExecutorOptions
-from npa_migrations.database import resolve_provider
+from npa_migrations.engine.target import resolve_provider
 from npa_migrations.errors import ConfigurationError, DatabaseUnavailableError
 from npa_mysql.provider import MysqlProvider
 from npa_mysql.sqltext import split_mysql

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from npa_migrations.errors import ConfigurationError, ValidationError
-from npa_migrations.repair import repair
+from npa_migrations.engine.repair import repair
 
 from mysql_support import q
 

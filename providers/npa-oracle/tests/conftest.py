@@ -43,7 +43,7 @@ def npa_default_url() -> str | None:
 @pytest.fixture(scope="session")
 def npa_base_url(pytestconfig: pytest.Config, npa_default_url):
     """``--npa-url`` when it names an Oracle database, else ``$NPA_TEST_ORACLE_URL``."""
-    from npa_migrations.database import parse_url
+    from npa_migrations.engine.target import parse_url
 
     given = pytestconfig.getoption("npa_url", default=None)
     if given and parse_url(given).get_backend_name() == "oracle":

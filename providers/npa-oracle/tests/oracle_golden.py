@@ -20,7 +20,7 @@ _CHECKSUM = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def provider():
-    from npa_migrations.database import parse_url, resolve_provider
+    from npa_migrations.engine.target import parse_url, resolve_provider
 
     return resolve_provider(parse_url(scenarios.URL))
 
@@ -46,7 +46,7 @@ def render_script(folder: str | Path, monkeypatch, **options) -> str:
     to fix the history row's time and product version)."""
     import npa_migrations
     from npa_migrations import MigrationExecutor, MigrationExecutorOptions
-    from npa_migrations import history
+    from npa_migrations.engine import history
 
     monkeypatch.setattr(history, "utcnow", lambda: FIXED_TIME)
     monkeypatch.setattr(npa_migrations, "__version__", "0.0.0")

@@ -28,7 +28,7 @@ def server(monkeypatch):
 
 @pytest.fixture
 def provider(server):
-    from npa_migrations.database import parse_url, resolve_provider
+    from npa_migrations.engine.target import parse_url, resolve_provider
 
     return resolve_provider(parse_url(URL))
 

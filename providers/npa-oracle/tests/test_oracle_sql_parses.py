@@ -43,7 +43,7 @@ def check_script_text(text: str) -> None:
 
 
 def provider():
-    from npa_migrations.database import parse_url, resolve_provider
+    from npa_migrations.engine.target import parse_url, resolve_provider
 
     return resolve_provider(parse_url(scenarios.URL))
 
@@ -92,8 +92,8 @@ def test_migration_folder_statements_parse(folder):
 
 
 def test_engine_tables_parse():
-    from npa_migrations.eventlog import event_log
-    from npa_migrations.history import HistoryStore
+    from npa_migrations.engine.eventlog import event_log
+    from npa_migrations.engine.history import HistoryStore
     from npa_oracle.locking import OracleTableLock
 
     p = provider()

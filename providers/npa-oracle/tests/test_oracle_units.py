@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from npa_migrations import operations as ops
 from npa_migrations.builder import MigrationBuilder
-from npa_migrations.database import parse_url, resolve_provider
+from npa_migrations.engine.target import parse_url, resolve_provider
 from npa_migrations.errors import ConfigurationError
 
 from npa_oracle import sqltext

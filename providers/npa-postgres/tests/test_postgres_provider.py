@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from npa_migrations import MigrationExecutor, MigrationExecutorOptions, operations as ops
-from npa_migrations.database import resolve_provider
+from npa_migrations.engine.target import resolve_provider
 from npa_postgres.provider import PostgresProvider, default_application_name
 
 

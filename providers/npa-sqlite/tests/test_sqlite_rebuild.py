@@ -424,7 +424,7 @@ def test_consecutive_operations_on_one_table_are_one_rebuild(url, db_path, migra
 
 def test_plan_groups_runs_into_single_steps(url):
     from npa_migrations.builder import MigrationBuilder
-    from npa_migrations.database import DatabaseTarget
+    from npa_migrations.engine.target import DatabaseTarget
     from npa_sqlite.rebuild import RebuildStep
 
     b = MigrationBuilder()
@@ -678,7 +678,7 @@ def test_online_script_renders_rebuilds_and_changes_nothing(url, db_path, migrat
 
 def test_reflection_keeps_the_migration_transaction_open():
     """SQLAlchemy's pool must not commit, roll back or reconfigure the connection."""
-    from npa_migrations.database import DatabaseTarget
+    from npa_migrations.engine.target import DatabaseTarget
     from npa_sqlite.rebuild import inspector_for
 
     target = DatabaseTarget("sqlite://")

@@ -20,7 +20,7 @@ URL = scenarios.URL
 @pytest.fixture
 def frozen(monkeypatch):
     import npa_migrations
-    import npa_migrations.history as history
+    import npa_migrations.engine.history as history
 
     monkeypatch.setattr(history, "utcnow", lambda: FROZEN)
     monkeypatch.setattr(npa_migrations, "__version__", "0.0.0")

@@ -16,7 +16,7 @@ import pytest
 import mssql_scenarios as scenarios
 from mssql_fakedb import FakeServer, ProgrammingError, Result
 from npa_migrations import MigrationExecutor, MigrationExecutorOptions
-from npa_migrations.database import DatabaseTarget
+from npa_migrations.engine.target import DatabaseTarget
 from npa_migrations.errors import ConfigurationError, LockTimeoutError
 from npa_sqlserver import locking
 from npa_sqlserver.provider import SESSION_SETUP

@@ -14,7 +14,7 @@ import pytest
 
 import mssql_scenarios as scenarios
 from mssql_support import EXAMPLES, FROZEN, GOLDEN
-from npa_migrations.database import DatabaseTarget
+from npa_migrations.engine.target import DatabaseTarget
 
 REGENERATE = os.environ.get("NPA_REGEN_GOLDEN") == "1"
 
@@ -40,7 +40,7 @@ def provider():
 def frozen(monkeypatch):
     """History rows in scripts carry the time and version; fix both."""
     import npa_migrations
-    import npa_migrations.history as history
+    import npa_migrations.engine.history as history
 
     monkeypatch.setattr(history, "utcnow", lambda: FROZEN)
     monkeypatch.setattr(npa_migrations, "__version__", "0.0.0")

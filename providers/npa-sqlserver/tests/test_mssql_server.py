@@ -23,7 +23,7 @@ pytestmark = needs_server
 
 @pytest.fixture
 def provider():
-    from npa_migrations.database import DatabaseTarget
+    from npa_migrations.engine.target import DatabaseTarget
 
     return DatabaseTarget(server_url()).provider
 
@@ -107,7 +107,7 @@ def test_an_error_late_in_a_batch_is_raised(provider):
 
 
 def test_ensure_created_creates_the_database(provider):
-    from npa_migrations.database import DatabaseTarget
+    from npa_migrations.engine.target import DatabaseTarget
 
     name = f"npat_db_{uuid.uuid4().hex[:8]}"
     other = DatabaseTarget(provider.url.set(database=name)).provider

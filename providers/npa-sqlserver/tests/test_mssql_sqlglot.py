@@ -17,7 +17,7 @@ from sqlglot import exp
 import mssql_scenarios as scenarios
 import mssql_tsqlcheck as check
 from mssql_support import EXAMPLES
-from npa_migrations.database import DatabaseTarget
+from npa_migrations.engine.target import DatabaseTarget
 from npa_migrations.operations import Execute
 from npa_sqlserver import locking, tsql
 from npa_sqlserver.provider import SESSION_SETUP
@@ -86,7 +86,7 @@ def test_server_test_migrations_render_and_parse(tmp_path, direction):
     import textwrap
 
     from npa_migrations import MigrationExecutor
-    from npa_migrations.script import render_script
+    from npa_migrations.engine.script import render_script
 
     folder = tmp_path / "m"
     folder.mkdir()
@@ -105,7 +105,7 @@ def test_server_test_migrations_render_and_parse(tmp_path, direction):
 
 def test_engine_statements_parse(provider):
     """History table, lock and session statements the engine runs itself."""
-    from npa_migrations.history import HistoryStore
+    from npa_migrations.engine.history import HistoryStore
 
     history = HistoryStore(provider, "npa_migrations_history")
     texts = [history._create, history._probe, history._select.sql, history._insert.sql,

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 import mssql_scenarios as scenarios
 from npa_migrations import operations as ops
 from npa_migrations.builder import MigrationBuilder
-from npa_migrations.database import DatabaseTarget, parse_url
+from npa_migrations.engine.target import DatabaseTarget, parse_url
 from npa_migrations.errors import ConfigurationError
-from npa_migrations.history import HistoryStore
+from npa_migrations.engine.history import HistoryStore
 from npa_sqlserver import plugin, tsql
 from npa_sqlserver.provider import SqlServerProvider
 

@@ -28,7 +28,7 @@ from npa_migrations.errors import ConfigurationError
 from npa_migrations.provider import BaseProvider, Capabilities
 
 if TYPE_CHECKING:  # pragma: no cover
-    from npa_migrations.connection import DbConnection
+    from npa_migrations.provider.connection import DbConnection
     from npa_migrations.statements import Step
 
 
@@ -160,9 +160,9 @@ class {{ cookiecutter.__camel_name }}Provider(BaseProvider):
 
     # -- locking ---------------------------------------------------------------------------
     # create_lock(table_name) returns the migration lock. The default is the portable lock
-    # table (npa_migrations.locking.TableLock), which works on every database. A database
+    # table (npa_migrations.provider.locking.TableLock), which works on every database. A database
     # with a session-level lock (PostgreSQL advisory locks, MySQL GET_LOCK) returns its own
-    # npa_migrations.locking.MigrationLock subclass here and sets advisory_lock=True.
+    # npa_migrations.provider.locking.MigrationLock subclass here and sets advisory_lock=True.
 
     # -- SQL generation --------------------------------------------------------------------
     def plan(self, operations: list[ops.MigrationOperation]) -> list["Step"]:
@@ -176,7 +176,7 @@ class {{ cookiecutter.__camel_name }}Provider(BaseProvider):
         constraints, so consecutive operations on one table become one table rebuild,
         borrowed from npa-sqlite (the ``npa-sqlite`` dependency in ``pyproject.toml``).
         """
-        from npa_migrations.planning import order_operations
+        from npa_migrations.engine.planner import order_operations
         from npa_sqlite.rebuild import drop_column_step, group_operations, rebuild_step
 
         steps = []

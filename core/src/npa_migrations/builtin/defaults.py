@@ -18,6 +18,6 @@ def npa_create_lock(provider, table_name):
 
 @hookimpl(trylast=True)
 def npa_history_store(provider, table_name):
-    from ..history import HistoryStore
+    from ..engine.history import HistoryStore
 
     return HistoryStore(provider, table_name)

@@ -64,7 +64,7 @@ class Context:
         return MigrationExecutorOptions(**values)
 
     def executor(self, **overrides: Any):
-        from ..executor import MigrationExecutor
+        from ..engine.executor import MigrationExecutor
 
         return MigrationExecutor(self.config.database_url, self.config.migrations,
                                  self.options(**overrides))
@@ -271,7 +271,7 @@ def _apply(executor, action, direction: str, as_json: bool) -> None:
 def _dry_run(obj: Context, executor, scripts, direction: str, as_json: bool) -> None:
     """Print the plan and what the plan checks of plugins (``npa_check_plan``) found;
     exit 3 when a finding has severity ``error``."""
-    from ..checks import check_plan
+    from ..engine.checks import check_plan
 
     findings = check_plan(executor, scripts, direction, obj.config.settings)
     _print_plan(executor, scripts, direction, as_json, findings)
@@ -280,7 +280,7 @@ def _dry_run(obj: Context, executor, scripts, direction: str, as_json: bool) -> 
 
 
 def print_findings(findings, err: bool = False) -> None:
-    """Print plan findings (:class:`~npa_migrations.checks.PlanFinding`) grouped by
+    """Print plan findings (:class:`~npa_migrations.engine.checks.PlanFinding`) grouped by
     migration, as ``--dry-run`` and plugin commands such as ``npa migrate lint`` do."""
     from .output import Style
 
@@ -484,7 +484,7 @@ def new(obj: Context, name, as_sql):
 @handle_errors
 def repair(obj: Context, action, accept_checksum, lock_timeout):
     """Settle failed migrations and accept intended checksum changes."""
-    from ..repair import failed_entries, repair as run_repair
+    from ..engine.repair import failed_entries, repair as run_repair
 
     executor = obj.executor(lock_timeout_seconds=lock_timeout)
     if action is None and accept_checksum is None:

@@ -8,7 +8,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..executor import MigrationExecutor
+    from ..engine.executor import MigrationExecutor
 
 
 def create_lock(executor: "MigrationExecutor") -> Any:

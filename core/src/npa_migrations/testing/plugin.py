@@ -53,8 +53,8 @@ pytest.register_assert_rewrite("npa_migrations.testing.suite")
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-    from ..executor import MigrationExecutor
-    from ..provider import BaseProvider
+    from ..engine.executor import MigrationExecutor
+    from ..provider.base import BaseProvider
     from .provision import Provision
 
 __all__ = [
@@ -115,7 +115,7 @@ def npa_default_url(pytestconfig: pytest.Config) -> str | None:
 @pytest.fixture(scope="session")
 def npa_base_url(pytestconfig: pytest.Config, npa_default_url: str | None) -> "sa.engine.URL":
     """The configured database URL (a SQLAlchemy ``URL``)."""
-    from ..database import parse_url
+    from ..engine.target import parse_url
 
     value = pytestconfig.getoption("npa_url", default=None) or npa_default_url
     if not value:
@@ -127,7 +127,7 @@ def npa_base_url(pytestconfig: pytest.Config, npa_default_url: str | None) -> "s
 @pytest.fixture(scope="session")
 def npa_provider(npa_base_url: "sa.engine.URL") -> "BaseProvider":
     """The provider serving the configured URL (its ``capabilities`` drive the gates)."""
-    from ..database import resolve_provider
+    from ..engine.target import resolve_provider
 
     return resolve_provider(npa_base_url)
 
@@ -236,7 +236,7 @@ def npa_migrations_folder(tmp_path):
 def npa_executor(npa_url, npa_migrations_folder) -> Callable[..., "MigrationExecutor"]:
     """``npa_executor(**options)``: a new ``MigrationExecutor`` on the test database and
     the test's migrations folder (``migrations=`` overrides the sources)."""
-    from ..executor import MigrationExecutor
+    from ..engine.executor import MigrationExecutor
     from ..options import MigrationExecutorOptions
 
     tables = suite_table_options()
@@ -254,7 +254,7 @@ def npa_executor(npa_url, npa_migrations_folder) -> Callable[..., "MigrationExec
 @pytest.fixture
 def npa_db(npa_url, npa_engine, npa_provider):
     """The test database seen through SQLAlchemy reflection (assert real state)."""
-    from ..database import resolve_provider
+    from ..engine.target import resolve_provider
     from .reflection import ReflectedDatabase
 
     tables = suite_table_options()

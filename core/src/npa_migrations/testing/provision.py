@@ -30,7 +30,7 @@ from . import PREFIX
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-    from ..provider import BaseProvider
+    from ..provider.base import BaseProvider
 
 
 def owned(name: str | None) -> bool:

@@ -15,7 +15,7 @@ from .provision import owned
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-    from ..provider import BaseProvider
+    from ..provider.base import BaseProvider
 
 
 class ReflectedDatabase:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..provider import BaseProvider
+    from ..provider.base import BaseProvider
 
 MARK = "npa_requires"
 
@@ -114,7 +114,7 @@ class SuiteRequirements:
     def table_lock(self) -> Gate:
         """The migration lock is the portable lock table, which ``unlock`` can force-release
         and which expires when its holder crashes."""
-        from ..locking import TableLock
+        from ..provider.locking import TableLock
         from ..plugins import get_plugin_manager
 
         lock = get_plugin_manager().hook.npa_create_lock(provider=self.provider,

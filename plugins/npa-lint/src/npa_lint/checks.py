@@ -18,7 +18,7 @@ from . import rules
 
 if TYPE_CHECKING:  # pragma: no cover
     from npa_migrations.provider import BaseProvider
-    from npa_migrations.schema_model import SchemaModel
+    from npa_migrations.schema.model import SchemaModel
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class OperationContext:
             return op.existing_type
         table = self.model.get(op.table, op.schema)
         column = table.column(op.column_name) if table is not None else None
-        from npa_migrations.schema_model import UNKNOWN
+        from npa_migrations.schema.model import UNKNOWN
 
         if column is None or column.type is UNKNOWN:
             return None
@@ -234,9 +234,9 @@ HANDLERS: dict[type, Callable[[OperationContext, Any], list[Hit]]] = {
 # --------------------------------------------------------------------------------------
 
 def _type(type_: Any) -> Any:
-    from npa_migrations.provider import _as_type
+    from npa_migrations.provider import type_instance
 
-    return _as_type(type_)
+    return type_instance(type_)
 
 
 def _type_name(type_: Any) -> str:

@@ -1,6 +1,6 @@
 """The linter: walks migrations in run order and turns rule hits into findings.
 
-Every discovered migration is replayed on a :class:`~npa_migrations.schema_model.SchemaModel`
+Every discovered migration is replayed on a :class:`~npa_migrations.schema.model.SchemaModel`
 (so a check knows a column's type before an ``alter_column`` that does not restate it);
 only the selected ones are checked. A hit is dropped when:
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from npa_migrations import operations as ops
-from npa_migrations.checks import PlanFinding
-from npa_migrations.schema_model import SchemaModel, fold
+from npa_migrations.engine.checks import PlanFinding
+from npa_migrations.schema.model import SchemaModel, fold
 from npa_migrations.sqltext import first_line
 
 from . import rules, sqlscan
@@ -27,7 +27,7 @@ from .checks import HANDLERS, Hit, OperationContext
 from .settings import LintSettings, migration_ignores, parse_directives
 
 if TYPE_CHECKING:  # pragma: no cover
-    from npa_migrations.executor import MigrationExecutor
+    from npa_migrations.engine.executor import MigrationExecutor
     from npa_migrations.migration import MigrationScript
     from npa_migrations.provider import BaseProvider
 

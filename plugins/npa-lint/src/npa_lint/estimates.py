@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from npa_migrations.connection import DbConnection
+    from npa_migrations.provider.connection import DbConnection
     from npa_migrations.provider import BaseProvider
 
 #: dialect name -> SQL with binds :name (the quoted, qualified table name), :schema, :table

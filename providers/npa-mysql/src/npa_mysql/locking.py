@@ -12,11 +12,11 @@ import math
 from typing import TYPE_CHECKING
 
 from npa_migrations.errors import LockTimeoutError
-from npa_migrations.locking import SessionLock
-from npa_migrations.locking import lock_name as _lock_name
+from npa_migrations.provider.locking import SessionLock
+from npa_migrations.provider.locking import lock_name as _lock_name
 
 if TYPE_CHECKING:  # pragma: no cover
-    from npa_migrations.connection import DbConnection
+    from npa_migrations.provider.connection import DbConnection
 
     from .provider import MysqlProvider
 
@@ -32,7 +32,7 @@ def lock_name(database: str | None, table_name: str) -> str:
 
 class MysqlLock(SessionLock):
     """``GET_LOCK(name, timeout)`` on a connection of its own
-    (:class:`~npa_migrations.locking.SessionLock`).
+    (:class:`~npa_migrations.provider.locking.SessionLock`).
 
     :ivar name: the lock name (:func:`lock_name` of the database and the lock table
         option, so runs against one database serialise, like the portable lock table).

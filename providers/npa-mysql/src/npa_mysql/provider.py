@@ -26,7 +26,7 @@ from npa_migrations.statements import Statement
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-    from npa_migrations.connection import DbConnection
+    from npa_migrations.provider.connection import DbConnection
     from npa_migrations.statements import Step
 
     from .locking import MysqlLock

@@ -18,13 +18,13 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from npa_migrations.errors import LockTimeoutError
-from npa_migrations.locking import SessionLock, TableLock, owner_id
-from npa_migrations.locking import lock_name as _lock_name
+from npa_migrations.provider.locking import SessionLock, TableLock, owner_id
+from npa_migrations.provider.locking import lock_name as _lock_name
 
 from .provider import ORA_PLSQL_COMPILATION, error_text, ora_code
 
 if TYPE_CHECKING:  # pragma: no cover
-    from npa_migrations.connection import DbConnection
+    from npa_migrations.provider.connection import DbConnection
 
     from .provider import OracleProvider
 
@@ -80,7 +80,7 @@ class _NoDbmsLock(Exception):
 
 class OracleLock(SessionLock):
     """``DBMS_LOCK.REQUEST(handle, X_MODE, timeout, release_on_commit => FALSE)`` on a
-    connection of its own (:class:`~npa_migrations.locking.SessionLock`); the lock table
+    connection of its own (:class:`~npa_migrations.provider.locking.SessionLock`); the lock table
     when ``DBMS_LOCK`` may not be executed.
 
     :ivar name: the lock name (:func:`lock_name`), known once :meth:`acquire` ran.

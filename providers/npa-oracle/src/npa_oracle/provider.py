@@ -34,8 +34,8 @@ from . import sqltext
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-    from npa_migrations.connection import DbConnection
-    from npa_migrations.locking import MigrationLock
+    from npa_migrations.provider.connection import DbConnection
+    from npa_migrations.provider.locking import MigrationLock
 
 #: the only driver this provider drives; bare ``oracle://`` URLs use it
 DRIVER = "oracledb"
@@ -283,7 +283,7 @@ class OracleProvider(BaseProvider):
         starts with NULLs still binds numbers and dates as such."""
         import itertools
 
-        from npa_migrations.connection import BATCH_SIZE
+        from npa_migrations.provider.connection import BATCH_SIZE
 
         cursor = conn._cursor
         iterator = iter(rows)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from npa_migrations.rows import row_extractor
 
 if TYPE_CHECKING:  # pragma: no cover
-    from npa_migrations.connection import DbConnection
+    from npa_migrations.provider.connection import DbConnection
 
 #: rows per ``executemany`` of the rows that take the INSERT path
 INSERT_BATCH = 10_000

@@ -22,12 +22,12 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from npa_migrations.errors import LockTimeoutError
-from npa_migrations.locking import SessionLock
+from npa_migrations.provider.locking import SessionLock
 
 from .provider import LOCK_NOT_AVAILABLE, QUERY_CANCELED, milliseconds, server_version, sqlstate
 
 if TYPE_CHECKING:  # pragma: no cover
-    from npa_migrations.connection import DbConnection
+    from npa_migrations.provider.connection import DbConnection
 
     from .provider import PostgresProvider
 
@@ -52,7 +52,7 @@ LIMIT 1"""
 
 class AdvisoryLock(SessionLock):
     """``pg_advisory_lock`` held on a connection of its own for the whole run
-    (:class:`~npa_migrations.locking.SessionLock`; no keep-alive: the server waits, and
+    (:class:`~npa_migrations.provider.locking.SessionLock`; no keep-alive: the server waits, and
     ``idle_session_timeout`` is turned off for the lock's session)."""
 
     keepalive_seconds = None

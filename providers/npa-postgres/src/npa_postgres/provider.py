@@ -27,7 +27,7 @@ from npa_migrations.statements import Statement
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-    from npa_migrations.connection import DbConnection
+    from npa_migrations.provider.connection import DbConnection
 
 #: the SQLAlchemy dialect + driver every PostgreSQL URL is mapped to (psycopg 3)
 DRIVERNAME = "postgresql+psycopg"
@@ -400,9 +400,9 @@ class PostgresProvider(BaseProvider):
         """Whether ``ALTER COLUMN ... TYPE`` gets ``USING col::type``: for every target
         except string and bit types (their assignment casts exist and reject values that
         do not fit, where an explicit cast would truncate them)."""
-        from npa_migrations.provider import _as_type
+        from npa_migrations.provider import type_instance
 
-        type_ = _as_type(type_)
+        type_ = type_instance(type_)
         return not any(cls.__name__ in _NO_USING for cls in type(type_).__mro__)
 
     def sql_alter_column(self, op: ops.AlterColumn) -> list[str]:

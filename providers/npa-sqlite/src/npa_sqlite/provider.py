@@ -56,7 +56,7 @@ class SqliteProvider(BaseProvider):
 
     # planning ------------------------------------------------------------------------
     def plan(self, operations: list[ops.MigrationOperation]) -> list[Step]:
-        """The core's ordering (:func:`npa_migrations.planning.order_operations`), then
+        """The core's ordering (:func:`npa_migrations.engine.planner.order_operations`), then
         consecutive operations on one table that SQLite cannot ``ALTER`` become one table
         rebuild step (:mod:`npa_sqlite.rebuild`); a lone ``drop_column`` is decided when
         it runs (plain ``DROP COLUMN`` unless an index or constraint uses the column).
@@ -64,7 +64,7 @@ class SqliteProvider(BaseProvider):
         Operations inside a rebuild are rendered by the rebuild, not by
         ``npa_generate_sql`` implementations.
         """
-        from npa_migrations.planning import order_operations
+        from npa_migrations.engine.planner import order_operations
 
         from .rebuild import drop_column_step, group_operations, rebuild_step
 

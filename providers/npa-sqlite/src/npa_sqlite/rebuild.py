@@ -74,7 +74,7 @@ from .sqlscan import fold, index_expression_names, names_used, scan_create_table
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-    from npa_migrations.connection import DbConnection
+    from npa_migrations.provider.connection import DbConnection
 
     from .provider import SqliteProvider
 

@@ -31,10 +31,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from npa_migrations.errors import LockTimeoutError
-from npa_migrations.locking import SessionLock, lock_name
+from npa_migrations.provider.locking import SessionLock, lock_name
 
 if TYPE_CHECKING:  # pragma: no cover
-    from npa_migrations.connection import DbConnection
+    from npa_migrations.provider.connection import DbConnection
 
     from .provider import SqlServerProvider
 
@@ -98,7 +98,7 @@ def _scalar(conn: "DbConnection", sql: str, params: Any = None) -> Any:
 
 class SqlServerLock(SessionLock):
     """``sp_getapplock`` (exclusive, session-owned) on a connection of its own
-    (:class:`~npa_migrations.locking.SessionLock`).
+    (:class:`~npa_migrations.provider.locking.SessionLock`).
 
     :ivar resource: the lock's resource name (``None`` until known when the URL names no
         database: it is then read with ``DB_NAME()`` on connecting).

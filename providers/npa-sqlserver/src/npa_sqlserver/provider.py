@@ -37,7 +37,7 @@ from . import tsql
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-    from npa_migrations.connection import DbConnection
+    from npa_migrations.provider.connection import DbConnection
 
     from .locking import SqlServerLock
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import pytest
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ...executor import MigrationExecutor
-    from ...provider import BaseProvider
+    from ...engine.executor import MigrationExecutor
+    from ...provider.base import BaseProvider
     from ...results import MigrationResult
     from ..migrations import MigrationFolder
     from ..reflection import ReflectedDatabase

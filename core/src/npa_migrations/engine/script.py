@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .connection import DbConnection
+    from ..provider.connection import DbConnection
     from .executor import MigrationExecutor
-    from .migration import MigrationScript
+    from ..migration import MigrationScript
 
 
 def render_script(executor: "MigrationExecutor", scripts: list["MigrationScript"],
@@ -26,8 +26,8 @@ def render_script(executor: "MigrationExecutor", scripts: list["MigrationScript"
     render as offline (``None``), since the database does not show what the earlier
     statements of the script would have changed.
     """
-    from .options import TransactionMode
-    from .statements import steps_transactional
+    from ..options import TransactionMode
+    from ..statements import steps_transactional
 
     provider = executor.provider
     history = executor.history
@@ -84,8 +84,8 @@ def render_script(executor: "MigrationExecutor", scripts: list["MigrationScript"
 
 def _rehearse(conn: "DbConnection", script: "MigrationScript", statement) -> None:
     """Run one statement of an online script rendering (rolled back afterwards)."""
-    from .errors import MigrationException, NpaError
-    from .sqltext import first_line
+    from ..errors import MigrationException, NpaError
+    from ..sqltext import first_line
 
     try:
         conn.run(statement)

@@ -12,13 +12,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .compiled import CompiledSql
+from ..compiled import CompiledSql
+from ..options import DEFAULT_HISTORY_TABLE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .connection import DbConnection
-    from .provider import BaseProvider
-
-DEFAULT_TABLE = "npa_migrations_history"
+    from ..provider.connection import DbConnection
+    from ..provider.base import BaseProvider
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ class HistoryStore:
     Statements are SQLAlchemy Core compiled once for the provider's dialect.
     """
 
-    def __init__(self, provider: "BaseProvider", table_name: str = DEFAULT_TABLE):
+    def __init__(self, provider: "BaseProvider", table_name: str = DEFAULT_HISTORY_TABLE):
         import sqlalchemy as sa
 
         self.provider = provider
@@ -115,7 +114,7 @@ class HistoryStore:
 
     def values(self, migration_id: str, checksum: str, execution_ms: int, success: bool,
                steps_done: int | None = None, error: str | None = None) -> dict:
-        from . import __version__
+        from .. import __version__
 
         return {"migration_id": migration_id, "checksum": checksum, "applied_at": utcnow(),
                 "execution_ms": int(execution_ms), "product_version": __version__,

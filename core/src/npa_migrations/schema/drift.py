@@ -25,16 +25,16 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .errors import NpaError
-from .schema_model import (UNKNOWN, Claim, ColumnModel, SchemaModel, TableModel,
+from ..errors import NpaError
+from .model import (UNKNOWN, Claim, ColumnModel, SchemaModel, TableModel,
                            build_expected, fold, same_name)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .connection import DbConnection
-    from .executor import MigrationExecutor
-    from .migration import MigrationScript
-    from .operations import MigrationOperation
-    from .provider import BaseProvider
+    from ..provider.connection import DbConnection
+    from ..engine.executor import MigrationExecutor
+    from ..migration import MigrationScript
+    from ..operations import MigrationOperation
+    from ..provider.base import BaseProvider
 
 
 class VerificationError(NpaError):
@@ -65,7 +65,7 @@ class Difference:
     :ivar object: the column / index / constraint name (``None`` for a table).
     :ivar expected: what the migrations (or the model) say, as text (``None``: absent).
     :ivar actual: what the database has, as text (``None``: absent).
-    :ivar key: the :data:`~npa_migrations.schema_model.Claim` this difference concerns.
+    :ivar key: the :data:`~npa_migrations.schema.model.Claim` this difference concerns.
     """
 
     kind: str
@@ -625,7 +625,7 @@ def load_model(spec: str) -> Any:
 
     import sqlalchemy as sa
 
-    from .errors import ConfigurationError
+    from ..errors import ConfigurationError
 
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
@@ -666,7 +666,7 @@ def _schemas(expected: SchemaModel) -> list[str | None]:
 
 def compare_live(executor: "MigrationExecutor", conn: "DbConnection",
                  expected: SchemaModel) -> list[Difference]:
-    from .live_schema import LiveSchemaReader
+    from .live import LiveSchemaReader
 
     ignore = engine_tables(executor)
     reader = LiveSchemaReader(executor.provider, conn, ignore)
@@ -703,7 +703,7 @@ def detect_drift(executor: "MigrationExecutor", model: Any = None) -> DriftRepor
 
 def drift_problems(executor: "MigrationExecutor", conn: "DbConnection", rows: dict) -> list:
     """Drift as validation problems (option ``check_drift``)."""
-    from .ordering import ValidationProblem
+    from ..engine.ordering import ValidationProblem
 
     differences = compare_live(executor, conn, expected_model(executor, rows))
     return [ValidationProblem(
@@ -750,7 +750,7 @@ class Verifier:
     """
 
     def __init__(self, executor: "MigrationExecutor", conn: "DbConnection", rows: dict):
-        from .live_schema import LiveSchemaReader
+        from .live import LiveSchemaReader
 
         self.executor = executor
         self.model = expected_model(executor, rows)

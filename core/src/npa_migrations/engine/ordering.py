@@ -5,10 +5,10 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING, Iterable
 
-from .errors import ValidationError
+from ..errors import ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .migration import MigrationScript
+    from ..migration import MigrationScript
 
 
 class ValidationProblem:

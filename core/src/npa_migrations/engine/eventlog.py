@@ -23,14 +23,14 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .compiled import CompiledSql
+from ..compiled import CompiledSql
+from ..options import DEFAULT_LOG_TABLE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .connection import DbConnection
+    from ..provider.connection import DbConnection
     from .executor import MigrationExecutor
-    from .provider import BaseProvider
+    from ..provider.base import BaseProvider
 
-DEFAULT_LOG_TABLE = "npa_migrations_log"
 EVENTS = ("apply", "revert", "failure", "repair", "baseline", "unlock")
 
 
@@ -151,7 +151,7 @@ class EventLog:
                duration_ms: int | None = None, statement: str | None = None,
                error: str | None = None, detail: str | None = None) -> None:
         """Append one row (in whatever transaction ``conn`` has open)."""
-        from . import __version__
+        from .. import __version__
         from .history import utcnow
 
         host, user = identity()

@@ -3,7 +3,7 @@
 Replaying the operations of the applied migrations on a :class:`SchemaModel` gives the
 expected schema -- tables, columns (type, nullability, server default), primary keys,
 unique / check constraints, foreign keys and indexes -- without touching a database.
-Drift detection (:mod:`npa_migrations.drift`) compares it with the live schema read by
+Drift detection (:mod:`npa_migrations.schema.drift`) compares it with the live schema read by
 SQLAlchemy reflection, and post-execution verification compares the objects one
 migration touched.
 
@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from . import operations as ops
+from .. import operations as ops
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -271,7 +271,7 @@ def table_from_sa(table: "sa.Table") -> TableModel:
 def _sa_table(op: ops.CreateTable) -> "sa.Table":
     import sqlalchemy as sa
 
-    from .provider import copy_constraint
+    from ..provider.base import copy_constraint
 
     table = sa.Table(op.table, sa.MetaData(), *[c._copy() for c in op.columns],
                      schema=op.schema)
@@ -416,7 +416,7 @@ def analyse_statement(sql: str) -> list[SqlEffect]:
 
 def analyse_sql(sql: str) -> list[SqlEffect]:
     """Effects of every statement of a raw SQL text."""
-    from .sqltext import split_statements
+    from ..sqltext import split_statements
 
     effects: list[SqlEffect] = []
     for statement in split_statements(sql):
@@ -606,9 +606,9 @@ class SchemaModel:
         name = column.name
         attributes: list[str] = []
         if op.type_ is not ops.UNCHANGED:
-            from .provider import _as_type
+            from ..provider import type_instance
 
-            column.type = _as_type(op.type_)
+            column.type = type_instance(op.type_)
             attributes.append("type")
         if op.nullable is not ops.UNCHANGED:
             column.nullable = bool(op.nullable)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from . import operations as ops
+from .. import operations as ops
 
 __all__ = ["order_operations"]
 

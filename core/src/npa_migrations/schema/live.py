@@ -14,14 +14,14 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .schema_model import (CheckModel, ColumnModel, ForeignKeyModel, IndexModel, SchemaModel,
+from .model import (CheckModel, ColumnModel, ForeignKeyModel, IndexModel, SchemaModel,
                            TableKey, TableModel, UniqueModel, fold)
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-    from .connection import DbConnection
-    from .provider import BaseProvider
+    from ..provider.connection import DbConnection
+    from ..provider.base import BaseProvider
 
 
 class _BorrowedConnection:
@@ -80,7 +80,7 @@ def _call(method, *args, **kwargs) -> dict:
 
 
 class LiveSchemaReader:
-    """Reads tables of the live database into :class:`~npa_migrations.schema_model.TableModel`
+    """Reads tables of the live database into :class:`~npa_migrations.schema.model.TableModel`
     objects, on one connection of the run (engine created once, inspector per read).
 
     :param ignore: table names never read (the engine's own history, lock and log tables).

@@ -7,8 +7,8 @@ import itertools
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .provider import BaseProvider
-    from .statements import Statement
+    from .base import BaseProvider
+    from ..statements import Statement
 
 BATCH_SIZE = 10_000
 

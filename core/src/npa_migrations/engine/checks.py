@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .executor import MigrationExecutor
-    from .migration import MigrationScript
+    from ..migration import MigrationScript
 
 #: severities, most severe first; ``error`` findings fail a dry run (exit code 3)
 SEVERITIES = ("error", "warning", "info")

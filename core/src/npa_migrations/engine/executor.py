@@ -12,21 +12,21 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .errors import (ConfigurationError, IrreversibleMigrationError, MigrationException,
+from ..errors import (ConfigurationError, IrreversibleMigrationError, MigrationException,
                      MigrationSourceError, NpaError, UnknownTargetError, ValidationError)
-from .options import MigrationExecutorOptions, OutOfOrder, TransactionMode
+from ..options import MigrationExecutorOptions, OutOfOrder, TransactionMode
 from .ordering import ValidationProblem, order_migrations
-from .results import (AppliedMigration, MigrationError, MigrationResult, MigrationStatus,
+from ..results import (AppliedMigration, MigrationError, MigrationResult, MigrationStatus,
                       ProgressStep)
-from .sqltext import first_line
-from .statements import steps_transactional
+from ..sqltext import first_line
+from ..statements import steps_transactional
 from .validation import pending_migrations, validate_history
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .connection import DbConnection
+    from ..provider.connection import DbConnection
     from .history import HistoryRow, HistoryStore
-    from .migration import MigrationScript
-    from .statements import Statement
+    from ..migration import MigrationScript
+    from ..statements import Statement
 
 
 class MigrationExecutor:
@@ -40,7 +40,7 @@ class MigrationExecutor:
 
     def __init__(self, database: Any, migrations: Any = "migrations",
                  options: MigrationExecutorOptions | None = None):
-        from .database import DatabaseTarget
+        from .target import DatabaseTarget
 
         self.options = options or MigrationExecutorOptions()
         if isinstance(migrations, (str, Path)):
@@ -55,7 +55,7 @@ class MigrationExecutor:
     @property
     def hook(self):
         """The plugin manager's hook caller (``pm.hook``), loading plugins on first use."""
-        from .plugins import get_plugin_manager
+        from ..plugins import get_plugin_manager
 
         return get_plugin_manager().hook
 
@@ -69,7 +69,7 @@ class MigrationExecutor:
 
     @property
     def eventlog(self):
-        """The append-only event log (:mod:`npa_migrations.eventlog`)."""
+        """The append-only event log (:mod:`npa_migrations.engine.eventlog`)."""
         if getattr(self, "_eventlog", None) is None:
             from .eventlog import event_log
 
@@ -215,7 +215,7 @@ class MigrationExecutor:
                 rows = self.history.read(conn)
                 problems = self._problems(rows)
                 if self.options.check_drift:  # reported with the other problems
-                    from .drift import drift_problems
+                    from ..schema.drift import drift_problems
 
                     problems += drift_problems(self, conn, rows)
                 if problems:
@@ -351,7 +351,7 @@ class MigrationExecutor:
         self.eventlog.ensure(conn)
         self._verifier = None
         if self.options.verify and scripts:
-            from .drift import Verifier
+            from ..schema.drift import Verifier
 
             self._verifier = Verifier(self, conn, self.history.read(conn))
         mode = self.options.transaction_mode
@@ -614,20 +614,20 @@ class MigrationExecutor:
 
     def drift(self, model: Any = None):
         """Compare the live schema with the applied migrations (or a SQLAlchemy
-        ``MetaData`` / ``"module:attr"``): a :class:`~npa_migrations.drift.DriftReport`."""
-        from .drift import detect_drift
+        ``MetaData`` / ``"module:attr"``): a :class:`~npa_migrations.schema.drift.DriftReport`."""
+        from ..schema.drift import detect_drift
 
         return detect_drift(self, model)
 
     def baseline(self, target: str):
         """Record every migration up to ``target`` as applied without running it
-        (:mod:`npa_migrations.baseline`)."""
+        (:mod:`npa_migrations.engine.baseline`)."""
         from .baseline import baseline
 
         return baseline(self, target)
 
     def events(self, limit: int | None = None):
-        """The event log, oldest first (:mod:`npa_migrations.eventlog`)."""
+        """The event log, oldest first (:mod:`npa_migrations.engine.eventlog`)."""
         from .eventlog import read_events
 
         return read_events(self, limit)
@@ -674,7 +674,7 @@ class _LiveHooks:
         self._hook = hook
 
     def __getattr__(self, name: str) -> Any:
-        from .plugins import live
+        from ..plugins import live
 
         value = live(getattr(self._hook, name))
         setattr(self, name, value)

@@ -18,12 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
-from .errors import ConfigurationError, MigrationException, UnknownTargetError
-from .sqltext import first_line
-from .statements import steps_transactional
+from ..errors import ConfigurationError, MigrationException, UnknownTargetError
+from ..sqltext import first_line
+from ..statements import steps_transactional
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .connection import DbConnection
+    from ..provider.connection import DbConnection
     from .executor import MigrationExecutor
     from .history import HistoryRow
 
@@ -150,9 +150,9 @@ def _repair_action(executor, conn, row, script, action: str, report: RepairRepor
 
 def _run_order(script) -> list:
     """The migration's up operations in the order the engine ran them
-    (:func:`~npa_migrations.planning.order_operations`), which is the order
+    (:func:`~npa_migrations.engine.planner.order_operations`), which is the order
     ``steps_done`` counts in."""
-    from .planning import order_operations
+    from .planner import order_operations
 
     return list(order_operations(list(script.up_operations())))
 

@@ -13,9 +13,9 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
-from . import operations as ops
-from .errors import ConfigurationError
-from .statements import Statement, Step
+from .. import operations as ops
+from ..errors import ConfigurationError
+from ..statements import Statement, Step
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -152,7 +152,7 @@ class BaseProvider:
 
     def connection_error(self, exc: BaseException) -> ConfigurationError:
         """A clear error for a failed connection; never shows the password."""
-        from .errors import DatabaseUnavailableError
+        from ..errors import DatabaseUnavailableError
 
         return DatabaseUnavailableError(
             f"Cannot connect to {self.display_url()}: {exc}. Check that the server is "
@@ -306,7 +306,7 @@ class BaseProvider:
         """Split custom SQL (``execute()``, ``.sql`` migrations) into the statements sent
         one by one, with :attr:`lexicon`; a provider whose scripts have rules beyond it
         (``GO`` batches, ``DELIMITER``, SQL*Plus ``/`` lines) overrides this."""
-        from .sqltext import split_statements
+        from ..sqltext import split_statements
 
         return split_statements(sql, brackets=self.bracket_identifiers, lexicon=self.lexicon)
 
@@ -328,10 +328,10 @@ class BaseProvider:
     # planning --------------------------------------------------------------------------
     def plan(self, operations: list[ops.MigrationOperation]) -> list[Step]:
         """Group operations into executable steps and fix their order where the database
-        needs it (:func:`npa_migrations.planning.order_operations`: the author's order,
+        needs it (:func:`npa_migrations.engine.planner.order_operations`: the author's order,
         except foreign keys whose referent is created later and constraints dropped after
         a table they may reference). The default makes one step per operation."""
-        from .planning import order_operations
+        from ..engine.planner import order_operations
 
         return [self.step_for(op) for op in order_operations(operations)]
 
@@ -339,7 +339,7 @@ class BaseProvider:
         """One step rendering ``operation`` through the ``npa_generate_sql`` hook when it
         runs; it is non-transactional when a plugin says so (``npa_operation_transactional``
         returns ``False``)."""
-        from .plugins import get_plugin_manager, live, only_default
+        from ..plugins import get_plugin_manager, live, only_default
 
         hook = get_plugin_manager().hook
         if only_default(hook.npa_generate_sql):  # no override: skip the hook dispatch
@@ -379,7 +379,7 @@ class BaseProvider:
     def compile_type(self, type_: Any) -> str:
         """The database type name of a SQLAlchemy type (class or instance), by the
         dialect's type compiler."""
-        return self.ddl_dialect.type_compiler_instance.process(_as_type(type_))
+        return self.ddl_dialect.type_compiler_instance.process(type_instance(type_))
 
     def stub_table(self, name: str, schema: str | None = None, columns: Iterable = (),
                    metadata: "sa.MetaData | None" = None) -> "sa.Table":
@@ -682,7 +682,7 @@ class BaseProvider:
         """``row -> tuple`` of a ``bulk_insert`` row's values in ``columns`` order, each
         through :meth:`bind_value` when the provider overrides it
         (:func:`npa_migrations.rows.row_extractor`)."""
-        from .rows import row_extractor
+        from ..rows import row_extractor
 
         return row_extractor(columns, self.value_converter())
 
@@ -738,7 +738,8 @@ def copy_constraint(constraint: Any) -> Any:
     return constraint._copy()
 
 
-def _as_type(type_: Any):
+def type_instance(type_: Any):
+    """An instance of a SQLAlchemy type given as a class or an instance."""
     import sqlalchemy as sa
 
     if isinstance(type_, type) and issubclass(type_, sa.types.TypeEngine):

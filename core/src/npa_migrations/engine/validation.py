@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .ordering import ValidationProblem
-from .options import OutOfOrder
+from ..options import OutOfOrder
 
 if TYPE_CHECKING:  # pragma: no cover
     from .history import HistoryRow
-    from .migration import MigrationScript
+    from ..migration import MigrationScript
 
 
 def validate_history(ordered: list["MigrationScript"], history: dict[str, "HistoryRow"], *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ConfigurationError, ProviderNotFoundError
+from ..errors import ConfigurationError, ProviderNotFoundError
 
 #: backend name -> extra of npa-migrations that installs its provider
 PROVIDER_EXTRAS = {
@@ -50,7 +50,7 @@ def mask_credentials(text: str) -> str:
 
 def resolve_provider(url) -> Any:
     """The provider instance serving ``url``; a clear error naming the package to install."""
-    from .plugins import get_plugin_manager
+    from ..plugins import get_plugin_manager
 
     provider = get_plugin_manager().hook.npa_provider_for_url(url=url)
     if provider is None:

@@ -18,14 +18,13 @@ import uuid
 import warnings
 from typing import TYPE_CHECKING
 
-from .compiled import CompiledSql
-from .errors import LockTimeoutError
+from ..compiled import CompiledSql
+from ..errors import LockTimeoutError
+from ..options import DEFAULT_LOCK_TABLE
 
 if TYPE_CHECKING:  # pragma: no cover
     from .connection import DbConnection
-    from .provider import BaseProvider
-
-DEFAULT_LOCK_TABLE = "npa_migrations_lock"
+    from .base import BaseProvider
 
 
 def owner_id() -> str:
