@@ -140,7 +140,7 @@ def test_missing_driver_error_names_a_third_party_package():
         install_hint = "npa-acme"
 
     with pytest.raises(ConfigurationError, match=r"Install it: pip install npa-acme$"):
-        AcmeProvider(sa.engine.make_url("postgresql+pg8000://u@localhost/db")).connect()
+        AcmeProvider(sa.engine.make_url("postgresql+pg8000://u@localhost/db")).driver.connect()
 
 
 @pytest.mark.slow

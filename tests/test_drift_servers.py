@@ -220,10 +220,10 @@ class WrongPriceType:
     """Renders add_column('price') with INTEGER instead of the declared NUMERIC(10, 2)."""
 
     @hookimpl(tryfirst=True)
-    def npa_generate_sql(self, provider, operation):
+    def npa_generate_sql(self, provider, operation, context):
         if isinstance(operation, AddColumn) and operation.column.name == "price":
-            return provider.generate_sql(AddColumn(operation.table,
-                                                   sa.Column("price", sa.Integer)))
+            return provider.sql.generate(AddColumn(operation.table,
+                                                   sa.Column("price", sa.Integer)), context)
         return None
 
 

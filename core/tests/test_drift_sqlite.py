@@ -188,11 +188,11 @@ class WrongPriceType:
     """Renders add_column('price') with INTEGER instead of the declared NUMERIC(10, 2)."""
 
     @hookimpl(tryfirst=True)
-    def npa_generate_sql(self, provider, operation):
+    def npa_generate_sql(self, provider, operation, context):
         if isinstance(operation, AddColumn) and operation.column.name == "price":
             wrong = AddColumn(operation.table, sa.Column("price", sa.Integer),
                               schema=operation.schema)
-            return provider.generate_sql(wrong)
+            return provider.sql.generate(wrong, context)
         return None
 
 

@@ -326,7 +326,7 @@ class Comparator:
         if default is None or default is UNKNOWN:
             return None
         try:
-            return self.provider.render_default(default)
+            return self.provider.sql.render_default(default)
         except Exception:
             return str(getattr(default, "arg", default))
 

@@ -160,7 +160,7 @@ class LiveSchemaReader:
         fks = _call(inspector.get_multi_foreign_keys, **kw)
         checks = _call(inspector.get_multi_check_constraints, **kw)
         mysql = self.provider.dialect.name in ("mysql", "mariadb")
-        n = self.provider.reflected_name
+        n = self.provider.sql.reflected_name
         result = []
         for key, cols in columns.items():
             _, name = key

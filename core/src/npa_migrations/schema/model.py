@@ -271,7 +271,7 @@ def table_from_sa(table: "sa.Table") -> TableModel:
 def _sa_table(op: ops.CreateTable) -> "sa.Table":
     import sqlalchemy as sa
 
-    from ..provider.base import copy_constraint
+    from ..provider import copy_constraint
 
     table = sa.Table(op.table, sa.MetaData(), *[c._copy() for c in op.columns],
                      schema=op.schema)
