@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
@@ -55,10 +56,8 @@ class BaseProvider:
 
     #: provider name shown to users, e.g. ``"sqlite"``
     name: ClassVar[str] = "base"
-    #: extra of npa-migrations that installs this provider, e.g. ``"sqlite"``
-    install_extra: ClassVar[str] = ""
-    #: what ``pip install`` needs when the driver is missing, for a provider that is not
-    #: an extra of npa-migrations, e.g. ``"npa-acme"``; empty: ``'npa-migrations[<extra>]'``
+    #: the DB-API driver's requirement, named by ``pip install`` when the driver cannot be
+    #: imported, e.g. ``"psycopg[binary]"``; empty: the URL's driver name (``pg8000``)
     install_hint: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
     begin_statement: ClassVar[str | None] = "BEGIN"
@@ -127,13 +126,7 @@ class BaseProvider:
             fairy.detach()  # our session settings must never leak back into the pool
             self.prepare_connection(raw)
             return DbConnection(self, raw, close=fairy.close)
-        dialect_cls = self.url.get_dialect()
-        try:
-            dbapi = dialect_cls.import_dbapi()
-        except ImportError as exc:
-            raise ConfigurationError(
-                f"The database driver for '{self.url.drivername}' is not installed ({exc}). "
-                f"Install it: pip install {self.install_command()}") from exc
+        dbapi = self.import_driver()
         cargs, cparams = self.dialect.create_connect_args(self.url)
         try:
             raw = self.open_dbapi(dbapi, cargs, cparams)
@@ -142,9 +135,21 @@ class BaseProvider:
         self.prepare_connection(raw)
         return DbConnection(self, raw, close=raw.close)
 
-    def install_command(self) -> str:
-        """The ``pip install`` argument that brings this provider's driver."""
-        return self.install_hint or f"'npa-migrations[{self.install_extra}]'"
+    def import_driver(self) -> Any:
+        """The DB-API module of the URL's dialect; :meth:`missing_driver_error` when it
+        cannot be imported (the provider is installed, its driver is not)."""
+        try:
+            return self.url.get_dialect().import_dbapi()
+        except ImportError as exc:
+            raise self.missing_driver_error(exc) from exc
+
+    def missing_driver_error(self, exc: ImportError) -> ConfigurationError:
+        """The error for a driver that cannot be imported: it names the driver to
+        ``pip install`` (:attr:`install_hint`, else the URL's driver name)."""
+        requirement = shlex.quote(self.install_hint or self.url.get_driver_name())
+        return ConfigurationError(
+            f"The database driver for '{self.url.drivername}' is not installed ({exc}). "
+            f"Install it: pip install {requirement}")
 
     def open_dbapi(self, dbapi: Any, cargs: list, cparams: dict) -> Any:
         """Call the driver's ``connect``; providers adjust arguments here."""

@@ -97,7 +97,7 @@ class MysqlProvider(BaseProvider):
     """
 
     name = "mysql"
-    install_extra = "mysql"
+    install_hint = "PyMySQL"
     capabilities = Capabilities(transactional_ddl=False, advisory_lock=True, schemas=True,
                                 if_exists=True, alter_in_place=True, drop_column=True,
                                 create_database=True)
@@ -208,7 +208,7 @@ class MysqlProvider(BaseProvider):
         if not database:
             return False
         self.check_identifier(database, "database")
-        dbapi = self.url.get_dialect().import_dbapi()
+        dbapi = self.import_driver()
         cargs, cparams = self.dialect.create_connect_args(self.url.set(database=None))
         cparams.pop("database", None)
         cparams.pop("db", None)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from npa_migrations import operations as ops
+from npa_migrations.errors import ConfigurationError
 from npa_migrations.provider import BaseProvider, Capabilities
 from npa_migrations.statements import Step
 
@@ -20,7 +21,6 @@ class SqliteProvider(BaseProvider):
     """
 
     name = "sqlite"
-    install_extra = "sqlite"
     capabilities = Capabilities(transactional_ddl=True, advisory_lock=False, schemas=False,
                                 if_exists=True, alter_in_place=False, drop_column=True,
                                 create_database=True)
@@ -30,6 +30,14 @@ class SqliteProvider(BaseProvider):
 
     def database_name(self) -> str:
         return self.url.database or ":memory:"
+
+    def missing_driver_error(self, exc: ImportError) -> ConfigurationError:
+        """``sqlite3`` is part of the standard library: pip cannot bring it, only a Python
+        built with SQLite can."""
+        return ConfigurationError(
+            f"This Python has no sqlite3 module ({exc}), so 'sqlite://' URLs cannot be "
+            "opened. Use a Python built with SQLite: install the SQLite headers (e.g. "
+            "apt-get install libsqlite3-dev) and rebuild or reinstall Python.")
 
     def prepare_connection(self, raw: Any) -> None:
         raw.isolation_level = None
