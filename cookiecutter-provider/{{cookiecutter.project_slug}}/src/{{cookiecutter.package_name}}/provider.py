@@ -212,8 +212,10 @@ class {{ cookiecutter.__camel_name }}Provider(BaseProvider):
     #: ``b.execute(sql, dialects=[...])`` (as are the dialect's and the URL's backend name)
     name = "{{ cookiecutter.url_scheme }}"
 
-    #: what ``pip install`` needs when the driver is missing (shown in the error)
-    install_hint = "{{ cookiecutter.project_slug }}"
+    #: your DB-API driver's requirement: the error for a driver that cannot be imported
+    #: says ``pip install <install_hint>``. Empty: the URL's driver name (SAMPLE: sqlite3
+    #: is in the standard library, there is nothing to install)
+    install_hint = "{{ cookiecutter.driver_requirement }}"
 
     #: REPLACE with the truth about your database. The engine and the conformance suite
     #: read these flags; a wrong ``True`` shows up as failing suite tests, a wrong

@@ -51,17 +51,14 @@ class Capabilities:
 class BaseProvider:
     """Base class of every provider.
 
-    Subclasses set :attr:`name`, :attr:`capabilities` and :attr:`install_extra` (or
-    :attr:`install_hint`), and point :attr:`driver_class` / :attr:`sql_class` at their own
+    Subclasses set :attr:`name`, :attr:`capabilities` and :attr:`install_hint`, and point :attr:`driver_class` / :attr:`sql_class` at their own
     subclasses of the two parts where their database differs.
     """
 
     #: provider name shown to users, e.g. ``"sqlite"``
     name: ClassVar[str] = "base"
-    #: extra of npa-migrations that installs this provider, e.g. ``"sqlite"``
-    install_extra: ClassVar[str] = ""
-    #: what ``pip install`` needs when the driver is missing, for a provider that is not
-    #: an extra of npa-migrations, e.g. ``"npa-acme"``; empty: ``'npa-migrations[<extra>]'``
+    #: the DB-API driver's requirement, named by ``pip install`` when the driver cannot be
+    #: imported, e.g. ``"psycopg[binary]"``; empty: the URL's driver name (``pg8000``)
     install_hint: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
     #: the session part (connections, transactions, timeouts)
@@ -109,10 +106,6 @@ class BaseProvider:
         """The database the URL names, for messages and lock keys; the URL (password
         hidden) when it names none."""
         return self.url.database or self.display_url()
-
-    def install_command(self) -> str:
-        """The ``pip install`` argument that brings this provider's driver."""
-        return self.install_hint or f"'npa-migrations[{self.install_extra}]'"
 
     # locking ---------------------------------------------------------------------------
     def create_lock(self, table_name: str) -> "MigrationLock":

@@ -12,6 +12,7 @@ send is the other part's job (:class:`~npa_migrations.provider.sql.SqlGenerator`
 from __future__ import annotations
 
 import contextlib
+import shlex
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from ..errors import ConfigurationError, DatabaseUnavailableError
@@ -77,13 +78,20 @@ class Driver:
         return DbConnection(self, raw, close=raw.close)
 
     def import_dbapi(self) -> Any:
-        """The driver module, or a clear error saying how to install it."""
+        """The DB-API module of the URL's dialect; :meth:`missing_driver_error` when it
+        cannot be imported (the provider is installed, its driver is not)."""
         try:
             return self.url.get_dialect().import_dbapi()
         except ImportError as exc:
-            raise ConfigurationError(
-                f"The database driver for '{self.url.drivername}' is not installed ({exc}). "
-                f"Install it: pip install {self.provider.install_command()}") from exc
+            raise self.missing_driver_error(exc) from exc
+
+    def missing_driver_error(self, exc: ImportError) -> ConfigurationError:
+        """The error for a driver that cannot be imported: it names the driver to
+        ``pip install`` (the provider's ``install_hint``, else the URL's driver name)."""
+        requirement = shlex.quote(self.provider.install_hint or self.url.get_driver_name())
+        return ConfigurationError(
+            f"The database driver for '{self.url.drivername}' is not installed ({exc}). "
+            f"Install it: pip install {requirement}")
 
     def open_dbapi(self, dbapi: Any, cargs: list, cparams: dict) -> Any:
         """Call the driver's ``connect``; providers adjust arguments here."""

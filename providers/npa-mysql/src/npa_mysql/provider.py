@@ -146,7 +146,7 @@ class MysqlDriver(Driver):
         if not database:
             return False
         self.provider.sql.check_identifier(database, "database")
-        dbapi = self.url.get_dialect().import_dbapi()
+        dbapi = self.import_dbapi()
         cargs, cparams = self.dialect.create_connect_args(self.url.set(database=None))
         cparams.pop("database", None)
         cparams.pop("db", None)
@@ -477,7 +477,7 @@ class MysqlProvider(BaseProvider):
     """
 
     name = "mysql"
-    install_extra = "mysql"
+    install_hint = "PyMySQL"
     capabilities = Capabilities(transactional_ddl=False, advisory_lock=True, schemas=True,
                                 if_exists=True, alter_in_place=True, drop_column=True,
                                 create_database=True)

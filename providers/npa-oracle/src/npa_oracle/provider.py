@@ -105,12 +105,7 @@ class OracleDriver(Driver):
 
     def connect(self) -> "DbConnection":
         if self.engine is None and self.dialect.dbapi is None:
-            try:
-                self.dialect.dbapi = self.url.get_dialect().import_dbapi()
-            except ImportError as exc:
-                raise ConfigurationError(
-                    f"python-oracledb is not installed ({exc}). Install it: "
-                    "pip install 'npa-migrations[oracle]'") from exc
+            self.dialect.dbapi = self.import_dbapi()
         return super().connect()
 
     def open_dbapi(self, dbapi: Any, cargs: list, cparams: dict) -> Any:
@@ -494,7 +489,7 @@ class OracleProvider(BaseProvider):
     """
 
     name = "oracle"
-    install_extra = "oracle"
+    install_hint = "oracledb"
     capabilities = Capabilities(transactional_ddl=False, advisory_lock=True, schemas=True,
                                 if_exists=False, alter_in_place=True, drop_column=True,
                                 create_database=False)

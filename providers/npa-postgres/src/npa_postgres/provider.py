@@ -432,7 +432,7 @@ class PostgresProvider(BaseProvider):
     """
 
     name = "postgresql"
-    install_extra = "postgres"
+    install_hint = "psycopg[binary]"
     capabilities = Capabilities(transactional_ddl=True, advisory_lock=True, schemas=True,
                                 if_exists=True, alter_in_place=True, drop_column=True,
                                 create_database=True)

@@ -43,6 +43,14 @@ class SqliteDriver(Driver):
         conn.raw.interrupt()
         return True
 
+    def missing_driver_error(self, exc: ImportError) -> ConfigurationError:
+        """``sqlite3`` is part of the standard library: pip cannot bring it, only a Python
+        built with SQLite can."""
+        return ConfigurationError(
+            f"This Python has no sqlite3 module ({exc}), so 'sqlite://' URLs cannot be "
+            "opened. Use a Python built with SQLite: install the SQLite headers (e.g. "
+            "apt-get install libsqlite3-dev) and rebuild or reinstall Python.")
+
     def ensure_database(self) -> bool:
         database = self.url.database
         if not database or database == ":memory:" or database.startswith("file:"):
@@ -105,7 +113,6 @@ class SqliteProvider(BaseProvider):
     """SQLite through the standard library's ``sqlite3``."""
 
     name = "sqlite"
-    install_extra = "sqlite"
     capabilities = Capabilities(transactional_ddl=True, advisory_lock=False, schemas=False,
                                 if_exists=True, alter_in_place=False, drop_column=True,
                                 create_database=True)

@@ -78,22 +78,6 @@ def normalise_url(url: "sa.engine.URL") -> "sa.engine.URL":
         "+for+SQL+Server), or an Engine created from one.")
 
 
-def require_pyodbc() -> Any:
-    """Import pyodbc, or say exactly what is missing."""
-    try:
-        import pyodbc
-    except ImportError as exc:
-        if isinstance(exc, ModuleNotFoundError) and exc.name == "pyodbc":
-            raise ConfigurationError(
-                f"The database driver pyodbc is not installed ({exc}). Install it: "
-                "pip install 'npa-migrations[sqlserver]'") from exc
-        raise ConfigurationError(
-            f"pyodbc is installed but cannot load the ODBC driver manager ({exc}). Install "
-            "unixODBC and Microsoft's ODBC Driver 18 for SQL Server, e.g. on Debian/Ubuntu: "
-            "apt-get install unixodbc msodbcsql18 (see docs/providers/sqlserver.md).") from exc
-    return pyodbc
-
-
 class SqlServerDriver(Driver):
     """pyodbc in autocommit mode; explicit ``BEGIN TRANSACTION`` / ``COMMIT TRANSACTION``,
     the session settings every connection gets (``XACT_ABORT``, ``NOCOUNT``, the ANSI
@@ -107,10 +91,15 @@ class SqlServerDriver(Driver):
     #: bulk_insert sends rows as ODBC parameter arrays (pyodbc ``fast_executemany``)
     fast_executemany = True
 
-    def connect(self) -> "DbConnection":
-        if self.engine is None:
-            require_pyodbc()
-        return super().connect()
+    def missing_driver_error(self, exc: ImportError) -> ConfigurationError:
+        """pyodbc missing: ``pip install pyodbc``; pyodbc installed but unable to load the
+        ODBC driver manager (``libodbc``): the system packages it needs."""
+        if isinstance(exc, ModuleNotFoundError) and exc.name == "pyodbc":
+            return super().missing_driver_error(exc)
+        return ConfigurationError(
+            f"pyodbc is installed but cannot load the ODBC driver manager ({exc}). Install "
+            "unixODBC and Microsoft's ODBC Driver 18 for SQL Server, e.g. on Debian/Ubuntu: "
+            "apt-get install unixodbc msodbcsql18 (see docs/providers/sqlserver.md).")
 
     def open_dbapi(self, dbapi: Any, cargs: list, cparams: dict) -> Any:
         """pyodbc in autocommit mode, with ``APP=npa-migrations <host>:<pid>`` unless the
@@ -203,7 +192,7 @@ class SqlServerDriver(Driver):
             return False
         if self.engine is not None:
             return False  # the caller's Engine connects; it already names a database
-        dbapi = require_pyodbc()
+        dbapi = self.import_dbapi()
         cargs, cparams = self.dialect.create_connect_args(self.url.set(database="master"))
         try:
             raw = self.open_dbapi(dbapi, cargs, cparams)
@@ -422,7 +411,7 @@ class SqlServerProvider(BaseProvider):
     """SQL Server 2017+ and Azure SQL Database through pyodbc."""
 
     name = "mssql"
-    install_extra = "sqlserver"
+    install_hint = "pyodbc"
     capabilities = Capabilities(transactional_ddl=True, advisory_lock=True, schemas=True,
                                 if_exists=True, alter_in_place=True, drop_column=True,
                                 create_database=True)
