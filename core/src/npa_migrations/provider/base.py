@@ -9,6 +9,7 @@ identifier preparer, so quoting and type names are the dialect's, never hand-wri
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 from .. import operations as ops
 from ..errors import ConfigurationError
 from ..statements import Statement, Step
+from .comparison import SchemaRules
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -72,6 +74,9 @@ class BaseProvider:
     #: scripts (a :class:`~npa_migrations.sqltext.Lexicon`); ``None``: the portable one
     #: (with ``[...]`` names when :attr:`bracket_identifiers`)
     lexicon: ClassVar[Any] = None
+    #: how the database reports its schema to drift detection and verification (a
+    #: :class:`~npa_migrations.provider.comparison.SchemaRules` subclass)
+    schema_rules_class: ClassVar[type[SchemaRules]] = SchemaRules
 
     def __init__(self, url: "sa.engine.URL"):
         self.url = url
@@ -91,6 +96,11 @@ class BaseProvider:
         its dialects (MySQL, after reading the server version)."""
         self.ddl_dialect.identifier_preparer._double_percents = False
         self.preparer = self.ddl_dialect.identifier_preparer
+
+    @functools.cached_property
+    def schema_rules(self) -> SchemaRules:
+        """This provider's :class:`~npa_migrations.provider.comparison.SchemaRules`."""
+        return self.schema_rules_class(self)
 
     # identity --------------------------------------------------------------------------
     @property
@@ -296,12 +306,6 @@ class BaseProvider:
         return quoted
 
     # script splitting ------------------------------------------------------------------
-    def reflected_name(self, name: str | None) -> str | None:
-        """A column, index or constraint name as SQLAlchemy's reflection returned it,
-        turned into the name the database holds (drift and verification compare names).
-        The default keeps it."""
-        return name
-
     def split_statements(self, sql: str) -> list[str]:
         """Split custom SQL (``execute()``, ``.sql`` migrations) into the statements sent
         one by one, with :attr:`lexicon`; a provider whose scripts have rules beyond it

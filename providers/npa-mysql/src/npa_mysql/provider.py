@@ -23,6 +23,8 @@ from npa_migrations.errors import ConfigurationError
 from npa_migrations.provider import BaseProvider, Capabilities
 from npa_migrations.statements import Statement
 
+from .comparison import MysqlSchemaRules
+
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
@@ -97,6 +99,7 @@ class MysqlProvider(BaseProvider):
     """
 
     name = "mysql"
+    schema_rules_class = MysqlSchemaRules
     install_extra = "mysql"
     capabilities = Capabilities(transactional_ddl=False, advisory_lock=True, schemas=True,
                                 if_exists=True, alter_in_place=True, drop_column=True,
@@ -288,11 +291,6 @@ class MysqlProvider(BaseProvider):
         return MysqlLock(self, table_name)
 
     # identifiers -------------------------------------------------------------------------
-    def reflected_name(self, name: str | None) -> str | None:
-        """SQLAlchemy's MySQL reflection reads names out of ``SHOW CREATE TABLE`` and keeps
-        a backtick in a name doubled (```a``b``` reflects as ``a``b``): undo it."""
-        return None if name is None else name.replace("``", "`")
-
     def max_identifier_length(self) -> int:
         return 64
 

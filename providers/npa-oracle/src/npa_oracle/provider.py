@@ -30,6 +30,7 @@ from npa_migrations.provider import (BaseProvider, Capabilities, copy_constraint
                                      url_with_driver)
 
 from . import sqltext
+from .comparison import OracleSchemaRules
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -105,6 +106,7 @@ class OracleProvider(BaseProvider):
     """
 
     name = "oracle"
+    schema_rules_class = OracleSchemaRules
     install_extra = "oracle"
     capabilities = Capabilities(transactional_ddl=False, advisory_lock=True, schemas=True,
                                 if_exists=False, alter_in_place=True, drop_column=True,

@@ -24,6 +24,8 @@ from npa_migrations.errors import ConfigurationError, DatabaseUnavailableError
 from npa_migrations.provider import BaseProvider, Capabilities
 from npa_migrations.statements import Statement
 
+from .comparison import PostgresSchemaRules
+
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
@@ -99,6 +101,7 @@ class PostgresProvider(BaseProvider):
     """
 
     name = "postgresql"
+    schema_rules_class = PostgresSchemaRules
     install_extra = "postgres"
     capabilities = Capabilities(transactional_ddl=True, advisory_lock=True, schemas=True,
                                 if_exists=True, alter_in_place=True, drop_column=True,

@@ -9,6 +9,8 @@ from npa_migrations import operations as ops
 from npa_migrations.provider import BaseProvider, Capabilities
 from npa_migrations.statements import Step
 
+from .comparison import SqliteSchemaRules
+
 
 class SqliteProvider(BaseProvider):
     """SQLite through the standard library's ``sqlite3``.
@@ -20,6 +22,7 @@ class SqliteProvider(BaseProvider):
     """
 
     name = "sqlite"
+    schema_rules_class = SqliteSchemaRules
     install_extra = "sqlite"
     capabilities = Capabilities(transactional_ddl=True, advisory_lock=False, schemas=False,
                                 if_exists=True, alter_in_place=False, drop_column=True,

@@ -32,6 +32,8 @@ from npa_migrations.errors import ConfigurationError
 from npa_migrations.provider import BaseProvider, Capabilities, url_with_driver
 from npa_migrations.statements import Statement
 
+from .comparison import SqlServerSchemaRules
+
 from . import tsql
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,6 +99,7 @@ class SqlServerProvider(BaseProvider):
     """SQL Server 2017+ and Azure SQL Database through pyodbc."""
 
     name = "mssql"
+    schema_rules_class = SqlServerSchemaRules
     install_extra = "sqlserver"
     capabilities = Capabilities(transactional_ddl=True, advisory_lock=True, schemas=True,
                                 if_exists=True, alter_in_place=True, drop_column=True,
