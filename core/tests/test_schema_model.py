@@ -216,6 +216,17 @@ def test_comparator_reports_each_kind(tmp_path):
                      ("missing index", "t.ix_t_a")]
 
 
+def test_a_type_the_comparison_cannot_read_is_listed_as_not_compared(tmp_path):
+    provider = DatabaseTarget(f"sqlite:///{tmp_path / 'x.db'}").provider
+    expected, _ = replay(lambda b: b.create_table("t", sa.Column("geo", sa.Integer)))
+    live, _ = replay(lambda b: b.create_table("t", sa.Column("geo", sa.types.NullType())))
+    comparator = Comparator(provider)
+    assert comparator.compare(expected, live) == []
+    assert comparator.not_compared == [
+        "column t.geo: type not compared (the database reports a type the sqlite dialect "
+        "cannot read)"]
+
+
 def test_claims_match_only_what_an_operation_declared():
     add = (None, "t", "column", "price", "*")
     alter = (None, "t", "column", "price", "nullable")
