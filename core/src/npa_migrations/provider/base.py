@@ -9,7 +9,6 @@ identifier preparer, so quoting and type names are the dialect's, never hand-wri
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
@@ -97,9 +96,10 @@ class BaseProvider:
         self.ddl_dialect.identifier_preparer._double_percents = False
         self.preparer = self.ddl_dialect.identifier_preparer
 
-    @functools.cached_property
+    @property
     def schema_rules(self) -> SchemaRules:
-        """This provider's :class:`~npa_migrations.provider.comparison.SchemaRules`."""
+        """How this database reports its schema to drift detection and verification: a
+        new :attr:`schema_rules_class` instance (a light object; callers keep one)."""
         return self.schema_rules_class(self)
 
     # identity --------------------------------------------------------------------------
