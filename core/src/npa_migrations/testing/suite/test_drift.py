@@ -11,6 +11,7 @@ __all__ = ["TestHostileNamesReadBack"]
 
 
 @requires.quotes_in_identifiers
+@requires.reads_back_hostile_names
 class TestHostileNamesReadBack(SuiteTest):
     """Every kind of object the comparison reads, named with what quoting must carry."""
 
