@@ -115,7 +115,7 @@ class Comparator:
             return None
         try:
             return self.provider.dialect.type_compiler_instance.process(type_)
-        except Exception:  # a type this dialect cannot compile (no length on MySQL, ...)
+        except Exception:  # a type this dialect cannot compile (a VARCHAR without length)
             return None
 
     def same_type(self, expected: Any, actual: Any) -> tuple[bool, str | None, str | None]:

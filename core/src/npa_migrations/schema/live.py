@@ -106,7 +106,7 @@ class LiveSchemaReader:
             self._engine = None
 
     def default_schema(self) -> str | None:
-        """The connection's default schema (``public``, the MySQL database, ...)."""
+        """The connection's default schema, as its reflection names it."""
         import sqlalchemy as sa
 
         if not hasattr(self, "_default_schema"):
