@@ -10,6 +10,8 @@ from npa_migrations.errors import ConfigurationError
 from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderContext,
                                      SqlGenerator)
 
+from .comparison import SqliteSchemaRules
+
 if TYPE_CHECKING:  # pragma: no cover
     from npa_migrations.provider.connection import DbConnection
     from npa_migrations.statements import Step
@@ -118,6 +120,7 @@ class SqliteProvider(BaseProvider):
                                 create_database=True)
     driver_class = SqliteDriver
     sql_class = SqliteSql
+    schema_rules_class = SqliteSchemaRules
 
     def database_name(self) -> str:
         return self.url.database or ":memory:"
