@@ -203,11 +203,11 @@ def npa_rollback(a: dict) -> float:
     executor_cls = _npa(a)
     result = executor_cls(a["url"], migrations=a["dir"]).execute()  # set-up, not timed
     assert result.success, result.errors
-    count = len(result.migrations_applied)
+    count = len(result.migration_ids)
     started = time.perf_counter()
     result = executor_cls(a["url"], migrations=a["dir"]).rollback(steps=count)
     elapsed = time.perf_counter() - started
-    if not result.success or len(result.migrations_applied) != count:
+    if not result.success or len(result.migration_ids) != count:
         raise SystemExit(f"npa rollback failed: {result.errors}")
     return elapsed
 

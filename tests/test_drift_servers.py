@@ -21,7 +21,7 @@ from npa_migrations.engine.baseline import BaselineError
 from npa_migrations.hookspecs import hookimpl
 from npa_migrations.operations import AddColumn
 from npa_migrations.plugins import get_plugin_manager
-from npa_migrations.engine.repair import repair
+
 from server_databases import SERVERS, fresh_database
 
 CREATE = """
@@ -199,7 +199,7 @@ def test_verification_catches_a_wrongly_rendered_operation(server, folder):
         result = executor.execute()
     finally:
         manager.unregister(plugin)
-    assert result.migrations_applied == ["20250101000000_CreateShop"]
+    assert result.migration_ids == ["20250101000000_CreateShop"]
     [error] = result.errors
     assert "operation 1 (Adding column 'price') did not do what it said" in error.message
     assert "NUMERIC(10, 2)" in error.message and "INTEGER" in error.message
@@ -220,7 +220,7 @@ def test_baseline_then_up_applies_only_the_rest(server, folder):
     report = executor.baseline("20250101000000")
     assert report.recorded == ["20250101000000_CreateShop"]
     result = executor.execute()
-    assert result.migrations_applied == ["20250102000000_AddPrice", "20250103000000_Tags"]
+    assert result.migration_ids == ["20250102000000_AddPrice", "20250103000000_Tags"]
     with pytest.raises(BaselineError):
         executor.baseline("20250101000000")
     assert [e[0] for e in events(executor)] == ["baseline", "apply", "apply"]
@@ -235,13 +235,13 @@ def test_event_log_records_every_event(server, folder):
     second = MigrationExecutor(server, folder.path)
     assert not second.execute().success
     if not is_pg(server):  # PostgreSQL rolled it back; MariaDB recorded it as failed
-        assert repair(second, "mark_rolled_back").success
+        assert second.repair("mark_rolled_back").success
         run_sql(server, "DROP TABLE half")
     folder("20250101000000_create_shop.py", CREATE.replace(
         'b.drop_table("orders")\n            b.drop_table("customers")',
         'b.drop_table("customers")\n            b.drop_table("orders")'))
     third = MigrationExecutor(server, folder.path)
-    repair(third, accept_checksum="20250101000000")
+    third.repair(accept_checksum="20250101000000")
     third.unlock()
     log = third.events()
     expected = [("apply", "20250101000000_CreateShop"), ("apply", "20250102000000_AddPrice"),
@@ -325,7 +325,7 @@ def test_index_on_a_materialized_view_is_not_a_missing_table(server, folder):
     assert report.differences == [] and report.complete, report.lines()
     checked = MigrationExecutor(server, folder.path, MigrationExecutorOptions(check_drift=True))
     result = checked.execute()
-    assert result.success and result.migrations_applied == ["20250102000000_AddPrice"]
+    assert result.success and result.migration_ids == ["20250102000000_AddPrice"]
 
 
 @pytest.mark.parametrize("server", ["postgresql"], indirect=True)

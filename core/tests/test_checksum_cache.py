@@ -63,7 +63,7 @@ def test_hit_skips_import_and_change_is_detected(tmp_path, monkeypatch):
     _write(folder)
     _imports().clear()
     result = MigrationExecutor(url, str(folder)).rollback()
-    assert result.success and result.migrations_applied == ["20250101000000_CreateThings"]
+    assert result.success and result.migration_ids == ["20250101000000_CreateThings"]
 
 
 def test_corrupt_or_foreign_cache_is_ignored(tmp_path, monkeypatch):

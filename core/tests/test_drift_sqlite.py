@@ -227,7 +227,7 @@ def wrong_plugin():
 def test_verification_catches_a_plugin_that_renders_wrongly(sqlite_url, shop, wrong_plugin):
     executor = MigrationExecutor(sqlite_url, shop.folder, MigrationExecutorOptions(verify=True))
     result = executor.execute()
-    assert result.migrations_applied == ["20250101000000_CreateShop"]
+    assert result.migration_ids == ["20250101000000_CreateShop"]
     [error] = result.errors
     assert error.migration_id == "20250102000000_AddPrice"
     assert "operation 1 (Adding column 'price') did not do what it said" in error.message
@@ -270,7 +270,7 @@ def test_verification_in_all_in_one_mode(sqlite_url, shop, wrong_plugin):
     options = MigrationExecutorOptions(verify=True, transaction_mode=TransactionMode.ALL_IN_ONE)
     executor = MigrationExecutor(sqlite_url, shop.folder, options)
     result = executor.execute()
-    assert not result.success and result.migrations_applied == []
+    assert not result.success and result.migration_ids == []
     assert "did not do what it said" in result.errors[0].message
     assert executor.status().applied == []
     assert events(executor) == [("failure", "20250102000000_AddPrice", False)]
@@ -285,10 +285,8 @@ def test_event_log_records_every_kind_of_event(sqlite_url, shop):
     failed = MigrationExecutor(sqlite_url, shop.folder).execute()
     assert not failed.success
     shop("20250101000000_create_shop.py", CREATE.replace("String(200)", "String(201)"))
-    from npa_migrations.engine.repair import repair
-
     edited = MigrationExecutor(sqlite_url, shop.folder)
-    repair(edited, accept_checksum="20250101000000")
+    edited.repair(accept_checksum="20250101000000")
     edited.unlock()
     log = edited.events()
     assert [(e.event, e.migration_id) for e in log] == [
@@ -316,9 +314,7 @@ def test_event_log_repair_of_a_failed_entry(sqlite_url, shop):
                                     "SELECT * FROM nowhere;\n")
     executor = MigrationExecutor(sqlite_url, shop.folder, options)
     assert not executor.execute().success
-    from npa_migrations.engine.repair import repair
-
-    report = repair(executor, "mark_rolled_back")
+    report = executor.repair("mark_rolled_back")
     assert report.success
     assert events(executor)[-2:] == [("failure", "20250103000000_Half", False),
                                      ("repair", "20250103000000_Half", True)]
@@ -367,7 +363,7 @@ def test_baseline_then_up_applies_only_the_rest(sqlite_url, shop):
     again = executor.baseline("20250101000000")  # the same baseline again: nothing to do
     assert again.recorded == [] and again.already_applied == ["20250101000000_CreateShop"]
     result = executor.execute()
-    assert result.migrations_applied == ["20250102000000_AddPrice", "20250103000000_Tags"]
+    assert result.migration_ids == ["20250102000000_AddPrice", "20250103000000_Tags"]
     assert [e[0] for e in events(executor)] == ["baseline", "apply", "apply"]
     # past the baseline: refused, nothing recorded
     with pytest.raises(BaselineError, match="20250102000000_AddPrice"):
@@ -375,7 +371,9 @@ def test_baseline_then_up_applies_only_the_rest(sqlite_url, shop):
 
 
 def test_baseline_refuses_failed_entries_and_unknown_targets(sqlite_url, shop):
-    shop("20250103000000_broken.sql", "-- npa:up\nSELECT * FROM nowhere;\n")
+    # mode none: the table is created, the SELECT fails -> failed after 1 statement
+    shop("20250103000000_broken.sql",
+         "-- npa:up\nCREATE TABLE half (id INTEGER);\nSELECT * FROM nowhere;\n")
     executor = MigrationExecutor(sqlite_url, shop.folder,
                                  MigrationExecutorOptions(transaction_mode=TransactionMode.NONE))
     executor.execute()

@@ -72,27 +72,27 @@ def test_apply_all_then_status(sqlite_url, three):
     executor = MigrationExecutor(sqlite_url, three.folder)
     result = executor.execute()
     assert result.success
-    assert result.migrations_applied == ["20250101000000_CreateUsers",
+    assert result.migration_ids == ["20250101000000_CreateUsers",
                                          "20250102000000_AddName", "20250103000000_Roles"]
     assert {"users", "roles", "npa_migrations_history"} <= tables(sqlite_url)
     assert columns(sqlite_url, "users") == ["id", "email", "name"]
     status = executor.status()
     assert status.current == "20250103000000_Roles"
     assert status.pending == []
-    assert [a.id for a in status.applied] == result.migrations_applied
+    assert [a.id for a in status.applied] == result.migration_ids
     assert all(a.checksum.startswith("sha256:") for a in status.applied)
 
 
 def test_second_run_applies_nothing(sqlite_url, three):
     MigrationExecutor(sqlite_url, three.folder).execute()
     again = MigrationExecutor(sqlite_url, three.folder).execute()
-    assert again.success and again.migrations_applied == []
+    assert again.success and again.migration_ids == []
     assert len(history(sqlite_url)) == 3
 
 
 def test_target_by_timestamp(sqlite_url, three):
     result = MigrationExecutor(sqlite_url, three.folder).execute(target="20250102000000")
-    assert result.migrations_applied == ["20250101000000_CreateUsers", "20250102000000_AddName"]
+    assert result.migration_ids == ["20250101000000_CreateUsers", "20250102000000_AddName"]
 
 
 def test_unknown_target_is_clear(sqlite_url, three):
@@ -103,11 +103,11 @@ def test_unknown_target_is_clear(sqlite_url, three):
 def test_rollback_last_steps_and_to_target(sqlite_url, three):
     executor = MigrationExecutor(sqlite_url, three.folder)
     executor.execute()
-    assert executor.rollback().migrations_applied == ["20250103000000_Roles"]
+    assert executor.rollback().migration_ids == ["20250103000000_Roles"]
     assert "roles" not in tables(sqlite_url)
     executor.execute()
     result = executor.rollback_to("20250101000000_CreateUsers")
-    assert result.migrations_applied == ["20250103000000_Roles", "20250102000000_AddName"]
+    assert result.migration_ids == ["20250103000000_Roles", "20250102000000_AddName"]
     assert columns(sqlite_url, "users") == ["id", "email"]
     assert [r[0] for r in history(sqlite_url)] == ["20250101000000_CreateUsers"]
 
@@ -122,7 +122,7 @@ def test_failed_migration_rolls_back_and_stops(sqlite_url, three):
     three("20250105000000_after.sql", "-- npa:up\nCREATE TABLE after_broken (id INTEGER);\n")
     result = MigrationExecutor(sqlite_url, three.folder).execute()
     assert not result.success
-    assert result.migrations_applied[-1] == "20250103000000_Roles"
+    assert result.migration_ids[-1] == "20250103000000_Roles"
     error = result.errors[0]
     assert error.migration_id == "20250104000000_Broken"
     assert "INSERT INTO no_such_table VALUES (1)" in error.message
@@ -137,7 +137,7 @@ def test_all_in_one_rolls_back_everything(sqlite_url, three):
     three("20250104000000_broken.sql", "-- npa:up\nSELECT * FROM nowhere;\n")
     options = MigrationExecutorOptions(transaction_mode=TransactionMode.ALL_IN_ONE)
     result = MigrationExecutor(sqlite_url, three.folder, options).execute()
-    assert not result.success and result.migrations_applied == []
+    assert not result.success and result.migration_ids == []
     assert tables(sqlite_url) == {"npa_migrations_history", "npa_migrations_lock",
                                   "npa_migrations_log"}
 
@@ -187,7 +187,7 @@ def test_out_of_order_apply(sqlite_url, three):
     three("20240101000000_older.sql", "-- npa:up\nCREATE TABLE older (id INTEGER);\n")
     options = MigrationExecutorOptions(out_of_order="apply")
     result = MigrationExecutor(sqlite_url, three.folder, options).execute()
-    assert result.migrations_applied == ["20240101000000_Older"]
+    assert result.migration_ids == ["20240101000000_Older"]
 
 
 def test_out_of_order_ignore_reports_what_it_left_unapplied(sqlite_url, three):
@@ -196,7 +196,7 @@ def test_out_of_order_ignore_reports_what_it_left_unapplied(sqlite_url, three):
     three("20260101000000_newer.sql", "-- npa:up\nCREATE TABLE newer (id INTEGER);\n")
     options = MigrationExecutorOptions(out_of_order="ignore")
     result = MigrationExecutor(sqlite_url, three.folder, options).execute()
-    assert result.migrations_applied == ["20260101000000_Newer"]
+    assert result.migration_ids == ["20260101000000_Newer"]
     assert result.migrations_ignored == ["20240101000000_Older"]
     assert "older" not in tables(sqlite_url)
 
@@ -236,7 +236,7 @@ def test_async_twin(sqlite_url, three):
     import asyncio
 
     result = asyncio.run(MigrationExecutor(sqlite_url, three.folder).execute_async())
-    assert result.success and len(result.migrations_applied) == 3
+    assert result.success and len(result.migration_ids) == 3
 
 
 def test_engine_and_connection_inputs(sqlite_url, three):
@@ -246,5 +246,5 @@ def test_engine_and_connection_inputs(sqlite_url, three):
     assert MigrationExecutor(engine, three.folder).execute(target="20250101000000").success
     with engine.connect() as conn:
         result = MigrationExecutor(conn, three.folder).execute()
-        assert result.migrations_applied == ["20250102000000_AddName", "20250103000000_Roles"]
+        assert result.migration_ids == ["20250102000000_AddName", "20250103000000_Roles"]
         assert conn.exec_driver_sql("SELECT count(*) FROM users").scalar() == 0

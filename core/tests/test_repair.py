@@ -10,7 +10,6 @@ import pytest
 
 from npa_migrations import MigrationExecutor, MigrationExecutorOptions, ValidationError
 from npa_migrations.hookspecs import hookimpl
-from npa_migrations.engine.repair import repair
 
 PARTIAL = """
     import sqlalchemy as sa
@@ -59,7 +58,7 @@ def failed(tmp_path, migrations_dir):
 
 def test_failed_entry_blocks_runs(failed):
     db, url, folder = failed
-    with pytest.raises(ValidationError, match="20250101000000_Partial.*after 2 completed"):
+    with pytest.raises(ValidationError, match="20250101000000_Partial is recorded as failed after 2 step"):
         MigrationExecutor(url, folder).execute()
 
 
@@ -67,8 +66,8 @@ def test_resume_runs_the_rest(failed):
     db, url, folder = failed
     with sqlite3.connect(db) as conn:
         conn.execute("DELETE FROM blocker")  # the user fixes the cause
-    report = repair(MigrationExecutor(url, folder), "resume")
-    assert report.success and "resumed 2 remaining" in report.done[0]
+    report = MigrationExecutor(url, folder).repair("resume")
+    assert report.success and "resumed from step 3" in report.done[0]
     assert {"a", "c"} <= tables(db)
     assert history(db)["20250101000000_Partial"][0] == 1
     assert MigrationExecutor(url, folder).validate() == []
@@ -94,7 +93,7 @@ def test_resume_fires_statement_events(failed, register):
     with sqlite3.connect(db) as conn:
         conn.execute("DELETE FROM blocker")
     log = register(StatementLog())
-    assert repair(MigrationExecutor(url, folder), "resume").success
+    assert MigrationExecutor(url, folder).repair("resume").success
     executed = [sql for kind, _, sql in log.events if kind == "executed"]
     assert executed[0] == "INSERT INTO blocker (id) VALUES (1)"
     assert executed[1].startswith("CREATE TABLE c")
@@ -104,14 +103,14 @@ def test_resume_fires_statement_events(failed, register):
 
 def test_resume_failing_again_stays_failed(failed):
     db, url, folder = failed
-    with pytest.raises(Exception, match="Repair of 20250101000000_Partial failed"):
-        repair(MigrationExecutor(url, folder), "resume")
+    with pytest.raises(Exception, match="Migration 20250101000000_Partial .* failed"):
+        MigrationExecutor(url, folder).repair("resume")
     assert history(db)["20250101000000_Partial"][0] == 0
 
 
 def test_undo_partial_inverts_what_ran(failed):
     db, url, folder = failed
-    report = repair(MigrationExecutor(url, folder), "undo_partial")
+    report = MigrationExecutor(url, folder).repair("undo_partial")
     assert report.success, report.failed
     assert "a" not in tables(db)
     assert history(db) == {}
@@ -128,7 +127,7 @@ def test_undo_partial_refuses_unknown_inverse(tmp_path, migrations_dir):
     url = f"sqlite:///{db}"
     MigrationExecutor(url, migrations_dir.folder,
                       MigrationExecutorOptions(transaction_mode="none")).execute()
-    report = repair(MigrationExecutor(url, migrations_dir.folder), "undo_partial")
+    report = MigrationExecutor(url, migrations_dir.folder).repair("undo_partial")
     assert not report.success
     assert "no known inverse" in report.failed[0] and "Creating table 'x'" in report.failed[0]
     assert "x" in tables(db)  # nothing changed
@@ -137,10 +136,12 @@ def test_undo_partial_refuses_unknown_inverse(tmp_path, migrations_dir):
 
 def test_mark_applied_and_rolled_back(failed):
     db, url, folder = failed
-    repair(MigrationExecutor(url, folder), "mark_rolled_back")
+    MigrationExecutor(url, folder).repair("mark_rolled_back")
     assert history(db) == {}
+    with sqlite3.connect(db) as conn:  # the user undid it by hand, as the mark says
+        conn.execute("DROP TABLE a")
     MigrationExecutor(url, folder, MigrationExecutorOptions(transaction_mode="none")).execute()
-    repair(MigrationExecutor(url, folder), "mark_applied")
+    MigrationExecutor(url, folder).repair("mark_applied")
     assert history(db)["20250101000000_Partial"][0] == 1
 
 
@@ -174,8 +175,8 @@ def test_resume_continues_in_the_order_the_engine_ran(tmp_path, migrations_dir):
     assert history(db) == {"20250101000000_Reordered": (0, 2)}  # a and the INSERT ran
     with sqlite3.connect(db) as conn:
         conn.execute("DROP TABLE c")  # the user fixes the cause
-    report = repair(MigrationExecutor(url, migrations_dir.folder), "resume")
-    assert report.success and "resumed 2 remaining" in report.done[0]
+    report = MigrationExecutor(url, migrations_dir.folder).repair("resume")
+    assert report.success and "resumed from step 3" in report.done[0]
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT id FROM audit").fetchall() == [(1,)]  # ran once
         fks = conn.execute("PRAGMA foreign_key_list(a)").fetchall()

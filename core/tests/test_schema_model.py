@@ -7,7 +7,8 @@ from npa_migrations.builder import MigrationBuilder
 from npa_migrations.engine.target import DatabaseTarget
 from npa_migrations.provider.comparison import SchemaRules
 from npa_migrations.schema.compare import Comparator
-from npa_migrations.schema.model import (UNKNOWN, SchemaModel, analyse_sql, analyse_statement)
+from npa_migrations.schema.model import UNKNOWN, SchemaModel
+from npa_migrations.schema.sqlscan import analyse_sql, analyse_statement
 from npa_migrations.schema.verify import claim_matches
 
 

@@ -106,3 +106,18 @@ class VerificationError(NpaError):
     def __init__(self, message: str, differences: list | None = None):
         self.differences = list(differences or [])
         super().__init__(message)
+
+
+class RunInterrupted(NpaError):
+    """A run stopped at a safe point because it was asked to (SIGINT, SIGTERM, a cancelled
+    async task). The message says what was applied and where a migration under way
+    stopped; the next run continues it.
+
+    :ivar exit_code: 130 after SIGINT, 143 after SIGTERM (128 + the signal number).
+    """
+
+    exit_code = 130
+
+    def __init__(self, message: str, exit_code: int = 130):
+        self.exit_code = exit_code
+        super().__init__(message)

@@ -242,6 +242,51 @@ def npa_operation_done(migration: "MigrationScript", operation: "MigrationOperat
 
 
 @hookspec
+def npa_migration_retry(migration: "MigrationScript", attempt: int, retries: int,
+                        delay: float, error: BaseException) -> None:
+    """Called when a migration hit a lock timeout in a statement that took no effect and
+    runs again after a pause (what had taken effect stays; the run continues from there).
+
+    :param migration: the migration that runs again.
+    :param attempt: this retry's number (1 for the first).
+    :param retries: how many retries the run allows (option ``ddl_lock_retries``).
+    :param delay: seconds the engine waits before the retry.
+    :param error: the lock timeout the database reported.
+    """
+
+
+@hookspec
+def npa_migration_resumed(migration: "MigrationScript", direction: str, position: str,
+                          note: str | None) -> None:
+    """Called, under the lock and before the run starts, for each migration an earlier
+    run left under way (killed, or stopped at a safe point): the run continues it from
+    ``position`` instead of starting it again.
+
+    :param migration: the migration that continues.
+    :param direction: ``"up"``, ``"down"`` or ``"undo"``.
+    :param position: where it continues, e.g. ``"step 3, statement 2"``.
+    :param note: what was decided about the statement under way when the earlier run
+        died (checked against the live schema), or ``None`` when nothing was in doubt.
+    """
+
+
+@hookspec
+def npa_checkpoint(point: str, migration: "MigrationScript | None") -> None:
+    """Called at every boundary of a run, in a fixed order for a given history: taking
+    and releasing the lock (``lock``, ``locked``, ``unlock``, ``unlocked``), each
+    migration (``migration``), each transaction (``begin``, ``commit``, ``committed``)
+    and each statement (``statement`` before it, ``executed`` after it).
+
+    For tracing and fault injection: the crash-point tests of npa-migrations kill the
+    process at the k-th checkpoint and check that the next run converges. An
+    implementation must be fast and must not touch the run's connection.
+
+    :param point: the boundary reached (the names above).
+    :param migration: the migration under way, or ``None``.
+    """
+
+
+@hookspec
 def npa_migration_end(migration: "MigrationScript", direction: str, duration: float,
                       error: "BaseException | None") -> None:
     """Called after a migration committed (``error`` is ``None``) or failed.

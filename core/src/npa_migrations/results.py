@@ -25,18 +25,25 @@ class MigrationError:
 class MigrationResult:
     """Outcome of ``execute`` / ``rollback``.
 
-    :ivar migrations_applied: ids applied (or reverted, for a rollback) in order.
+    :ivar migration_ids: ids of the migrations applied (or reverted, for a rollback), in
+        order.
     :ivar duration: wall time of the run.
     :ivar errors: failures; empty when the run succeeded.
     :ivar migrations_ignored: ids not applied because they are older than the newest
         applied one and ``out_of_order`` is ``ignore`` (``up`` only).
     """
 
-    migrations_applied: list[str] = field(default_factory=list)
+    migration_ids: list[str] = field(default_factory=list)
     duration: dt.timedelta = dt.timedelta(0)
     errors: list[MigrationError] = field(default_factory=list)
     direction: str = "up"
     migrations_ignored: list[str] = field(default_factory=list)
+
+    @property
+    def migrations_applied(self) -> int:
+        """How many migrations were applied (or reverted, for a rollback): SPEC §6, the
+        seed's ``int MigrationsApplied``; the ids are :attr:`migration_ids`."""
+        return len(self.migration_ids)
 
     @property
     def success(self) -> bool:
@@ -71,6 +78,9 @@ class AppliedMigration:
     checksum: str
     success: bool
     execution_ms: int
+    #: ``applied``, ``running`` / ``stopped`` (interrupted: the next run continues it) or
+    #: ``failed`` (``npa migrate repair``)
+    status: str = "applied"
 
 
 @dataclass
@@ -86,6 +96,8 @@ class MigrationStatus:
     :ivar problems: every :class:`~npa_migrations.engine.ordering.ValidationProblem` that
         ``validate()`` reports (edited, out-of-order, failed, missing, dependency), so a
         status shows what would stop ``up`` before it runs.
+    :ivar interrupted: ids of migrations whose run was interrupted (the next run in the
+        same direction continues them).
     """
 
     database: str
@@ -95,6 +107,7 @@ class MigrationStatus:
     failed: list[str]
     missing: list[str]
     problems: list = field(default_factory=list)
+    interrupted: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         """The ``npa migrate status --json`` document."""
@@ -106,4 +119,5 @@ class MigrationStatus:
                          "checksum": a.checksum, "success": a.success} for a in self.applied],
             "pending": [{"id": p} for p in self.pending],
             "problems": [p.to_json() for p in self.problems],
+            "interrupted": list(self.interrupted),
         }

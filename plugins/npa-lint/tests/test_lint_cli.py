@@ -20,6 +20,9 @@ class Init(Migration):
         b.create_table("users", sa.Column("id", sa.Integer, primary_key=True),
                        sa.Column("name", sa.String(200)))
         b.bulk_insert("users", [{"id": n, "name": f"u{n}"} for n in range(20)])
+
+    def down(self, b):
+        b.drop_table("users")
 """
 
 DANGER = """

@@ -219,7 +219,7 @@ try:
 except LockTimeoutError as exc:
     print(json.dumps({"event": "lock_timeout", "message": str(exc)}), flush=True)
     sys.exit(4)
-print(json.dumps({"event": "result", "applied": result.migrations_applied,
+print(json.dumps({"event": "result", "applied": result.migration_ids,
                   "errors": [e.message for e in result.errors],
                   "seconds": result.duration.total_seconds()}), flush=True)
 sys.exit(0 if result.success else 1)

@@ -134,7 +134,7 @@ def test_ensure_created_creates_the_database(my):
                     "WHERE SCHEMA_NAME = %s", (database,)) == [(database,)]
     assert {t, my.history_table} <= my.tables(schema=database)
     # a second run finds it and changes nothing
-    assert my.executor(url, ensure_created=True).execute().migrations_applied == []
+    assert my.executor(url, ensure_created=True).execute().migration_ids == []
 
 
 def test_engine_and_connection_targets(my):
@@ -157,7 +157,7 @@ def test_engine_and_connection_targets(my):
             assert tuple(after) == tuple(before)
         assert t in my.tables()
         assert MigrationExecutor(engine, str(my.folder),
-                                 options=my.options()).execute().migrations_applied == []
+                                 options=my.options()).execute().migration_ids == []
     finally:
         engine.dispose()
 

@@ -9,7 +9,6 @@ import time
 import pytest
 
 from npa_migrations.errors import ConfigurationError, ValidationError
-from npa_migrations.engine.repair import repair
 
 from mysql_support import q
 
@@ -45,14 +44,15 @@ def test_third_statement_fails_is_recorded_and_blocks_later_runs(my):
     assert {a, b_} <= my.tables() and c not in my.tables()
 
     # repair --undo-partial drops what took effect, and the migration is pending again
-    report = repair(my.executor(), "undo_partial")
+    report = my.executor().repair("undo_partial")
     assert report.success, report.failed
     assert not ({a, b_} & my.tables()) and my.history() == []
 
 
-def test_data_only_failure_rolls_back_and_records_zero_steps(my):
+def test_data_only_failure_rolls_back_and_leaves_no_trace(my):
     """Without DDL the migration's transaction is real: two inserts before a failing
-    third are rolled back, and the record says no operation took effect."""
+    third are rolled back with the record of them, so the migration left no trace and
+    does not block the next run (no repair needed)."""
     t = my.name("d")
     my.migration("20250101000000_Table", f"""
         b.create_table({t!r}, sa.Column("id", sa.Integer, primary_key=True))
@@ -64,14 +64,18 @@ def test_data_only_failure_rolls_back_and_records_zero_steps(my):
     """)
     result = my.executor().execute()
     assert not result.success and "Duplicate entry" in result.errors[0].message
+    assert "left no trace" in result.errors[0].message
+    assert "DDL" not in result.errors[0].message
     assert my.query(f"SELECT COUNT(*) FROM {q(t)}") == [(0,)]
-    assert [row[:3] for row in my.history()] == [("20250101000000_Table", 1, None),
-                                                ("20250102000000_Rows", 0, 0)]
+    assert [row[:3] for row in my.history()] == [("20250101000000_Table", 1, None)]
+    with pytest.raises(Exception, match="Duplicate entry"):  # the next run tries again
+        raise my.executor().execute().errors[0].exception
 
 
-def test_rows_after_an_implicit_commit_are_counted(my):
-    """After DDL committed the transaction, later statements auto-commit: a failure
-    then counts them as having taken effect, and they did."""
+def test_rows_after_an_implicit_commit_roll_back_with_their_record(my):
+    """After DDL committed the transaction, later data statements run in a new one with
+    the record of them: a failure rolls them back, and the record says only the DDL took
+    effect -- which is the truth on the server."""
     t, u = my.name("x"), my.name("y")
     my.migration("20250101000000_Mixed", f"""
         b.create_table({t!r}, sa.Column("id", sa.Integer, primary_key=True))
@@ -81,8 +85,8 @@ def test_rows_after_an_implicit_commit_are_counted(my):
     """)
     result = my.executor().execute()
     assert not result.success
-    assert my.query(f"SELECT id FROM {q(t)}") == [(1,)]
-    assert [row[:3] for row in my.history()] == [("20250101000000_Mixed", 0, 2)]
+    assert my.query(f"SELECT id FROM {q(t)}") == []
+    assert [row[:3] for row in my.history()] == [("20250101000000_Mixed", 0, 1)]
 
 
 def test_data_and_ddl_commit_with_the_history_row(my):
@@ -161,7 +165,7 @@ def test_ddl_lock_timeout(my, where):
     assert "Lock wait timeout exceeded" in result.errors[0].message
     assert executor.provider.driver.is_lock_timeout(result.errors[0].exception)
     assert elapsed < 5, elapsed
-    assert [row[:3] for row in my.history()] == [("20250101000000_Alter", 0, 0)]
+    assert my.history() == []  # nothing took effect: no trace, the next run tries again
 
 
 def test_ddl_lock_timeout_retried_while_nothing_took_effect(my):
@@ -190,9 +194,12 @@ def test_ddl_lock_timeout_retried_while_nothing_took_effect(my):
     assert "extra" in [c[0] for c in my.query(f"SHOW COLUMNS FROM {q(t)}")]
 
 
-def test_ddl_lock_timeout_not_retried_after_ddl_took_effect(my):
-    """An earlier operation of the migration committed (MySQL DDL commits implicitly):
-    running it again would repeat that operation, so it is recorded failed at once."""
+@pytest.mark.parametrize("released", [True, False])
+def test_ddl_lock_timeout_retried_from_what_took_effect(my, released):
+    """An earlier operation of the migration committed (MySQL DDL commits implicitly)
+    before the ALTER timed out: the retry continues from the ALTER -- the earlier table
+    is never created twice -- and succeeds once the blocker goes, or is recorded failed
+    at exactly that point when it never does."""
     t, made = my.name("busy2"), my.name("made")
     my.query(f"CREATE TABLE {q(t)} (id INT PRIMARY KEY)")
     my.migration("20250101000000_TwoSteps", f"""
@@ -201,17 +208,30 @@ def test_ddl_lock_timeout_not_retried_after_ddl_took_effect(my):
     """)
     steps = []
     blocker = my.connect()
+    cur = blocker.cursor()
+    cur.execute("BEGIN")
+    cur.execute(f"SELECT * FROM {q(t)}")
+    releaser = threading.Timer(1.5, blocker.close) if released else None
+    if releaser:
+        releaser.start()
     try:
-        cur = blocker.cursor()
-        cur.execute("BEGIN")
-        cur.execute(f"SELECT * FROM {q(t)}")
         result = my.executor(ddl_lock_timeout_seconds=1, ddl_lock_retries=3,
                              on_progress=lambda m, step: steps.append(step.kind)).execute()
     finally:
-        blocker.close()
-    assert not result.success
-    assert "retry" not in steps
-    assert [row[:3] for row in my.history()] == [("20250101000000_TwoSteps", 0, 1)]
+        if releaser:
+            releaser.join()
+        else:
+            blocker.close()
+    assert "retry" in steps
+    assert made in my.tables()
+    if released:
+        assert result.success, result.errors
+        assert [row[:2] for row in my.history()] == [("20250101000000_TwoSteps", 1)]
+        assert "extra" in [c[0] for c in my.query(f"SHOW COLUMNS FROM {q(t)}")]
+    else:
+        assert not result.success
+        assert "waited too long for a table lock 4 time(s)" in result.errors[0].message
+        assert [row[:3] for row in my.history()] == [("20250101000000_TwoSteps", 0, 1)]
 
 
 def test_lock_wait_timeout_is_reset_between_migrations(my):
@@ -256,7 +276,7 @@ def test_threads_share_nothing_but_the_server(my):
         thread.join(60)
     assert not errors, errors
     assert all(r.success for r in results)
-    applied = [m for r in results for m in r.migrations_applied]
+    applied = [m for r in results for m in r.migration_ids]
     assert sorted(applied) == sorted(row[0] for row in my.history())
     assert len(applied) == 11 and len(set(applied)) == 11
     assert my.query(f"SELECT COUNT(*) FROM {q(t)}") == [(10,)]

@@ -68,9 +68,9 @@ def test_script_matches_the_executor_script_golden():
     import re
 
     text = re.sub(r"TO_TIMESTAMP\('[^']+'", "TO_TIMESTAMP('<time>'", normalise(result.output))
-    text = re.sub(r"'\d+\.\d+\.\d+', 1, NULL, NULL\)", "'<version>', 1, NULL, NULL)", text)
+    text = re.sub(r"'\d+\.\d+\.\d+', 1, NULL, NULL,", "'<version>', 1, NULL, NULL,", text)
     golden = re.sub(r"TO_TIMESTAMP\('[^']+'", "TO_TIMESTAMP('<time>'", golden)
-    golden = re.sub(r"'\d+\.\d+\.\d+', 1, NULL, NULL\)", "'<version>', 1, NULL, NULL)", golden)
+    golden = re.sub(r"'\d+\.\d+\.\d+', 1, NULL, NULL,", "'<version>', 1, NULL, NULL,", golden)
     assert text == golden
 
 

@@ -101,9 +101,8 @@ def test_engine_tables_parse():
 
     p = provider()
     history = HistoryStore(p)
-    for sql in history.create_statements() + [
-            history._probe, history._select.sql, history._insert.sql, history._delete.sql,
-            history._update_checksum.sql, history.insert_script("20250101000000_X", "sha256:x"),
+    for sql in history.statements() + [
+            history.insert_script("20250101000000_X", "sha256:x"),
             history.delete_script("20250101000000_X")]:
         check(sql)
     log = event_log(p, "npa_migrations_log")

@@ -66,7 +66,10 @@ def test_lock_timeout_zero_tries_once(pg, holder):
     assert time.monotonic() - started < 1.0
 
 
-def test_waiting_happens_in_the_server_lock_queue_without_polling(pg, holder):
+def test_waiting_holds_no_snapshot_and_is_granted_soon_after_release(pg, holder):
+    """A run queued on the lock polls with short statements: between them its session
+    holds no snapshot (``backend_xmin`` is NULL), so a ``CREATE INDEX CONCURRENTLY`` of
+    the run holding the lock never waits for it."""
     pending_migration(pg)
     outcome = {}
 
@@ -76,25 +79,21 @@ def test_waiting_happens_in_the_server_lock_queue_without_polling(pg, holder):
 
     thread = threading.Thread(target=run)
     thread.start()
-    waiting_sql = ("SELECT pid, wait_event_type, wait_event, query_start FROM pg_stat_activity "
-                   "WHERE application_name = %s AND query LIKE 'SELECT pg_advisory_lock(%%' "
-                   "AND state = 'active'")
+    waiter_sql = ("SELECT backend_xmin IS NULL FROM pg_stat_activity "
+                  "WHERE application_name = %s AND pid <> pg_backend_pid()")
     samples = []
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and len(samples) < 5:
-        rows = pg.query(waiting_sql, (default_application_name(),))
-        if rows:
-            samples.append(rows[0])
-        time.sleep(0.25)
-    assert len(samples) == 5, "the waiter never showed up in pg_stat_activity"
-    # one statement, blocked on the advisory lock the whole time: no retry loop
-    assert {(s[0], s[1], s[2], s[3]) for s in samples} == {samples[0]}
-    assert samples[0][1:3] == ("Lock", "advisory")
+    while time.monotonic() < deadline and len(samples) < 20:
+        samples += [row[0] for row in pg.query(waiter_sql, (default_application_name(),))]
+        time.sleep(0.05)
+    assert samples, "the waiter never showed up in pg_stat_activity"
+    # a statement in flight may hold one for its few milliseconds; the waiting does not
+    assert sum(samples) >= 0.8 * len(samples), samples
     released = time.monotonic()
     holder.execute("SELECT pg_advisory_unlock_all()")
     thread.join(timeout=10)
     assert outcome["result"].success
-    assert outcome["done"] - released < 1.0  # granted at once, not at the next poll
+    assert outcome["done"] - released < 1.5  # granted at the next poll (at most 0.5 s)
 
 
 def test_lock_is_released_after_success_and_after_failure(pg):
@@ -117,7 +116,7 @@ def test_idle_run_does_not_wait_for_the_lock(pg, holder):
     holder.execute("SELECT pg_advisory_lock(%s)", (advisory_key(pg.lock_name),))
     started = time.monotonic()
     result = pg.executor(lock_timeout_seconds=5).execute()  # nothing pending
-    assert result.success and result.migrations_applied == []
+    assert result.success and result.migration_ids == []
     assert time.monotonic() - started < 1.0
 
 
@@ -168,7 +167,7 @@ def test_many_threads_apply_each_migration_once(pg, shared):
         thread.join(timeout=60)
     assert failures == []
     assert all(r.success for r in results) and len(results) == 12
-    applied = sorted(m for r in results for m in r.migrations_applied)
+    applied = sorted(m for r in results for m in r.migration_ids)
     assert applied == sorted(f"202501010000{n:02d}_Step{n}" for n in range(10))
     assert pg.query("SELECT n FROM side_effects ORDER BY n") == [(n,) for n in range(10)]
     assert len(pg.history()) == 10 and all(ok for _, ok in pg.history())

@@ -167,7 +167,7 @@ def test_narrowing_a_varchar_fails_instead_of_truncating(pg):
                 b.alter_column("words", "w", type_=sa.String(20))
     """)
     result = pg.executor().execute()
-    assert result.migrations_applied == ["20250101000000_Base"]
+    assert result.migration_ids == ["20250101000000_Base"]
     assert "value too long" in result.errors[0].message
     assert pg.query("SELECT w FROM words") == [("abcdef",)]
     assert columns(pg, "words")["w"]["type"].length == 20

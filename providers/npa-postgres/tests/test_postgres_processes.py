@@ -28,7 +28,7 @@ try:
 except LockTimeoutError as exc:
     print(exc)
     sys.exit(4)
-print("applied", len(result.migrations_applied))
+print("applied", len(result.migration_ids))
 sys.exit(0 if result.success else 1)
 """
 

@@ -23,7 +23,7 @@ def test_failure_at_third_statement_leaves_no_trace(pg):
         CREATE TABLE never (id INT);
     """)
     result = pg.executor().execute()
-    assert result.migrations_applied == ["20250101000000_Ok"]
+    assert result.migration_ids == ["20250101000000_Ok"]
     (error,) = result.errors
     assert error.migration_id == "20250101000100_Breaks"
     assert "INSERT INTO half_done (id) VALUES (1)" in error.message
@@ -65,7 +65,7 @@ def test_all_in_one_rolls_back_every_migration(pg):
         SELECT 1 / 0;
     """)
     result = pg.executor(transaction_mode=TransactionMode.ALL_IN_ONE).execute()
-    assert result.migrations_applied == []
+    assert result.migration_ids == []
     assert "division by zero" in result.errors[0].message
     assert "whole all-in-one transaction was rolled back" in result.errors[0].message
     # even the history table created by the run is the only thing left: no step table
@@ -74,7 +74,7 @@ def test_all_in_one_rolls_back_every_migration(pg):
     # fixed, the same run applies everything in one commit
     (pg.folder / "20250101000009_fails.sql").write_text("-- npa:up\nSELECT 1;\n")
     result = pg.executor(transaction_mode="all-in-one").execute()
-    assert result.success and len(result.migrations_applied) == 4
+    assert result.success and len(result.migration_ids) == 4
     assert pg.tables() == {"step_0", "step_1", "step_2"}
 
 
@@ -190,7 +190,7 @@ def test_failed_bookkeeping_write_rolls_the_migration_back(pg):
     pg.sql("20250101000100_breaks", "-- npa:up\nCREATE TABLE later (id INT);\n")
     pg.sql("20250101000200_after", "-- npa:up\nCREATE TABLE after_it (id INT);\n")
     result = pg.executor(stop_on_error=False).execute()
-    assert result.migrations_applied == ["20250101000200_After"]  # the session is clean
+    assert result.migration_ids == ["20250101000200_After"]  # the session is clean
     (error,) = result.errors
     assert error.migration_id == "20250101000100_Breaks"
     assert "refuse_breaks" in error.message
@@ -199,5 +199,5 @@ def test_failed_bookkeeping_write_rolls_the_migration_back(pg):
     assert pg.history() == [("20250101000000_Ok", True), ("20250101000200_After", True)]
     pg.query("ALTER TABLE npa_migrations_log DROP CONSTRAINT refuse_breaks")
     result = pg.executor(out_of_order="apply").execute()
-    assert result.migrations_applied == ["20250101000100_Breaks"]
+    assert result.migration_ids == ["20250101000100_Breaks"]
     assert pg.tables() == {"kept", "later", "after_it"}

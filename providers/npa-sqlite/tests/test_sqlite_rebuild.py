@@ -715,7 +715,7 @@ def test_all_in_one_rolls_back_a_failed_rebuild_with_the_rest(url, db_path, migr
     migrations("20250101000000", "Ok", 'b.create_unique_constraint("uq", "t", ["id", "v"])')
     migrations("20250102000000", "Bad", 'b.alter_column("t", "v", nullable=False)')
     result = run(url, migrations.folder, transaction_mode="all-in-one")
-    assert not result.success and result.migrations_applied == []
+    assert not result.success and result.migration_ids == []
     assert _snapshot(db_path, "t") == before
 
 

@@ -88,17 +88,14 @@ def test_server_test_migrations_render_and_parse(tmp_path, direction):
     import textwrap
 
     from npa_migrations import MigrationExecutor
-    from npa_migrations.engine.script import render_script
 
     folder = tmp_path / "m"
     folder.mkdir()
     for name, text in scenarios.SERVER_MIGRATIONS.items():
         (folder / name).write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
     executor = MigrationExecutor(scenarios.URL, folder)
-    scripts = executor.discover()
-    if direction == "down":
-        scripts = list(reversed(scripts))
-    script = render_script(executor, scripts, direction, create_history=True)
+    script = executor.script(offline=True, direction=direction,
+                             steps=len(executor.discover()))
     batches = check.script_batches(script)
     assert len(batches) > 20
     for batch in batches:
@@ -110,8 +107,7 @@ def test_engine_statements_parse(provider):
     from npa_migrations.engine.history import HistoryStore
 
     history = HistoryStore(provider, "npa_migrations_history")
-    texts = [history._create, history._probe, history._select.sql, history._insert.sql,
-             history._delete.sql, history._update_checksum.sql,
+    texts = [*history.statements(),
              history.insert_script("20250101000000_X", "sha256:00"),
              history.delete_script("20250101000000_X"),
              provider.driver.begin_statement, provider.driver.commit_statement, provider.driver.rollback_statement,

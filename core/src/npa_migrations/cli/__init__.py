@@ -254,27 +254,41 @@ def up(obj: Context, target, transaction_mode, lock_timeout, no_lock, out_of_ord
         click.echo(executor.script(target, offline=offline, direction="up"))
         return
     if dry_run:
-        _dry_run(obj, executor, executor.plan(target), "up", as_json)
+        _dry_run(obj, executor, executor.plan("up", target), as_json)
         return
     _apply(executor, lambda: executor.execute(target), "up", as_json)
 
 
 def _apply(executor, action, direction: str, as_json: bool) -> None:
+    """Run ``action`` with the reporter listening; SIGINT / SIGTERM stop it at a safe
+    point (the run records where, and exits 130 / 143)."""
+    from ..engine.interrupt import stop_on_signals
+    from ..errors import RunInterrupted
     from .output import HumanReporter, JsonReporter
 
     reporter = JsonReporter() if as_json else HumanReporter(direction)
-    result = _run_with_reporter(reporter, action)
+    try:
+        with stop_on_signals(executor.interruption):
+            result = _run_with_reporter(reporter, action)
+    except RunInterrupted as exc:
+        reporter.interrupted(exc)
+        sys.exit(exc.exit_code)
     reporter.result(result)
     _exit_for(result)
 
 
-def _dry_run(obj: Context, executor, scripts, direction: str, as_json: bool) -> None:
-    """Print the plan and what the plan checks of plugins (``npa_check_plan``) found;
-    exit 3 when a finding has severity ``error``."""
+def _dry_run(obj: Context, executor, plan, as_json: bool) -> None:
+    """Print the plan -- each migration's steps as the runner would take them, without
+    SQL -- and what the plan checks of plugins (``npa_check_plan``) found; exit 3 when a
+    finding has severity ``error``."""
     from ..engine.checks import check_plan
+    from ..engine.runner import Runner
+    from ..engine.script import DescribeTarget
 
-    findings = check_plan(executor, scripts, direction, obj.config.settings)
-    _print_plan(executor, scripts, direction, as_json, findings)
+    described = DescribeTarget()
+    Runner(executor.provider, described, executor.options).run(plan)
+    findings = check_plan(executor, plan.scripts, plan.direction, obj.config.settings)
+    _print_plan(executor, described.migrations, plan.direction, as_json, findings)
     if any(f.is_error for f in findings):
         sys.exit(EXIT_VALIDATION)
 
@@ -299,30 +313,38 @@ def print_findings(findings, err: bool = False) -> None:
     echo(f"{len(findings)} finding(s): {summary}" if findings else "No findings.", err=err)
 
 
-def _print_plan(executor, scripts, direction: str, as_json: bool, findings=()) -> None:
+def _print_plan(executor, described, direction: str, as_json: bool, findings=()) -> None:
     if as_json:
-        click.echo(json.dumps({"direction": direction, "database": executor.provider.display_url(),
-                               "migrations": [{"id": s.id, "source": s.source} for s in scripts],
-                               "findings": [f.to_json() for f in findings]}))
+        click.echo(json.dumps({
+            "direction": direction, "database": executor.provider.display_url(),
+            "migrations": [{"id": d.migration.id, "source": d.migration.script.source,
+                            "continues_at": (str(d.migration.start)
+                                             if d.migration.continues else None),
+                            "steps": d.steps} for d in described],
+            "findings": [f.to_json() for f in findings]}))
         return
-    _print_steps(executor, scripts, direction)
+    _print_steps(executor, described, direction)
     if findings:
         echo()
         echo("Plan checks:")
         print_findings(findings)
 
 
-def _print_steps(executor, scripts, direction: str) -> None:
+def _print_steps(executor, described, direction: str) -> None:
     verb = "apply" if direction == "up" else "roll back"
-    if not scripts:
+    if not described:
         echo(f"Nothing to {verb}. (dry run)")
         return
-    echo(f"Would {verb} {len(scripts)} migration(s) on {executor.provider.display_url()} (dry run):")
-    for n, script in enumerate(scripts, 1):
-        echo(f"  {n}. {script.id}")
-        operations = script.up_operations() if direction == "up" else script.down_operations()
-        for operation in operations or []:
-            echo(f"       - {operation.describe()}")
+    echo(f"Would {verb} {len(described)} migration(s) on {executor.provider.display_url()} "
+         "(dry run):")
+    for n, item in enumerate(described, 1):
+        migration = item.migration
+        continues = (f"  (interrupted earlier: continues at {migration.start})"
+                     if migration.continues else "")
+        echo(f"  {n}. {migration.id}{continues}")
+        for number, step in enumerate(item.steps):
+            if number >= migration.start.step:
+                echo(f"       - {step}")
 
 
 @migrate.command()
@@ -350,17 +372,7 @@ def down(obj: Context, target, steps, transaction_mode, lock_timeout, no_lock, d
         click.echo(executor.script(target, offline=offline, direction="down", steps=steps))
         return
     if dry_run:
-        status = executor.status()
-        by_id = {s.id: s for s in executor.discover()}
-        applied = [a.id for a in status.applied if a.success and a.id in by_id]
-        order = [s.id for s in executor.discover()]
-        applied.sort(key=order.index)
-        if target:
-            target_id = executor.resolve_target(target)
-            chosen = applied[applied.index(target_id) + 1:] if target_id in applied else []
-        else:
-            chosen = applied[-(steps or 1):]
-        _dry_run(obj, executor, [by_id[i] for i in reversed(chosen)], "down", as_json)
+        _dry_run(obj, executor, executor.plan("down", target, steps), as_json)
         return
     if target:
         _apply(executor, lambda: executor.rollback_to(target), "down", as_json)
@@ -391,7 +403,9 @@ def status(obj: Context, as_json):
         for row in state.applied:
             mark = style.good(style.ok) if row.success else style.bad(style.fail)
             when = row.applied_at.strftime("%Y-%m-%d %H:%M:%S UTC") if row.applied_at else ""
-            note = "" if row.success else "  FAILED - run 'npa migrate repair'"
+            note = {"applied": "", "failed": "  FAILED - run 'npa migrate repair'",
+                    "running": "  INTERRUPTED - the next run continues it",
+                    "stopped": "  INTERRUPTED - the next run continues it"}.get(row.status, "")
             if row.id in state.missing:
                 note += "  (file missing)"
             if ("checksum", row.id) in flagged:
@@ -407,7 +421,8 @@ def status(obj: Context, as_json):
         echo("No migrations found.")
     echo()
     echo(f"{len([a for a in state.applied if a.success])} applied, {len(state.pending)} pending"
-         + (f", {len(state.failed)} failed" if state.failed else ""))
+         + (f", {len(state.failed)} failed" if state.failed else "")
+         + (f", {len(state.interrupted)} interrupted" if state.interrupted else ""))
     if state.problems:
         count = len(state.problems)
         echo(style.bad(f"{count} validation problem{'s' if count != 1 else ''}: 'npa migrate "
@@ -470,7 +485,8 @@ def new(obj: Context, name, as_sql):
 
 @migrate.command()
 @click.option("--resume", "action", flag_value="resume",
-              help="Run the remaining operations of the failed migration.")
+              help="Run the rest of a failed or interrupted migration, in the direction it "
+                   "was going.")
 @click.option("--undo-partial", "action", flag_value="undo_partial",
               help="Undo the operations of the failed migration that took effect.")
 @click.option("--mark-applied", "action", flag_value="mark_applied",
@@ -479,41 +495,21 @@ def new(obj: Context, name, as_sql):
               help="Forget the failed migration (you undid it by hand).")
 @click.option("--accept-checksum", metavar="ID",
               help="Store the current checksum of an applied migration whose file changed.")
+@click.option("--skip-in-doubt", is_flag=True,
+              help="With --resume: the statement under way when a run died took effect; "
+                   "continue after it.")
 @click.option("--lock-timeout", type=float, metavar="S")
 @click.pass_obj
 @handle_errors
-def repair(obj: Context, action, accept_checksum, lock_timeout):
-    """Settle failed migrations and accept intended checksum changes."""
-    from ..engine.repair import failed_entries, repair as run_repair
-
+def repair(obj: Context, action, accept_checksum, skip_in_doubt, lock_timeout):
+    """Settle failed or interrupted migrations and accept intended checksum changes."""
+    if skip_in_doubt and action != "resume":
+        raise click.UsageError("--skip-in-doubt goes with --resume.")
     executor = obj.executor(lock_timeout_seconds=lock_timeout)
     if action is None and accept_checksum is None:
-        failed = failed_entries(executor)
-        if not failed:
-            echo("Nothing to repair: no failed migrations.")
-            return
-        echo("Failed migrations:")
-        scripts = {s.id: s for s in executor.discover()}
-        for row in failed:
-            done = row.steps_done or 0
-            script = scripts.get(row.migration_id)
-            operations = script.up_operations() if script is not None else None
-            of = f" of {len(operations)}" if operations is not None else ""
-            echo(f"  {row.migration_id}: {done}{of} operation(s) took effect")
-            if row.error:
-                echo(f"    error: {row.error.splitlines()[0]}")
-            if operations is None:
-                echo("    (its file was not found: only --mark-applied or --mark-rolled-back "
-                     "can settle it)")
-                continue
-            for label, ops in (("took effect", operations[:done]),
-                               ("not run", operations[done:])):
-                if ops:
-                    echo(f"    {label}: " + "; ".join(op.describe() for op in ops))
-        echo("\nChoose one: npa migrate repair --resume | --undo-partial | --mark-applied | "
-             "--mark-rolled-back")
-        sys.exit(EXIT_USAGE)
-    report = run_repair(executor, action, accept_checksum)
+        _list_unsettled(executor)
+        return
+    report = executor.repair(action, accept_checksum, skip_in_doubt=skip_in_doubt)
     if not report.done and not report.failed:
         echo("Nothing to repair: no failed migrations.")
     for line in report.done:
@@ -522,6 +518,57 @@ def repair(obj: Context, action, accept_checksum, lock_timeout):
         echo(f"Error: {line}", err=True)
     if not report.success:
         sys.exit(EXIT_FAILED)
+
+
+def _list_unsettled(executor) -> None:
+    """Print every failed or interrupted migration with the operations that took effect and
+    those that did not run, then the choices (exit 2: a choice is needed)."""
+    from ..engine.planner import plan_steps
+    from ..engine.repair import unsettled_entries
+
+    with executor.session(read_only=True) as session:
+        rows = unsettled_entries(session.read_history())
+    if not rows:
+        echo("Nothing to repair: no failed migrations.")
+        return
+    echo("Failed or interrupted migrations:")
+    scripts = {s.id: s for s in executor.discover()}
+    for row in rows:
+        script = scripts.get(row.migration_id)
+        direction = row.direction or "up"
+        operations = None
+        if script is not None and direction != "undo":
+            operations = (script.up_operations() if direction == "up"
+                          else script.down_operations()) or []
+        steps = plan_steps(executor.provider, operations) if operations is not None else []
+        position = row.position
+        done = [op for step in steps[:position.step] for op in step.operations]
+        of = f" of {sum(len(step.operations) for step in steps)}" if operations is not None else ""
+        echo(f"  {row.migration_id}: {len(done) if operations is not None else position.step}"
+             f"{of} operation(s) took effect")
+        if row.status != "failed" or direction != "up":
+            going = {"up": "being applied", "down": "being rolled back",
+                     "undo": "being undone"}.get(direction, direction)
+            doubt = ("; the statement under way may or may not have run"
+                     if row.status == "running" else "")
+            echo(f"    {'interrupted' if row.status != 'failed' else 'failed'} while {going}"
+                 f"{doubt}")
+        if row.error:
+            echo(f"    error: {row.error.splitlines()[0]}")
+        if script is None:
+            echo("    (its file was not found: only --mark-applied or --mark-rolled-back "
+                 "can settle it)")
+            continue
+        partial = steps[position.step:position.step + 1] if position.statement else []
+        for label, chosen in (("took effect", done),
+                              ("in part", [op for step in partial for op in step.operations]),
+                              ("not run", [op for step in steps[position.step + len(partial):]
+                                           for op in step.operations])):
+            if chosen:
+                echo(f"    {label}: " + "; ".join(op.describe() for op in chosen))
+    echo("\nChoose one: npa migrate repair --resume [--skip-in-doubt] | --undo-partial | "
+         "--mark-applied | --mark-rolled-back")
+    sys.exit(EXIT_USAGE)
 
 
 @migrate.command()

@@ -84,9 +84,28 @@ class HumanReporter:
             echo(f"  {self.style.bad(self.style.fail)} {migration.name} failed")
         echo()
 
+    @hookimpl
+    def npa_migration_retry(self, migration, attempt: int, retries: int, delay: float,
+                            error) -> None:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else "lock timeout"
+        echo(f"  ! Lock timeout ({reason}); retry {attempt}/{retries} in {delay:.2f}s")
+
+    @hookimpl
+    def npa_migration_resumed(self, migration, direction: str, position: str, note) -> None:
+        echo(f"↻ {migration.id} was interrupted earlier; it continues at {position}."
+             if self.style.ok == "✓" else
+             f"{migration.id} was interrupted earlier; it continues at {position}.")
+        if note:
+            echo(f"  {note}")
+
+    def interrupted(self, error) -> None:
+        """The run stopped at a safe point (a signal): say where."""
+        echo()
+        echo(self.style.bad(f"{self.style.fail} {error}"), err=True)
+
     def result(self, result) -> None:
         seconds = result.duration.total_seconds()
-        count = len(result.migrations_applied)
+        count = result.migrations_applied
         noun = "migration" if count == 1 else "migrations"
         verb = "applied" if self.direction == "up" else "rolled back"
         if result.success:
@@ -139,9 +158,24 @@ class JsonReporter:
         self.emit("migration_end", id=migration.id, direction=direction,
                   duration_ms=round(duration * 1000, 3), success=error is None)
 
+    @hookimpl
+    def npa_migration_retry(self, migration, attempt: int, retries: int, delay: float,
+                            error) -> None:
+        self.emit("retry", id=migration.id, attempt=attempt, retries=retries,
+                  delay_ms=round(delay * 1000, 3), reason=str(error))
+
+    @hookimpl
+    def npa_migration_resumed(self, migration, direction: str, position: str, note) -> None:
+        self.emit("resume", id=migration.id, direction=direction, position=position,
+                  note=note)
+
+    def interrupted(self, error) -> None:
+        """The run stopped at a safe point (a signal): the last line says so."""
+        self.emit("interrupted", message=str(error), exit_code=error.exit_code)
+
     def result(self, result) -> None:
         self.emit("result", success=result.success, direction=result.direction,
-                  migrations=result.migrations_applied,
+                  migrations=result.migration_ids,
                   ignored=result.migrations_ignored,
                   duration_ms=round(result.duration.total_seconds() * 1000, 3),
                   errors=[{"id": e.migration_id, "message": e.message} for e in result.errors])

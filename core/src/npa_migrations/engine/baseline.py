@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigurationError
-from .repair import locked_history
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .executor import MigrationExecutor
+    from ..migration import MigrationScript
+    from .session import Session
 
 
 class BaselineError(ConfigurationError):
@@ -51,22 +51,25 @@ class BaselineReport:
                 "already_applied": list(self.already_applied)}
 
 
-def baseline(executor: "MigrationExecutor", target: str) -> BaselineReport:
-    """Mark every migration up to ``target`` as applied (see the module docs)."""
-    if not target:
+def baseline(session: "Session", scripts: list["MigrationScript"], target_id: str
+             ) -> BaselineReport:
+    """Mark every migration of ``scripts`` up to ``target_id`` as applied (see the module
+    docs), on ``session`` under the migration lock."""
+    if not target_id:
         raise ConfigurationError("baseline needs --target ID: the newest migration the "
                                  "existing database already contains.")
-    target_id = executor.resolve_target(target)
-    scripts = executor.discover()
     order = [s.id for s in scripts]
     limit = order.index(target_id)
     report = BaselineReport(target_id)
-    with locked_history(executor) as (conn, rows):
-        failed = [r.migration_id for r in rows.values() if not r.success]
-        if failed:
+    with session.locked():
+        session.ensure_tables()
+        rows = session.read_history()
+        unsettled = [r.migration_id for r in rows.values() if not r.success]
+        if unsettled:
             raise BaselineError(
-                f"Cannot baseline: {', '.join(failed)} is recorded as failed. Settle it "
-                "with 'npa migrate repair' first. Nothing was recorded.")
+                f"Cannot baseline: {', '.join(unsettled)} is recorded as failed or "
+                "interrupted. Settle it with 'npa migrate repair' first. Nothing was "
+                "recorded.")
         later = [i for i in rows if i in order and order.index(i) > limit]
         if later:
             raise BaselineError(
@@ -80,18 +83,18 @@ def baseline(executor: "MigrationExecutor", target: str) -> BaselineReport:
         todo = [s for s in chosen if s.id not in rows]
         if not todo:
             return report
-        conn.begin()
+        conn = session.connection
+        session.begin()
         try:
             for script in todo:
-                executor.history.record(conn, script.id, script.checksum, 0, True)
-                executor.eventlog.record(conn, "baseline", migration_id=script.id,
-                                         checksum=script.checksum, duration_ms=0,
-                                         detail=f"baseline at {target_id}: recorded as "
-                                                "applied without running it")
-            conn.commit()
+                session.history.record(conn, script.id, script.checksum, 0, True)
+                session.eventlog.record(conn, "baseline", migration_id=script.id,
+                                        checksum=script.checksum, duration_ms=0,
+                                        detail=f"baseline at {target_id}: recorded as "
+                                               "applied without running it")
+            session.commit()
         except BaseException:
-            if conn.in_transaction:
-                conn.rollback()
+            session.rollback()
             raise
         report.recorded = [s.id for s in todo]
     return report

@@ -2,8 +2,9 @@
 
 The history table holds the *current* state of each migration; the log keeps every
 event that led there, never updated or deleted by the engine: ``apply``, ``revert``,
-``failure`` (with the failed statement and the error), ``repair`` (including
-``--accept-checksum``), ``baseline`` and ``unlock``, each with the time (UTC), host,
+``failure`` (with the failed statement and the error), ``interrupt`` (a run stopped at a
+safe point, and where), ``repair`` (including ``--accept-checksum``), ``baseline`` and
+``unlock``, each with the time (UTC), host,
 OS user, duration, checksum and product version. ``npa migrate history`` shows it.
 
 Writes are SQLAlchemy Core compiled once (like the history table). An ``apply`` or
@@ -28,10 +29,9 @@ from ..options import DEFAULT_LOG_TABLE
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..provider.connection import DbConnection
-    from .executor import MigrationExecutor
     from ..provider.base import BaseProvider
 
-EVENTS = ("apply", "revert", "failure", "repair", "baseline", "unlock")
+EVENTS = ("apply", "revert", "failure", "interrupt", "repair", "baseline", "unlock")
 
 
 def _os_user() -> str:
@@ -201,54 +201,3 @@ class NullEventLog:
 
 def event_log(provider: "BaseProvider", table_name: str | None) -> "EventLog | NullEventLog":
     return EventLog(provider, table_name) if table_name else NullEventLog()
-
-
-def log_failure(executor: "MigrationExecutor", conn: "DbConnection", migration_id: str | None,
-                direction: str, *, statement: str | None, error: str,
-                duration_ms: int | None = None, detail: str | None = None) -> None:
-    """Append a ``failure`` row outside any transaction (after the rollback); never
-    raises, so the original error is what the user sees."""
-    try:
-        if conn.in_transaction:
-            return  # still inside an outer transaction: the caller logs after rollback
-        log = executor.eventlog
-        log.ensure(conn)
-        checksum = None
-        for script in executor.discover():
-            if script.id == migration_id:
-                checksum = script.checksum
-                break
-        log.record(conn, "failure", migration_id=migration_id, checksum=checksum,
-                   success=False, duration_ms=duration_ms, statement=statement, error=error,
-                   detail=detail or direction)
-    except Exception:  # a lost connection: the failure itself is still reported
-        pass
-
-
-def log_standalone(executor: "MigrationExecutor", event: str, **values: Any) -> bool:
-    """Append one row on a connection of its own (``unlock``); best effort: the action it
-    records already happened, so a failure to log it is not an error of that action.
-    Returns whether the row was written."""
-    try:
-        conn = executor._connect()
-    except Exception:
-        return False
-    try:
-        log = executor.eventlog
-        log.ensure(conn)
-        log.record(conn, event, **values)
-        return True
-    except Exception:
-        return False
-    finally:
-        conn.close()
-
-
-def read_events(executor: "MigrationExecutor", limit: int | None = None) -> list[LogEntry]:
-    """The event log, oldest first (the newest ``limit`` rows when given)."""
-    conn = executor._connect()
-    try:
-        entries = executor.eventlog.read(conn)
-    finally:
-        conn.close()
-    return entries[-limit:] if limit else entries

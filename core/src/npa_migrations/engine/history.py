@@ -1,28 +1,69 @@
 """The history table ``npa_migrations_history``: the current state of each migration.
 
-One row per migration ever applied (the full applied set, never a high-water mark):
-``migration_id`` (PK), ``checksum``, ``applied_at`` (UTC), ``execution_ms``,
-``product_version``, ``success``; plus ``steps_done`` (operations completed, for a failed
-migration on a database without transactional DDL) and ``error`` (what failed).
+One row per migration applied or under way (the full applied set, never a high-water
+mark): ``migration_id`` (PK), ``checksum``, ``applied_at`` (UTC), ``execution_ms``,
+``product_version``, ``success`` (SPEC §5), and the write-ahead journal of a migration
+that runs statements which cannot be rolled back together (:mod:`npa_migrations.engine.journal`):
+
+* ``state`` -- ``applied``; ``running`` (under way, or its process died); ``stopped``
+  (interrupted at a safe point); ``failed`` (a statement failed; ``npa migrate repair``);
+* ``direction`` -- what is under way: ``up``, ``down`` (a rollback) or ``undo`` (``repair
+  --undo-partial``);
+* ``steps_done`` / ``statements_done`` -- the position up to which the migration's steps
+  have certainly taken effect: that many whole steps, then that many statements of the
+  next one;
+* ``in_flight`` -- a statement that commits on its own was started at that position and
+  its outcome is not recorded yet (the next run checks it against the live schema);
+* ``error`` -- what failed.
+
+A table created by an older version lacks the journal columns; :meth:`HistoryStore.ensure`
+adds them (under the migration lock), and rows without a ``state`` read as ``applied`` or
+``failed`` from ``success``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ..compiled import CompiledSql
 from ..options import DEFAULT_HISTORY_TABLE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..provider.connection import DbConnection
     from ..provider.base import BaseProvider
+    from ..provider.connection import DbConnection
+
+#: the states of a history row
+APPLIED, RUNNING, STOPPED, FAILED = "applied", "running", "stopped", "failed"
+#: the columns a table of an older version may lack, added by :meth:`HistoryStore.ensure`
+JOURNAL_COLUMNS = ("state", "direction", "statements_done", "in_flight")
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """How far a migration's steps have taken effect: ``step`` whole steps, then
+    ``statement`` statements of the next one."""
+
+    step: int = 0
+    statement: int = 0
+
+    def __str__(self) -> str:
+        """Where a run continues: ``step 3`` or ``step 3, statement 2``."""
+        return (f"step {self.step + 1}, statement {self.statement + 1}" if self.statement
+                else f"step {self.step + 1}")
+
+    def done(self) -> str:
+        """What took effect: ``2 step(s)`` or ``2 step(s) and 1 statement(s) of the next``."""
+        text = f"{self.step} step(s)"
+        if self.statement:
+            text += f" and {self.statement} statement(s) of the next"
+        return text
 
 
 @dataclass(frozen=True)
 class HistoryRow:
-    """One row of the history table."""
+    """One row of the history table (see the module docs for the journal fields)."""
 
     migration_id: str
     checksum: str
@@ -32,6 +73,29 @@ class HistoryRow:
     success: bool
     steps_done: int | None = None
     error: str | None = None
+    state: str | None = field(default=None)
+    direction: str | None = None
+    statements_done: int | None = None
+    in_flight: bool = False
+
+    @property
+    def status(self) -> str:
+        """``applied``, ``running``, ``stopped`` or ``failed`` (rows written before the
+        journal existed read from ``success``)."""
+        if self.success:
+            return APPLIED
+        return self.state or FAILED
+
+    @property
+    def position(self) -> Position:
+        """How far the migration's steps (in :attr:`direction`) have taken effect."""
+        return Position(self.steps_done or 0, self.statements_done or 0)
+
+    @property
+    def under_way(self) -> bool:
+        """Started and neither applied nor failed: its process died or was interrupted,
+        and the next run in :attr:`direction` continues it."""
+        return self.status in (RUNNING, STOPPED)
 
 
 def utcnow() -> dt.datetime:
@@ -62,20 +126,45 @@ class HistoryStore:
             sa.Column("success", sa.Boolean(create_constraint=False), nullable=False),
             sa.Column("steps_done", sa.Integer(), nullable=True),
             sa.Column("error", sa.Text(), nullable=True),
+            sa.Column("state", sa.String(16), nullable=True),
+            sa.Column("direction", sa.String(8), nullable=True),
+            sa.Column("statements_done", sa.Integer(), nullable=True),
+            sa.Column("in_flight", sa.Boolean(create_constraint=False), nullable=True),
         )
         dialect = provider.dialect
         c = table.c
         self._create = provider.sql.compile(sa.schema.CreateTable(table))
         self._probe = f"SELECT 1 FROM {provider.sql.table_name(table_name)} WHERE 1 = 0"
-        self._select = CompiledSql(dialect, sa.select(
-            c.migration_id, c.checksum, c.applied_at, c.execution_ms, c.product_version,
-            c.success, c.steps_done, c.error).order_by(c.applied_at, c.migration_id))
+        self._select = CompiledSql(dialect, sa.select(*table.columns).order_by(
+            c.applied_at, c.migration_id))
+        self._select_one = CompiledSql(dialect, sa.select(*table.columns).where(
+            c.migration_id == sa.bindparam("migration_id_")))
         self._insert = CompiledSql(dialect, table.insert())
         self._delete = CompiledSql(dialect, table.delete().where(
             c.migration_id == sa.bindparam("migration_id")))
         self._update_checksum = CompiledSql(dialect, table.update().where(
             c.migration_id == sa.bindparam("migration_id_")).values(
             checksum=sa.bindparam("checksum")))
+        self._progress = CompiledSql(dialect, table.update().where(
+            c.migration_id == sa.bindparam("migration_id_")).values(
+            steps_done=sa.bindparam("steps"), statements_done=sa.bindparam("statements"),
+            in_flight=sa.bindparam("flight")))
+        self._settle = CompiledSql(dialect, table.update().where(
+            c.migration_id == sa.bindparam("migration_id_")).values(
+            state=sa.bindparam("state_"), error=sa.bindparam("error_"),
+            execution_ms=sa.bindparam("ms")))
+        self._mark = CompiledSql(dialect, table.update().where(
+            c.migration_id == sa.bindparam("migration_id_")).values(
+            success=sa.bindparam("success_"), state=sa.bindparam("state_"),
+            direction=sa.bindparam("direction_"), steps_done=sa.bindparam("steps"),
+            statements_done=sa.bindparam("statements"), in_flight=sa.bindparam("flight")))
+
+    def statements(self) -> list[str]:
+        """The SQL of every statement the store runs (``CREATE TABLE`` first), as compiled
+        for the provider: for tests that parse the SQL a provider will send."""
+        return [self._create, self._probe] + [q.sql for q in (
+            self._select, self._select_one, self._insert, self._delete, self._update_checksum,
+            self._progress, self._settle, self._mark)]
 
     # schema ----------------------------------------------------------------------------
     def create_statements(self) -> list[str]:
@@ -93,8 +182,10 @@ class HistoryStore:
             return False
 
     def ensure(self, conn: "DbConnection") -> bool:
-        """Create the table if missing; returns ``True`` if it was created."""
+        """Create the table if missing, or add the journal columns a table of an older
+        version lacks; returns ``True`` if the table was created."""
         if self.exists(conn):
+            self._add_journal_columns(conn)
             return False
         try:
             conn.execute(self._create)
@@ -105,30 +196,102 @@ class HistoryStore:
             return False
         return True
 
+    def _add_journal_columns(self, conn: "DbConnection") -> None:
+        try:
+            self._select.fetchall(conn)
+            return
+        except Exception:  # an older table: which columns does it lack?
+            if conn.in_transaction:
+                conn.rollback()
+        from ..operations import AddColumn
+        from ..provider.sql import RenderContext
+
+        context = RenderContext(conn)
+        for name in JOURNAL_COLUMNS:
+            probe = f"SELECT {self.provider.sql.quote(name)} FROM {self._probe[14:]}"
+            try:
+                conn.execute(probe).fetchall()
+                continue
+            except Exception:
+                if conn.in_transaction:
+                    conn.rollback()
+            column = self.table.c[name]._copy()
+            for statement in self.provider.sql.sql_add_column(
+                    AddColumn(self.table_name, column), context):
+                conn.execute(getattr(statement, "sql", statement))
+
     # rows ------------------------------------------------------------------------------
     def read(self, conn: "DbConnection") -> dict[str, HistoryRow]:
         """All rows keyed by id, in the order they were applied."""
-        rows = self._select.fetchall(conn)
-        return {r[0]: HistoryRow(r[0], r[1], _as_datetime(r[2]), int(r[3]), r[4], bool(r[5]),
-                                 r[6], r[7]) for r in rows}
+        try:
+            rows = self._select.fetchall(conn)
+        except Exception:
+            if conn.in_transaction:
+                conn.rollback()
+            return self._read_older(conn)
+        return {r[0]: _row(r) for r in rows}
+
+    def read_one(self, conn: "DbConnection", migration_id: str) -> HistoryRow | None:
+        """One migration's row, or ``None``."""
+        rows = self._select_one.fetchall(conn, migration_id_=migration_id)
+        return _row(rows[0]) if rows else None
+
+    def _read_older(self, conn: "DbConnection") -> dict[str, HistoryRow]:
+        """The rows of a table an older version created (no journal columns yet; ``up``
+        adds them under the lock), read for ``status`` and idle runs."""
+        import sqlalchemy as sa
+
+        c = self.table.c
+        older = CompiledSql(self.provider.dialect, sa.select(
+            c.migration_id, c.checksum, c.applied_at, c.execution_ms, c.product_version,
+            c.success, c.steps_done, c.error).order_by(c.applied_at, c.migration_id))
+        return {r[0]: _row(r) for r in older.fetchall(conn)}
 
     def values(self, migration_id: str, checksum: str, execution_ms: int, success: bool,
-               steps_done: int | None = None, error: str | None = None) -> dict:
+               steps_done: int | None = None, error: str | None = None, *,
+               state: str | None = None, direction: str | None = None,
+               statements_done: int | None = None, in_flight: bool = False) -> dict:
+        """The column values of one row (``applied_at`` now, this version)."""
         from .. import __version__
 
         return {"migration_id": migration_id, "checksum": checksum, "applied_at": utcnow(),
                 "execution_ms": int(execution_ms), "product_version": __version__,
                 "success": success, "steps_done": steps_done,
-                "error": error[:4000] if error else None}
+                "error": error[:4000] if error else None,
+                "state": state or (APPLIED if success else FAILED), "direction": direction,
+                "statements_done": statements_done, "in_flight": in_flight}
 
     def record(self, conn: "DbConnection", migration_id: str, checksum: str,
                execution_ms: int, success: bool = True, steps_done: int | None = None,
-               error: str | None = None, replace: bool = False) -> None:
-        """Insert a row (``replace`` deletes an existing one for that id first)."""
+               error: str | None = None, replace: bool = False, **journal: Any) -> None:
+        """Insert a row (``replace`` deletes an existing one for that id first);
+        ``journal`` holds the journal columns (``state``, ``direction``,
+        ``statements_done``, ``in_flight``)."""
         if replace:
             self._delete.execute(conn, migration_id=migration_id)
         self._insert.execute(conn, **self.values(migration_id, checksum, execution_ms, success,
-                                                 steps_done, error))
+                                                 steps_done, error, **journal))
+
+    def progress(self, conn: "DbConnection", migration_id: str, position: Position,
+                 in_flight: bool = False) -> None:
+        """Record how far the migration's steps have taken effect (and whether a statement
+        that commits on its own is now under way at that position)."""
+        self._progress.execute(conn, migration_id_=migration_id, steps=position.step,
+                               statements=position.statement, flight=in_flight)
+
+    def mark(self, conn: "DbConnection", migration_id: str, *, success: bool, state: str,
+             direction: str, position: Position, in_flight: bool = False) -> None:
+        """Set a row's journal: its state, the direction under way and its position (a
+        rollback or undo starting on an applied or failed row, or putting it back)."""
+        self._mark.execute(conn, migration_id_=migration_id, success_=success, state_=state,
+                           direction_=direction, steps=position.step,
+                           statements=position.statement, flight=in_flight)
+
+    def settle(self, conn: "DbConnection", migration_id: str, state: str,
+               error: str | None = None, execution_ms: int = 0) -> None:
+        """Set the state of a row under way (``stopped`` or ``failed``), with the error."""
+        self._settle.execute(conn, migration_id_=migration_id, state_=state,
+                             error_=error[:4000] if error else None, ms=int(execution_ms))
 
     def insert_script(self, migration_id: str, checksum: str) -> str:
         """The history insert with literal values, for ``--sql`` scripts."""
@@ -136,17 +299,28 @@ class HistoryStore:
         return self.provider.sql.compile_literal(self.table.insert().values(**values))
 
     def delete_script(self, migration_id: str) -> str:
+        """The history delete with a literal id, for ``--sql`` scripts."""
         return self.provider.sql.compile_literal(
             self.table.delete().where(self.table.c.migration_id == migration_id))
 
     def delete(self, conn: "DbConnection", migration_id: str) -> None:
+        """Remove one migration's row."""
         self._delete.execute(conn, migration_id=migration_id)
 
     def set_checksum(self, conn: "DbConnection", migration_id: str, checksum: str) -> None:
+        """Store a new checksum for an applied migration."""
         self._update_checksum.execute(conn, migration_id_=migration_id, checksum=checksum)
 
 
-def _as_datetime(value) -> dt.datetime | None:
+def _row(r: tuple) -> HistoryRow:
+    journal = r[8:12] if len(r) > 8 else (None, None, None, None)
+    state, direction, statements_done, in_flight = journal
+    return HistoryRow(r[0], r[1], _as_datetime(r[2]), int(r[3]), r[4], bool(r[5]), r[6], r[7],
+                      state=state, direction=direction, statements_done=statements_done,
+                      in_flight=bool(in_flight))
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
     if value is None or isinstance(value, dt.datetime):
         return value
     return dt.datetime.fromisoformat(str(value))

@@ -1,103 +1,186 @@
-"""Rendering a run as a SQL script (``--sql``): what would execute, in order."""
+"""The runner's statements written down instead of executed: ``--sql`` scripts and the
+steps a ``--dry-run`` lists.
+
+:class:`ScriptTarget` writes what a run would execute, in order, with its transaction
+boundaries and history writes, each statement terminated the way the database's client
+expects. Online, a step that reads the live schema to render itself (:attr:`Step.live`,
+e.g. a SQLite rebuild, MySQL restating a column) is rendered against the database: where
+the database has transactional DDL, the run's statements are executed while they are
+written, inside one transaction that is always rolled back, so every step sees the schema
+the earlier ones leave; the database is not changed. Statements of migrations marked
+non-transactional and streamed ``bulk_insert`` rows are not executed then. Where DDL
+cannot be rehearsed (no transactional DDL), live steps render as offline, since the
+database does not show what the earlier statements of the script would have changed.
+
+:class:`DescribeTarget` collects the planned steps of each migration, where a migration
+under way continues, without rendering any SQL (``--dry-run``).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from ..errors import MigrationException, NpaError
+from ..options import TransactionMode
 from ..provider.sql import RenderContext
-from .planner import plan_steps
+from ..sqltext import first_line
+from .runner import RunTarget
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..options import MigrationExecutorOptions
+    from ..provider import BaseProvider
     from ..provider.connection import DbConnection
-    from .executor import MigrationExecutor
-    from ..migration import MigrationScript
+    from ..statements import Statement, Step
+    from .history import Position
+    from .plan import Plan, PlannedMigration
 
 
-def render_script(executor: "MigrationExecutor", scripts: list["MigrationScript"],
-                  direction: str, *, create_history: bool,
-                  conn: "DbConnection | None" = None) -> str:
-    """The statements of ``scripts`` with their transaction boundaries and history
-    writes, terminated with the provider's script terminator.
+class ScriptTarget(RunTarget):
+    """Writes a run as a SQL script (see the module docs).
 
-    ``conn`` is the live database for an online script (``None`` offline). When a step
-    reads the live schema to render itself (:attr:`Step.live`, e.g. a SQLite table
-    rebuild) and the database has transactional DDL, the run's statements are executed
-    while they are rendered, inside one transaction that is always rolled back, so every
-    step sees the schema the earlier ones leave; the database is not changed. Statements
-    of migrations marked non-transactional and streamed ``bulk_insert`` rows are not
-    executed then. Where DDL cannot be rehearsed (no transactional DDL), live steps
-    render as offline (``None``), since the database does not show what the earlier
-    statements of the script would have changed.
+    :param provider: the provider whose SQL and client conventions the script uses.
+    :param options: the run's options (transaction mode, table names).
+    :param direction: ``up`` or ``down``.
+    :param create_history: start with the history table's ``CREATE``.
+    :param connection: the live database for an online script, ``None`` offline.
     """
-    from ..options import TransactionMode
-    from ..statements import steps_transactional
 
-    provider = executor.provider
-    history = executor.history
-    mode = executor.options.transaction_mode
-    planned = []
-    for script in scripts:
-        operations = script.up_operations() if direction == "up" else script.down_operations()
-        planned.append((script, plan_steps(provider, list(operations or []))))
-    rehearse = (conn is not None and provider.capabilities.transactional_ddl
-                and any(step.live for _, steps in planned for step in steps))
-    # the client settings come first: they govern how the client reads everything after
-    # them, the header comments included (SQL*Plus substitutes '&' even in comments)
-    prologue = list(provider.sql.script_prologue(mode))
-    out = prologue + [""] if prologue else []
-    out += [f"-- npa-migrations {direction} script for {provider.display_url()}",
-            f"-- transaction mode: {mode.value}", ""]
-    if create_history:
-        out += [provider.sql.script_statement(s) for s in history.create_statements()] + [""]
-    if mode is TransactionMode.ALL_IN_ONE and scripts and provider.driver.begin_statement:
-        out += [provider.sql.script_statement(provider.driver.begin_statement), ""]
-    if rehearse:
-        conn.begin()
-    try:
-        for script, steps in planned:
-            # a database without a BEGIN statement (Oracle) still needs the COMMIT
-            transactional = script.transactional and steps_transactional(steps)
-            own_tx = mode is TransactionMode.PER_MIGRATION and transactional
-            out.append(f"-- {script.id} ({direction})")
-            if own_tx and provider.driver.begin_statement:
-                out.append(provider.sql.script_statement(provider.driver.begin_statement))
-            for step in steps:
-                out.append(f"-- {step.describe()}")
-                # without a rehearsal the live schema lags the script: render offline
-                live_conn = conn if rehearse or not step.live else None
-                for statement in step.render(RenderContext(live_conn)):
-                    out.append(provider.sql.script_statement(statement.render()))
-                    if rehearse and transactional and not statement.many:
-                        _rehearse(conn, script, statement)
-            if direction == "up":
-                out.append(provider.sql.script_statement(
-                    history.insert_script(script.id, script.checksum)))
-            else:
-                out.append(provider.sql.script_statement(history.delete_script(script.id)))
-            if own_tx:
-                out.append(provider.sql.script_statement(provider.driver.commit_statement or "COMMIT"))
-            out.append("")
-    finally:
-        if rehearse:
-            conn.rollback()
-    if mode is TransactionMode.ALL_IN_ONE and scripts:
-        out += [provider.sql.script_statement(provider.driver.commit_statement or "COMMIT"), ""]
-    return "\n".join(out)
+    def __init__(self, provider: "BaseProvider", options: "MigrationExecutorOptions",
+                 direction: str, *, create_history: bool,
+                 connection: "DbConnection | None" = None):
+        from ..plugins import get_plugin_manager
+
+        self.provider = provider
+        self.options = options
+        self.direction = direction
+        self.create_history = create_history
+        self.connection = connection
+        self.history = get_plugin_manager().hook.npa_history_store(
+            provider=provider, table_name=options.history_table)
+        self.mode = options.transaction_mode
+        self.context = RenderContext(connection)
+        self.lines: list[str] = []
+        self.rehearse = False
+        self.own_transaction = False
+        self.transactional = False
+
+    def text(self) -> str:
+        """The script."""
+        return "\n".join(self.lines)
+
+    def close(self) -> None:
+        """Roll back the rehearsal, if there was one."""
+        if self.rehearse and self.connection is not None and self.connection.in_transaction:
+            self.connection.rollback()
+
+    def _write(self, sql: str) -> None:
+        self.lines.append(self.provider.sql.script_statement(sql))
+
+    # the run ---------------------------------------------------------------------------
+    def start_run(self, plan: "Plan") -> None:
+        from .planner import plan_steps
+
+        sql, driver = self.provider.sql, self.provider.driver
+        self.rehearse = (self.connection is not None
+                         and self.provider.capabilities.transactional_ddl
+                         and any(step.live for migration in plan
+                                 for step in plan_steps(self.provider, migration.operations)))
+        # the client settings come first: they govern how the client reads everything
+        # after them, the header comments included (SQL*Plus substitutes '&' even there)
+        prologue = list(sql.script_prologue(self.mode))
+        self.lines += prologue + [""] if prologue else []
+        self.lines += [f"-- npa-migrations {self.direction} script for "
+                       f"{self.provider.display_url()}",
+                       f"-- transaction mode: {self.mode.value}", ""]
+        if self.create_history:
+            for statement in self.history.create_statements():
+                self._write(statement)
+            self.lines.append("")
+        if self.mode is TransactionMode.ALL_IN_ONE and len(plan) and driver.begin_statement:
+            self._write(driver.begin_statement)
+            self.lines.append("")
+        if self.rehearse:
+            self.connection.begin()
+
+    def finish_run(self, plan: "Plan", result: Any) -> None:
+        if self.mode is TransactionMode.ALL_IN_ONE and len(plan):
+            self._write(self.provider.driver.commit_statement or "COMMIT")
+            self.lines.append("")
+
+    def start_migration(self, migration: "PlannedMigration", steps: list["Step"],
+                        index: int, total: int) -> None:
+        from .live import step_in_transaction
+
+        self.transactional = all(step_in_transaction(migration.script, step, self.options)
+                                 for step in steps)
+        # a database without a BEGIN statement (Oracle) still needs the COMMIT
+        self.own_transaction = self.mode is TransactionMode.PER_MIGRATION and self.transactional
+        self.lines.append(f"-- {migration.id} ({self.direction})")
+        if migration.start.step or migration.start.statement:
+            self.lines.append(f"-- (continues at {migration.start})")
+        begin = self.provider.driver.begin_statement
+        if self.own_transaction and begin:
+            self._write(begin)
+
+    def start_step(self, migration: "PlannedMigration", index: int, step: "Step") -> None:
+        self.lines.append(f"-- {step.describe()}")
+        # without a rehearsal the live schema lags the script: render offline
+        self.context = RenderContext(self.connection if self.rehearse or not step.live
+                                     else None)
+
+    def run_statement(self, migration: "PlannedMigration", position: "Position",
+                      step: "Step", statement: "Statement") -> None:
+        self._write(statement.render())
+        if self.rehearse and self.transactional and not statement.many:
+            self._rehearse(migration, statement)
+
+    def finish_migration(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
+        script = migration.script
+        if migration.direction == "up":
+            self._write(self.history.insert_script(script.id, script.checksum))
+        else:
+            self._write(self.history.delete_script(script.id))
+        if self.own_transaction:
+            self._write(self.provider.driver.commit_statement or "COMMIT")
+        self.lines.append("")
+
+    def _rehearse(self, migration: "PlannedMigration", statement: "Statement") -> None:
+        """Run one statement of an online script rendering (rolled back afterwards)."""
+        try:
+            self.connection.run(statement)
+        except NpaError:
+            raise
+        except Exception as exc:
+            raise MigrationException(
+                f"Migration {migration.id} ({migration.script.source}) would fail at "
+                f"statement: {first_line(statement.render())}\n  Database said: "
+                f"{type(exc).__name__}: {exc}\n  (Found while rendering the --sql script in "
+                "a transaction that was rolled back; nothing was changed.) Fix the "
+                "migration and render the script again.", migration_id=migration.id,
+                statement=statement.render(), original=exc) from exc
 
 
-def _rehearse(conn: "DbConnection", script: "MigrationScript", statement) -> None:
-    """Run one statement of an online script rendering (rolled back afterwards)."""
-    from ..errors import MigrationException, NpaError
-    from ..sqltext import first_line
+@dataclass
+class DescribedMigration:
+    """One migration of a dry run: its planned steps and where it starts."""
 
-    try:
-        conn.run(statement)
-    except NpaError:
-        raise
-    except Exception as exc:
-        raise MigrationException(
-            f"Migration {script.id} ({script.source}) would fail at statement: "
-            f"{first_line(statement.render())}\n  Database said: {type(exc).__name__}: {exc}\n"
-            "  (Found while rendering the --sql script in a transaction that was rolled "
-            "back; nothing was changed.) Fix the migration and render the script again.",
-            migration_id=script.id, statement=statement.render(), original=exc) from exc
+    migration: "PlannedMigration"
+    steps: list[str] = field(default_factory=list)
+
+
+class DescribeTarget(RunTarget):
+    """Collects what a run would do, step by step, without rendering SQL (``--dry-run``)."""
+
+    renders = False
+
+    def __init__(self) -> None:
+        self.context = RenderContext()
+        self.migrations: list[DescribedMigration] = []
+
+    def start_migration(self, migration: "PlannedMigration", steps: list["Step"],
+                        index: int, total: int) -> None:
+        self.migrations.append(DescribedMigration(migration))
+
+    def start_step(self, migration: "PlannedMigration", index: int, step: "Step") -> None:
+        self.migrations[-1].steps.append(step.describe())

@@ -4,37 +4,46 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .ordering import ValidationProblem
 from ..options import OutOfOrder
+from .history import FAILED
+from .ordering import ValidationProblem
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .history import HistoryRow
     from ..migration import MigrationScript
+    from .history import HistoryRow
 
 
 def validate_history(ordered: list["MigrationScript"], history: dict[str, "HistoryRow"], *,
                      validate_checksums: bool = True,
                      out_of_order: OutOfOrder = OutOfOrder.ERROR,
-                     check_failed: bool = True) -> list[ValidationProblem]:
-    """Every problem between the ordered scripts and the history, all at once.
+                     direction: str = "up") -> list[ValidationProblem]:
+    """Every problem between the ordered scripts and the history, all at once, for a run
+    in ``direction`` (``up`` or ``down``).
 
-    Codes: ``failed`` (a failed entry needs repair), ``missing`` (applied but not found),
-    ``checksum`` (changed after it was applied), ``out_of_order`` (pending but older than
-    the newest applied one), ``dependency`` (an applied migration depends on a pending one).
+    Codes: ``failed`` (a failed entry needs repair), ``interrupted`` (a migration under way
+    in the other direction: ``up`` while a rollback is half done, or the reverse),
+    ``missing`` (applied but not found), ``checksum`` (changed after it was applied or
+    started), ``out_of_order`` (pending but older than the newest applied one),
+    ``dependency`` (an applied migration depends on a pending one). A migration under way
+    in ``direction`` is no problem: the run continues it.
     """
     problems: list[ValidationProblem] = []
     by_id = {s.id: s for s in ordered}
     position = {s.id: n for n, s in enumerate(ordered)}
     for row in history.values():
         script = by_id.get(row.migration_id)
-        if check_failed and not row.success:
-            where = f" after {row.steps_done} completed operation(s)" if row.steps_done else ""
+        if row.status == FAILED:
+            where = (f" after {row.position.done()} took effect"
+                     if row.steps_done or row.statements_done else "")
             problems.append(ValidationProblem(
                 "failed", row.migration_id,
                 f"Migration {row.migration_id} is recorded as failed{where}"
-                f"{': ' + first_error_line(row.error) if row.error else ''}. Fix the database, "
+                f"{': ' + first_error_line(row.error) if row.error else ''}. Fix the cause, "
                 "then run 'npa migrate repair' (--resume, --undo-partial, --mark-applied or "
                 "--mark-rolled-back) before migrating again."))
+            continue
+        if row.under_way and (row.direction or "up") != _run_direction(direction):
+            problems.append(interrupted_problem(row))
             continue
         if script is None:
             problems.append(ValidationProblem(
@@ -43,15 +52,16 @@ def validate_history(ordered: list["MigrationScript"], history: dict[str, "Histo
                 "the migration sources. Restore its file, or check -m / NPA_MIGRATIONS points "
                 "at the right folder."))
             continue
-        if validate_checksums and row.success and row.checksum != script.checksum:
-            if _same_algorithm(row.checksum, script.checksum):
-                problems.append(ValidationProblem(
-                    "checksum", row.migration_id,
-                    f"Migration {row.migration_id} ({script.source}) changed after it was "
-                    f"applied (checksum {short(row.checksum)} in the database, "
-                    f"{short(script.checksum)} now). Revert the edit and add a new migration, "
-                    f"or if the change is harmless run 'npa migrate repair --accept-checksum "
-                    f"{row.migration_id}'."))
+        if validate_checksums and row.checksum != script.checksum \
+                and _same_algorithm(row.checksum, script.checksum):
+            what = "applied" if row.success else "started"
+            problems.append(ValidationProblem(
+                "checksum", row.migration_id,
+                f"Migration {row.migration_id} ({script.source}) changed after it was "
+                f"{what} (checksum {short(row.checksum)} in the database, "
+                f"{short(script.checksum)} now). Revert the edit and add a new migration, "
+                f"or if the change is harmless run 'npa migrate repair --accept-checksum "
+                f"{row.migration_id}'."))
     applied_positions = [position[i] for i, r in history.items() if i in position and r.success]
     newest = max(applied_positions, default=-1)
     for script in ordered:
@@ -73,13 +83,33 @@ def validate_history(ordered: list["MigrationScript"], history: dict[str, "Histo
     return problems
 
 
+def interrupted_problem(row: "HistoryRow") -> ValidationProblem:
+    """The problem of a migration left under way in the other direction than the run's."""
+    if row.direction == "up":
+        doing, finish = "being applied", "npa migrate up"
+    elif row.direction == "down":
+        doing, finish = "being rolled back", "npa migrate down"
+    else:
+        doing, finish = "being undone by repair", "npa migrate repair --undo-partial"
+    return ValidationProblem(
+        "interrupted", row.migration_id,
+        f"Migration {row.migration_id} was {doing} when its run was interrupted "
+        f"({row.position.done()} had taken effect). Run '{finish}' to finish that first, or settle "
+        "it with 'npa migrate repair'.")
+
+
+def _run_direction(direction: str) -> str:
+    return "undo" if direction == "undo" else direction
+
+
 def pending_migrations(ordered: list["MigrationScript"], history: dict[str, "HistoryRow"],
                        out_of_order: OutOfOrder = OutOfOrder.ERROR) -> list["MigrationScript"]:
     """Scripts not in the history, in run order (``IGNORE`` drops the out-of-order ones)."""
     if out_of_order is not OutOfOrder.IGNORE:
         return [s for s in ordered if s.id not in history]
     position = {s.id: n for n, s in enumerate(ordered)}
-    newest = max((position[i] for i in history if i in position), default=-1)
+    newest = max((position[i] for i, r in history.items() if i in position and r.success),
+                 default=-1)
     return [s for s in ordered if s.id not in history and position[s.id] > newest]
 
 
@@ -89,9 +119,11 @@ def _same_algorithm(stored: str, current: str) -> bool:
 
 
 def short(checksum: str) -> str:
+    """``sha256:<12 hex digits>``, as messages show a checksum."""
     algo, _, digest = checksum.partition(":")
     return f"{algo}:{digest[:12]}" if digest else checksum[:12]
 
 
 def first_error_line(error: str) -> str:
+    """The first line of a stored error."""
     return error.strip().splitlines()[0] if error and error.strip() else ""

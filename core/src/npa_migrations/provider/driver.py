@@ -130,6 +130,12 @@ class Driver:
         """Create the database when it does not exist; return ``True`` if it was created."""
         return False
 
+    def database_exists(self) -> bool | None:
+        """Whether the database exists, when that can be told without connecting (an
+        embedded database's file); ``None`` when it cannot. A read-only command on a
+        database that does not exist reads nothing instead of creating it."""
+        return None
+
     # transactions ----------------------------------------------------------------------
     def begin(self, conn: "DbConnection") -> None:
         """Open an explicit transaction: :attr:`begin_statement` (the connection is in

@@ -71,16 +71,22 @@ def holder_is_dead(owner: str) -> bool:
 class MigrationLock:
     """A lock that serialises migration runs against one database.
 
-    Implementations hold it on a connection of their own, so the migrations'
-    transactions never release it.
+    The migrations' own transactions (and DDL's implicit commits) never release it.
     """
 
     #: human description used in the lock line, e.g. ``"table lock npa_migrations_lock"``
     description = "lock"
 
-    def acquire(self, timeout: float) -> None:
+    def acquire(self, timeout: float, conn: "DbConnection | None" = None) -> None:
         """Block until the lock is held, or raise
-        :class:`~npa_migrations.errors.LockTimeoutError` after ``timeout`` seconds."""
+        :class:`~npa_migrations.errors.LockTimeoutError` after ``timeout`` seconds.
+
+        :param conn: the connection of the run the lock protects. A session lock is taken
+            on it, so the lock lives exactly as long as the session doing the work: while
+            a statement of a killed run still executes on the server, its lock is still
+            held. A lock that needs a connection of its own (the lock table, which commits
+            its row apart from the run) ignores it; without it, a session lock opens one.
+        """
         raise NotImplementedError
 
     def release(self) -> None:
@@ -190,7 +196,7 @@ class TableLock(MigrationLock):
                     pass
             return False
 
-    def acquire(self, timeout: float) -> None:
+    def acquire(self, timeout: float, conn: "DbConnection | None" = None) -> None:
         deadline = time.monotonic() + max(0.0, timeout)
         delay = self.poll_min
         while not self.try_acquire():
@@ -255,17 +261,21 @@ class TableLock(MigrationLock):
 
 
 class SessionLock(MigrationLock):
-    """A server-side named lock owned by a session on a connection of its own.
+    """A server-side named lock owned by a database session.
 
-    The connection is opened for the lock and held for the whole run, so the migrations'
-    own transactions (and DDL's implicit commits) never release it, and the server frees
-    the lock by itself the moment that session ends: a killed process leaves no stale
-    lock, and there is nothing for ``npa migrate unlock`` to clear.
+    The engine takes it on the run's own connection: the lock is session-level, so the
+    migrations' transactions (and DDL's implicit commits) never release it, and the
+    server frees it by itself the moment that session ends -- not before: when a run is
+    killed while the server still executes one of its statements, the lock stays held
+    until that statement finished, so the next run sees its outcome. A killed process
+    leaves no stale lock, and there is nothing for ``npa migrate unlock`` to clear.
 
-    This class does the shared work -- the dedicated connection, closing it when the lock
-    is not granted, a keep-alive thread while the lock is held, the timeout message naming
-    the holder, a release that never raises (the run's own outcome is what the caller
-    reports) -- and a provider supplies only its SQL:
+    Taken without a connection (a tool, a test), it opens one of its own, pings it while
+    held and closes it at release.
+
+    This class does the shared work -- the connection when it owns one, a keep-alive
+    thread then, the timeout message naming the holder, a release that never raises (the
+    run's own outcome is what the caller reports) -- and a provider supplies only its SQL:
 
     * :meth:`request` takes the lock on the connection, waiting at most ``timeout``
       seconds, and raises (usually :meth:`timeout_error`) when it is not granted;
@@ -290,6 +300,7 @@ class SessionLock(MigrationLock):
         self.provider = provider
         self.holder: str | None = None
         self._conn: "DbConnection | None" = None
+        self._owns_connection = False
         self._guard = threading.Lock()
         self._stop = threading.Event()
         self._keepalive: threading.Thread | None = None
@@ -297,8 +308,11 @@ class SessionLock(MigrationLock):
     # what a provider implements -----------------------------------------------------------
     def request(self, conn: "DbConnection", timeout: float) -> None:
         """Take the lock on ``conn``, waiting at most ``timeout`` seconds; raise when it is
-        not granted (:meth:`timeout_error` after a timeout). ``conn`` is closed for you
-        when this raises."""
+        not granted (:meth:`timeout_error` after a timeout). Waiting must not hold a
+        snapshot or a transaction open for long (poll with short statements where the
+        server's blocking call would), so that a statement of the run holding the lock --
+        PostgreSQL's ``CREATE INDEX CONCURRENTLY`` waits for every older snapshot --
+        never waits for the runs queued behind it."""
         raise NotImplementedError
 
     def unlock(self, conn: "DbConnection") -> str | None:
@@ -332,22 +346,26 @@ class SessionLock(MigrationLock):
             f"{self.session_word} ends, so a crashed run needs no unlock.", holder=self.holder)
 
     # acquire / release ------------------------------------------------------------------
-    def acquire(self, timeout: float) -> None:
+    def acquire(self, timeout: float, conn: "DbConnection | None" = None) -> None:
         if self._conn is not None:
             return
-        conn = self.provider.driver.connect()
+        owned = conn is None
+        if owned:
+            conn = self.provider.driver.connect()
         try:
             self.request(conn, timeout)
         except BaseException:
-            self.close_connection(conn)
+            if owned:
+                self.close_connection(conn)
             raise
-        self._conn = conn
-        self._start_keepalive()
+        self._conn, self._owns_connection = conn, owned
+        if owned:
+            self._start_keepalive()
 
     def release(self) -> None:
-        """Release the lock and close its connection. Never raises: a lock whose session
-        was lost is already free, and the run's own outcome is what the caller reports;
-        a lock found no longer held is a :class:`RuntimeWarning`."""
+        """Release the lock (and close its connection when it owns one). Never raises: a
+        lock whose session was lost is already free, and the run's own outcome is what the
+        caller reports; a lock found no longer held is a :class:`RuntimeWarning`."""
         self._stop.set()
         if self._keepalive is not None:
             self._keepalive.join()
@@ -365,10 +383,11 @@ class SessionLock(MigrationLock):
         except Exception:  # the session is gone, and the server released the lock with it
             pass
         finally:
-            try:
-                self.close_connection(conn)
-            except Exception:
-                pass
+            if self._owns_connection:
+                try:
+                    self.close_connection(conn)
+                except Exception:
+                    pass
 
     def force_release(self) -> bool:
         """There is never a lock to clear: the server frees it when its session ends.

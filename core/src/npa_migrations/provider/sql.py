@@ -178,6 +178,14 @@ class SqlGenerator:
         rehearsed. ``False`` by default."""
         return False
 
+    def interrupted_statement_cleanup(self, sql: str, context: RenderContext
+                                      ) -> list[Statement]:
+        """Statements that clear what ``sql`` may have left half done when the run executing
+        it died (run before the next run checks whether it took effect). The default has
+        none: a statement is all or nothing. PostgreSQL drops the invalid index an
+        interrupted ``CREATE INDEX CONCURRENTLY`` leaves."""
+        return []
+
     # SQLAlchemy helpers ----------------------------------------------------------------
     def compile(self, element: Any) -> str:
         """SQL text of a SQLAlchemy DDL or expression element, compiled by

@@ -4,7 +4,7 @@ application's ``MetaData``) say it should be.
 * :func:`detect_drift` -- ``npa migrate drift`` / ``executor.drift()``: the whole schema,
   as a :class:`DriftReport` that lists every difference and everything it could not
   compare (a report never says "No drift" when part of the schema went unchecked).
-* :func:`drift_problems` -- option ``check_drift``: drift as validation problems, so an
+* :func:`drift_messages` -- option ``check_drift``: drift as validation messages, so an
   ``execute()`` reports them with every other validation error and applies nothing.
 
 The comparison itself is :class:`~npa_migrations.schema.compare.Comparator`;
@@ -20,7 +20,8 @@ from .compare import Comparator, Difference
 from .model import SchemaModel, build_expected
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..engine.executor import MigrationExecutor
+    from ..migration import MigrationScript
+    from ..provider import BaseProvider
     from ..provider.connection import DbConnection
 
 
@@ -83,9 +84,9 @@ class DriftReport:
                 "not_compared": list(self.not_compared)}
 
 
-def engine_tables(executor: "MigrationExecutor") -> set[str]:
-    """The engine's own tables, never reported."""
-    options = executor.options
+def engine_tables(options: Any) -> set[str]:
+    """The engine's own tables (history, lock, event log) named by ``options``, never
+    reported."""
     names = {options.history_table, options.lock_table,
              getattr(options, "log_table", None)}
     return {n for n in names if n}
@@ -126,9 +127,11 @@ def load_model(spec: str) -> Any:
     return value
 
 
-def expected_model(executor: "MigrationExecutor", rows: dict) -> SchemaModel:
-    """The schema the history ``rows`` say the database has."""
-    return build_expected(executor.discover(), rows, executor.provider.names)
+def expected_model(provider: "BaseProvider", scripts: list["MigrationScript"],
+                   rows: dict) -> SchemaModel:
+    """The schema the history ``rows`` say the database has: the applied ones of
+    ``scripts`` replayed, for ``provider`` (``execute(..., dialects=...)`` filters)."""
+    return build_expected(scripts, rows, provider.names)
 
 
 def _schemas(expected: SchemaModel) -> list[str | None]:
@@ -139,53 +142,36 @@ def _schemas(expected: SchemaModel) -> list[str | None]:
     return schemas
 
 
-def compare_live(executor: "MigrationExecutor", conn: "DbConnection",
-                 expected: SchemaModel) -> tuple[list[Difference], list[str]]:
-    """Read the live schema on ``conn`` and compare it with ``expected``: the
-    differences, and what the comparison had to skip."""
+def compare_live(provider: "BaseProvider", conn: "DbConnection", expected: SchemaModel,
+                 ignore: set[str]) -> tuple[list[Difference], list[str]]:
+    """Read the live schema on ``conn`` and compare it with ``expected``, leaving out the
+    ``ignore`` tables: the differences, and what the comparison had to skip."""
     from .live import LiveSchemaReader
 
-    ignore = engine_tables(executor)
-    reader = LiveSchemaReader(executor.provider, conn, ignore)
+    reader = LiveSchemaReader(provider, conn, ignore)
     try:
         if any(schema is not None for schema, _ in expected.tables):
             expected.use_default_schema(reader.default_schema())
         live = reader.read(_schemas(expected))
     finally:
         reader.close()
-    comparator = Comparator(executor.provider)
+    comparator = Comparator(provider)
     return comparator.compare(expected, live, ignore), comparator.not_compared
 
 
-def detect_drift(executor: "MigrationExecutor", model: Any = None) -> DriftReport:
-    """Compare the live database with the applied migrations, or with ``model`` (a
-    ``MetaData`` or a ``"module:attr"`` string naming one)."""
-    conn = executor._connect()
-    try:
-        if model is not None:
-            metadata = load_model(model) if isinstance(model, str) else model
-            expected = SchemaModel.from_metadata(metadata)
-            source = (f"model {model}" if isinstance(model, str)
-                      else f"the given MetaData ({len(expected.tables)} tables)")
-        else:
-            rows = executor._read_history(conn)
-            expected = expected_model(executor, rows)
-            n = sum(1 for r in rows.values() if r.success)
-            source = f"{n} applied migration{'s' if n != 1 else ''}"
-        differences, skipped = compare_live(executor, conn, expected)
-    finally:
-        conn.close()
-    return DriftReport(executor.provider.display_url(), source, differences,
+def detect_drift(provider: "BaseProvider", conn: "DbConnection", expected: SchemaModel,
+                 source: str, ignore: set[str]) -> DriftReport:
+    """Compare the live database on ``conn`` with the ``expected`` schema (replayed from
+    the applied migrations, or built from a ``MetaData``: :meth:`SchemaModel.from_metadata`),
+    which ``source`` names in the report; ``ignore`` are the engine's own tables."""
+    differences, skipped = compare_live(provider, conn, expected, ignore)
+    return DriftReport(provider.display_url(), source, differences,
                        expected.not_compared() + skipped)
 
 
-def drift_problems(executor: "MigrationExecutor", conn: "DbConnection", rows: dict) -> list:
-    """Drift as validation problems (option ``check_drift``)."""
-    from ..engine.ordering import ValidationProblem
-
-    differences, _ = compare_live(executor, conn, expected_model(executor, rows))
-    return [ValidationProblem(
-        "drift", None,
-        f"Schema drift: {d}. The database no longer matches its applied migrations; run "
-        "'npa migrate drift' for the full report, then fix the database or add a "
-        "migration for the change.") for d in differences]
+def drift_messages(report: DriftReport) -> list[str]:
+    """Drift as validation messages (option ``check_drift`` reports them with the other
+    validation problems)."""
+    return [f"Schema drift: {d}. The database no longer matches its applied migrations; run "
+            "'npa migrate drift' for the full report, then fix the database or add a "
+            "migration for the change." for d in report.differences]

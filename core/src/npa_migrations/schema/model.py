@@ -24,12 +24,12 @@ exactly those, so drift that was already there before a migration is never blame
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .. import operations as ops
+from .sqlscan import SqlEffect, TableKey, analyse_sql
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -54,8 +54,6 @@ class _Unknown:
 
 UNKNOWN: Any = _Unknown()
 
-#: ``(schema, table)``; schema ``None`` is the connection's default schema
-TableKey = tuple["str | None", str]
 #: ``(schema, table, category, name, attribute)``. Categories: ``table``, ``column``,
 #: ``index``, ``unique``, ``foreign_key``, ``check``, ``primary_key``, ``constraint``
 #: (any named constraint) and ``*`` (every object of the table). Attributes (columns
@@ -279,172 +277,6 @@ def _sa_table(op: ops.CreateTable) -> "sa.Table":
     for constraint in op.constraints:
         table.append_constraint(copy_constraint(constraint))
     return table
-
-
-# --------------------------------------------------------------------------------------
-# raw SQL: a light scan, never a guess
-# --------------------------------------------------------------------------------------
-
-_IDENT = r'(?:"(?:[^"]|"")+"|`(?:[^`]|``)+`|\[[^\]]+\]|[^\s.,;()"`\[]+)'
-_QNAME = rf"{_IDENT}(?:\s*\.\s*{_IDENT})*"
-_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)+", re.DOTALL)
-
-_CREATE_TABLE = re.compile(
-    rf"^CREATE\s+(?:OR\s+REPLACE\s+)?(?P<temp>(?:GLOBAL\s+|LOCAL\s+)?(?:TEMP|TEMPORARY)\s+)?"
-    rf"(?:UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_QNAME})",
-    re.IGNORECASE)
-_ALTER_TABLE = re.compile(
-    rf"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<name>{_QNAME})(?P<rest>.*)$",
-    re.IGNORECASE | re.DOTALL)
-_RENAME_TO = re.compile(rf"^\s*RENAME\s+TO\s+(?P<new>{_QNAME})\s*$", re.IGNORECASE)
-_DROP_TABLE = re.compile(r"^DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?P<names>.*?)"
-                         r"(?:\s+(?:CASCADE|RESTRICT|PURGE)(?:\s+CONSTRAINTS)?)*\s*$",
-                         re.IGNORECASE | re.DOTALL)
-_RENAME_TABLE = re.compile(r"^RENAME\s+TABLE\s+(?P<pairs>.*)$", re.IGNORECASE | re.DOTALL)
-_CREATE_INDEX = re.compile(
-    rf"^CREATE\s+(?:UNIQUE\s+)?(?:CLUSTERED\s+|NONCLUSTERED\s+)?INDEX\s+.*?\bON\s+(?:ONLY\s+)?"
-    rf"(?P<name>{_QNAME})", re.IGNORECASE | re.DOTALL)
-_DROP_INDEX = re.compile(
-    rf"^DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?(?P<index>{_QNAME})"
-    rf"(?:\s+ON\s+(?P<table>{_QNAME}))?", re.IGNORECASE)
-_DROP_SCHEMA = re.compile(rf"^DROP\s+SCHEMA\s+(?:IF\s+EXISTS\s+)?(?P<name>{_IDENT})",
-                          re.IGNORECASE)
-#: statements that cannot change the shape of a table
-_HARMLESS = re.compile(
-    r"^(?:INSERT|UPDATE|DELETE|MERGE|UPSERT|REPLACE\s+INTO|SELECT|WITH|VALUES|TRUNCATE|SET|"
-    r"RESET|SHOW|EXPLAIN|GRANT|REVOKE|COMMENT|ANALYZE|ANALYSE|VACUUM|REINDEX|CLUSTER|LOCK|"
-    r"UNLOCK|COPY|PRAGMA|BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE|"
-    r"REFRESH|NOTIFY|LISTEN|USE|DECLARE|OPTIMIZE|FLUSH|"
-    r"(?:CREATE|ALTER|DROP)\s+(?:OR\s+REPLACE\s+)?(?:OR\s+ALTER\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
-    r"(?:SQL\s+SECURITY\s+\w+\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?(?:TEMP\s+|TEMPORARY\s+)?"
-    r"(?:MATERIALIZED\s+)?(?:(?:CONSTRAINT\s+)?TRIGGER|VIEW|FUNCTION|PROCEDURE|PACKAGE|"
-    r"PACKAGE\s+BODY|SEQUENCE|EXTENSION|ROLE|USER|LOGIN|GROUP|SCHEMA|DATABASE|COLLATION|"
-    r"POLICY|RULE|STATISTICS|SYNONYM|PUBLIC\s+SYNONYM|EVENT|AGGREGATE|OPERATOR|CAST|"
-    r"PUBLICATION|SUBSCRIPTION|SERVER|TEXT\s+SEARCH|LANGUAGE|TABLESPACE|TYPE|DOMAIN))\b",
-    re.IGNORECASE)
-#: a view or materialized view: a relation that is no table (an index on one is no
-#: table's index)
-_CREATE_VIEW = re.compile(
-    rf"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:OR\s+ALTER\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?"
-    rf"(?:DEFINER\s*=\s*\S+\s+)?(?:SQL\s+SECURITY\s+\w+\s+)?(?:TEMP\s+|TEMPORARY\s+)?"
-    rf"(?:RECURSIVE\s+)?(?:MATERIALIZED\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?"
-    rf"(?P<name>{_QNAME})", re.IGNORECASE)
-_DROP_VIEW = re.compile(r"^DROP\s+(?:MATERIALIZED\s+)?VIEW\s+(?:IF\s+EXISTS\s+)?(?P<names>.*?)"
-                        r"(?:\s+(?:CASCADE|RESTRICT))?\s*$", re.IGNORECASE | re.DOTALL)
-#: renaming a type or moving it to another schema changes the type of every column of
-#: that type, which the model cannot follow
-_TYPE_RENAME = re.compile(
-    rf"^ALTER\s+(?:TYPE|DOMAIN)\s+{_QNAME}\s+(?:RENAME\s+TO|SET\s+SCHEMA)\b",
-    re.IGNORECASE)
-#: a DROP of a type/domain/function ... CASCADE can drop columns and defaults
-_CASCADE = re.compile(r"^DROP\b.*\bCASCADE\b", re.IGNORECASE | re.DOTALL)
-
-
-def unquote(identifier: str) -> str:
-    identifier = identifier.strip()
-    if len(identifier) >= 2 and identifier[0] + identifier[-1] in ('""', "``", "[]"):
-        inner = identifier[1:-1]
-        if identifier[0] == '"':
-            inner = inner.replace('""', '"')
-        elif identifier[0] == "`":
-            inner = inner.replace("``", "`")
-        return inner
-    return identifier
-
-
-def split_qname(qname: str) -> tuple[str | None, str]:
-    parts = [unquote(p) for p in re.findall(_IDENT, qname)]
-    if len(parts) >= 2:
-        return parts[-2], parts[-1]
-    return None, parts[0] if parts else qname
-
-
-def _strip_comments(sql: str) -> str:
-    return _COMMENTS.sub("", sql, count=1).strip()
-
-
-def _preview(sql: str, width: int = 60) -> str:
-    text = " ".join(sql.split())
-    return text if len(text) <= width else text[:width - 3] + "..."
-
-
-@dataclass(frozen=True)
-class SqlEffect:
-    """What one raw statement may have done to the schema.
-
-    ``kind``: ``none`` (cannot change tables), ``create`` / ``alter`` (table shape unknown),
-    ``drop``, ``rename`` (``table`` -> ``new``), ``indexes`` (indexes of ``table`` unknown),
-    ``drop_index`` (``index``, ``table`` or ``None``), ``view`` / ``drop_view`` (a view or
-    materialized view ``table`` was created / dropped), ``drop_schema`` or ``unknown``
-    (anything may have changed).
-    """
-
-    kind: str
-    table: TableKey | None = None
-    new: TableKey | None = None
-    index: str | None = None
-    statement: str = ""
-
-
-def analyse_statement(sql: str) -> list[SqlEffect]:
-    """Effects of one SQL statement on tables (see :class:`SqlEffect`)."""
-    text = _strip_comments(sql)
-    if not text:
-        return []
-    shown = _preview(text)
-    if m := _CREATE_TABLE.match(text):
-        if m["temp"]:
-            return [SqlEffect("none", statement=shown)]
-        return [SqlEffect("create", split_qname(m["name"]), statement=shown)]
-    if m := _ALTER_TABLE.match(text):
-        table = split_qname(m["name"])
-        rename = _RENAME_TO.match(m["rest"])
-        if rename:
-            new = split_qname(rename["new"])
-            return [SqlEffect("rename", table, (new[0] or table[0], new[1]), statement=shown)]
-        return [SqlEffect("alter", table, statement=shown)]
-    if m := _DROP_TABLE.match(text):
-        names = [n for n in re.findall(_QNAME, m["names"]) if n.strip(", ")]
-        return [SqlEffect("drop", split_qname(n), statement=shown) for n in names]
-    if m := _RENAME_TABLE.match(text):
-        effects = []
-        for pair in m["pairs"].split(","):
-            parts = re.split(r"\s+TO\s+", pair.strip(), flags=re.IGNORECASE)
-            if len(parts) != 2:
-                return [SqlEffect("unknown", statement=shown)]
-            effects.append(SqlEffect("rename", split_qname(parts[0]), split_qname(parts[1]),
-                                     statement=shown))
-        return effects
-    if m := _CREATE_VIEW.match(text):
-        return [SqlEffect("view", split_qname(m["name"]), statement=shown)]
-    if m := _DROP_VIEW.match(text):
-        names = [n for n in re.findall(_QNAME, m["names"]) if n.strip(", ")]
-        return [SqlEffect("drop_view", split_qname(n), statement=shown) for n in names]
-    if _TYPE_RENAME.match(text):
-        return [SqlEffect("unknown", statement=shown)]
-    if m := _CREATE_INDEX.match(text):
-        return [SqlEffect("indexes", split_qname(m["name"]), statement=shown)]
-    if m := _DROP_INDEX.match(text):
-        table = split_qname(m["table"]) if m["table"] else None
-        schema, index = split_qname(m["index"])
-        return [SqlEffect("drop_index", table, index=index, statement=shown)]
-    if m := _DROP_SCHEMA.match(text):
-        return [SqlEffect("drop_schema", (unquote(m["name"]), ""), statement=shown)]
-    if _CASCADE.match(text):
-        return [SqlEffect("unknown", statement=shown)]
-    if _HARMLESS.match(text):
-        return [SqlEffect("none", statement=shown)]
-    return [SqlEffect("unknown", statement=shown)]
-
-
-def analyse_sql(sql: str) -> list[SqlEffect]:
-    """Effects of every statement of a raw SQL text."""
-    from ..sqltext import split_statements
-
-    effects: list[SqlEffect] = []
-    for statement in split_statements(sql):
-        effects.extend(analyse_statement(statement))
-    return effects
 
 
 # --------------------------------------------------------------------------------------

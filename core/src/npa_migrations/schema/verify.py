@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING
 
 from ..errors import VerificationError
 from .compare import Comparator, Difference
-from .drift import engine_tables, expected_model
 from .model import Claim, SchemaModel, same_name
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..engine.executor import MigrationExecutor
     from ..migration import MigrationScript
     from ..operations import MigrationOperation
+    from ..provider import BaseProvider
     from ..provider.connection import DbConnection
 
 
@@ -51,72 +50,77 @@ def claim_matches(claim: Claim, key: tuple) -> bool:
 class Verifier:
     """Post-execution verification for one run (option ``verify``).
 
-    Built at the start of the run from the history (the model of what is applied), it
-    replays each migration's operations as the migration finishes -- before its history
-    row is written and before it commits, on the run's own connection -- reflects only
-    the tables those operations touched, and compares only the objects they declared.
-    Tables and objects the model does not know (raw SQL) are skipped.
+    Built at the start of the run from the model of what is applied, it replays each
+    migration's operations as the migration finishes -- before its history row is written
+    and before it commits, on the run's own connection -- reflects only the tables those
+    operations touched, and compares only the objects they declared. Tables and objects
+    the model does not know (raw SQL) are skipped.
+
+    :param provider: the provider of the database.
+    :param conn: the run's connection (reflection reads inside its transaction).
+    :param model: the schema the applied migrations make (replayed by the caller).
+    :param ignore: the engine's own tables.
+    :param continue_after_failure: the run goes on after a failed migration
+        (``stop_on_error=False``): a migration that fails verification leaves the model
+        as it was before it.
     """
 
-    def __init__(self, executor: "MigrationExecutor", conn: "DbConnection", rows: dict):
+    def __init__(self, provider: "BaseProvider", conn: "DbConnection", model: SchemaModel,
+                 ignore: set[str], *, continue_after_failure: bool = False):
         from .live import LiveSchemaReader
 
-        self.executor = executor
-        self.model = expected_model(executor, rows)
-        self._base: SchemaModel | None = None
-        self._done: list[tuple[str, list, str]] = []
-        self.reader = LiveSchemaReader(executor.provider, conn, engine_tables(executor))
-        self.comparator = Comparator(executor.provider)
+        self.model = model
+        self.continue_after_failure = continue_after_failure
+        self.reader = LiveSchemaReader(provider, conn, ignore)
+        self.comparator = Comparator(provider)
         self.seconds = 0.0
 
     def close(self) -> None:
+        """Let go of the reflection engine (the connection stays the run's)."""
         self.reader.close()
-
-    def _restart_from(self, script_id: str) -> None:
-        """A migration verified earlier in this run runs again (an all-in-one run retried
-        after a lock timeout): rebuild the model as it was before it."""
-        position = [d[0] for d in self._done].index(script_id)
-        self._done = self._done[:position]
-        self.model = self._base.snapshot()
-        for migration_id, operations, _ in self._done:
-            for operation in operations:
-                self.model.apply(operation, migration_id)
 
     def verify(self, script: "MigrationScript", operations: list["MigrationOperation"],
                direction: str) -> None:
         """Raise :class:`VerificationError` if the database does not show what the
         operations declared."""
         started = time.perf_counter()
-        if self._base is None and self.executor.options.transaction_mode.value == "all-in-one":
-            self._base = self.model.snapshot()
-        if self._base is not None and script.id in [d[0] for d in self._done]:
-            self._restart_from(script.id)
-        restore = None if self.executor.options.stop_on_error else self.model.snapshot()
+        restore = self.model.snapshot() if self.continue_after_failure else None
         claims: list[tuple[int, Claim]] = []
         for position, operation in enumerate(operations):
             for claim in self.model.apply(operation, script.id):
                 claims.append((position, claim))
-        if any(claim[0] is not None for _, claim in claims):  # "public" is no schema
-            if self.model.default_schema is None:
-                self.model.use_default_schema(self.reader.default_schema())
-            claims = [(p, self._in_default_schema(c)) for p, c in claims]
         try:
-            if claims:
-                self._compare(script, operations, claims, direction)
+            problems = self.unmet(claims)
         except VerificationError:
             if restore is not None:
                 self.model = restore
             raise
         finally:
             self.seconds += time.perf_counter() - started
-        self._done.append((script.id, operations, direction))
+        if not problems:
+            return
+        if restore is not None:
+            self.model = restore
+        lines = []
+        for position, difference in problems:
+            op = operations[position]
+            lines.append(f"operation {position + 1} ({op.describe()}) did not do what it said: "
+                         f"{difference}")
+        raise VerificationError(
+            "; ".join(lines) + f" (post-execution verification of {script.id} {direction}: "
+            "a plugin or provider rendered the operation differently from what the migration "
+            "declares)", [d for _, d in problems])
 
-    def _in_default_schema(self, claim: Claim) -> Claim:
-        if same_name(claim[0], self.reader.default_schema()):
-            return (None,) + tuple(claim[1:])
-        return claim
-
-    def _compare(self, script, operations, claims, direction) -> None:
+    def unmet(self, claims: list[tuple[int, Claim]]) -> list[tuple[int, Difference]]:
+        """The claims (``(position, claim)`` pairs, made by applying operations to
+        :attr:`model`) the live database does not meet, each with the difference found:
+        an empty list when every claim holds."""
+        if any(claim[0] is not None for _, claim in claims):  # "public" is no schema
+            if self.model.default_schema is None:
+                self.model.use_default_schema(self.reader.default_schema())
+            claims = [(p, self._in_default_schema(c)) for p, c in claims]
+        if not claims:
+            return []
         touched: list[tuple[str | None, str]] = []
         for _, claim in claims:
             key = (claim[0], claim[1])
@@ -140,14 +144,9 @@ class Verifier:
                 blamed = [pos for pos, claim in claims if claim_matches(claim, difference.key)]
                 if blamed:
                     problems.append((max(blamed), difference))
-        if not problems:
-            return
-        lines = []
-        for position, difference in problems:
-            op = operations[position]
-            lines.append(f"operation {position + 1} ({op.describe()}) did not do what it said: "
-                         f"{difference}")
-        raise VerificationError(
-            "; ".join(lines) + f" (post-execution verification of {script.id} {direction}: "
-            "a plugin or provider rendered the operation differently from what the migration "
-            "declares)", [d for _, d in problems])
+        return problems
+
+    def _in_default_schema(self, claim: Claim) -> Claim:
+        if same_name(claim[0], self.reader.default_schema()):
+            return (None,) + tuple(claim[1:])
+        return claim

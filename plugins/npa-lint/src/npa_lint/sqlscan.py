@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from npa_migrations.schema.model import split_qname, unquote
+from npa_migrations.schema.sqlscan import split_qname, unquote
 
 from . import rules
 from .checks import VOLATILE_DEFAULT, Hit

@@ -106,10 +106,11 @@ class OracleLock(SessionLock):
         self._handle: str | None = None
 
     # acquire -----------------------------------------------------------------------------
-    def acquire(self, timeout: float) -> None:
+    def acquire(self, timeout: float, conn: "DbConnection | None" = None) -> None:
         try:
-            super().acquire(timeout)
+            super().acquire(timeout, conn)
         except _NoDbmsLock:
+            self._close_cursor()
             self._use_table_lock(timeout)
 
     def request(self, conn: "DbConnection", timeout: float) -> None:
@@ -200,9 +201,12 @@ class OracleLock(SessionLock):
         super().release()
 
     def unlock(self, conn: "DbConnection") -> str | None:
-        result = self._cursor.var(int)
-        self._cursor.execute(RELEASE, {"result": result, "handle": self._handle})
-        code = result.getvalue()
+        try:
+            result = self._cursor.var(int)
+            self._cursor.execute(RELEASE, {"result": result, "handle": self._handle})
+            code = result.getvalue()
+        finally:
+            self._close_cursor()
         if code is not None and int(code) != RELEASE_SUCCESS:
             return f"DBMS_LOCK.RELEASE returned {int(code)}"
         return None
@@ -211,13 +215,16 @@ class OracleLock(SessionLock):
         conn.raw.ping()
 
     def close_connection(self, conn: "DbConnection") -> None:
+        self._close_cursor()
+        conn.close()
+
+    def _close_cursor(self) -> None:
         cursor, self._cursor = self._cursor, None
         if cursor is not None:
             try:
                 cursor.close()
             except Exception:
                 pass
-        conn.close()
 
     def force_release(self) -> bool:
         """``DBMS_LOCK`` locks end with their session, so there is nothing to clear; a

@@ -1,30 +1,33 @@
-"""The PostgreSQL migration lock: a session-level advisory lock on a dedicated connection.
+"""The PostgreSQL migration lock: a session-level advisory lock on the run's connection.
 
 * **Key**: a signed 64-bit integer derived from the lock name (the ``lock_table`` option,
   default ``npa_migrations_lock``): the first 8 bytes of
   ``sha256("npa-migrations:" + name)``. Advisory locks are scoped to the current
   database, so two databases on one server never block each other.
-* **Waiting** is done by the server, not by polling: ``SET lock_timeout = <ms>`` then
-  ``SELECT pg_advisory_lock(key)`` blocks in the server's lock queue (first come, first
-  served) until the lock is granted or the timeout fires with SQLSTATE ``55P03``
-  (``lock_not_available``), which becomes :class:`~npa_migrations.errors.LockTimeoutError`
-  (exit code 4). A timeout of 0 makes a single ``pg_try_advisory_lock`` attempt.
+* **Session**: the engine takes it on the run's own connection, so the lock ends exactly
+  when the session that migrates ends: if the process dies while the server still
+  executes one of its statements, the next run waits until that statement is over.
+* **Waiting** polls ``pg_try_advisory_lock`` with a growing pause until the lock timeout,
+  which becomes :class:`~npa_migrations.errors.LockTimeoutError` (exit code 4). Waiting
+  inside the server's blocking ``pg_advisory_lock`` would hold a snapshot, and a
+  ``CREATE INDEX CONCURRENTLY`` of the run holding the lock waits for every older
+  snapshot: queued runs would stall it until they gave up.
 * **Holder**: on timeout, ``pg_locks`` joined with ``pg_stat_activity`` names the session
   that holds the key (backend pid, ``application_name`` — ``npa-migrations host:pid`` for
   our own runs — user, client address, connected since).
-* **Release**: ``pg_advisory_unlock`` and closing the connection, on success and failure;
-  if the process dies, the server ends its session and frees the lock by itself.
+* **Release**: ``pg_advisory_unlock`` on success and failure; if the process dies, the
+  server ends its session and frees the lock by itself.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import TYPE_CHECKING
 
 from npa_migrations.errors import LockTimeoutError
 from npa_migrations.provider.locking import SessionLock
 
-from .provider import LOCK_NOT_AVAILABLE, QUERY_CANCELED, milliseconds, server_version, sqlstate
 
 if TYPE_CHECKING:  # pragma: no cover
     from npa_migrations.provider.connection import DbConnection
@@ -51,11 +54,12 @@ LIMIT 1"""
 
 
 class AdvisoryLock(SessionLock):
-    """``pg_advisory_lock`` held on a connection of its own for the whole run
-    (:class:`~npa_migrations.provider.locking.SessionLock`; no keep-alive: the server waits, and
-    ``idle_session_timeout`` is turned off for the lock's session)."""
+    """A session-level advisory lock held for the whole run
+    (:class:`~npa_migrations.provider.locking.SessionLock`)."""
 
     keepalive_seconds = None
+    #: the first and the longest pause between two attempts while the lock is taken
+    poll_min, poll_max = 0.05, 0.5
     releaser = "PostgreSQL"
     session_word = "connection"
 
@@ -68,22 +72,19 @@ class AdvisoryLock(SessionLock):
 
     # acquire / release -----------------------------------------------------------------
     def request(self, conn: "DbConnection", timeout: float) -> None:
-        if timeout <= 0:
-            if not conn.query(f"SELECT pg_try_advisory_lock({self.key})")[0][0]:
+        """``pg_try_advisory_lock`` polled with a growing pause (up to :attr:`poll_max`
+        seconds) until ``timeout``. Not the blocking ``pg_advisory_lock``: a session
+        waiting inside a statement holds a snapshot, and ``CREATE INDEX CONCURRENTLY`` in
+        the run that holds the lock waits for every older snapshot -- so runs queued on the
+        lock would stall the migrating one until they gave up."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        delay = self.poll_min
+        while not conn.query(f"SELECT pg_try_advisory_lock({self.key})")[0][0]:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise self._timeout_error(conn, timeout)
-            return
-        # one round trip for the settings; the wait happens in the server's lock queue,
-        # interrupted by lock_timeout (no client-side polling)
-        settings = [f"SET lock_timeout = {milliseconds(timeout)}", "SET statement_timeout = 0"]
-        if server_version(conn.raw) >= 140000:
-            settings.append("SET idle_session_timeout = 0")
-        conn.execute("; ".join(settings))
-        try:
-            conn.execute(f"SELECT pg_advisory_lock({self.key})").fetchall()
-        except Exception as exc:
-            if sqlstate(exc) in (LOCK_NOT_AVAILABLE, QUERY_CANCELED):
-                raise self._timeout_error(conn, timeout) from None
-            raise
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, self.poll_max)
 
     def unlock(self, conn: "DbConnection") -> str | None:
         conn.execute(f"SELECT pg_advisory_unlock({self.key})").fetchall()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import socket
 import threading
 import time
@@ -23,6 +24,7 @@ from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError, DatabaseUnavailableError
 from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderContext,
                                      SqlGenerator, type_instance)
+from npa_migrations.schema.sqlscan import QNAME, split_qname, strip_comments
 from npa_migrations.statements import Statement
 
 from .comparison import PostgresSchemaRules
@@ -44,6 +46,11 @@ QUERY_CANCELED = "57014"
 DUPLICATE_DATABASE = ("42P04", "23505")
 #: ``object_in_use``: the template database is busy (concurrent CREATE DATABASE)
 OBJECT_IN_USE = "55006"
+
+#: ``CREATE [UNIQUE] INDEX CONCURRENTLY <index> ON <table>`` (names bare or quoted)
+_CONCURRENT_INDEX = re.compile(
+    r"^CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    rf"(?P<index>{QNAME})\s+ON\s+(?:ONLY\s+)?(?P<table>{QNAME})", re.IGNORECASE)
 
 #: SQLAlchemy type classes whose ``ALTER COLUMN ... TYPE`` needs no ``USING`` clause:
 #: every type has an assignment cast to a string type, and an explicit cast would
@@ -388,6 +395,29 @@ class PostgresSql(SqlGenerator):
         return [Statement(copy_sql, params=CopyRows(target, columns, insert_sql, rows,
                                                     self.value_converter()),
                           many=True, script=statements[0].script, label=copy_sql)]
+
+    def interrupted_statement_cleanup(self, sql: str, context: RenderContext
+                                      ) -> list[Statement]:
+        """A ``CREATE INDEX CONCURRENTLY`` that failed or was interrupted leaves its index
+        behind, marked invalid: drop it (``DROP INDEX CONCURRENTLY``), so the statement
+        can run again. Nothing for any other statement, or for a valid index."""
+        match = _CONCURRENT_INDEX.match(strip_comments(sql))
+        if match is None or context.connection is None:
+            return []
+        index_schema, index = split_qname(match["index"])
+        schema = index_schema or split_qname(match["table"])[0]
+        invalid = context.connection.query(
+            "SELECT 1 FROM pg_catalog.pg_index i "
+            "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = %s AND n.nspname = COALESCE(%s, current_schema()) "
+            "AND NOT i.indisvalid", (index, schema))
+        if not invalid:
+            return []
+        name = self.quote(index)
+        if schema:
+            name = f"{self.preparer.quote_schema(schema)}.{name}"
+        return [Statement(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")]
 
     def needs_using(self, type_: Any) -> bool:
         """Whether ``ALTER COLUMN ... TYPE`` gets ``USING col::type``: for every target

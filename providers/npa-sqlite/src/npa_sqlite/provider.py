@@ -53,6 +53,13 @@ class SqliteDriver(Driver):
             "opened. Use a Python built with SQLite: install the SQLite headers (e.g. "
             "apt-get install libsqlite3-dev) and rebuild or reinstall Python.")
 
+    def database_exists(self) -> bool | None:
+        """A file database exists when its file does; an in-memory one always does."""
+        database = self.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(database).exists()
+
     def ensure_database(self) -> bool:
         database = self.url.database
         if not database or database == ":memory:" or database.startswith("file:"):

@@ -106,7 +106,7 @@ class TestMigrationLock(SuiteTest):
             thread.join(60)
         assert errors == []
         assert all(r.success for r in results), [e.message for r in results for e in r.errors]
-        applied = [m for r in results for m in r.migrations_applied]
+        applied = [m for r in results for m in r.migration_ids]
         assert sorted(applied) == [A, B, C]
         assert self.db.applied() == [A, B, C]
         assert self.db.tables() == {"npat_a", "npat_b", "npat_c"}

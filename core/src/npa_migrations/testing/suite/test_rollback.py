@@ -30,7 +30,7 @@ class TestRollback(_ThreeTest):
         self.write()
         self.up()
         result = self.down()
-        assert result.migrations_applied == [C]
+        assert result.migration_ids == [C]
         assert self.db.tables() == {"npat_a", "npat_b"}
         assert self.db.applied() == [A, B]
 
@@ -38,7 +38,7 @@ class TestRollback(_ThreeTest):
         self.write()
         self.up()
         result = self.down(steps=2)
-        assert result.migrations_applied == [C, B]
+        assert result.migration_ids == [C, B]
         assert self.db.tables() == {"npat_a"}
         assert self.db.applied() == [A]
 
@@ -46,7 +46,7 @@ class TestRollback(_ThreeTest):
         self.write()
         self.up()
         result = self.down_to(A)
-        assert result.migrations_applied == [C, B]
+        assert result.migration_ids == [C, B]
         assert self.db.tables() == {"npat_a"}
         assert self.db.applied() == [A]
 
@@ -69,7 +69,7 @@ class TestRollback(_ThreeTest):
         self.up()
         self.down(steps=3)
         assert self.db.tables() == set()
-        assert self.up().migrations_applied == [A, B, C]
+        assert self.up().migration_ids == [A, B, C]
         assert self.db.tables() == {"npat_a", "npat_b", "npat_c"}
 
     def test_irreversible_migration_stops_the_rollback(self):
@@ -95,11 +95,11 @@ class TestRollback(_ThreeTest):
 class TestTargets(_ThreeTest):
     def test_execute_to_a_target_then_the_rest(self):
         self.write()
-        assert self.up(target=B).migrations_applied == [A, B]
+        assert self.up(target=B).migration_ids == [A, B]
         assert self.db.tables() == {"npat_a", "npat_b"}
         status = self.executor().status()
         assert (status.current, status.pending) == (B, [C])
-        assert self.up(target=C[:14]).migrations_applied == [C]
+        assert self.up(target=C[:14]).migration_ids == [C]
         status = self.executor().status()
         assert (status.current, status.pending, status.failed) == (C, [], [])
         assert [a.id for a in status.applied] == [A, B, C]
@@ -114,5 +114,5 @@ class TestTargets(_ThreeTest):
         self.write()
         self.up()
         result = self.up()
-        assert result.migrations_applied == []
+        assert result.migration_ids == []
         assert self.db.applied() == [A, B, C]

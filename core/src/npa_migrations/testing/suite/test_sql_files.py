@@ -39,7 +39,7 @@ class TestSqlFileMigrations(SuiteTest):
                         "INSERT INTO npat_sql (id, name, extra) VALUES (3, 'three', 3);",
                         "DELETE FROM npat_sql WHERE id = 3;")
         result = self.up()
-        assert result.migrations_applied == ["20250101000000_SqlTable",
+        assert result.migration_ids == ["20250101000000_SqlTable",
                                              "20250102000000_AddColumn",
                                              "20250103000000_MoreRows"]
         assert self.db.rows("npat_sql", ["id", "extra"]) == [(1, None), (2, None), (3, 3)]

@@ -41,7 +41,7 @@ class TestPerMigration(_ModeTest):
         result = self.executor().execute()
         message = assert_failed(result, SECOND)
         assert "npat_no_such_table" in message
-        assert result.migrations_applied == [FIRST]
+        assert result.migration_ids == [FIRST]
         assert self.db.tables() == {"npat_first"}
         assert self.db.recorded() == {FIRST: True}
         self.write(failing=False)  # fixed: it simply runs again, no repair needed
@@ -55,7 +55,7 @@ class TestPerMigration(_ModeTest):
         result = self.executor().execute()
         message = assert_failed(result, SECOND)
         assert "repair" in message
-        assert result.migrations_applied == [FIRST]
+        assert result.migration_ids == [FIRST]
         assert self.db.tables() == {"npat_first", "npat_second"}  # its DDL took effect
         assert self.db.recorded() == {FIRST: True, SECOND: False}
         with pytest.raises(ValidationError) as error:
@@ -69,7 +69,7 @@ class TestPerMigration(_ModeTest):
                            depends_on=(SECOND,))
         result = self.executor(stop_on_error=False).execute()
         assert [e.migration_id for e in result.errors] == [SECOND]
-        assert result.migrations_applied == [FIRST, THIRD]
+        assert result.migration_ids == [FIRST, THIRD]
         tables = self.db.tables()
         assert {"npat_first", "npat_third"} <= tables
         assert "npat_fourth" not in tables
@@ -87,7 +87,7 @@ class TestAllInOne(_ModeTest):
     def test_success_applies_everything(self):
         self.write(failing=False)
         result = self.up(transaction_mode="all-in-one")
-        assert result.migrations_applied == [FIRST, SECOND, THIRD]
+        assert result.migration_ids == [FIRST, SECOND, THIRD]
         assert self.db.tables() == {"npat_first", "npat_second", "npat_third"}
         assert self.db.applied() == [FIRST, SECOND, THIRD]
 
@@ -95,7 +95,7 @@ class TestAllInOne(_ModeTest):
         self.write()
         result = self.executor(transaction_mode="all-in-one").execute()
         assert [e.migration_id for e in result.errors] == [SECOND]
-        assert result.migrations_applied == []
+        assert result.migration_ids == []
         assert self.db.tables() == set()
         assert self.db.recorded() == {}
 

@@ -80,7 +80,7 @@ class TestValidation(SuiteTest):
         self.folder.write(f"{B}.py", B_EDITED_COSMETICALLY)
         self.write(C)
         assert self.executor().validate() == []
-        assert self.up().migrations_applied == [C]
+        assert self.up().migration_ids == [C]
 
     def test_checksum_validation_can_be_turned_off(self):
         self.write(A, B)
@@ -88,7 +88,7 @@ class TestValidation(SuiteTest):
         self.folder.python(B, create("npat_b", 'sa.Column("extra", sa.Integer)'),
                            'b.drop_table("npat_b")')
         self.write(C)
-        assert self.up(validate_checksums=False).migrations_applied == [C]
+        assert self.up(validate_checksums=False).migration_ids == [C]
 
     def test_missing_migration(self):
         self.write(A, B)
@@ -109,13 +109,13 @@ class TestValidation(SuiteTest):
         self.write(A, C)
         self.up()
         self.write(B)
-        assert self.up(out_of_order="ignore").migrations_applied == []
+        assert self.up(out_of_order="ignore").migration_ids == []
         assert "npat_b" not in self.db.tables()
 
     def test_out_of_order_apply_applies_it(self):
         self.write(A, C)
         self.up()
         self.write(B)
-        assert self.up(out_of_order="apply").migrations_applied == [B]
+        assert self.up(out_of_order="apply").migration_ids == [B]
         assert self.db.tables() == {"npat_a", "npat_b", "npat_c"}
         assert set(self.db.applied()) == {A, B, C}

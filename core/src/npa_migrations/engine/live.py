@@ -1,0 +1,488 @@
+"""LiveTarget: the runner's statements executed against a database, truthfully recorded.
+
+Transactions. A migration runs **atomically** -- every statement and its history row in
+one transaction, one commit -- when the database rolls DDL back and every step may run in
+a transaction (``all-in-one`` mode puts every migration in one outer transaction). Any
+other migration is **journaled** (:mod:`npa_migrations.engine.journal`): its steps that may
+run in a transaction share one, with the record of their progress; a statement that the
+database commits on its own (DDL on MySQL/Oracle) is settled in the next transaction; a
+step that must run outside a transaction runs statement by statement, each marked
+in flight before it runs. A failure, a stop request or a kill leaves a history row that
+says exactly what took effect.
+
+Events. Every hook a plugin or the CLI listens to fires here: ``npa_run_planned``,
+``npa_migration_start``, ``npa_statement_start`` / ``npa_statement_executed``,
+``npa_operation_done``, ``npa_migration_retry``, ``npa_migration_end``, and the
+``npa_checkpoint`` boundaries (begin, statement, commit, ...).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..errors import MigrationException, NpaError, RunInterrupted
+from ..options import TransactionMode
+from ..plugins import live
+from ..provider.sql import RenderContext
+from ..results import ProgressStep
+from ..sqltext import first_line
+from .journal import Journal
+from .runner import RetryMigration, RetryRun, RunTarget
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..migration import MigrationScript
+    from ..options import MigrationExecutorOptions
+    from ..schema.verify import Verifier
+    from ..statements import Statement, Step
+    from .history import Position
+    from .interrupt import Interruption
+    from .plan import Plan, PlannedMigration
+    from .session import Session
+
+
+def step_in_transaction(script: "MigrationScript", step: "Step",
+                        options: "MigrationExecutorOptions") -> bool:
+    """Whether a step's statements may run inside the migration's transaction: the step
+    and the migration allow it, and the transaction mode is not ``none``."""
+    return (step.transactional and script.transactional
+            and options.transaction_mode is not TransactionMode.NONE)
+
+
+class LiveHooks:
+    """The run's hook callers, where a hook no plugin implements is a no-op
+    (:func:`~npa_migrations.plugins.live`): a pluggy call costs microseconds even with
+    nothing to call, and a run makes several per statement."""
+
+    def __init__(self, hook: Any):
+        self._hook = hook
+
+    def __getattr__(self, name: str) -> Any:
+        value = live(getattr(self._hook, name))
+        setattr(self, name, value)
+        return value
+
+
+class LiveTarget(RunTarget):
+    """Runs statements on ``session`` (see the module docs).
+
+    :param session: the open session, holding the migration lock.
+    :param options: the run's options.
+    :param verifier: post-execution verification, or ``None``.
+    :param interruption: the run's stop request (a statement that rolls back anyway is
+        cancelled when a stop is requested).
+    """
+
+    def __init__(self, session: "Session", options: "MigrationExecutorOptions", *,
+                 verifier: "Verifier | None" = None,
+                 interruption: "Interruption | None" = None):
+        self.session = session
+        self.provider = session.provider
+        self.driver = session.provider.driver
+        self.options = options
+        self.verifier = verifier
+        self.interruption = interruption
+        self.hooks = LiveHooks(session.hook)
+        self.context = RenderContext(session.connection)
+        self.outer = options.transaction_mode is TransactionMode.ALL_IN_ONE
+        self.transactional_ddl = self.provider.capabilities.transactional_ddl
+        # the migration under way
+        self.migration: "PlannedMigration | None" = None
+        self.journal: Journal | None = None
+        self.atomic = False
+        self.wrapped: list[bool] = []
+        self.steps: list["Step"] = []
+        self.started = 0.0
+        self.statement: "Statement | None" = None
+        #: a statement running outside any transaction, while it runs
+        self.unguarded: "Statement | None" = None
+        self.cancellable = False
+        #: the verifier's model before an all-in-one run (``False``: nothing to restore)
+        self.base_model: Any = None
+
+    @property
+    def conn(self) -> Any:
+        """The run's connection."""
+        return self.session.connection
+
+    # the run ---------------------------------------------------------------------------
+    def start_run(self, plan: "Plan") -> None:
+        if self.base_model is None:  # announced once, also when the run is retried
+            self.hooks.npa_run_planned(migrations=plan.scripts, direction=plan.direction)
+            self.session.eventlog.ensure(self.conn)
+        if self.verifier is not None:  # a retried all-in-one run verifies from the start
+            if self.base_model is None:
+                self.base_model = self.verifier.model.snapshot() if self.outer else False
+            elif self.base_model is not False:
+                self.verifier.model = self.base_model.snapshot()
+        else:
+            self.base_model = False
+        if self.outer and len(plan):
+            self._begin()
+
+    def finish_run(self, plan: "Plan", result: Any) -> None:
+        if not (self.outer and len(plan)):
+            return
+        if result.errors:  # the whole all-in-one transaction went with the failure
+            result.migration_ids.clear()
+        else:
+            self.session.commit()
+
+    # a migration -----------------------------------------------------------------------
+    def start_migration(self, migration: "PlannedMigration", steps: list["Step"],
+                        index: int, total: int) -> None:
+        script = migration.script
+        if self.migration is not migration:  # not again when it is retried
+            self.migration = migration
+            self.hooks.npa_migration_start(migration=script, index=index, total=total,
+                                           direction=_event_direction(migration))
+            self._progress(script, ProgressStep(
+                "start", f"Executing migration {index}/{total}: {script.name}"))
+        self.started = time.perf_counter()
+        self.session.checkpoint("migration", script)
+        self.steps = steps
+        self.wrapped = [step_in_transaction(script, step, self.options) for step in steps]
+        self.atomic = self.outer or (self.transactional_ddl and all(self.wrapped)
+                                     and not migration.continues)
+        if self.atomic:
+            self.journal = None
+            if not self.outer:
+                self._begin()
+            else:
+                self._apply_lock_timeout()
+            return
+        self.journal = Journal(self.session, migration)
+        first = migration.start.step
+        if first < len(steps) and self.wrapped[first]:
+            self._begin()
+        else:
+            self._apply_lock_timeout()
+        self.journal.start()
+
+    def run_statement(self, migration: "PlannedMigration", position: "Position",
+                      step: "Step", statement: "Statement") -> None:
+        if self.atomic:
+            self._execute(migration.script, statement, cancellable=True)
+            return
+        journal = self.journal
+        after = type(position)(position.step, position.statement + 1)
+        if not self.wrapped[position.step]:
+            self._end_transaction(migration)
+            journal.advance(position, in_flight=True)
+            self.unguarded = statement
+            self._execute(migration.script, statement, cancellable=False)
+            self.unguarded = None
+            journal.advance(after)
+            return
+        if not self.conn.in_transaction:
+            self._begin()
+        self._execute(migration.script, statement, cancellable=self.transactional_ddl)
+        still_open = self.driver.transaction_open(self.conn)
+        if still_open is False:
+            # the statement committed everything before it, and itself: carry its record
+            # in the next transaction (until that commits, the next run checks it)
+            self.conn.in_transaction = False
+            journal.statement_committed(after)
+            self._begin()
+            journal.advance(after)
+        elif self.transactional_ddl:
+            journal.position = after  # written just before the transaction commits
+        elif still_open is None:  # the database cannot tell: commit each statement
+            journal.advance(after)
+            self._commit(migration)
+        else:
+            journal.advance(after)  # commits with the next implicit or explicit commit
+
+    def finish_step(self, migration: "PlannedMigration", index: int, step: "Step",
+                    duration: float) -> None:
+        if self.journal is not None:
+            self.journal.step_done(index)
+        for operation in step.operations:
+            self.hooks.npa_operation_done(migration=migration.script, operation=operation,
+                                          duration=duration)
+            if self.options.on_progress is not None:
+                self._progress(migration.script, ProgressStep(
+                    "operation", operation.describe(), duration))
+
+    def finish_migration(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
+        script = migration.script
+        if self.verifier is not None and migration.direction in ("up", "down"):
+            self.verifier.verify(script, list(migration.operations), migration.direction)
+        elapsed_ms = int((time.perf_counter() - self.started) * 1000)
+        if not self.conn.in_transaction:
+            self._begin()
+        history, conn = self.session.history, self.conn
+        with self.driver.batched(conn):
+            if migration.direction == "up":
+                history.record(conn, script.id, script.checksum, elapsed_ms, True,
+                               replace=self.journal is not None, state="applied",
+                               direction="up")
+            else:
+                history.delete(conn, script.id)
+            self.session.eventlog.record(
+                conn, "apply" if migration.direction == "up" else "revert",
+                migration_id=script.id, checksum=script.checksum, duration_ms=elapsed_ms,
+                detail=f"continued from {migration.start}" if migration.continues else None)
+            if not self.outer:
+                self._commit(migration)
+        self.journal = None
+        duration = time.perf_counter() - self.started
+        self.hooks.npa_migration_end(migration=script, direction=_event_direction(migration),
+                                     duration=duration, error=None)
+        self._progress(script, ProgressStep("end", f"{script.id} done", duration))
+
+    # failure, retry, stop --------------------------------------------------------------
+    def fail_migration(self, migration: "PlannedMigration", exc: BaseException, *,
+                       may_retry: bool = False) -> BaseException:
+        script = migration.script
+        statement, self.statement = self.statement, None
+        self._roll_back()
+        self._clear_remnants()
+        retryable = self._retryable(migration, exc)
+        if retryable and may_retry:
+            return self._retry(migration, exc)
+        reason = (str(exc) if isinstance(exc, NpaError) and not isinstance(exc, MigrationException)
+                  else f"{type(exc).__name__}: {exc}".strip())
+        where = (f" at statement: {first_line(statement.describe())}" if statement is not None
+                 else "")
+        elapsed_ms = int((time.perf_counter() - self.started) * 1000)
+        journal = self.journal
+        recording_failed = None
+        if journal is not None and not self.outer:
+            try:
+                journal.fail(f"{reason}{where}", elapsed_ms)
+            except Exception as exc_:  # the next run reads what the row says
+                recording_failed = exc_
+        advice = self._failure_advice(migration)
+        if recording_failed is not None:
+            advice += (f" (Recording the failure also failed: {recording_failed}; the next "
+                       "run checks the database.)")
+        if retryable:
+            advice = (f"It waited too long for a table lock {self.options.ddl_lock_retries + 1} "
+                      "time(s). Find what holds the lock (a long transaction, an open "
+                      "session), or raise the DDL lock timeout / ddl_lock_retries. " + advice)
+        self._log_failure(script.id, migration.direction, f"{reason}{where}",
+                          statement.describe() if statement else None, elapsed_ms)
+        message = (f"Migration {script.id} ({script.source}) failed{where}\n"
+                   f"  {getattr(exc, 'label', 'Database said')}: {reason}\n  {advice}")
+        error = MigrationException(message, migration_id=script.id,
+                                   statement=statement.describe() if statement else None,
+                                   original=exc)
+        self.journal = None
+        self.hooks.npa_migration_end(migration=script, direction=_event_direction(migration),
+                                     duration=time.perf_counter() - self.started, error=error)
+        self._progress(script, ProgressStep("error", str(error)))
+        return error
+
+    def _retryable(self, migration: "PlannedMigration", exc: BaseException) -> bool:
+        """A lock timeout: the statement took no effect, so the migration can run again
+        from what did -- unless streamed ``bulk_insert`` rows were consumed by this try."""
+        return (self.driver.is_lock_timeout(exc)
+                and all(isinstance(getattr(op, "rows", ()), (list, tuple))
+                        for op in migration.operations))
+
+    def _retry(self, migration: "PlannedMigration", exc: BaseException) -> BaseException:
+        """Run again: the whole run (all-in-one), the migration (atomic), or from what
+        took effect (journaled)."""
+        if self.outer:
+            return RetryRun(migration, exc)
+        position = self.journal.settled if self.journal is not None else migration.start
+        if self.journal is not None:
+            self.journal.stop()
+        return RetryMigration(position, exc)
+
+    def retrying(self, migration: "PlannedMigration", attempt: int,
+                 error: BaseException) -> None:
+        delay = min(0.25 * 2 ** (attempt - 1), 5.0) * random.uniform(0.8, 1.2)
+        self.hooks.npa_migration_retry(migration=migration.script, attempt=attempt,
+                                       retries=self.options.ddl_lock_retries, delay=delay,
+                                       error=error)
+        self._progress(migration.script, ProgressStep(
+            "retry", f"{migration.id}: lock timeout ({first_line(str(error))}); retry "
+                     f"{attempt}/{self.options.ddl_lock_retries} in {delay:.2f}s"))
+        time.sleep(delay)
+
+    def stop(self, migration: "PlannedMigration | None") -> BaseException:
+        self._roll_back()
+        journal = self.journal
+        if self.outer:
+            state = "the whole all-in-one transaction was rolled back: nothing was applied"
+        elif migration is None:
+            state = "between two migrations"
+        elif journal is None or not journal.took_effect:
+            if journal is not None:
+                journal.stop()
+            state = f"{migration.id} was rolled back: nothing of it was applied"
+        else:
+            journal.stop()
+            state = (f"{migration.id} stopped where "
+                     f"{describe_progress(self.steps, journal.settled)}; the next "
+                     f"'npa migrate {'up' if migration.direction == 'up' else 'down'}' "
+                     "continues it from there")
+        if migration is not None:
+            self.session.eventlog.ensure(self.conn)
+            self.session.eventlog.record(self.conn, "interrupt", migration_id=migration.id,
+                                         checksum=migration.script.checksum, success=False,
+                                         detail=state)
+        code = self.interruption.exit_code() if self.interruption is not None else 130
+        return RunInterrupted(f"Interrupted: {state}. The migration lock was released.",
+                              exit_code=code)
+
+    # helpers ---------------------------------------------------------------------------
+    def _clear_remnants(self) -> None:
+        """A statement that failed outside any transaction may leave something half done
+        (PostgreSQL: the invalid index of a failed ``CREATE INDEX CONCURRENTLY``): clear
+        it, so a failure that took no effect truly leaves no trace. Best effort."""
+        statement, self.unguarded = self.unguarded, None
+        if statement is None:
+            return
+        try:
+            for cleanup in self.provider.sql.interrupted_statement_cleanup(statement.sql,
+                                                                           self.context):
+                self.conn.run(cleanup)
+        except Exception:  # the failure itself is what the user must see
+            pass
+
+    def _roll_back(self) -> None:
+        """Roll back the open transaction, if any, and bring the journal back to what took
+        effect -- including what a DDL statement committed implicitly before failing."""
+        in_transaction = self.conn.in_transaction
+        if self.journal is not None and in_transaction \
+                and self.driver.transaction_open(self.conn) is False:
+            self.conn.in_transaction = False
+            self.journal.committed()
+        self.session.rollback()
+        if self.journal is not None and in_transaction:
+            self.journal.rolled_back()
+            if not self.transactional_ddl:
+                try:
+                    self.journal.reconcile()
+                except Exception:  # the connection is gone: the next run reads the row
+                    pass
+
+    def _begin(self) -> None:
+        self.session.begin()
+        self._apply_lock_timeout()
+
+    def _apply_lock_timeout(self) -> None:
+        script = self.migration.script if self.migration is not None else None
+        seconds = self.options.ddl_lock_timeout_seconds
+        if script is not None and script.lock_timeout_seconds is not None:
+            seconds = script.lock_timeout_seconds
+        self.driver.apply_ddl_lock_timeout(self.conn, seconds)
+
+    def _commit(self, migration: "PlannedMigration") -> None:
+        self.session.commit(migration.script)
+        if self.journal is not None:
+            self.journal.committed()
+
+    def _end_transaction(self, migration: "PlannedMigration") -> None:
+        """Commit the open transaction with the record of what ran in it (before a step
+        that must run outside a transaction)."""
+        if not self.conn.in_transaction:
+            return
+        if self.transactional_ddl:
+            self.journal.advance(self.journal.position)
+        self._commit(migration)
+        self._apply_lock_timeout()
+
+    def _execute(self, script: "MigrationScript", statement: "Statement", *,
+                 cancellable: bool) -> None:
+        """Run one statement between its events; a stop request cancels it on the server
+        when it rolls back with its transaction anyway."""
+        hooks = self.hooks
+        self.statement = statement
+        hooks.npa_statement_start(migration=script, statement=statement)
+        self.session.checkpoint("statement", script)
+        self.cancellable = cancellable
+        started = time.perf_counter()
+        try:
+            self.conn.run(statement)
+        finally:
+            self.cancellable = False
+        self.session.checkpoint("executed", script)
+        hooks.npa_statement_executed(migration=script, statement=statement,
+                                     duration=time.perf_counter() - started)
+        self.statement = None
+
+    def cancel_running(self) -> None:
+        """Called when a stop is requested: cancel the running statement if it rolls back
+        with its transaction anyway (the driver's ``cancel``)."""
+        if self.cancellable:
+            self.driver.cancel(self.conn)
+
+    def _failure_advice(self, migration: "PlannedMigration") -> str:
+        direction = migration.direction
+        command = "up" if direction == "up" else "down"
+        if self.outer:
+            return ("The whole all-in-one transaction was rolled back; nothing was applied. "
+                    "Fix the migration and run 'npa migrate up' again.")
+        journal = self.journal
+        if journal is None or not journal.took_effect:
+            return ("It was rolled back and left no trace. Fix the migration and run "
+                    f"'npa migrate {command}' again.")
+        why = self._why_outside_transaction(migration)
+        took = describe_progress(self.steps, journal.settled)
+        if direction == "up":
+            return (f"It ran outside a single transaction ({why}): {took}, and the "
+                    "migration is recorded as failed at that point. Fix the cause, then run "
+                    "'npa migrate repair' (--resume continues from there; --undo-partial, "
+                    "--mark-applied or --mark-rolled-back).")
+        return (f"It ran outside a single transaction ({why}): {took}, and the migration is "
+                "recorded as failed while being rolled back. Fix the cause, then run 'npa "
+                "migrate repair' (--resume continues the rollback; --mark-applied or "
+                "--mark-rolled-back if you settled it by hand).")
+
+    def _why_outside_transaction(self, migration: "PlannedMigration") -> str:
+        script = migration.script
+        if not script.transactional:
+            return "the migration is marked to run outside a transaction"
+        if self.options.transaction_mode is TransactionMode.NONE:
+            return "transaction mode none"
+        outside = [n for n, wrapped in enumerate(self.wrapped) if not wrapped]
+        if outside:
+            return (f"step {outside[0] + 1} must run outside a transaction, as a plugin "
+                    "renders it (e.g. CREATE INDEX CONCURRENTLY)")
+        return f"{self.provider.name} commits DDL implicitly"
+
+    def _log_failure(self, migration_id: str | None, direction: str, error: str,
+                     statement: str | None = None, duration_ms: int | None = None) -> None:
+        """Append a ``failure`` row outside any transaction; never raises, so the original
+        error is what the user sees."""
+        try:
+            if self.conn.in_transaction:
+                return
+            checksum = (self.migration.script.checksum
+                        if self.migration is not None and self.migration.id == migration_id
+                        else None)
+            self.session.eventlog.ensure(self.conn)
+            self.session.eventlog.record(self.conn, "failure", migration_id=migration_id,
+                                         checksum=checksum, success=False,
+                                         duration_ms=duration_ms, statement=statement,
+                                         error=error, detail=direction)
+        except Exception:  # a lost connection: the failure itself is still reported
+            pass
+
+    def _progress(self, script: "MigrationScript", step: ProgressStep) -> None:
+        if self.options.on_progress is not None:
+            self.options.on_progress(script, step)
+
+
+def describe_progress(steps: list["Step"], position: "Position") -> str:
+    """``2 of 4 operation(s) took effect (Creating table 'a'; Adding column ...)``, and the
+    statements of a step that took effect only in part."""
+    done = [op for step in steps[:position.step] for op in step.operations]
+    total = sum(len(step.operations) for step in steps)
+    text = f"{len(done)} of {total} operation(s) took effect"
+    if done:
+        text += f" ({'; '.join(op.describe() for op in done)})"
+    if position.statement and position.step < len(steps):
+        text += (f", and {position.statement} statement(s) of the next "
+                 f"({steps[position.step].describe()})")
+    return text
+
+
+def _event_direction(migration: "PlannedMigration") -> str:
+    """The direction events report: ``up`` for an undo is a ``down``."""
+    return "down" if migration.direction in ("down", "undo") else "up"

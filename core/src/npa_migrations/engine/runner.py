@@ -1,0 +1,210 @@
+"""The Runner: the one place that runs a plan's steps.
+
+It walks a :class:`~npa_migrations.engine.plan.Plan` -- migrations in order, each one's
+operations planned into steps (:func:`~npa_migrations.engine.planner.plan_steps`), each
+step rendered into statements at the moment it runs -- and hands every boundary and
+statement to a :class:`RunTarget`. The target decides what happens there:
+:class:`~npa_migrations.engine.live.LiveTarget` executes against a
+:class:`~npa_migrations.engine.session.Session` (transactions, the write-ahead journal,
+events, verification), :class:`~npa_migrations.engine.script.ScriptTarget` writes the SQL
+script of ``--sql`` and :class:`~npa_migrations.engine.script.DescribeTarget` lists the
+steps of ``--dry-run``. ``up``, ``down``, ``repair --resume`` / ``--undo-partial``, dry runs
+and scripts all go through :meth:`Runner.run` -- the way Alembic switches one code path
+between executing and writing a script (``as_sql``).
+
+A migration whose run was interrupted starts at the position its history row records:
+the steps and statements before it are skipped, not run again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from ..errors import MigrationException, RunInterrupted
+from ..options import TransactionMode
+from ..results import MigrationError, MigrationResult
+from .history import Position
+from .planner import plan_steps
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..options import MigrationExecutorOptions
+    from ..provider import BaseProvider, RenderContext
+    from ..statements import Statement, Step
+    from .interrupt import Interruption
+    from .plan import Plan, PlannedMigration
+
+
+class RetryMigration(Exception):
+    """Raised by a target: the migration hit a lock timeout in a statement that took no
+    effect, and runs again from :attr:`position` (what took effect stays)."""
+
+    def __init__(self, position: Position, error: BaseException):
+        super().__init__(str(error))
+        self.position = position
+        self.error = error
+
+
+class RetryRun(Exception):
+    """Raised by a target: an all-in-one run hit a lock timeout and was rolled back as a
+    whole; it runs again from the start."""
+
+    def __init__(self, migration: "PlannedMigration", error: BaseException):
+        super().__init__(str(error))
+        self.migration = migration
+        self.error = error
+
+
+class RunTarget:
+    """Where a run's statements go. Every method has a no-op default; a target overrides
+    what it needs.
+
+    :ivar context: how steps render (the live connection, or none offline).
+    """
+
+    context: "RenderContext"
+    #: whether the runner renders the steps' statements (a description lists the steps
+    #: only)
+    renders = True
+
+    def start_run(self, plan: "Plan") -> None:
+        """Before the first migration."""
+
+    def finish_run(self, plan: "Plan", result: MigrationResult) -> None:
+        """After the last migration (or the one that stopped the run)."""
+
+    def start_migration(self, migration: "PlannedMigration", steps: list["Step"],
+                        index: int, total: int) -> None:
+        """Before the first step of a migration (again after a retry)."""
+
+    def start_step(self, migration: "PlannedMigration", index: int, step: "Step") -> None:
+        """Before the first statement of a step."""
+
+    def run_statement(self, migration: "PlannedMigration", position: Position,
+                      step: "Step", statement: "Statement") -> None:
+        """One statement, at ``position`` (its step and its place in the step)."""
+
+    def finish_step(self, migration: "PlannedMigration", index: int, step: "Step",
+                    duration: float) -> None:
+        """After the last statement of a step."""
+
+    def finish_migration(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
+        """After the last step: the migration's bookkeeping."""
+
+    def fail_migration(self, migration: "PlannedMigration", exc: BaseException, *,
+                       may_retry: bool = False) -> BaseException:
+        """A step failed (``exc``): settle what can be, and return what to raise -- a
+        :class:`~npa_migrations.errors.MigrationException`, or, when ``may_retry`` and the
+        failure allows it, :class:`RetryMigration` / :class:`RetryRun` to run again."""
+        return exc
+
+    def retrying(self, migration: "PlannedMigration", attempt: int,
+                 error: BaseException) -> None:
+        """Before a retry after a lock timeout (report it, pause)."""
+
+    def stop(self, migration: "PlannedMigration | None") -> BaseException:
+        """A stop was requested at a safe point (during ``migration``, or between
+        migrations): settle, and return the
+        :class:`~npa_migrations.errors.RunInterrupted` to raise."""
+        raise NotImplementedError
+
+
+class Runner:
+    """Runs a plan against a :class:`RunTarget`.
+
+    :param provider: the provider the steps are planned and rendered for.
+    :param target: where the statements go.
+    :param options: the run's options (``stop_on_error``, ``ddl_lock_retries``).
+    :param interruption: a stop request the runner honours at its safe points.
+    """
+
+    def __init__(self, provider: "BaseProvider", target: RunTarget,
+                 options: "MigrationExecutorOptions",
+                 interruption: "Interruption | None" = None):
+        self.provider = provider
+        self.target = target
+        self.options = options
+        self.interruption = interruption
+        self._run_attempt = 0
+
+    def run(self, plan: "Plan") -> MigrationResult:
+        """Carry out ``plan``; the result lists what was applied (or reverted) and every
+        failure."""
+        self._run_attempt = 0
+        while True:
+            result = MigrationResult(direction=plan.direction,
+                                     migrations_ignored=list(plan.ignored))
+            try:
+                self._run_plan(plan, result)
+                return result
+            except RetryRun as retry:
+                self._run_attempt += 1
+                self.target.retrying(retry.migration, self._run_attempt, retry.error)
+
+    def _run_plan(self, plan: "Plan", result: MigrationResult) -> None:
+        self.target.start_run(plan)
+        failed: set[str] = set()
+        total = len(plan)
+        for index, migration in enumerate(plan, 1):
+            if failed and set(migration.script.depends_on) & failed:
+                failed.add(migration.id)
+                continue
+            try:
+                self._safe_point(None)
+                self.run_migration(migration, index, total)
+                result.migration_ids.append(migration.id)
+            except RunInterrupted as exc:
+                exc.result = result
+                raise
+            except MigrationException as exc:
+                result.errors.append(MigrationError(exc.migration_id, str(exc), exc))
+                failed.add(migration.id)
+                if self.options.stop_on_error or \
+                        self.options.transaction_mode is TransactionMode.ALL_IN_ONE:
+                    break
+        self.target.finish_run(plan, result)
+
+    def run_migration(self, migration: "PlannedMigration", index: int, total: int) -> None:
+        """One migration, from its start position, retried after a lock timeout while
+        retries are left."""
+        steps = plan_steps(self.provider, migration.operations)
+        retries = self.options.ddl_lock_retries
+        attempt = 0
+        while True:
+            try:
+                self.target.start_migration(migration, steps, index, total)
+                try:
+                    self._run_steps(migration, steps)
+                    self.target.finish_migration(migration, steps)
+                except RunInterrupted:
+                    raise
+                except Exception as exc:
+                    may_retry = max(attempt, self._run_attempt) < retries
+                    raise self.target.fail_migration(migration, exc,
+                                                     may_retry=may_retry) from exc
+                return
+            except RetryMigration as retry:
+                attempt += 1
+                self.target.retrying(migration, attempt, retry.error)
+                migration.start = retry.position
+
+    def _run_steps(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
+        start = migration.start
+        for index, step in enumerate(steps):
+            if index < start.step:
+                continue
+            skip = start.statement if index == start.step else 0
+            started = time.perf_counter()
+            self.target.start_step(migration, index, step)
+            statements = step.render(self.target.context) if self.target.renders else ()
+            for number, statement in enumerate(statements):
+                if number < skip:
+                    continue
+                self._safe_point(migration)
+                self.target.run_statement(migration, Position(index, number), step,
+                                          statement)
+            self.target.finish_step(migration, index, step, time.perf_counter() - started)
+
+    def _safe_point(self, migration: "PlannedMigration | None") -> None:
+        if self.interruption is not None and self.interruption.requested:
+            raise self.target.stop(migration)
