@@ -91,3 +91,12 @@ class IrreversibleMigrationError(NpaError):
     """A rollback reached a migration that has no ``down`` steps."""
 
     exit_code = 1
+
+
+class RebuildError(NpaError):
+    """A table rebuild (how a provider without full ``ALTER TABLE`` changes a table)
+    cannot be done as asked, or would break data integrity: NULLs in a column made
+    NOT NULL, duplicates under a new unique key, rows violating a foreign key. The
+    message names the table; the migration fails and its transaction rolls back."""
+
+    exit_code = 1
