@@ -159,12 +159,13 @@ class TableRebuild:
         epilogue = list(self.sql.rebuild_epilogue(self, table))
         create = self.create_table_sql(table)
         copy = self.copy_sql(table)
+        indexes = self.index_statements(table)
         yield from prologue
         yield Statement(create)
         yield Statement(copy)
         yield from self._sql(ops.DropTable(self.table, schema=self.schema))
         yield from rename
-        yield from (Statement(s) for s in self.index_statements(table))
+        yield from map(Statement, indexes)
         yield from (Statement(t.sql) for t in table.triggers)
         yield from epilogue
         self.verify(table)
@@ -282,21 +283,16 @@ class TableRebuild:
         definition when it has one, else compiled by SQLAlchemy."""
         import sqlalchemy as sa
 
-        statements = []
-        stub = None
-        for index in table.indexes:
-            if index.sql is not None:
-                statements.append(index.sql)
-                continue
-            if stub is None:
-                stub = sa.Table(self.table, sa.MetaData(),
-                                *[sa.Column(c.name, c.type) for c in table.columns],
-                                schema=self.schema)
-            keys = [stub.c[c] for c in index.columns] + \
-                [sa.literal_column(e) for e in index.expressions]
-            statements.append(self.sql.compile(sa.schema.CreateIndex(sa.Index(
-                index.name, *keys, unique=index.unique, **index.dialect_options))))
-        return statements
+        compiled = [i for i in table.indexes if i.sql is None]
+        indexes = {id(i): sa.Index(i.name, *i.columns, *map(sa.text, i.expressions),
+                                   unique=i.unique, **i.dialect_options) for i in compiled}
+        if indexes:  # defined on a stub of the final table, so they compile against it
+            sa.Table(self.table, sa.MetaData(),
+                     *[sa.Column(c.name, c.type) for c in table.columns],
+                     *indexes.values(), schema=self.schema)
+        return [i.sql if i.sql is not None
+                else self.sql.compile(sa.schema.CreateIndex(indexes[id(i)]))
+                for i in table.indexes]
 
     # -- the check afterwards -----------------------------------------------------------------
     def verify(self, table: TableShape) -> None:
