@@ -93,6 +93,21 @@ class IrreversibleMigrationError(NpaError):
     exit_code = 1
 
 
+class VerificationError(NpaError):
+    """Post-execution verification found that an operation did not do what it said.
+
+    :ivar differences: the :class:`~npa_migrations.schema.compare.Difference` objects
+        found, each blamed on one operation of the migration.
+    """
+
+    exit_code = 1
+    label = "Verification found"
+
+    def __init__(self, message: str, differences: list | None = None):
+        self.differences = list(differences or [])
+        super().__init__(message)
+
+
 class RebuildError(NpaError):
     """A table rebuild (how a provider without full ``ALTER TABLE`` changes a table)
     cannot be done as asked, or would break data integrity: NULLs in a column made

@@ -185,3 +185,13 @@ def test_python_execute_texts_are_never_joined():
     texts = ["DECLARE n NUMBER; BEGIN NULL; END;", "CREATE TABLE t (a NUMBER)"]
     steps = plan_steps(p, [ops.Execute(s) for s in texts])
     assert len(steps) == 2
+
+
+def test_schema_rules_integer_and_time_spellings():
+    from npa_oracle.provider import OracleProvider
+
+    rules = OracleProvider(sa.engine.make_url(URL)).schema_rules
+    assert rules.compare_type("NUMBER(38, 0)", "INTEGER")
+    assert rules.compare_type("NUMBER(*,0)", "INTEGER")
+    assert not rules.compare_type("NUMBER(10,2)", "INTEGER")
+    assert rules.normalise_default("SYSTIMESTAMP") == rules.normalise_default("sysdate")

@@ -232,3 +232,11 @@ def test_operations_all_have_sql(provider):
     for name in scenarios.SCENARIOS:
         rendered |= {op.kind for op in scenarios.operations(name)}
     assert kinds <= rendered, kinds - rendered
+
+
+def test_schema_rules_float_and_time_spellings():
+    rules = DatabaseTarget("mssql+pyodbc://sa:pw@db/app?driver=ODBC+Driver+18+for+SQL+Server"
+                           ).provider.schema_rules
+    assert rules.compare_type("FLOAT(53)", "FLOAT")
+    assert not rules.compare_type("FLOAT(24)", "FLOAT")
+    assert rules.normalise_default("(getdate())") == rules.normalise_default("SYSDATETIME()")

@@ -354,7 +354,7 @@ class MigrationExecutor:
         self.eventlog.ensure(conn)
         self._verifier = None
         if self.options.verify and scripts:
-            from ..schema.drift import Verifier
+            from ..schema.verify import Verifier
 
             self._verifier = Verifier(self, conn, self.history.read(conn))
         mode = self.options.transaction_mode

@@ -7,6 +7,8 @@ the :class:`Capabilities` the engine and the conformance suite read, and it is m
   session -- connections, transactions, timeouts, error mapping;
 * a :class:`~npa_migrations.provider.sql.SqlGenerator` (``provider.sql``): the SQL of each
   operation, identifier rules, script conventions;
+* a :class:`~npa_migrations.provider.comparison.SchemaRules` (``provider.schema_rules``):
+  how its schema reads back through reflection, for drift detection and verification;
 
 plus the migration lock it uses (:meth:`BaseProvider.create_lock`). A provider package
 subclasses the parts whose behaviour differs on its database and names them in
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import ConfigurationError
+from .comparison import SchemaRules
 from .driver import Driver
 from .sql import SqlGenerator
 
@@ -51,8 +54,9 @@ class Capabilities:
 class BaseProvider:
     """Base class of every provider.
 
-    Subclasses set :attr:`name`, :attr:`capabilities` and :attr:`install_hint`, and point :attr:`driver_class` / :attr:`sql_class` at their own
-    subclasses of the two parts where their database differs.
+    Subclasses set :attr:`name`, :attr:`capabilities` and :attr:`install_hint`, and point
+    :attr:`driver_class`, :attr:`sql_class` and :attr:`schema_rules_class` at their own
+    subclasses of the parts where their database differs.
     """
 
     #: provider name shown to users, e.g. ``"sqlite"``
@@ -65,6 +69,8 @@ class BaseProvider:
     driver_class: ClassVar[type[Driver]] = Driver
     #: the SQL part (operations -> statements, identifiers, scripts)
     sql_class: ClassVar[type[SqlGenerator]] = SqlGenerator
+    #: how the database reports its schema to drift detection and verification
+    schema_rules_class: ClassVar[type[SchemaRules]] = SchemaRules
 
     def __init__(self, url: "sa.engine.URL"):
         self.url = url
@@ -78,6 +84,8 @@ class BaseProvider:
         self.driver = self.driver_class(self)
         #: the SQL part
         self.sql = self.sql_class(self)
+        #: the schema comparison rules
+        self.schema_rules = self.schema_rules_class(self)
 
     def create_dialect(self) -> Any:
         """The SQLAlchemy dialect instance used for compilation (no driver import)."""

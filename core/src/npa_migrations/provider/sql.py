@@ -130,12 +130,6 @@ class SqlGenerator(RebuildHooks):
         return quoted
 
     # script splitting ------------------------------------------------------------------
-    def reflected_name(self, name: str | None) -> str | None:
-        """A column, index or constraint name as SQLAlchemy's reflection returned it,
-        turned into the name the database holds (drift and verification compare names).
-        The default keeps it."""
-        return name
-
     def split_statements(self, sql: str) -> list[str]:
         """Split custom SQL (``execute()``, ``.sql`` migrations) into the statements sent
         one by one, with :attr:`lexicon`; a provider whose scripts have rules beyond it

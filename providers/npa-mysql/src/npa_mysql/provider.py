@@ -23,6 +23,8 @@ from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderC
                                      SqlGenerator)
 from npa_migrations.statements import Statement
 
+from .comparison import MysqlSchemaRules
+
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
@@ -235,11 +237,6 @@ class MysqlSql(SqlGenerator):
         if isinstance(operation, ops.DropConstraint):
             return operation.type_ is None
         return isinstance(operation, ops.DropSchema)
-
-    def reflected_name(self, name: str | None) -> str | None:
-        """SQLAlchemy's MySQL reflection reads names out of ``SHOW CREATE TABLE`` and keeps
-        a backtick in a name doubled (```a``b``` reflects as ``a``b``): undo it."""
-        return None if name is None else name.replace("``", "`")
 
     def max_identifier_length(self) -> int:
         return 64
@@ -483,6 +480,7 @@ class MysqlProvider(BaseProvider):
                                 create_database=True)
     driver_class = MysqlDriver
     sql_class = MysqlSql
+    schema_rules_class = MysqlSchemaRules
 
     def __init__(self, url: "sa.engine.URL"):
         super().__init__(normalise_url(url))

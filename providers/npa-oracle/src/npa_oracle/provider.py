@@ -30,6 +30,7 @@ from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderC
                                      SqlGenerator, copy_constraint, url_with_driver)
 
 from . import sqltext
+from .comparison import OracleSchemaRules
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -495,6 +496,7 @@ class OracleProvider(BaseProvider):
                                 create_database=False)
     driver_class = OracleDriver
     sql_class = OracleSql
+    schema_rules_class = OracleSchemaRules
 
     def __init__(self, url: "sa.engine.URL"):
         super().__init__(normalise_url(url))

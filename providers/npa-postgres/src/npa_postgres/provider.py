@@ -25,6 +25,8 @@ from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderC
                                      SqlGenerator, type_instance)
 from npa_migrations.statements import Statement
 
+from .comparison import PostgresSchemaRules
+
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
@@ -438,6 +440,7 @@ class PostgresProvider(BaseProvider):
                                 create_database=True)
     driver_class = PostgresDriver
     sql_class = PostgresSql
+    schema_rules_class = PostgresSchemaRules
 
     def __init__(self, url: "sa.engine.URL"):
         #: the URL as the user wrote it (shown in messages, password hidden)

@@ -11,6 +11,7 @@ from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderC
                                      SqlGenerator)
 
 from . import rebuild as quirks
+from .comparison import SqliteSchemaRules
 
 if TYPE_CHECKING:  # pragma: no cover
     from npa_migrations.provider.connection import DbConnection
@@ -125,6 +126,7 @@ class SqliteProvider(BaseProvider):
                                 create_database=True)
     driver_class = SqliteDriver
     sql_class = SqliteSql
+    schema_rules_class = SqliteSchemaRules
 
     def database_name(self) -> str:
         return self.url.database or ":memory:"

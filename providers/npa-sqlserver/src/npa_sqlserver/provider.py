@@ -34,6 +34,7 @@ from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderC
 from npa_migrations.statements import Statement
 
 from . import tsql
+from .comparison import SqlServerSchemaRules
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -417,6 +418,7 @@ class SqlServerProvider(BaseProvider):
                                 create_database=True)
     driver_class = SqlServerDriver
     sql_class = SqlServerSql
+    schema_rules_class = SqlServerSchemaRules
 
     def __init__(self, url: "sa.engine.URL"):
         super().__init__(normalise_url(url))

@@ -299,7 +299,7 @@ class TableRebuild:
         """Read the rebuilt table back and fail when its columns or primary key are not
         what the operations asked for (a provider hook that lost or reordered one)."""
         inspector = self.inspector()
-        name = self.sql.reflected_name
+        name = self.provider.schema_rules.reflected_name
         key = table.primary_key()
         wanted_key = [c.name for c in key.columns] if key else []
         found_key = [name(c) for c in inspector.get_pk_constraint(
