@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from npa_migrations import MigrationExecutor
 from npa_migrations import operations as ops
 from npa_migrations.builder import MigrationBuilder
-from npa_migrations.engine.planner import plan_steps
+from npa_migrations.engine.planner import TABLE_SHAPE_OPERATIONS, plan_steps
 from npa_migrations.errors import ConfigurationError
 from npa_migrations.provider import OFFLINE, BaseProvider, SqlGenerator
 from npa_migrations.provider.rebuild import RebuildStep
@@ -213,6 +213,26 @@ def test_a_long_table_name_gets_a_temporary_name_the_database_can_hold(tmp_path,
     assert executor.execute().success
     tmp = create.split()[2]
     assert len(tmp) <= 30 and tmp != f"_npa_tmp_{table}"
+
+
+def test_a_provider_that_rebuilds_for_every_column_change_still_renames_in_place(tmp_path,
+                                                                                 folder):
+    class RebuildsAll(SqlGenerator):
+        def needs_rebuild(self, operation):
+            return isinstance(operation, TABLE_SHAPE_OPERATIONS)
+
+    db = tmp_path / "app.db"
+    with closing(sqlite3.connect(db)) as conn:
+        conn.executescript("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT);"
+                           "INSERT INTO t VALUES (1, 'x', 'y');")
+    write(folder, "20250101000000", "Swap", """
+        b.rename_column("t", "a", "tmp")
+        b.rename_column("t", "b", "a")
+        b.alter_column("t", "tmp", new_column_name="b", nullable=False)
+    """)
+    executor = portable(MigrationExecutor(f"sqlite:///{db}", folder), RebuildsAll)
+    assert executor.execute().success
+    assert query(db, "SELECT id, a, b FROM t") == [(1, "y", "x")]
 
 
 def test_a_provider_hook_that_spoils_the_table_is_caught_and_rolled_back(tmp_path, folder):

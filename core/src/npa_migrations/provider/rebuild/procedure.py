@@ -171,11 +171,13 @@ class TableRebuild:
         self.verify(table)
 
     def _sql(self, operation: ops.MigrationOperation) -> list[Statement]:
-        """The provider's statements for one plain operation (``sql_<kind>``)."""
+        """The provider's ``sql_<kind>`` statements for one plain step of the rebuild
+        (called directly: ``generate`` refuses what ``needs_rebuild`` claims)."""
         from ..sql import RenderContext
 
+        method = getattr(self.sql, f"sql_{operation.kind}")
         return [s if isinstance(s, Statement) else Statement(s)
-                for s in self.sql.generate(operation, RenderContext(self.conn))]
+                for s in method(operation, RenderContext(self.conn))]
 
     # -- checks before copying ----------------------------------------------------------------
     def _rows(self, select: Any) -> list[tuple]:
