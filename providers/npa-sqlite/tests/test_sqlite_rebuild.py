@@ -680,7 +680,7 @@ def test_online_script_renders_rebuilds_and_changes_nothing(url, db_path, migrat
 def test_reflection_keeps_the_migration_transaction_open():
     """SQLAlchemy's pool must not commit, roll back or reconfigure the connection."""
     from npa_migrations.engine.target import DatabaseTarget
-    from npa_migrations.provider.rebuild import inspector_for
+    from npa_migrations.schema.live import reflection_engine
 
     target = DatabaseTarget("sqlite://")
     conn = target.connect()
@@ -688,7 +688,7 @@ def test_reflection_keeps_the_migration_transaction_open():
         conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
         conn.begin()
         conn.execute("INSERT INTO t VALUES (1, 'uncommitted')")
-        inspector = inspector_for(target.provider, conn)
+        inspector = sa.inspect(reflection_engine(target.provider, conn.raw))
         assert [c["name"] for c in inspector.get_columns("t")] == ["id", "v"]
         inspector.bind.dispose()
         assert conn.raw.in_transaction

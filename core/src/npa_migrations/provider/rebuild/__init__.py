@@ -34,13 +34,12 @@ The new definition is derived from the live table, so a rebuild is not rendered 
 the schema model replayed from the migrations -- can feed the same procedure.
 """
 
-from .changes import TableChanges, TrackedColumn, column_is_used, constraint_involves
-from .procedure import SAMPLE_ROWS, TMP_PREFIX, TableRebuild
-from .reflect import inspector_for, reflect_table
+from .changes import column_is_used
+from .procedure import SAMPLE_ROWS, TableRebuild
+from .reflect import reflect_table
 from .shape import ColumnShape, ConstraintShape, IndexShape, TableShape, TriggerShape
 from .step import RebuildStep, offline_error, rebuild_step
 
 __all__ = ["ColumnShape", "ConstraintShape", "IndexShape", "RebuildStep", "SAMPLE_ROWS",
-           "TMP_PREFIX", "TableChanges", "TableRebuild", "TableShape", "TrackedColumn",
-           "TriggerShape", "column_is_used", "constraint_involves", "inspector_for",
-           "offline_error", "rebuild_step", "reflect_table"]
+           "TableRebuild", "TableShape", "TriggerShape", "column_is_used", "offline_error",
+           "rebuild_step", "reflect_table"]

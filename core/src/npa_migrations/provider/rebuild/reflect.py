@@ -20,20 +20,7 @@ from .shape import ColumnShape, ConstraintShape, IndexShape, TableShape
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-    from ..base import BaseProvider
-    from ..connection import DbConnection
     from .procedure import TableRebuild
-
-
-def inspector_for(provider: "BaseProvider", conn: "DbConnection") -> "sa.Inspector":
-    """A SQLAlchemy inspector reading through ``conn`` inside its open transaction,
-    without committing, rolling back or closing it; ``inspector.bind.dispose()`` lets it
-    go."""
-    import sqlalchemy as sa
-
-    from ...schema.live import reflection_engine
-
-    return sa.inspect(reflection_engine(provider, conn.raw))
 
 
 def reflect_table(rebuild: "TableRebuild", *, uniques: bool = True, checks: bool = True,
