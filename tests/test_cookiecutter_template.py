@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from cookiecutter.main import cookiecutter
 
-from venv_helpers import CORE, ROOT, SQLITE, FreshVenv
+from venv_helpers import CORE, ROOT, FreshVenv
 
 TEMPLATE = ROOT / "cookiecutter-provider"
 #: the sample's answers: a two-word name, so derived names are exercised
@@ -50,7 +50,8 @@ class CreateItems(Migration):
         b.drop_table("items")
 '''
 
-# SQLite cannot ALTER a column: the sample provider's plan() must rebuild the table
+# SQLite cannot ALTER a column: the sample provider's needs_rebuild() sends it to the
+# core's table rebuild
 REQUIRE_NAME = '''\
 import sqlalchemy as sa
 
@@ -106,6 +107,12 @@ def test_template_renders_a_provider_package(tmp_path):
         project / "tests/conftest.py").read_text()
     assert "NPA_TEST_QUOKKADB_URL" in (project / "tests/conftest.py").read_text()
 
+    # the sample's table rebuild is the core's: it needs no other provider package
+    assert meta["project"]["dependencies"] == ["npa-migrations>=0.1,<0.2"]
+    for name in files:
+        assert not re.search(r"^\s*(from|import)\s+npa_sqlite\b", (project / name).read_text(),
+                             re.M), name
+
 
 def test_driver_requirement_becomes_a_dependency(tmp_path):
     project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path),
@@ -131,7 +138,7 @@ def test_a_name_that_cannot_be_a_scheme_is_refused(tmp_path):
 def test_rendered_provider_installs_migrates_and_passes_the_conformance_suite(tmp_path):
     project = render(tmp_path / "out")
     env = FreshVenv(tmp_path / "venv")
-    env.install(CORE, SQLITE, f"{project}[test]")
+    env.install(CORE, f"{project}[test]")  # no npa-sqlite: the rebuild is the core's
 
     # registered through its entry point
     listed = env.run("npa", "providers", "--json")

@@ -57,3 +57,19 @@ def test_rename_column_sql_quotes_names():
     b = MigrationBuilder()
     b.rename_column("items", "name", "Full Name")
     assert render(b.operations[0]) == ['ALTER TABLE items RENAME COLUMN name TO "Full Name"']
+
+
+def test_column_changes_are_planned_as_table_rebuilds():
+    # SAMPLE: what needs_rebuild() sends to a table rebuild. REPLACE with what your
+    # database cannot alter in place, or delete the test with needs_rebuild().
+    from npa_migrations.engine.planner import plan_steps
+
+    provider = resolve_provider(parse_url("{{ cookiecutter.url_scheme }}://"))
+    b = MigrationBuilder()
+    b.alter_column("items", "name", nullable=False)
+    b.create_unique_constraint("uq_items_name", "items", ["name"])
+    b.rename_column("items", "id", "item_id")
+    steps = plan_steps(provider, b.operations)
+    assert [step.describe() for step in steps] == [
+        "Rebuilding table 'items': Altering column 'name' of 'items'; "
+        "Adding unique constraint 'uq_items_name'; Renaming column 'id' to 'item_id'"]

@@ -121,3 +121,12 @@ class RunInterrupted(NpaError):
     def __init__(self, message: str, exit_code: int = 130):
         self.exit_code = exit_code
         super().__init__(message)
+
+
+class RebuildError(NpaError):
+    """A table rebuild (how a provider without full ``ALTER TABLE`` changes a table)
+    cannot be done as asked, or would break data integrity: NULLs in a column made
+    NOT NULL, duplicates under a new unique key, rows violating a foreign key. The
+    message names the table; the migration fails and its transaction rolls back."""
+
+    exit_code = 1

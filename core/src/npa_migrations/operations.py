@@ -267,6 +267,13 @@ class AlterColumn(MigrationOperation):
     def describe(self) -> str:
         return f"Altering column '{self.column_name}' of '{self.table}'"
 
+    @property
+    def changes_definition(self) -> bool:
+        """Whether it changes the column's type, nullability or server default (not
+        only its name)."""
+        return any(value is not UNCHANGED
+                   for value in (self.type_, self.nullable, self.server_default))
+
     def reverse(self):
         if self.existing_type is None and self.type_ is not UNCHANGED:
             return None

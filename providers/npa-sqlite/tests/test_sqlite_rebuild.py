@@ -426,7 +426,7 @@ def test_consecutive_operations_on_one_table_are_one_rebuild(url, db_path, migra
 def test_plan_groups_runs_into_single_steps(url):
     from npa_migrations.builder import MigrationBuilder
     from npa_migrations.engine.target import DatabaseTarget
-    from npa_sqlite.rebuild import RebuildStep
+    from npa_migrations.provider.rebuild import RebuildStep
 
     b = MigrationBuilder()
     b.create_table("t", sa.Column("id", sa.Integer, primary_key=True))
@@ -680,7 +680,7 @@ def test_online_script_renders_rebuilds_and_changes_nothing(url, db_path, migrat
 def test_reflection_keeps_the_migration_transaction_open():
     """SQLAlchemy's pool must not commit, roll back or reconfigure the connection."""
     from npa_migrations.engine.target import DatabaseTarget
-    from npa_sqlite.rebuild import inspector_for
+    from npa_migrations.schema.live import reflection_engine
 
     target = DatabaseTarget("sqlite://")
     conn = target.connect()
@@ -688,7 +688,7 @@ def test_reflection_keeps_the_migration_transaction_open():
         conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
         conn.begin()
         conn.execute("INSERT INTO t VALUES (1, 'uncommitted')")
-        inspector = inspector_for(conn)
+        inspector = sa.inspect(reflection_engine(target.provider, conn.raw))
         assert [c["name"] for c in inspector.get_columns("t")] == ["id", "v"]
         inspector.bind.dispose()
         assert conn.raw.in_transaction

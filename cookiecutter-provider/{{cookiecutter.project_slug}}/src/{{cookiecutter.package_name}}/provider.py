@@ -27,13 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from npa_migrations import operations as ops
-from npa_migrations.errors import ConfigurationError
-from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderContext,
-                                     SqlGenerator)
+from npa_migrations.provider import BaseProvider, Capabilities, Driver, SqlGenerator
 
 if TYPE_CHECKING:  # pragma: no cover
     from npa_migrations.provider.connection import DbConnection
-    from npa_migrations.statements import Step
 
 
 class {{ cookiecutter.__camel_name }}Driver(Driver):
@@ -128,7 +125,6 @@ class {{ cookiecutter.__camel_name }}Driver(Driver):
         return True
 
 
-
 class {{ cookiecutter.__camel_name }}Sql(SqlGenerator):
     """The SQL of each migration operation on {{ cookiecutter.provider_name }}.
 
@@ -141,63 +137,36 @@ class {{ cookiecutter.__camel_name }}Sql(SqlGenerator):
     #: what ends each statement in a ``--sql`` script (SQL Server: ``"\nGO"``)
     script_terminator = ";"
 
-    def group_steps(self, operations: list[ops.MigrationOperation]
-                    ) -> "list[ops.MigrationOperation | Step]":
-        """How the planner takes one migration's operations (already in run order).
+    def needs_rebuild(self, operation: ops.MigrationOperation) -> bool:
+        """Whether {{ cookiecutter.provider_name }} can do ``operation`` only by rebuilding its table.
 
-        Default: every operation is a step of its own, rendered through
-        ``npa_generate_sql`` -> :meth:`generate` -> ``sql_<operation.kind>()``. Delete this
-        override unless your database needs several operations handled together.
+        For such an operation the planner groups it with the neighbouring column and
+        constraint operations on the same table into one table rebuild, the core's
+        ``npa_migrations.provider.rebuild``: create the new definition, copy the rows,
+        drop the old table, rename the copy, re-create its indexes, check the result.
+        Its other steps are ``SqlGenerator`` methods too (``reflect_rebuild_table``,
+        ``rebuild_prologue``, ``rebuild_rename``, ``rebuild_epilogue``, ...), with
+        portable defaults; override one only where your database needs it.
+        Default: ``False`` (every operation is altered in place by ``sql_<kind>``).
 
-        SAMPLE: SQLite's ``ALTER TABLE`` cannot change a column or add and drop
-        constraints, so consecutive operations on one table become one table rebuild,
-        borrowed from npa-sqlite (the ``npa-sqlite`` dependency in ``pyproject.toml``).
+        SAMPLE: SQLite's ``ALTER TABLE`` cannot change a column's type, nullability or
+        default, nor add or drop constraints. REPLACE with what your database cannot
+        alter in place, or delete this method when it alters everything in place.
         """
-        from npa_sqlite.rebuild import drop_column_step, group_operations, rebuild_step
+        if isinstance(operation, ops.AlterColumn):
+            return operation.changes_definition  # renaming alone is an ALTER
+        return isinstance(operation, (ops.AddConstraint, ops.DropConstraint))
 
-        units: list = []
-        for kind, group in group_operations(operations, self.provider):
-            if kind == "rebuild":
-                units.append(rebuild_step(self.provider, group))
-            elif kind == "drop_column":
-                units.append(drop_column_step(self.provider, group[0]))
-            else:
-                units.append(group[0])
-        return units
-
-    # One method per operation kind, ``sql_<kind>(op) -> list[str | Statement]``:
+    # One method per operation kind, ``sql_<kind>(op, ctx) -> list[str | Statement]``:
     # sql_create_table, sql_drop_table, sql_rename_table, sql_add_column, sql_drop_column,
     # sql_alter_column, sql_rename_column, sql_create_index, sql_drop_index,
     # sql_create_foreign_key, sql_create_primary_key, sql_create_unique_constraint,
     # sql_create_check_constraint, sql_drop_constraint, sql_create_schema,
-    # sql_drop_schema, sql_bulk_insert, sql_execute. BaseProvider renders each with
+    # sql_drop_schema, sql_bulk_insert, sql_execute. SqlGenerator renders each with
     # SQLAlchemy's compilers and standard SQL; override only those your database spells
-    # differently, quoting names with self.quote() / self.table_name().
-
-    # One method per operation kind, ``sql_<kind>(op) -> list[str | Statement]``:
-    # sql_create_table, sql_drop_table, sql_rename_table, sql_add_column, sql_drop_column,
-    # sql_alter_column, sql_rename_column, sql_create_index, sql_drop_index,
-    # sql_create_foreign_key, sql_create_primary_key, sql_create_unique_constraint,
-    # sql_create_check_constraint, sql_drop_constraint, sql_create_schema,
-    # sql_drop_schema, sql_bulk_insert, sql_execute. BaseProvider renders each with
-    # SQLAlchemy's compilers and standard SQL; override only those your database spells
-    # differently, quoting names with self.quote() / self.table_name().
-
-    def sql_alter_column(self, op: ops.AlterColumn, ctx: RenderContext) -> list[str]:
-        """``ALTER TABLE ... ALTER COLUMN``: type, nullability, default, rename.
-
-        Default: the standard / PostgreSQL form (``ALTER COLUMN c TYPE t``,
-        ``SET NOT NULL``, ``SET DEFAULT``, ``RENAME COLUMN``), one statement per change.
-
-        SAMPLE: SQLite only renames a column in place; :meth:`group_steps` sends every other
-        change to a table rebuild, so reaching this with one is a programming error.
-        REPLACE with your database's syntax (e.g. MySQL's ``MODIFY COLUMN``).
-        """
-        if any(v is not ops.UNCHANGED for v in (op.type_, op.nullable, op.server_default)):
-            raise ConfigurationError(
-                f"{op.describe()}: {self.name} changes a column's type, nullability or "
-                "default only by rebuilding the table, which group_steps() plans.")
-        return super().sql_alter_column(op, ctx)
+    # differently (e.g. MySQL's ``MODIFY COLUMN`` for sql_alter_column), quoting names with
+    # self.quote() / self.table_name(). An operation needs_rebuild() claims never reaches
+    # its sql_<kind>.
 
 
 class {{ cookiecutter.__camel_name }}Provider(BaseProvider):
@@ -230,7 +199,8 @@ class {{ cookiecutter.__camel_name }}Provider(BaseProvider):
         schemas=False,                          # SAMPLE: SQLite has no CREATE SCHEMA
         # DROP ... IF EXISTS works
         if_exists=True,
-        # ALTER TABLE changes columns and constraints in place (False: plan() rebuilds)
+        # ALTER TABLE changes columns and constraints in place (False: some operations
+        # rebuild the table, see needs_rebuild() above)
         alter_in_place=False,                   # SAMPLE: SQLite rebuilds the table
         # ALTER TABLE ... DROP COLUMN exists
         drop_column=True,

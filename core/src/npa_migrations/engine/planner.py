@@ -2,9 +2,23 @@
 
 :func:`plan_steps` is the only place that turns operations into executable
 :class:`~npa_migrations.statements.Step` objects: it fixes the order where a database
-cannot follow the author's (below), lets the provider group operations it must carry out
-together (a table rebuild), and renders each remaining operation through the
-``npa_generate_sql`` hook, so a plugin can override one operation on one provider.
+cannot follow the author's (below), groups the operations a table rebuild carries out
+together, and renders each remaining operation through the ``npa_generate_sql`` hook, so
+a plugin can override one operation on one provider.
+
+Table rebuilds.
+
+A provider says which operations its database can only do by copying the table
+(:meth:`~npa_migrations.provider.SqlGenerator.needs_rebuild`). A run of consecutive
+:data:`TABLE_SHAPE_OPERATIONS` on one table that holds at least one such operation becomes
+one :class:`~npa_migrations.provider.rebuild.RebuildStep`: the table is copied once for
+all of them, and the others of the run (a plain ``add_column``, a ``rename_column``) ride
+along. Any other operation ends the run::
+
+    alter_column t.a; create_unique_constraint t; create_index t; alter_column t.b
+    ->  rebuild t (alter_column, create_unique_constraint); create_index; rebuild t
+
+Operations inside a rebuild are rendered by it, not by ``npa_generate_sql``.
 
 Statement ordering inside one migration.
 
@@ -40,7 +54,7 @@ and every other operation keep their place.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from .. import operations as ops
 from ..statements import Statement, Step
@@ -48,7 +62,13 @@ from ..statements import Statement, Step
 if TYPE_CHECKING:  # pragma: no cover
     from ..provider import BaseProvider, RenderContext
 
-__all__ = ["order_operations", "plan_steps", "step_for"]
+__all__ = ["TABLE_SHAPE_OPERATIONS", "group_rebuilds", "order_operations", "plan_steps",
+           "step_for"]
+
+#: operations that change one table's columns or constraints: a table rebuild absorbs
+#: every one of them in its run
+TABLE_SHAPE_OPERATIONS = (ops.AddColumn, ops.DropColumn, ops.AlterColumn, ops.RenameColumn,
+                          ops.AddConstraint, ops.DropConstraint)
 
 TableKey = tuple  # (schema, folded table name)
 
@@ -80,13 +100,40 @@ def plan_steps(provider: "BaseProvider", operations: Sequence[ops.MigrationOpera
 
     :param provider: the provider of the database the steps are for.
     :param operations: the migration's operations in the author's order.
-    :returns: the author's order fixed by :func:`order_operations`; operations the
-        provider must carry out together become one step it builds itself
-        (:meth:`~npa_migrations.provider.sql.SqlGenerator.group_steps`), every other
+    :returns: the author's order fixed by :func:`order_operations`; operations that
+        rebuild one table together become one step (:func:`group_rebuilds`), every other
         operation one step rendered by :func:`step_for`.
     """
     return [unit if isinstance(unit, Step) else step_for(provider, unit)
-            for unit in provider.sql.group_steps(order_operations(operations))]
+            for unit in group_rebuilds(provider, order_operations(operations))]
+
+
+def group_rebuilds(provider: "BaseProvider", operations: Sequence[ops.MigrationOperation]
+                   ) -> "list[ops.MigrationOperation | Step]":
+    """The operations (in run order), with each run of consecutive
+    :data:`TABLE_SHAPE_OPERATIONS` on one table that holds an operation the provider
+    :meth:`~npa_migrations.provider.SqlGenerator.needs_rebuild` replaced by one
+    :class:`~npa_migrations.provider.rebuild.RebuildStep`."""
+    from ..provider.rebuild import rebuild_step
+
+    units: list[ops.MigrationOperation | Step] = []
+    index = 0
+    while index < len(operations):
+        end = index
+        if isinstance(operations[index], TABLE_SHAPE_OPERATIONS):
+            table = _key(operations[index].table, operations[index].schema)
+            while (end < len(operations)
+                   and isinstance(operations[end], TABLE_SHAPE_OPERATIONS)
+                   and _key(operations[end].table, operations[end].schema) == table):
+                end += 1
+            run = operations[index:end]
+            if any(provider.sql.needs_rebuild(op) for op in run):
+                units.append(rebuild_step(provider, run))
+                index = end
+                continue
+        units.append(operations[index])
+        index += 1
+    return units
 
 
 def step_for(provider: "BaseProvider", operation: ops.MigrationOperation) -> Step:
@@ -105,8 +152,12 @@ def step_for(provider: "BaseProvider", operation: ops.MigrationOperation) -> Ste
             return hook.npa_generate_sql(provider=provider, operation=operation,
                                          context=context) or []
 
-    def render(context: "RenderContext") -> list[Statement]:
-        return [s if isinstance(s, Statement) else Statement(s) for s in generate(context)]
+    def render(context: "RenderContext") -> Iterable[Statement]:
+        produced = generate(context)
+        statements = (s if isinstance(s, Statement) else Statement(s) for s in produced)
+        # a generator stays one: SQL that reads the database between its statements (a
+        # rebuild the provider decides on when it runs) sees what the earlier ones did
+        return statements if isinstance(produced, Iterator) else list(statements)
 
     transactional = live(hook.npa_operation_transactional)(provider=provider,
                                                             operation=operation)

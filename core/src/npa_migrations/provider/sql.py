@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
 from .. import operations as ops
 from ..errors import ConfigurationError
-from ..statements import Statement, Step
+from ..statements import Statement
+from .rebuild.hooks import RebuildHooks
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -48,11 +49,13 @@ class RenderContext:
 OFFLINE = RenderContext()
 
 
-class SqlGenerator:
+class SqlGenerator(RebuildHooks):
     """The SQL of one provider; subclasses override only the ``sql_<kind>`` methods,
     identifier rules and script conventions where their database differs from what
     SQLAlchemy's dialect and standard SQL give (a provider names its subclass in
-    ``BaseProvider.sql_class``).
+    ``BaseProvider.sql_class``). Operations the database cannot ``ALTER`` are switched
+    to a table rebuild with :meth:`needs_rebuild` (the other rebuild methods come from
+    :class:`~npa_migrations.provider.rebuild.hooks.RebuildHooks`).
 
     :param provider: the provider this SQL is for (its dialects and name).
     """
@@ -152,24 +155,21 @@ class SqlGenerator:
 
     # rendering -------------------------------------------------------------------------
     def generate(self, operation: ops.MigrationOperation, context: RenderContext
-                 ) -> list[Statement | str]:
+                 ) -> Iterable[Statement | str]:
         """Render one operation by dispatching to ``sql_<operation.kind>(operation,
-        context)``."""
+        context)``. An operation that :meth:`needs_rebuild` has no SQL of its own: the
+        planner renders it as part of its table's rebuild."""
+        if self.needs_rebuild(operation):
+            raise ConfigurationError(
+                f"{operation.describe()}: {self.name} does this by rebuilding the table, "
+                "which the planner does. Render migrations through "
+                "npa_migrations.engine.planner.plan_steps(), not operation by operation.")
         method = getattr(self, f"sql_{operation.kind}", None)
         if method is None:
             raise ConfigurationError(
                 f"Provider '{self.name}' cannot render operation '{operation.kind}'. "
                 "Install a plugin that implements it, or use b.execute() with custom SQL.")
         return method(operation, context)
-
-    def group_steps(self, operations: list[ops.MigrationOperation]
-                    ) -> "list[ops.MigrationOperation | Step]":
-        """The migration's operations (already in run order) as the planner takes them:
-        an operation stays a step of its own, rendered through ``npa_generate_sql``; a
-        :class:`~npa_migrations.statements.Step` is a unit this provider renders itself
-        (e.g. a table rebuild for operations its ``ALTER TABLE`` cannot do). The default
-        keeps every operation on its own."""
-        return list(operations)
 
     def reads_live_schema(self, operation: ops.MigrationOperation) -> bool:
         """Whether the SQL of ``operation`` is read off the live schema when there is a

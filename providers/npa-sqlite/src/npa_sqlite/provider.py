@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError
 from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderContext,
                                      SqlGenerator)
 
+from . import rebuild as quirks
 from .comparison import SqliteSchemaRules
 
 if TYPE_CHECKING:  # pragma: no cover
     from npa_migrations.provider.connection import DbConnection
-    from npa_migrations.statements import Step
+    from npa_migrations.provider.rebuild import TableRebuild, TableShape
+    from npa_migrations.statements import Statement
 
 
 class SqliteDriver(Driver):
@@ -72,50 +74,54 @@ class SqliteDriver(Driver):
 
 
 class SqliteSql(SqlGenerator):
-    """What ``ALTER TABLE`` cannot do on SQLite is done by a table rebuild
-    (:mod:`npa_sqlite.rebuild`)."""
+    """What ``ALTER TABLE`` cannot do on SQLite is done by the core's table rebuild; the
+    methods below are SQLite's quirks of it (:mod:`npa_sqlite.rebuild`)."""
 
-    def group_steps(self, operations: list[ops.MigrationOperation]
-                    ) -> "list[ops.MigrationOperation | Step]":
-        """Consecutive operations on one table that SQLite cannot ``ALTER`` become one
-        table rebuild step (:mod:`npa_sqlite.rebuild`); a lone ``drop_column`` is decided
-        when it runs (plain ``DROP COLUMN`` unless an index or constraint uses the
-        column). Operations inside a rebuild are rendered by the rebuild, not by
-        ``npa_generate_sql`` implementations."""
-        from .rebuild import drop_column_step, group_operations, rebuild_step
+    def needs_rebuild(self, operation: ops.MigrationOperation) -> bool:
+        """Constraint changes, a column's type, nullability or default, and columns
+        ``ADD COLUMN`` cannot add (:func:`npa_sqlite.rebuild.needs_rebuild`)."""
+        return quirks.needs_rebuild(operation, self)
 
-        units: list[ops.MigrationOperation | Step] = []
-        for kind, group in group_operations(operations, self.provider):
-            if kind == "rebuild":
-                units.append(rebuild_step(self.provider, group))
-            elif kind == "drop_column":
-                units.append(drop_column_step(self.provider, group[0]))
-            else:
-                units.append(group[0])
-        return units
+    def names_in_sql(self, sql: str) -> set[str]:
+        """Read with SQLite's four identifier quotes (:mod:`npa_sqlite.sqlscan`)."""
+        return quirks.names_in_sql(sql)
 
-    def sql_alter_column(self, op: ops.AlterColumn, ctx: RenderContext) -> list[str]:
-        """Only a rename is an ``ALTER TABLE`` on SQLite (``RENAME COLUMN``); type,
-        nullability and default changes are planned as a table rebuild."""
-        if any(v is not ops.UNCHANGED for v in (op.type_, op.nullable, op.server_default)):
-            raise ConfigurationError(
-                f"{op.describe()}: SQLite changes a column's type, nullability or default "
-                "only by rebuilding the table, which the planner does. Render migrations "
-                "through npa_migrations.engine.planner.plan_steps(), not operation by "
-                "operation.")
-        return super().sql_alter_column(op, ctx)
+    def reads_live_schema(self, operation: ops.MigrationOperation) -> bool:
+        """``drop_column`` is decided from the live table (:meth:`sql_drop_column`)."""
+        return isinstance(operation, ops.DropColumn)
 
-    def _needs_plan(self, op: ops.MigrationOperation, ctx: RenderContext) -> list[str]:
-        raise ConfigurationError(
-            f"{op.describe()}: SQLite cannot add or drop constraints with ALTER TABLE; the "
-            "planner does it with a table rebuild. Render migrations through "
-            "npa_migrations.engine.planner.plan_steps(), not operation by operation.")
+    def sql_drop_column(self, op: ops.DropColumn, ctx: RenderContext
+                        ) -> "Iterable[Statement | str]":
+        """``ALTER TABLE ... DROP COLUMN``, or a table rebuild when an index, constraint
+        or generated column uses the column (read from the live table; an offline script
+        assumes the plain form)."""
+        needed = None if ctx.offline else quirks.drop_column_rebuild(self.provider, op,
+                                                                     ctx.connection)
+        return super().sql_drop_column(op, ctx) if needed is None else needed.statements()
 
-    sql_create_foreign_key = _needs_plan
-    sql_create_primary_key = _needs_plan
-    sql_create_unique_constraint = _needs_plan
-    sql_create_check_constraint = _needs_plan
-    sql_drop_constraint = _needs_plan
+    def reflect_rebuild_table(self, rebuild: "TableRebuild") -> "TableShape":
+        """The inspector's reading corrected from ``sqlite_master``
+        (:func:`npa_sqlite.rebuild.read_table`)."""
+        return quirks.read_table(rebuild)
+
+    def prepare_rebuilt_table(self, rebuild: "TableRebuild", table: "TableShape") -> None:
+        """``AUTOINCREMENT`` and the rowid (:func:`npa_sqlite.rebuild.prepare_table`)."""
+        quirks.prepare_table(rebuild, table)
+
+    def rebuild_prologue(self, rebuild: "TableRebuild", table: "TableShape"
+                         ) -> "list[Statement]":
+        """Foreign keys on (:func:`npa_sqlite.rebuild.prologue`)."""
+        return quirks.prologue(rebuild, table)
+
+    def rebuild_rename(self, rebuild: "TableRebuild") -> "list[Statement]":
+        """With ``PRAGMA legacy_alter_table`` (:func:`npa_sqlite.rebuild.rename`)."""
+        return quirks.rename(rebuild)
+
+    def rebuild_epilogue(self, rebuild: "TableRebuild", table: "TableShape"
+                         ) -> "list[Statement]":
+        """``sqlite_sequence``, ``PRAGMA foreign_key_check`` and dependent views
+        (:func:`npa_sqlite.rebuild.epilogue`)."""
+        return quirks.epilogue(rebuild, table)
 
 
 class SqliteProvider(BaseProvider):

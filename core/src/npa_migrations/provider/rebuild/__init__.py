@@ -1,0 +1,45 @@
+"""The table rebuild: how a database without full ``ALTER TABLE`` changes a table.
+
+A provider switches it on per operation with
+:meth:`~npa_migrations.provider.SqlGenerator.needs_rebuild`; the planner
+(:func:`~npa_migrations.engine.planner.plan_steps`) then makes each run of consecutive
+operations on one table's columns and constraints, of which at least one needs it, one
+:class:`RebuildStep`. When that step runs, :class:`TableRebuild` does, inside the
+migration's transaction (never ending it):
+
+1. ``RENAME COLUMN`` in place for columns the operations rename (the provider's
+   ``sql_rename_column``), so the database rewrites what mentions them;
+2. reads the table through SQLAlchemy's inspector on the migration's own connection
+   (:meth:`~npa_migrations.provider.SqlGenerator.reflect_rebuild_table`) and applies the
+   operations to that :class:`TableShape`;
+3. checks the rows fit the new definition (NULLs in a column made NOT NULL, duplicates
+   under a new key) and fails with a message naming the table and the values;
+4. ``CREATE TABLE "_npa_tmp_<table>"`` compiled by SQLAlchemy for the dialect;
+5. ``INSERT INTO "_npa_tmp_<table>" (...) SELECT ... FROM <table>``;
+6. ``DROP TABLE <table>``, then renames the copy to the table's name
+   (:meth:`~npa_migrations.provider.SqlGenerator.rebuild_rename`);
+7. re-creates the indexes and triggers;
+8. reads the table back and fails unless its columns and primary key are what the
+   operations asked for.
+
+Any failure fails the migration, whose transaction rolls back: the table is left as it
+was. What only a dialect knows goes through ``SqlGenerator`` methods, each with a
+portable default (:meth:`~npa_migrations.provider.SqlGenerator.prepare_rebuilt_table`,
+:meth:`~npa_migrations.provider.SqlGenerator.rebuild_prologue`,
+:meth:`~npa_migrations.provider.SqlGenerator.rebuild_epilogue`, ...); npa-sqlite's
+overrides are the example.
+
+The new definition is derived from the live table, so a rebuild is not rendered offline
+(:func:`offline_error`). The :class:`TableShape` is plain data so that a later source --
+the schema model replayed from the migrations -- can feed the same procedure.
+"""
+
+from .changes import column_is_used
+from .procedure import SAMPLE_ROWS, TableRebuild
+from .reflect import reflect_table
+from .shape import ColumnShape, ConstraintShape, IndexShape, TableShape, TriggerShape
+from .step import RebuildStep, offline_error, rebuild_step
+
+__all__ = ["ColumnShape", "ConstraintShape", "IndexShape", "RebuildStep", "SAMPLE_ROWS",
+           "TableRebuild", "TableShape", "TriggerShape", "column_is_used", "offline_error",
+           "rebuild_step", "reflect_table"]

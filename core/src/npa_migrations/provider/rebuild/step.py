@@ -1,0 +1,53 @@
+"""The step the planner makes of operations that rebuild one table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator, Sequence
+
+from ... import operations as ops
+from ...errors import ConfigurationError
+from ...statements import Statement, Step
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..base import BaseProvider
+    from ..sql import RenderContext
+
+
+class RebuildStep(Step):
+    """A :class:`~npa_migrations.statements.Step` that rebuilds one table for one or more
+    operations; its statements are produced from the live table when it runs."""
+
+    def describe(self) -> str:
+        """``Rebuilding table 't': <each operation's line>``."""
+        table = self.operations[0].table
+        return f"Rebuilding table '{table}': " + "; ".join(
+            op.describe() for op in self.operations)
+
+
+def rebuild_step(provider: "BaseProvider", operations: Sequence[ops.MigrationOperation]
+                 ) -> RebuildStep:
+    """One step that rebuilds the table of ``operations`` (consecutive operations on one
+    table) with :class:`~npa_migrations.provider.rebuild.TableRebuild`."""
+    from .procedure import TableRebuild
+
+    operations = tuple(operations)
+
+    def render(context: "RenderContext") -> Iterator[Statement]:
+        if context.connection is None:
+            raise offline_error(provider, operations)
+        return TableRebuild(provider, context.connection, operations).statements()
+
+    return RebuildStep(operations, render, live=True)
+
+
+def offline_error(provider: "BaseProvider", operations: Sequence[ops.MigrationOperation]
+                  ) -> ConfigurationError:
+    """Why a rebuild cannot be rendered without a database, and what to run instead."""
+    table = operations[0].table
+    what = "; ".join(op.describe() for op in operations)
+    return ConfigurationError(
+        f"Cannot render the {provider.name} rebuild of table '{table}' ({what}) offline: "
+        "the new table definition is derived from the live table, which needs the "
+        "database. Run the same --sql command without --offline (e.g. 'npa migrate up "
+        "--sql'): it renders the script against the database, rehearsing the run in a "
+        "transaction that is rolled back, so nothing is changed.")
