@@ -115,6 +115,7 @@ class OracleProvider(BaseProvider):
     script_terminator = ";"
     #: how a PL/SQL block ends in a SQL*Plus script
     plsql_terminator = "\n/"
+    lexicon = sqltext.ORACLE
 
     def __init__(self, url: "sa.engine.URL"):
         super().__init__(normalise_url(url))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError, DatabaseUnavailableError
 from npa_migrations.provider import BaseProvider, Capabilities
+from npa_migrations.sqltext import Lexicon
 from npa_migrations.statements import Statement
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,6 +42,13 @@ QUERY_CANCELED = "57014"
 DUPLICATE_DATABASE = ("42P04", "23505")
 #: ``object_in_use``: the template database is busy (concurrent CREATE DATABASE)
 OBJECT_IN_USE = "55006"
+
+#: how PostgreSQL writes SQL, for splitting scripts: ``/* */`` comments nest, ``E'...'``
+#: strings take backslash escapes, ``$tag$ ... $tag$`` bodies, no backtick names, and a
+#: ``BEGIN`` opens a block only in ``CREATE FUNCTION / PROCEDURE ... BEGIN ATOMIC``
+#: (elsewhere it starts a transaction, or is a name: ``begin`` is not reserved)
+POSTGRES = Lexicon(nested_comments=True, escape_strings=True, backticks=False,
+                   block_statements=r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b.*")
 
 #: SQLAlchemy type classes whose ``ALTER COLUMN ... TYPE`` needs no ``USING`` clause:
 #: every type has an assignment cast to a string type, and an explicit cast would
@@ -100,6 +108,7 @@ class PostgresProvider(BaseProvider):
 
     name = "postgresql"
     install_extra = "postgres"
+    lexicon = POSTGRES
     capabilities = Capabilities(transactional_ddl=True, advisory_lock=True, schemas=True,
                                 if_exists=True, alter_in_place=True, drop_column=True,
                                 create_database=True)

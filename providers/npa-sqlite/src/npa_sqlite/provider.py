@@ -7,7 +7,15 @@ from typing import Any
 
 from npa_migrations import operations as ops
 from npa_migrations.provider import BaseProvider, Capabilities
+from npa_migrations.sqltext import Lexicon
 from npa_migrations.statements import Step
+
+#: how SQLite writes SQL, for splitting scripts: ``[...]`` and backtick names besides
+#: ``"..."``, no dollar quotes (``$name`` is a parameter), and a ``BEGIN`` opens a block
+#: only in ``CREATE TRIGGER`` (elsewhere it starts a transaction, or is a name: a column
+#: may be called ``begin``)
+SQLITE = Lexicon(brackets=True, dollar_quotes=False,
+                 block_statements=r"CREATE\s+(?:TEMP(?:ORARY)?\s+)?TRIGGER\b.*")
 
 
 class SqliteProvider(BaseProvider):
@@ -25,6 +33,7 @@ class SqliteProvider(BaseProvider):
                                 if_exists=True, alter_in_place=False, drop_column=True,
                                 create_database=True)
     begin_statement = "BEGIN IMMEDIATE"
+    lexicon = SQLITE
     #: seconds a statement waits for another connection's write lock
     busy_timeout = 30.0
 
