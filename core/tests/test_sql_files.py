@@ -246,3 +246,13 @@ def test_sql_before_the_up_marker_is_named_even_after_a_header_comment():
         find_sections(text, PORTABLE)
     with pytest.raises(MigrationSourceError, match="line 4: SQL before"):
         find_sections(text.replace("-- npa:no-transaction\n", "\n"), PORTABLE)
+
+
+def test_drift_reads_a_file_only_its_database_can_split(migrations_dir, sqlite_url):
+    """Drift replays the statements with the portable rules; a SQLite ``[it's]`` name
+    (an unclosed string to them) must not break it."""
+    migrations_dir("20250101000000_brackets.sql",
+                   "-- npa:up\nCREATE TABLE [it's] (id INTEGER);\n")
+    assert npa(sqlite_url, migrations_dir.folder, "up").exit_code == 0
+    result = npa(sqlite_url, migrations_dir.folder, "drift")
+    assert result.exit_code == 0, result.output
