@@ -80,3 +80,12 @@ def test_repair_with_nothing_failed_says_so(half_applied):
     result = npa("-d", url, "-m", str(folder), "migrate", "repair", "--resume")
     assert result.exit_code == 0
     assert result.output.strip() == "Nothing to repair: no failed migrations."
+
+
+def test_a_broken_ipv6_host_is_a_url_error_without_the_password():
+    result = npa("-d", "postgresql://app:s3cret@[::1/app", "migrate", "status")
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: Invalid database URL 'postgresql://***@[::1/app': its host or port cannot be "
+        "read. The port must be a number from 1 to 65535, and an IPv6 address is written in "
+        "brackets, e.g. postgresql://app@[::1]:5432/app.\n")

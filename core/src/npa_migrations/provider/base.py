@@ -99,8 +99,10 @@ class BaseProvider:
         return {self.name, self.dialect.name, self.url.get_backend_name()}
 
     def display_url(self) -> str:
-        """The URL with its password hidden, safe to print."""
-        return self.url.render_as_string(hide_password=True)
+        """The URL with its password (and secret query values) hidden, safe to print."""
+        from ..urls import display_url
+
+        return display_url(self.url)
 
     def database_name(self) -> str:
         """The database the URL names, for messages and lock keys; the URL (password

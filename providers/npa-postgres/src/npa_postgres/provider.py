@@ -132,7 +132,9 @@ class PostgresProvider(BaseProvider):
         return super().names | {"postgres", "postgresql", "pg"}
 
     def display_url(self) -> str:
-        return self.user_url.render_as_string(hide_password=True)
+        from npa_migrations.urls import display_url
+
+        return display_url(self.user_url)
 
     def database_name(self) -> str:
         return self.url.database or self.url.username or self.display_url()
