@@ -79,7 +79,7 @@ class Context:
     def executor(self, **overrides: Any):
         from ..engine.executor import MigrationExecutor
 
-        return MigrationExecutor(self.config.database_url, self.config.migrations,
+        return MigrationExecutor(self.config.database(), self.config.migrations,
                                  self.options(**overrides))
 
 

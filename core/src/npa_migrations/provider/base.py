@@ -18,6 +18,8 @@ from ..errors import ConfigurationError
 from ..statements import Statement, Step
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     import sqlalchemy as sa
 
     from .connection import DbConnection
@@ -108,6 +110,12 @@ class BaseProvider:
         """The database the URL names, for messages and lock keys; the URL (password
         hidden) when it names none."""
         return self.url.database or self.display_url()
+
+    def database_path(self) -> "Path | None":
+        """The file the database lives in when the URL names one by path (SQLite), else
+        ``None``; the CLI resolves a relative one named in a config file against the
+        file's folder."""
+        return None
 
     # connections -----------------------------------------------------------------------
     def create_dialect(self):

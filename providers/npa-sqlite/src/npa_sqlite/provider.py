@@ -40,6 +40,13 @@ class SqliteProvider(BaseProvider):
     def database_name(self) -> str:
         return self.url.database or ":memory:"
 
+    def database_path(self) -> Path | None:
+        """The database file; ``None`` in memory and for a ``file:`` URI."""
+        database = self.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(database)
+
     def prepare_connection(self, raw: Any) -> None:
         raw.isolation_level = None
         raw.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
@@ -54,11 +61,8 @@ class SqliteProvider(BaseProvider):
         conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
     def ensure_database(self) -> bool:
-        database = self.url.database
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return False
-        path = Path(database)
-        if path.exists():
+        path = self.database_path()
+        if path is None or path.exists():
             return False
         path.parent.mkdir(parents=True, exist_ok=True)
         return True
