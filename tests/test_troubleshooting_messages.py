@@ -89,3 +89,62 @@ def test_a_broken_ipv6_host_is_a_url_error_without_the_password():
         "Error: Invalid database URL 'postgresql://***@[::1/app': its host or port cannot be "
         "read. The port must be a number from 1 to 65535, and an IPv6 address is written in "
         "brackets, e.g. postgresql://app@[::1]:5432/app.\n")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch):
+    """An empty project folder (default database, ./migrations) as the current folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NPA_DATABASE_URL", raising=False)
+    monkeypatch.delenv("NPA_MIGRATIONS", raising=False)
+    (tmp_path / "migrations").mkdir()
+    return tmp_path / "migrations"
+
+
+def test_a_backslash_escape_is_an_unclosed_string_on_sqlite(project):
+    (project / "20250103000000_add_notes.sql").write_text(
+        "-- npa:up\nCREATE TABLE notes (id INTEGER, body TEXT);\n"
+        "INSERT INTO notes VALUES (1, 'it\\'s a note');\n"
+        "CREATE INDEX ix_notes ON notes (body);\n")
+    result = npa("migrate", "up")
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "Error: migrations/20250103000000_add_notes.sql: line 3: a string opens here and is "
+        "never closed: ');. Close it; if it is closed, the text uses a quoting rule of "
+        "another database (e.g. a backslash escape), so run it on the database it was "
+        "written for.\n")
+
+
+def test_sql_before_the_up_marker(project):
+    (project / "20250103000000_add_notes.sql").write_text(
+        "CREATE TABLE early (id INTEGER);\n-- npa:up\nCREATE TABLE notes (id INTEGER);\n")
+    result = npa("migrate", "up")
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: migrations/20250103000000_add_notes.sql: line 1: SQL before '-- npa:up' never "
+        "runs. Move it below '-- npa:up' (or below '-- npa:down' if it reverts the "
+        "migration).\n")
+
+
+def test_a_tab_in_a_file_name(project):
+    (project / "20250103000000_add\tnotes.sql").write_text(
+        "-- npa:up\nCREATE TABLE notes (id INTEGER);\n")
+    result = npa("migrate", "status")
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: migrations/20250103000000_add\tnotes.sql: migration id "
+        "'20250103000000_add\\tnotes' is not '<14-digit UTC timestamp>_<name>', where the "
+        "name may hold any character except '/', '\\' and control characters, at most 255 "
+        "characters in all. Rename the file.\n")
+
+
+def test_sys_exit_in_a_migration(project):
+    (project / "20250103000000_add_notes.py").write_text(
+        "import sys\nfrom npa_migrations import Migration\n\n"
+        "class AddNotes(Migration):\n    def up(self, b):\n        sys.exit(0)\n")
+    result = npa("migrate", "up")
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "Error: migrations/20250103000000_add_notes.py: AddNotes.up() called sys.exit(0), "
+        "which a migration must not do. Fix the migration; up/down must only call the "
+        "builder.\n")

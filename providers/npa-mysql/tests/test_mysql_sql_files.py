@@ -38,9 +38,10 @@ def test_a_column_named_begin_next_to_a_procedure(my):
     assert my.query(f"SELECT id, begin FROM {slots} ORDER BY id") == [(1, 11), (2, 20)]
 
 
-def test_a_byte_order_mark_is_ignored(my):
+def test_a_byte_order_mark_is_ignored_and_a_name_may_hold_dashes_and_dots(my):
     marked = q(my.name("marked"))
-    (my.folder / "20250101000000_bom.sql").write_bytes(
+    (my.folder / "20250101000000_remove-categories.v5.35.sql").write_bytes(
         f"\ufeff-- npa:up\nCREATE TABLE {marked} (id INT);\n".encode("utf-8"))
     up(my)
     assert my.name("marked") in my.tables()
+    assert [row[:2] for row in my.history()] == [("20250101000000_remove-categories.v5.35", 1)]

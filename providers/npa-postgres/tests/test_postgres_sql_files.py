@@ -88,11 +88,12 @@ def test_a_column_named_begin_and_a_begin_atomic_body(pg):
         (11, 20)]
 
 
-def test_a_byte_order_mark_is_ignored(pg):
-    path = pg.folder / "20250101000000_bom.sql"
+def test_a_byte_order_mark_is_ignored_and_a_name_may_hold_dashes_and_dots(pg):
+    path = pg.folder / "20250101000000_remove-categories.v5.35.sql"
     path.write_bytes(b"\xef\xbb\xbf-- npa:up\nCREATE TABLE marked (id INT);\n"
                      b"-- npa:down\nDROP TABLE marked;\n")
     ok(pg.executor().execute())
     assert pg.tables() == {"marked"}
+    assert pg.history() == [("20250101000000_remove-categories.v5.35", True)]
     ok(pg.executor().rollback())
     assert pg.tables() == set()
