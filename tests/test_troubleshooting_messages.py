@@ -101,50 +101,35 @@ def project(tmp_path: Path, monkeypatch):
     return tmp_path / "migrations"
 
 
-def test_a_backslash_escape_is_an_unclosed_string_on_sqlite(project):
-    (project / "20250103000000_add_notes.sql").write_text(
-        "-- npa:up\nCREATE TABLE notes (id INTEGER, body TEXT);\n"
-        "INSERT INTO notes VALUES (1, 'it\\'s a note');\n"
-        "CREATE INDEX ix_notes ON notes (body);\n")
-    result = npa("migrate", "up")
+@pytest.mark.parametrize("name, text, command, message", [
+    ("20250103000000_add_notes.sql",  # a MySQL escape, on SQLite
+     "-- npa:up\nCREATE TABLE notes (id INTEGER, body TEXT);\n"
+     "INSERT INTO notes VALUES (1, 'it\\'s a note');\nCREATE INDEX ix_notes ON notes (body);\n",
+     "up",
+     "Error: migrations/20250103000000_add_notes.sql: line 3: a string opens here and is "
+     "never closed: ');. Close it; if it is closed, the text uses a quoting rule of "
+     "another database (e.g. a backslash escape), so run it on the database it was "
+     "written for.\n"),
+    ("20250103000000_add_notes.sql",
+     "CREATE TABLE early (id INTEGER);\n-- npa:up\nCREATE TABLE notes (id INTEGER);\n", "up",
+     "Error: migrations/20250103000000_add_notes.sql: line 1: SQL before '-- npa:up' never "
+     "runs. Move it below '-- npa:up' (or below '-- npa:down' if it reverts the "
+     "migration).\n"),
+    ("20250103000000_add\tnotes.sql", "-- npa:up\nCREATE TABLE notes (id INTEGER);\n", "status",
+     "Error: migrations/20250103000000_add\tnotes.sql: migration id "
+     "'20250103000000_add\\tnotes' is not '<14-digit UTC timestamp>_<name>', where the "
+     "name may hold any character except '/', '\\' and control characters, at most 255 "
+     "characters in all. Rename the file.\n"),
+    ("20250103000000_add_notes.py",
+     "import sys\nfrom npa_migrations import Migration\n\n"
+     "class AddNotes(Migration):\n    def up(self, b):\n        sys.exit(0)\n", "up",
+     "Error: migrations/20250103000000_add_notes.py: AddNotes.up() called sys.exit(0), "
+     "which a migration must not do. Fix the migration; up/down must only call the "
+     "builder.\n"),
+])
+def test_a_refused_migration_file(project, name, text, command, message):
+    """"A SQL file is refused" and "A Python migration ends the process"."""
+    (project / name).write_text(text)
+    result = npa("migrate", command)
     assert result.exit_code == 2
-    assert result.output.endswith(
-        "Error: migrations/20250103000000_add_notes.sql: line 3: a string opens here and is "
-        "never closed: ');. Close it; if it is closed, the text uses a quoting rule of "
-        "another database (e.g. a backslash escape), so run it on the database it was "
-        "written for.\n")
-
-
-def test_sql_before_the_up_marker(project):
-    (project / "20250103000000_add_notes.sql").write_text(
-        "CREATE TABLE early (id INTEGER);\n-- npa:up\nCREATE TABLE notes (id INTEGER);\n")
-    result = npa("migrate", "up")
-    assert result.exit_code == 2
-    assert result.output == (
-        "Error: migrations/20250103000000_add_notes.sql: line 1: SQL before '-- npa:up' never "
-        "runs. Move it below '-- npa:up' (or below '-- npa:down' if it reverts the "
-        "migration).\n")
-
-
-def test_a_tab_in_a_file_name(project):
-    (project / "20250103000000_add\tnotes.sql").write_text(
-        "-- npa:up\nCREATE TABLE notes (id INTEGER);\n")
-    result = npa("migrate", "status")
-    assert result.exit_code == 2
-    assert result.output == (
-        "Error: migrations/20250103000000_add\tnotes.sql: migration id "
-        "'20250103000000_add\\tnotes' is not '<14-digit UTC timestamp>_<name>', where the "
-        "name may hold any character except '/', '\\' and control characters, at most 255 "
-        "characters in all. Rename the file.\n")
-
-
-def test_sys_exit_in_a_migration(project):
-    (project / "20250103000000_add_notes.py").write_text(
-        "import sys\nfrom npa_migrations import Migration\n\n"
-        "class AddNotes(Migration):\n    def up(self, b):\n        sys.exit(0)\n")
-    result = npa("migrate", "up")
-    assert result.exit_code == 2
-    assert result.output.endswith(
-        "Error: migrations/20250103000000_add_notes.py: AddNotes.up() called sys.exit(0), "
-        "which a migration must not do. Fix the migration; up/down must only call the "
-        "builder.\n")
+    assert result.output.endswith(message)

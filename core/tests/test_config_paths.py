@@ -6,7 +6,6 @@ source is importable without PYTHONPATH."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -52,12 +51,6 @@ def project(tmp_path, monkeypatch):
         del sys.modules[name]
 
 
-def tables(path: Path) -> set[str]:
-    with sqlite3.connect(path) as conn:
-        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-                if not r[0].startswith("npa_")}
-
-
 def npa_script(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """The installed ``npa`` console script (not ``python -m``, which would put the
     current folder on sys.path by itself), without PYTHONPATH."""
@@ -67,22 +60,22 @@ def npa_script(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
-def test_the_documented_example_works_as_written(project):
+def test_the_documented_example_works_as_written(project, user_tables):
     """docs/cli.md: a folder and a dotted package; the package failed to import without
     PYTHONPATH."""
     proc = npa_script("migrate", "up", cwd=project)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert tables(project / "app.db") == {"a", "b"}
+    assert user_tables(project / "app.db") == {"a", "b"}
 
 
-def test_paths_in_the_config_file_are_relative_to_it(project, monkeypatch):
+def test_paths_in_the_config_file_are_relative_to_it(project, monkeypatch, user_tables):
     """Run from another folder, the config's sqlite:///app.db is the project's database:
     it used to be a new, empty one in the current folder."""
     monkeypatch.chdir(project / "sub")
     runner = CliRunner()
     result = runner.invoke(cli, ["--config", "../npa.toml", "migrate", "up"])
     assert result.exit_code == 0, result.output
-    assert tables(project / "app.db") == {"a", "b"}
+    assert user_tables(project / "app.db") == {"a", "b"}
     assert not (project / "sub" / "app.db").exists()
     result = runner.invoke(cli, ["--config", "../npa.toml", "migrate", "status"])
     assert f"Database: sqlite:///{Path('..') / 'app.db'}" in result.output
@@ -98,11 +91,12 @@ def test_new_creates_the_folder_next_to_the_config_file(project, monkeypatch):
     assert not (project / "sub" / "db").exists()
 
 
-def test_flags_and_environment_are_relative_to_the_current_folder(project, monkeypatch):
+def test_flags_and_environment_are_relative_to_the_current_folder(project, monkeypatch,
+                                                                   user_tables):
     monkeypatch.chdir(project / "sub")
     monkeypatch.setenv("NPA_DATABASE_URL", "sqlite:///here.db")
     result = CliRunner().invoke(cli, ["--config", "../npa.toml", "-m", "../migrations",
                                       "migrate", "up"])
     assert result.exit_code == 0, result.output
-    assert tables(project / "sub" / "here.db") == {"a"}
+    assert user_tables(project / "sub" / "here.db") == {"a"}
     assert not (project / "app.db").exists()

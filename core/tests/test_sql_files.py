@@ -4,26 +4,11 @@ that are loud. Each case either works or is one clear error (exit 2) and nothing
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
-from click.testing import CliRunner
-
 from npa_migrations import MigrationExecutor
 from npa_migrations.builtin.sqlfile import find_sections, sql_migration_id
 from npa_migrations.errors import MigrationSourceError
 from npa_migrations.sqltext import PORTABLE
-from npa_migrations.cli import cli
-
-
-def npa(url, folder, *args):
-    return CliRunner().invoke(cli, ["-d", url, "-m", str(folder), "migrate", *args])
-
-
-def tables(url) -> set[str]:
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
-        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-                if not r[0].startswith("npa_")}
 
 
 # file names ---------------------------------------------------------------------------------
@@ -38,7 +23,8 @@ def test_the_id_of_a_sql_file(stem, expected):
     assert sql_migration_id(stem) == expected
 
 
-def test_names_with_dashes_and_dots_apply_and_work_as_targets(migrations_dir, sqlite_url):
+def test_names_with_dashes_and_dots_apply_and_work_as_targets(migrations_dir, sqlite_url, migrate,
+                                                              user_tables):
     migrations_dir("20210225112959_remove-categories.sql",
                    "-- npa:up\nCREATE TABLE a (id INTEGER);\n-- npa:down\nDROP TABLE a;\n")
     migrations_dir("20220101000000_v5.35.sql",
@@ -55,23 +41,23 @@ def test_names_with_dashes_and_dots_apply_and_work_as_targets(migrations_dir, sq
                 b.drop_table("c")
     """)
     folder = migrations_dir.folder
-    result = npa(sqlite_url, folder, "up", "--target", "20210225112959_remove-categories")
+    result = migrate(sqlite_url, folder, "up", "--target", "20210225112959_remove-categories")
     assert result.exit_code == 0, result.output
-    assert tables(sqlite_url) == {"a"}
-    result = npa(sqlite_url, folder, "up", "--target", "20220101000000")
+    assert user_tables(sqlite_url) == {"a"}
+    result = migrate(sqlite_url, folder, "up", "--target", "20220101000000")
     assert result.exit_code == 0, result.output
-    assert tables(sqlite_url) == {"a", "b"}
-    assert npa(sqlite_url, folder, "up").exit_code == 0
-    assert tables(sqlite_url) == {"a", "b", "c"}
-    status = npa(sqlite_url, folder, "status").output
+    assert user_tables(sqlite_url) == {"a", "b"}
+    assert migrate(sqlite_url, folder, "up").exit_code == 0
+    assert user_tables(sqlite_url) == {"a", "b", "c"}
+    status = migrate(sqlite_url, folder, "status").output
     assert "20220101000000_v5.35" in status and "20230101000000_AddC" in status
-    result = npa(sqlite_url, folder, "down", "--target", "20210225112959_remove-categories")
+    result = migrate(sqlite_url, folder, "down", "--target", "20210225112959_remove-categories")
     assert result.exit_code == 0, result.output
-    assert tables(sqlite_url) == {"a"}
+    assert user_tables(sqlite_url) == {"a"}
 
 
 def test_a_python_file_name_that_is_no_identifier_loads_in_a_package(tmp_path, monkeypatch,
-                                                                    sqlite_url):
+                                                                    sqlite_url, user_tables):
     package = tmp_path / "app_migrations"
     package.mkdir()
     (package / "__init__.py").write_text("")
@@ -85,22 +71,23 @@ def test_a_python_file_name_that_is_no_identifier_loads_in_a_package(tmp_path, m
     monkeypatch.syspath_prepend(str(tmp_path))
     result = MigrationExecutor(sqlite_url, "app_migrations").execute()
     assert result.success, [e.message for e in result.errors]
-    assert tables(sqlite_url) == {"from_helper"}
+    assert user_tables(sqlite_url) == {"from_helper"}
 
 
 @pytest.mark.parametrize("name", ["20220101000000_a\tb.sql", "2022_short.sql",
                                   "20220101000000_.sql"])
-def test_a_name_still_refused_states_the_rule(migrations_dir, sqlite_url, name):
+def test_a_name_still_refused_states_the_rule(migrations_dir, sqlite_url, name, migrate,
+                                              user_tables):
     migrations_dir(name, "-- npa:up\nCREATE TABLE a (id INTEGER);\n")
     migrations_dir("20200101000000_first.sql", "-- npa:up\nCREATE TABLE first (id INTEGER);\n")
-    result = npa(sqlite_url, migrations_dir.folder, "up")
+    result = migrate(sqlite_url, migrations_dir.folder, "up")
     assert result.exit_code == 2
     assert "<14-digit UTC timestamp>_<name>" in result.output
     assert "Rename the file" in result.output
-    assert tables(sqlite_url) == set()
+    assert user_tables(sqlite_url) == set()
 
 
-def test_an_id_longer_than_the_history_column_is_refused(migrations_dir, sqlite_url):
+def test_an_id_longer_than_the_history_column_is_refused(migrations_dir, sqlite_url, migrate):
     migrations_dir("20220101000000_long.py", f"""
         from npa_migrations import Migration
 
@@ -110,13 +97,14 @@ def test_an_id_longer_than_the_history_column_is_refused(migrations_dir, sqlite_
             def up(self, b):
                 b.execute("SELECT 1")
     """)
-    result = npa(sqlite_url, migrations_dir.folder, "up")
+    result = migrate(sqlite_url, migrations_dir.folder, "up")
     assert result.exit_code == 2
     assert "is 265 characters long; the history table holds at most 255" in result.output
 
 
 # markers ------------------------------------------------------------------------------------
-def test_a_down_marker_inside_a_block_comment_is_text(migrations_dir, sqlite_url):
+def test_a_down_marker_inside_a_block_comment_is_text(migrations_dir, sqlite_url, migrate,
+                                                      user_tables):
     """It used to end the up section: the table after the comment silently went to down."""
     migrations_dir("20250101000000_commented.sql", """
         -- npa:up
@@ -130,11 +118,11 @@ def test_a_down_marker_inside_a_block_comment_is_text(migrations_dir, sqlite_url
         DROP TABLE b;
         DROP TABLE a;
     """)
-    result = npa(sqlite_url, migrations_dir.folder, "up")
+    result = migrate(sqlite_url, migrations_dir.folder, "up")
     assert result.exit_code == 0, result.output
-    assert tables(sqlite_url) == {"a", "b"}
-    assert npa(sqlite_url, migrations_dir.folder, "down").exit_code == 0
-    assert tables(sqlite_url) == set()
+    assert user_tables(sqlite_url) == {"a", "b"}
+    assert migrate(sqlite_url, migrations_dir.folder, "down").exit_code == 0
+    assert user_tables(sqlite_url) == set()
 
 
 @pytest.mark.parametrize("text", [
@@ -172,13 +160,13 @@ def test_sections_keep_the_files_line_numbers():
     ("/*\n-- npa:up\n*/\nCREATE TABLE a (id INTEGER);\n", "no '-- npa:up' line"),
 ])
 def test_marker_mistakes_are_errors_naming_file_and_line(migrations_dir, sqlite_url, text,
-                                                        message):
+                                                        message, migrate, user_tables):
     migrations_dir("20200101000000_first.sql", "-- npa:up\nCREATE TABLE first (id INTEGER);\n")
     path = migrations_dir("20250101000000_odd.sql", text)
-    result = npa(sqlite_url, migrations_dir.folder, "up")
+    result = migrate(sqlite_url, migrations_dir.folder, "up")
     assert result.exit_code == 2, result.output
     assert f"Error: {path}: {message}" in result.output
-    assert tables(sqlite_url) == set()
+    assert user_tables(sqlite_url) == set()
 
 
 def test_a_plugin_directive_is_not_a_marker():
@@ -197,22 +185,23 @@ def test_crlf_line_ends(migrations_dir, sqlite_url):
     assert [op.sql for op in script.down_operations()] == ["DROP TABLE a"]
 
 
-def test_a_byte_order_mark_is_ignored(migrations_dir, sqlite_url):
+def test_a_byte_order_mark_is_ignored(migrations_dir, sqlite_url, migrate, user_tables):
     """It gave a misleading "no '-- npa:up' line"."""
     text = "-- npa:no-transaction\n-- npa:up\nCREATE TABLE a (id INTEGER);\n"
     (migrations_dir.folder / "20250101000000_bom.sql").write_bytes(
         b"\xef\xbb\xbf" + text.encode("utf-8"))
-    result = npa(sqlite_url, migrations_dir.folder, "up")
+    result = migrate(sqlite_url, migrations_dir.folder, "up")
     assert result.exit_code == 0, result.output
-    assert tables(sqlite_url) == {"a"}
+    assert user_tables(sqlite_url) == {"a"}
     [script] = MigrationExecutor(sqlite_url, str(migrations_dir.folder)).discover()
     assert script.transactional is False
     (migrations_dir.folder / "20250101000000_bom.sql").write_text(text)  # BOM removed
-    assert npa(sqlite_url, migrations_dir.folder, "validate").exit_code == 0
+    assert migrate(sqlite_url, migrations_dir.folder, "validate").exit_code == 0
 
 
 # splitting errors ---------------------------------------------------------------------------
-def test_an_unterminated_string_is_an_error_naming_file_and_line(migrations_dir, sqlite_url):
+def test_an_unterminated_string_is_an_error_naming_file_and_line(migrations_dir, sqlite_url,
+                                                                 migrate, user_tables):
     migrations_dir("20200101000000_first.sql", "-- npa:up\nCREATE TABLE first (id INTEGER);\n")
     path = migrations_dir("20250101000000_quote.sql", """
         -- npa:up
@@ -220,21 +209,21 @@ def test_an_unterminated_string_is_an_error_naming_file_and_line(migrations_dir,
         INSERT INTO a VALUES ('it''s);
         CREATE TABLE b (id INTEGER);
     """)
-    result = npa(sqlite_url, migrations_dir.folder, "up")
+    result = migrate(sqlite_url, migrations_dir.folder, "up")
     assert result.exit_code == 2, result.output
     assert (f"Error: {path}: line 3: a string opens here and is never closed: "
             "'it''s);. Close it" in result.output)
-    assert tables(sqlite_url) == set()
+    assert user_tables(sqlite_url) == set()
 
 
-def test_an_unclosed_block_is_an_error(migrations_dir, sqlite_url):
+def test_an_unclosed_block_is_an_error(migrations_dir, sqlite_url, migrate):
     path = migrations_dir("20250101000000_trigger.sql", """
         -- npa:up
         CREATE TABLE a (id INTEGER);
         CREATE TRIGGER t AFTER INSERT ON a BEGIN
           UPDATE a SET id = 1;
     """)
-    result = npa(sqlite_url, migrations_dir.folder, "up")
+    result = migrate(sqlite_url, migrations_dir.folder, "up")
     assert result.exit_code == 2, result.output
     assert f"{path}: line 3: a BEGIN ... END block opens here and is never closed" \
         in result.output
@@ -248,11 +237,11 @@ def test_sql_before_the_up_marker_is_named_even_after_a_header_comment():
         find_sections(text.replace("-- npa:no-transaction\n", "\n"), PORTABLE)
 
 
-def test_drift_reads_a_file_only_its_database_can_split(migrations_dir, sqlite_url):
+def test_drift_reads_a_file_only_its_database_can_split(migrations_dir, sqlite_url, migrate):
     """Drift replays the statements with the portable rules; a SQLite ``[it's]`` name
     (an unclosed string to them) must not break it."""
     migrations_dir("20250101000000_brackets.sql",
                    "-- npa:up\nCREATE TABLE [it's] (id INTEGER);\n")
-    assert npa(sqlite_url, migrations_dir.folder, "up").exit_code == 0
-    result = npa(sqlite_url, migrations_dir.folder, "drift")
+    assert migrate(sqlite_url, migrations_dir.folder, "up").exit_code == 0
+    result = migrate(sqlite_url, migrations_dir.folder, "drift")
     assert result.exit_code == 0, result.output

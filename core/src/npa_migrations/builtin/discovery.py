@@ -45,11 +45,12 @@ def source_directory(source: str) -> tuple[Path, str | None]:
     if directory.is_dir():
         return directory, None
     if os.path.islink(source):
-        target = os.readlink(source)
+        what = ("is not a folder" if directory.exists()
+                else "does not exist or loops back on itself")
         raise MigrationSourceError(
-            f"Migrations source '{source}' is a symbolic link to '{target}', which "
-            f"{'is not a folder' if directory.exists() else 'does not exist or loops back on itself'}. "
-            "Point the link at the migrations folder, or pass the folder itself with -m.")
+            f"Migrations source '{source}' is a symbolic link to '{os.readlink(source)}', "
+            f"which {what}. Point the link at the migrations folder, or pass the folder "
+            "itself with -m.")
     if directory.exists():
         raise MigrationSourceError(
             f"Migrations source '{source}' is a file, not a folder. Pass the folder that "
