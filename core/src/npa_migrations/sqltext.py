@@ -78,8 +78,8 @@ PORTABLE = Lexicon()
 BRACKETS = Lexicon(brackets=True)
 
 #: token kinds :func:`tokens` yields besides the ``extra`` ones
-COMMENT, CODE_COMMENT, STRING, QUOTED, WORD, OPEN, CLOSE, SEMI = (
-    "comment", "code_comment", "string", "quoted", "word", "open", "close", "semi")
+COMMENT, CODE_COMMENT, STRING, QUOTED, WORD, SEMI = (
+    "comment", "code_comment", "string", "quoted", "word", "semi")
 
 
 @functools.lru_cache(maxsize=None)
@@ -102,7 +102,8 @@ def _pattern(lexicon: Lexicon, structure: bool) -> re.Pattern:
     if lexicon.q_quotes:
         parts.append(r"(?P<qquote>\b[nN]?[qQ]'.)")
     if lexicon.escape_strings:
-        parts.append(r"(?P<estring>(?<![\w$])[eE]'(?:[^'\\]|''|\\.)*(?:'|(?P<estring_open>\Z)))")
+        parts.append(r"(?P<estring>[eE](?<![\w$][eE])'(?:[^'\\]|''|\\.)*"
+                     r"(?:'|(?P<estring_open>\Z)))")
     parts.append(rf"(?P<single>'(?:{single})*(?:'|(?P<single_open>\Z)))")
     parts.append(rf'(?P<double>"(?:{double})*(?:"|(?P<double_open>\Z)))')
     if lexicon.backticks:
@@ -111,13 +112,15 @@ def _pattern(lexicon: Lexicon, structure: bool) -> re.Pattern:
         parts.append(r"(?P<bracket>\[(?:[^\]]|\]\])*(?:\]|(?P<bracket_open>\Z)))")
     if lexicon.dollar_quotes:
         # not after a name character: PostgreSQL names may hold "$" (a$b$c)
-        parts.append(r"(?P<dollar>(?<![\w$])\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$)")
+        parts.append(r"(?P<dollar>\$(?<![\w$]\$)(?:[A-Za-z_][A-Za-z_0-9]*)?\$)")
     if structure:
         parts.extend(f"(?P<{kind}>{regex})" for kind, regex in lexicon.extra)
         if lexicon.blocks:
-            # not a part of a qualified name (NEW.begin) nor of a longer name (begin_at)
-            parts.append(r"(?P<word>(?<![\w$.])(?:BEGIN|END|CASE)(?![\w$]))")
-        parts += [r"(?P<open>\()", r"(?P<close>\))", "(?P<semi>;)"]
+            # not a part of a qualified name (NEW.begin) nor of a longer name (begin_at);
+            # each alternative starts with a letter, so the regex engine can skip ahead
+            parts.append(r"(?P<word>(?:B(?<![\w$.]B)EGIN|E(?<![\w$.]E)ND|C(?<![\w$.]C)ASE)"
+                         r"(?![\w$]))")
+        parts.append("(?P<semi>;)")
     return re.compile("\n| ".join(parts), re.VERBOSE | re.DOTALL | re.IGNORECASE | re.MULTILINE)
 
 
@@ -131,11 +134,10 @@ _CLOSERS = {"[": "]", "{": "}", "<": ">", "(": ")"}
 
 
 def tokens(text: str, lexicon: Lexicon = PORTABLE) -> Iterator[tuple[str, int, int]]:
-    """``(kind, start, end)`` of every comment, string, quoted name, block keyword,
-    parenthesis and ``;`` of ``text`` (kinds :data:`COMMENT`, :data:`CODE_COMMENT`,
-    :data:`STRING`, :data:`QUOTED`, :data:`WORD`, :data:`OPEN`, :data:`CLOSE`,
-    :data:`SEMI`, and the lexicon's ``extra`` ones); an unterminated string or comment
-    runs to the end."""
+    """``(kind, start, end)`` of every comment, string, quoted name, block keyword and
+    ``;`` of ``text`` (kinds :data:`COMMENT`, :data:`CODE_COMMENT`, :data:`STRING`,
+    :data:`QUOTED`, :data:`WORD`, :data:`SEMI`, and the lexicon's ``extra`` ones); an
+    unterminated string or comment runs to the end."""
     for kind, start, end, _closed in _scan(text, lexicon):
         yield kind, start, end
 
@@ -175,14 +177,15 @@ def _scan(text: str, lexicon: Lexicon, structure: bool = True
             closed = end >= 0
             end = end if closed else length
         elif group in _CAN_RUN_OUT:
-            closed = m.group(f"{group}_open") is None
+            closed = m.group(_CAN_RUN_OUT[group]) is None
         yield _KINDS.get(group, group), start, end, closed
         pos = max(end, start + 1)
 
 
 #: the token groups whose pattern has an ``<group>_open`` alternative (see :func:`_pattern`)
-_CAN_RUN_OUT = frozenset({"code_comment", "block_comment", "estring", "single", "double",
-                          "backtick", "bracket"})
+_CAN_RUN_OUT = {group: f"{group}_open" for group in ("code_comment", "block_comment",
+                                                     "estring", "single", "double",
+                                                     "backtick", "bracket")}
 
 
 def _nested_comment_end(text: str, pos: int) -> int:
@@ -219,17 +222,16 @@ def split_statements(text: str, *, brackets: bool = False,
     start = 0
     inner = 0  # where the current statement starts, inside a block too
     blocks: list[int] = []  # where each open BEGIN/CASE ... END starts
-    parens: list[int] = []  # where each open "(" is
+    parens = 0  # open "(", counted in the code between tokens
+    code_from = 0  # where the code not yet counted starts
     skip_to = 0  # past the CASE of an END CASE
     for kind, begin, end, closed in _scan(text, lexicon):
         if not closed:
             raise _unclosed(text, begin, _WHAT.get(kind, kind))
-        if kind == OPEN:
-            parens.append(begin)
-        elif kind == CLOSE:
-            if parens:
-                parens.pop()
-        elif kind == WORD and not parens:
+        parens = max(0, parens + text.count("(", code_from, begin)
+                     - text.count(")", code_from, begin))
+        code_from = end
+        if kind == WORD and not parens:
             if begin < skip_to:
                 continue
             word = text[begin:end].upper()
@@ -251,13 +253,25 @@ def split_statements(text: str, *, brackets: bool = False,
             if not blocks:
                 _append(statements, text[start:begin], lexicon)
                 start = end
-    if parens:
-        raise _unclosed(text, parens[0], "parenthesis")
+    parens += text.count("(", code_from) - text.count(")", code_from)
+    if parens > 0:
+        raise _unclosed(text, _first_unclosed_parenthesis(text, lexicon), "parenthesis")
     if blocks:
         word = text[blocks[0]:blocks[0] + 5].upper().rstrip()
         raise _unclosed(text, blocks[0], f"{word} ... END block")
     _append(statements, text[start:], lexicon)
     return statements
+
+
+def _first_unclosed_parenthesis(text: str, lexicon: Lexicon) -> int:
+    """Where the outermost ``(`` that is never closed opens (for the error message)."""
+    opened: list[int] = []
+    for position, char in enumerate(mask(text, lexicon)):
+        if char == "(":
+            opened.append(position)
+        elif char == ")" and opened:
+            opened.pop()
+    return opened[0] if opened else 0
 
 
 def _unclosed(text: str, position: int, what: str) -> SqlSplitError:

@@ -28,6 +28,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z0-9_]+")
 #: a ``-- npa:`` comment, wherever it is (the lexer decides whether it is one)
 _MARKER = re.compile(r"--[ \t]*npa[ \t]*:[ \t]*(?P<name>[^\r\n]*?)[ \t]*\r?$",
                      re.IGNORECASE | re.MULTILINE)
+#: what could open a string, quoted name or comment in some dialect
+_OPENER = re.compile(r"['\"`\[$#]|/\*|--")
 UP, DOWN, NO_TRANSACTION = "up", "down", "no-transaction"
 _MARKERS = "'-- npa:up', '-- npa:down' and (as the first line) '-- npa:no-transaction'"
 
@@ -144,6 +146,10 @@ def _markers(text: str, lexicon: Lexicon):
     candidates = list(_MARKER.finditer(text))
     if not candidates:
         return
+    starts = {m.start() for m in candidates}
+    if all(m.start() in starts for m in _OPENER.finditer(text, 0, candidates[-1].start())):
+        yield from candidates  # nothing before them can hide one: no need to lex
+        return
     spans = iter(comments_and_literals(text, lexicon))
     span = next(spans, None)
     for match in candidates:
@@ -187,39 +193,41 @@ class SqlMigrationScript(MigrationScript):
     def from_text(cls, text: str, **fields) -> "SqlMigrationScript":
         """The migration of a file's ``text`` (its byte-order mark already dropped);
         ``fields`` are those of :class:`~npa_migrations.migration.MigrationScript`
-        except the builders."""
+        except the builders. Its sections are found by :meth:`bind`, or with the
+        portable lexicon when the operations are asked for unbound."""
         script = cls(build_up=_unusable, build_down=None, **fields)
         script.text = text
         script.split = split_statements
-        script.use_lexicon(PORTABLE, strict=False)
+        script.sections = None
         return script
 
     def bind(self, provider) -> None:
         """Find the sections with the provider's lexicon and split them its way; an
         error in the markers is raised here, while the migrations are discovered."""
         self.split = provider.split_statements
-        self.use_lexicon(provider.lexicon or PORTABLE, strict=True)
+        self.use_lexicon(provider.lexicon or PORTABLE)
 
-    def use_lexicon(self, lexicon: Lexicon, *, strict: bool) -> None:
-        """Find the sections with ``lexicon``. An error is raised at once when
-        ``strict``, else when the operations are asked for (a file whose markers only
-        the database's own lexicon reads right must not fail before :meth:`bind`)."""
+    def use_lexicon(self, lexicon: Lexicon) -> None:
+        """Find the sections with ``lexicon`` (again, if they were found before)."""
         self._up = self._down = None
         try:
             sections = find_sections(self.text, lexicon)
         except MigrationSourceError as exc:
-            error = MigrationSourceError(f"{self.source}: {exc}")
-            if strict:
-                raise error from None
-
-            def fail():
-                raise error
-
-            self.build_up, self.build_down = fail, None
-            return
+            raise MigrationSourceError(f"{self.source}: {exc}") from None
+        self.sections = sections
         self.build_up = lambda: self._statements(sections.up)
         self.build_down = (None if sections.down is None
                            else lambda: self._statements(sections.down))
+
+    def up_operations(self) -> list:
+        if self.sections is None:
+            self.use_lexicon(PORTABLE)
+        return super().up_operations()
+
+    def down_operations(self) -> list | None:
+        if self.sections is None:
+            self.use_lexicon(PORTABLE)
+        return super().down_operations()
 
     def _statements(self, sql: str) -> list:
         from ..operations import SplitStatement
