@@ -120,7 +120,7 @@ class MigrationScript:
         """Called by the engine with the provider the migration will run on, before it
         asks for operations. Nothing to do for most migrations; a ``.sql`` migration
         splits its text into statements with that provider's
-        :meth:`~npa_migrations.provider.BaseProvider.split_statements`."""
+        :meth:`~npa_migrations.provider.SqlGenerator.split_statements`."""
 
     def up_operations(self) -> list["MigrationOperation"]:
         """The ``up`` operations (built once, then cached)."""

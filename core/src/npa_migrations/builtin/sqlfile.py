@@ -2,7 +2,7 @@
 sections and an optional first line ``-- npa:no-transaction``.
 
 The markers are found with the SQL lexer of the database the file runs on
-(:attr:`~npa_migrations.provider.BaseProvider.lexicon`), not by a line search: a
+(:attr:`~npa_migrations.provider.SqlGenerator.lexicon`), not by a line search: a
 marker-like line inside a ``/* */`` comment, a string or a ``$$`` body is text, so it can
 never cut a section short. Everything that would make a file run differently from how it
 reads is an error naming the file and line: a marker that is not on a line of its own or
@@ -204,8 +204,8 @@ class SqlMigrationScript(MigrationScript):
     def bind(self, provider) -> None:
         """Find the sections with the provider's lexicon and split them its way; an
         error in the markers is raised here, while the migrations are discovered."""
-        self.split = provider.split_statements
-        self.use_lexicon(provider.lexicon or PORTABLE)
+        self.split = provider.sql.split_statements
+        self.use_lexicon(provider.sql.lexicon or PORTABLE)
 
     def use_lexicon(self, lexicon: Lexicon) -> None:
         """Find the sections with ``lexicon`` (again, if they were found before)."""

@@ -5,33 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ConfigurationError, ProviderNotFoundError
+from ..errors import ConfigurationError
+from ..provider.registry import resolve_provider
 from ..urls import parse_url
-
-#: backend name -> extra of npa-migrations that installs its provider
-PROVIDER_EXTRAS = {
-    "sqlite": "sqlite",
-    "postgresql": "postgres",
-    "postgres": "postgres",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "mssql": "sqlserver",
-    "oracle": "oracle",
-}
-
-
-def resolve_provider(url) -> Any:
-    """The provider instance serving ``url``; a clear error naming the package to install."""
-    from ..plugins import get_plugin_manager
-
-    provider = get_plugin_manager().hook.npa_provider_for_url(url=url)
-    if provider is None:
-        backend = url.get_backend_name()
-        extra = PROVIDER_EXTRAS.get(backend)
-        hint = (f" Install it: pip install 'npa-migrations[{extra}]'" if extra else
-                " Install a provider package that registers it in the 'npa' entry-point group.")
-        raise ProviderNotFoundError(f"No provider for '{backend}'.{hint}")
-    return provider
 
 
 class DatabaseTarget:
@@ -57,10 +33,10 @@ class DatabaseTarget:
         self.url = url
         self.provider = resolve_provider(url)
         if self.engine is not None or self.connection is not None:
-            self.provider.use_engine(self.engine or self.connection.engine)
+            self.provider.driver.use_engine(self.engine or self.connection.engine)
 
     def connect(self):
         """The run's main connection: the caller's own (SQLAlchemy Connection) or a new one."""
         if self.connection is not None:
-            return self.provider.wrap(self.connection.connection.driver_connection)
-        return self.provider.connect()
+            return self.provider.driver.wrap(self.connection.connection.driver_connection)
+        return self.provider.driver.connect()
