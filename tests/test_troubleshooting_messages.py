@@ -80,3 +80,56 @@ def test_repair_with_nothing_failed_says_so(half_applied):
     result = npa("-d", url, "-m", str(folder), "migrate", "repair", "--resume")
     assert result.exit_code == 0
     assert result.output.strip() == "Nothing to repair: no failed migrations."
+
+
+def test_a_broken_ipv6_host_is_a_url_error_without_the_password():
+    result = npa("-d", "postgresql://app:s3cret@[::1/app", "migrate", "status")
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: Invalid database URL 'postgresql://***@[::1/app': its host or port cannot be "
+        "read. The port must be a number from 1 to 65535, and an IPv6 address is written in "
+        "brackets, e.g. postgresql://app@[::1]:5432/app.\n")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch):
+    """An empty project folder (default database, ./migrations) as the current folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NPA_DATABASE_URL", raising=False)
+    monkeypatch.delenv("NPA_MIGRATIONS", raising=False)
+    (tmp_path / "migrations").mkdir()
+    return tmp_path / "migrations"
+
+
+@pytest.mark.parametrize("name, text, command, message", [
+    ("20250103000000_add_notes.sql",  # a MySQL escape, on SQLite
+     "-- npa:up\nCREATE TABLE notes (id INTEGER, body TEXT);\n"
+     "INSERT INTO notes VALUES (1, 'it\\'s a note');\nCREATE INDEX ix_notes ON notes (body);\n",
+     "up",
+     "Error: migrations/20250103000000_add_notes.sql: line 3: a string opens here and is "
+     "never closed: ');. Close it; if it is closed, the text uses a quoting rule of "
+     "another database (e.g. a backslash escape), so run it on the database it was "
+     "written for.\n"),
+    ("20250103000000_add_notes.sql",
+     "CREATE TABLE early (id INTEGER);\n-- npa:up\nCREATE TABLE notes (id INTEGER);\n", "up",
+     "Error: migrations/20250103000000_add_notes.sql: line 1: SQL before '-- npa:up' never "
+     "runs. Move it below '-- npa:up' (or below '-- npa:down' if it reverts the "
+     "migration).\n"),
+    ("20250103000000_add\tnotes.sql", "-- npa:up\nCREATE TABLE notes (id INTEGER);\n", "status",
+     "Error: migrations/20250103000000_add\tnotes.sql: migration id "
+     "'20250103000000_add\\tnotes' is not '<14-digit UTC timestamp>_<name>', where the "
+     "name may hold any character except '/', '\\' and control characters, at most 255 "
+     "characters in all. Rename the file.\n"),
+    ("20250103000000_add_notes.py",
+     "import sys\nfrom npa_migrations import Migration\n\n"
+     "class AddNotes(Migration):\n    def up(self, b):\n        sys.exit(0)\n", "up",
+     "Error: migrations/20250103000000_add_notes.py: AddNotes.up() called sys.exit(0), "
+     "which a migration must not do. Fix the migration; up/down must only call the "
+     "builder.\n"),
+])
+def test_a_refused_migration_file(project, name, text, command, message):
+    """"A SQL file is refused" and "A Python migration ends the process"."""
+    (project / name).write_text(text)
+    result = npa("migrate", command)
+    assert result.exit_code == 2
+    assert result.output.endswith(message)

@@ -1,3 +1,4 @@
+import sqlite3
 import textwrap
 from pathlib import Path
 
@@ -42,3 +43,28 @@ def register():
     finally:
         for plugin in added:
             manager.unregister(plugin)
+
+
+@pytest.fixture
+def user_tables():
+    """The tables of a SQLite database (a ``sqlite:///`` URL or a path), without the
+    engine's own ``npa_*`` tables."""
+
+    def tables(database) -> set[str]:
+        path = str(database).removeprefix("sqlite:///")
+        with sqlite3.connect(path) as conn:
+            return {r[0] for r in conn.execute("SELECT name FROM sqlite_master "
+                                               "WHERE type='table'") if not r[0].startswith("npa_")}
+    return tables
+
+
+@pytest.fixture
+def migrate():
+    """Run ``npa -d URL -m FOLDER migrate ARGS...`` in-process; returns click's result."""
+    from click.testing import CliRunner
+
+    from npa_migrations.cli import cli
+
+    def run(url: str, folder, *args: str):
+        return CliRunner().invoke(cli, ["-d", url, "-m", str(folder), "migrate", *args])
+    return run

@@ -1,9 +1,20 @@
 """Configuration resolution for the CLI: flags > environment > npa.toml /
-``[tool.npa]`` in pyproject.toml > defaults (SPEC §7)."""
+``[tool.npa]`` in pyproject.toml > defaults (SPEC §7).
+
+Relative paths follow one rule: a path named in a config file is relative to that file's
+folder (the migrations folders, and a SQLite database file in ``database_url``), so a
+command run from another folder finds the same files instead of creating an empty
+database; a path given with a flag or an environment variable is relative to the current
+folder. A dotted package named as a migrations source is imported from the config file's
+folder (or the current one), as ``python -m`` would, so no ``PYTHONPATH`` is needed.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,15 +32,40 @@ KNOWN_KEYS = {
 }
 
 
+#: a dotted Python package name (``myapp.migrations``)
+_PACKAGE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
 @dataclass
 class Config:
-    """Resolved settings; ``origin`` says where each came from (for error messages)."""
+    """Resolved settings; ``origin`` says where each came from (for error messages).
+
+    :ivar database_folder: the config file's folder when ``database_url`` came from it:
+        a relative database file in the URL is relative to it (:meth:`database`).
+    """
 
     database_url: str = DEFAULT_DATABASE_URL
     migrations: list[str] = field(default_factory=lambda: [DEFAULT_MIGRATIONS])
     settings: dict[str, Any] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
     file: Path | None = None
+    database_folder: Path | None = None
+
+    def database(self) -> Any:
+        """The database a command works on: ``database_url``, with a relative database
+        file (SQLite) resolved against :attr:`database_folder` when it came from a config
+        file. Which URLs name a file is the provider's to say
+        (:meth:`~npa_migrations.provider.BaseProvider.database_path`)."""
+        if self.database_folder is None:
+            return self.database_url
+        from .engine.target import resolve_provider
+        from .urls import parse_url
+
+        url = parse_url(self.database_url)
+        path = resolve_provider(url).database_path()
+        if path is None or path.is_absolute():
+            return self.database_url
+        return url.set(database=str(self.database_folder / path))
 
 
 def load_file(path: Path | None) -> tuple[dict[str, Any], Path | None]:
@@ -88,14 +124,36 @@ def resolve(database_url: str | None, migrations: tuple[str, ...] | list[str] | 
         config.origin["database_url"] = "NPA_DATABASE_URL"
     elif data.get("database_url"):
         config.database_url, config.origin["database_url"] = str(data["database_url"]), where
+        config.database_folder = file.parent
     if migrations:
-        config.migrations = list(migrations)
+        config.migrations = [_source(m, Path.cwd()) for m in migrations]
     elif os.environ.get("NPA_MIGRATIONS"):
-        config.migrations = [p for p in os.environ["NPA_MIGRATIONS"].split(os.pathsep) if p]
+        config.migrations = [_source(m, Path.cwd())
+                             for m in os.environ["NPA_MIGRATIONS"].split(os.pathsep) if m]
     elif data.get("migrations"):
         value = data["migrations"]
-        config.migrations = [value] if isinstance(value, str) else [str(v) for v in value]
-        if file is not None:  # relative to the config file's folder
-            config.migrations = [m if Path(m).is_absolute() or not (file.parent / m).exists()
-                                 else str(file.parent / m) for m in config.migrations]
+        values = [value] if isinstance(value, str) else [str(v) for v in value]
+        config.migrations = [_source(m, file.parent, relative=True) for m in values]
     return config
+
+
+def _source(value: str, folder: Path, relative: bool = False) -> str:
+    """A migrations source as discovery gets it. With ``relative`` (named in a config
+    file in ``folder``) a relative path is made relative to ``folder``. A dotted package
+    name that is no folder there stays a name, importable from ``folder``."""
+    path = folder / value
+    if Path(value).is_absolute() or path.exists() or not _PACKAGE.fullmatch(value):
+        return str(path) if relative else value
+    root = str(folder.resolve())
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    if not relative or "." in value or _importable(value):
+        return value
+    return str(path)  # a folder to be created (npa migrate new), relative to the file
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a parent package that does not exist
+        return False

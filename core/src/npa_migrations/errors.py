@@ -24,6 +24,18 @@ class MigrationSourceError(ConfigurationError):
     """A migration file or module cannot be loaded (syntax, missing class, duplicate id)."""
 
 
+class SqlSplitError(MigrationSourceError):
+    """SQL text cannot be split into statements: a string, quoted name or comment is
+    never closed, or a parenthesis or ``BEGIN`` block is never closed.
+
+    :ivar position: offset in the text where the unclosed construct starts.
+    """
+
+    def __init__(self, message: str, position: int = 0):
+        self.position = position
+        super().__init__(message)
+
+
 class ProviderNotFoundError(ConfigurationError):
     """No installed provider serves the database URL; the message names the package."""
 

@@ -13,9 +13,27 @@ if TYPE_CHECKING:  # pragma: no cover
     from .builder import MigrationBuilder
     from .operations import MigrationOperation
 
-#: ``<14-digit UTC timestamp>_<Name>``
-MIGRATION_ID = re.compile(r"^(?P<ts>\d{14})_(?P<name>[A-Za-z0-9_]+)$")
+#: ``<14-digit UTC timestamp>_<Name>``; the name may hold any character but a path
+#: separator or a control character (``remove-categories``, ``v5.35``, ``add users``)
+MIGRATION_ID = re.compile(r"^(?P<ts>\d{14})_(?P<name>[^/\\\x00-\x1f\x7f-\x9f\u2028\u2029]+)\Z")
+#: the longest id the history table's ``migration_id VARCHAR(255)`` holds
+MAX_ID_LENGTH = 255
+#: the id rule, as error messages state it
+ID_RULE = ("'<14-digit UTC timestamp>_<name>', where the name may hold any character "
+           f"except '/', '\\' and control characters, at most {MAX_ID_LENGTH} characters "
+           "in all")
 CHECKSUM_ALGORITHM = "sha256"
+
+
+def id_problem(migration_id: str) -> str | None:
+    """Why ``migration_id`` cannot be a migration id (a sentence stating the rule), or
+    ``None`` when it can."""
+    if not MIGRATION_ID.match(migration_id):
+        return f"migration id {migration_id!r} is not {ID_RULE}."
+    if len(migration_id) > MAX_ID_LENGTH:
+        return (f"migration id '{migration_id[:40]}...' is {len(migration_id)} characters "
+                f"long; the history table holds at most {MAX_ID_LENGTH}.")
+    return None
 
 
 class Migration:
@@ -102,7 +120,7 @@ class MigrationScript:
         """Called by the engine with the provider the migration will run on, before it
         asks for operations. Nothing to do for most migrations; a ``.sql`` migration
         splits its text into statements with that provider's
-        :meth:`~npa_migrations.provider.BaseProvider.split_statements`."""
+        :meth:`~npa_migrations.provider.SqlGenerator.split_statements`."""
 
     def up_operations(self) -> list["MigrationOperation"]:
         """The ``up`` operations (built once, then cached)."""

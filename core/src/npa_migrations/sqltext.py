@@ -1,9 +1,15 @@
 """Splitting SQL script text into statements, and normalising it for checksums.
 
 A single-pass scanner rather than a parser: it only needs to know where a ``;`` is not
-inside a string, a quoted identifier, a comment, a PostgreSQL dollar-quoted body or a
-``BEGIN ... END`` block (triggers, procedures). It is linear in the text length, which
-keeps discovery of thousands of SQL files cheap.
+inside a string, a quoted identifier, a comment, a PostgreSQL dollar-quoted body,
+parentheses (PostgreSQL's ``CREATE RULE ... DO ALSO (...; ...)``) or a ``BEGIN ... END``
+block (triggers, procedures). It is linear in the text length, which keeps discovery of
+thousands of SQL files cheap.
+
+A split that cannot be right is an error, never a silent guess: a string, quoted name or
+comment that is never closed, or a parenthesis or block that is never closed, raises
+:class:`~npa_migrations.errors.SqlSplitError` naming the line where it opened (usually a
+sign that the text was read with another dialect's rules, e.g. a backslash escape).
 
 What a dialect writes differently -- comment styles, quote characters, escapes, blocks --
 is a :class:`Lexicon`; providers pass theirs to :func:`tokens`, :func:`split_statements`,
@@ -17,6 +23,8 @@ import functools
 import re
 from dataclasses import dataclass
 from typing import Iterator
+
+from .errors import SqlSplitError
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,8 @@ class Lexicon:
     executable_comments: bool = False
     #: a backslash escapes the next character inside ``'...'`` and ``"..."`` (MySQL)
     backslash_escapes: bool = False
+    #: ``E'...'`` strings, in which a backslash escapes the next character (PostgreSQL)
+    escape_strings: bool = False
     #: a doubled ``""`` stands for ``"`` inside ``"..."`` (not in Oracle)
     doubled_double_quotes: bool = True
     #: ```...``` quotes names (MySQL, SQLite)
@@ -46,12 +56,19 @@ class Lexicon:
     q_quotes: bool = False
     #: ``BEGIN ... END`` and ``CASE ... END`` are kept whole (no split inside them)
     blocks: bool = True
+    #: where a ``BEGIN`` opens a block: a regular expression the code of the statement
+    #: before it (inside a block: since the last ``;``) must match in full
+    #: (case-insensitive), e.g. SQLite's ``CREATE TRIGGER ...``, so that elsewhere
+    #: ``begin`` is a name (a column called ``begin``); ``None``: wherever it does not
+    #: start a transaction (``BEGIN;``, ``BEGIN TRANSACTION``)
+    block_statements: str | None = None
     #: more ``(kind, regex)`` alternatives, tried before ``;`` (Oracle's ``/`` lines)
     extra: tuple[tuple[str, str], ...] = ()
 
     @property
     def pattern(self) -> re.Pattern:
-        return _pattern(self)
+        """The compiled pattern of every token :func:`tokens` yields."""
+        return _pattern(self, True)
 
 
 #: what the portable splitter knows: ``--`` and ``/* */`` comments, ``'...'``, ``"..."``,
@@ -66,7 +83,9 @@ COMMENT, CODE_COMMENT, STRING, QUOTED, WORD, SEMI = (
 
 
 @functools.lru_cache(maxsize=None)
-def _pattern(lexicon: Lexicon) -> re.Pattern:
+def _pattern(lexicon: Lexicon, structure: bool) -> re.Pattern:
+    # a group "<kind>_open" matches (empty) where a string or comment runs to the end;
+    # without ``structure`` only comments, strings and quoted names are tokens
     escape = r"|\\." if lexicon.backslash_escapes else ""  # \ then any character
     single = (r"[^'\\]" if escape else "[^']") + "|''" + escape
     double = (r'[^"\\]' if escape else '[^"]') + ('|""' if lexicon.doubled_double_quotes
@@ -75,32 +94,42 @@ def _pattern(lexicon: Lexicon) -> re.Pattern:
     line = rf"(?:{dash}|\#)" if lexicon.hash_comments else dash
     parts = [rf"(?P<line_comment>{line}[^\n]*)"]
     if lexicon.executable_comments:
-        parts.append(r"(?P<code_comment>/\*!.*?(?:\*/|\Z))")
+        parts.append(r"(?P<code_comment>/\*!.*?(?:\*/|(?P<code_comment_open>\Z)))")
     if lexicon.nested_comments:
         parts.append(r"(?P<nested_comment>/\*)")
     else:
-        parts.append(r"(?P<block_comment>/\*.*?(?:\*/|\Z))")
+        parts.append(r"(?P<block_comment>/\*.*?(?:\*/|(?P<block_comment_open>\Z)))")
     if lexicon.q_quotes:
         parts.append(r"(?P<qquote>\b[nN]?[qQ]'.)")
-    parts.append(rf"(?P<single>'(?:{single})*(?:'|\Z))")
-    parts.append(rf'(?P<double>"(?:{double})*(?:"|\Z))')
+    if lexicon.escape_strings:
+        parts.append(r"(?P<estring>[eE](?<![\w$][eE])'(?:[^'\\]|''|\\.)*"
+                     r"(?:'|(?P<estring_open>\Z)))")
+    parts.append(rf"(?P<single>'(?:{single})*(?:'|(?P<single_open>\Z)))")
+    parts.append(rf'(?P<double>"(?:{double})*(?:"|(?P<double_open>\Z)))')
     if lexicon.backticks:
-        parts.append(r"(?P<backtick>`(?:[^`]|``)*(?:`|\Z))")
+        parts.append(r"(?P<backtick>`(?:[^`]|``)*(?:`|(?P<backtick_open>\Z)))")
     if lexicon.brackets:
-        parts.append(r"(?P<bracket>\[(?:[^\]]|\]\])*(?:\]|\Z))")
+        parts.append(r"(?P<bracket>\[(?:[^\]]|\]\])*(?:\]|(?P<bracket_open>\Z)))")
     if lexicon.dollar_quotes:
         # not after a name character: PostgreSQL names may hold "$" (a$b$c)
-        parts.append(r"(?P<dollar>(?<![\w$])\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$)")
-    parts.extend(f"(?P<{kind}>{regex})" for kind, regex in lexicon.extra)
-    if lexicon.blocks:
-        parts.append(r"(?P<word>\b(?:BEGIN|END|CASE)\b)")
-    parts.append("(?P<semi>;)")
+        parts.append(r"(?P<dollar>\$(?<![\w$]\$)(?:[A-Za-z_][A-Za-z_0-9]*)?\$)")
+    if structure:
+        parts.extend(f"(?P<{kind}>{regex})" for kind, regex in lexicon.extra)
+        if lexicon.blocks:
+            # not a part of a qualified name (NEW.begin) nor of a longer name (begin_at);
+            # each alternative starts with a letter, so the regex engine can skip ahead
+            parts.append(r"(?P<word>(?:B(?<![\w$.]B)EGIN|E(?<![\w$.]E)ND|C(?<![\w$.]C)ASE)"
+                         r"(?![\w$]))")
+        parts.append("(?P<semi>;)")
     return re.compile("\n| ".join(parts), re.VERBOSE | re.DOTALL | re.IGNORECASE | re.MULTILINE)
 
 
 _KINDS = {"line_comment": COMMENT, "block_comment": COMMENT, "nested_comment": COMMENT,
           "code_comment": CODE_COMMENT, "single": STRING, "qquote": STRING, "dollar": STRING,
-          "double": QUOTED, "backtick": QUOTED, "bracket": QUOTED}
+          "estring": STRING, "double": QUOTED, "backtick": QUOTED, "bracket": QUOTED}
+#: what an unclosed token is, for :class:`~npa_migrations.errors.SqlSplitError`
+_WHAT = {COMMENT: "comment", CODE_COMMENT: "comment", STRING: "string",
+         QUOTED: "quoted name"}
 _CLOSERS = {"[": "]", "{": "}", "<": ">", "(": ")"}
 
 
@@ -109,7 +138,23 @@ def tokens(text: str, lexicon: Lexicon = PORTABLE) -> Iterator[tuple[str, int, i
     ``;`` of ``text`` (kinds :data:`COMMENT`, :data:`CODE_COMMENT`, :data:`STRING`,
     :data:`QUOTED`, :data:`WORD`, :data:`SEMI`, and the lexicon's ``extra`` ones); an
     unterminated string or comment runs to the end."""
-    pattern = lexicon.pattern
+    for kind, start, end, _closed in _scan(text, lexicon):
+        yield kind, start, end
+
+
+def comments_and_literals(text: str, lexicon: Lexicon = PORTABLE) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of every comment, string and quoted name of ``text``, in order:
+    where text is not code. Cheaper than :func:`tokens` on long texts (no ``;``,
+    parentheses or keywords)."""
+    for _kind, start, end, _closed in _scan(text, lexicon, structure=False):
+        yield start, end
+
+
+def _scan(text: str, lexicon: Lexicon, structure: bool = True
+          ) -> Iterator[tuple[str, int, int, bool]]:
+    """:func:`tokens`, each with whether it is closed (a string or comment that runs to
+    the end of the text is not)."""
+    pattern = _pattern(lexicon, structure)
     pos, length = 0, len(text)
     while pos < length:
         m = pattern.search(text, pos)
@@ -117,25 +162,40 @@ def tokens(text: str, lexicon: Lexicon = PORTABLE) -> Iterator[tuple[str, int, i
             return
         group = m.lastgroup
         start, end = m.start(), m.end()
+        closed = True
         if group == "dollar":
             close = text.find(m.group(0), end)
-            end = length if close < 0 else close + len(m.group(0))
+            closed = close >= 0
+            end = close + len(m.group(0)) if closed else length
         elif group == "qquote":
             closer = _CLOSERS.get(text[end - 1], text[end - 1]) + "'"
             close = text.find(closer, end)
-            end = length if close < 0 else close + 2
+            closed = close >= 0
+            end = close + 2 if closed else length
         elif group == "nested_comment":
             end = _nested_comment_end(text, end)
-        yield _KINDS.get(group, group), start, end
+            closed = end >= 0
+            end = end if closed else length
+        elif group in _CAN_RUN_OUT:
+            closed = m.group(_CAN_RUN_OUT[group]) is None
+        yield _KINDS.get(group, group), start, end, closed
         pos = max(end, start + 1)
 
 
+#: the token groups whose pattern has an ``<group>_open`` alternative (see :func:`_pattern`)
+_CAN_RUN_OUT = {group: f"{group}_open" for group in ("code_comment", "block_comment",
+                                                     "estring", "single", "double",
+                                                     "backtick", "bracket")}
+
+
 def _nested_comment_end(text: str, pos: int) -> int:
+    """The end of a nesting ``/* ... */`` comment whose opening ends at ``pos``; -1 when
+    it is never closed."""
     depth = 1
     while depth:
         close = text.find("*/", pos)
         if close < 0:
-            return len(text)
+            return -1
         opened = text.find("/*", pos, close)
         if opened >= 0:
             depth, pos = depth + 1, opened + 2
@@ -146,21 +206,32 @@ def _nested_comment_end(text: str, pos: int) -> int:
 
 def split_statements(text: str, *, brackets: bool = False,
                      lexicon: Lexicon | None = None) -> list[str]:
-    """Split ``text`` into statements at top-level semicolons.
+    """Split ``text`` into statements at semicolons outside strings, quoted names,
+    comments, parentheses and ``BEGIN``/``CASE ... END`` blocks.
 
     :param brackets: treat ``[...]`` as quoted identifiers (SQL Server).
     :param lexicon: the dialect's :class:`Lexicon` (default: :data:`PORTABLE`, or
         :data:`BRACKETS` with ``brackets``).
     :returns: statements without their terminating ``;``, stripped, empty and
         comment-only ones dropped.
+    :raises SqlSplitError: a string, quoted name, comment, parenthesis or block is never
+        closed; the message names the line where it opens.
     """
     lexicon = lexicon or (BRACKETS if brackets else PORTABLE)
     statements: list[str] = []
     start = 0
-    depth = 0  # BEGIN/CASE ... END nesting
+    inner = 0  # where the current statement starts, inside a block too
+    blocks: list[int] = []  # where each open BEGIN/CASE ... END starts
+    parens = 0  # open "(", counted in the code between tokens
+    code_from = 0  # where the code not yet counted starts
     skip_to = 0  # past the CASE of an END CASE
-    for kind, begin, end in tokens(text, lexicon):
-        if kind == WORD:
+    for kind, begin, end, closed in _scan(text, lexicon):
+        if not closed:
+            raise _unclosed(text, begin, _WHAT.get(kind, kind))
+        parens = max(0, parens + text.count("(", code_from, begin)
+                     - text.count(")", code_from, begin))
+        code_from = end
+        if kind == WORD and not parens:
             if begin < skip_to:
                 continue
             word = text[begin:end].upper()
@@ -168,26 +239,71 @@ def split_statements(text: str, *, brackets: bool = False,
                 after = _END_CASE.match(text, end)
                 if after:  # END CASE closes the CASE counted when it opened
                     skip_to = after.end()
-                    depth = max(0, depth - 1)
-                elif not _closes_control(text, end):
-                    depth = max(0, depth - 1)
-            elif word == "CASE" or _opens_block(text, end):
-                depth += 1
-        elif kind == SEMI and depth == 0:
-            _append(statements, text[start:begin], lexicon)
-            start = end
+                    if blocks:
+                        blocks.pop()
+                elif blocks and not _closes_control(text, end):
+                    blocks.pop()
+            elif word == "CASE":
+                blocks.append(begin)
+            elif _opens_block(text, inner, begin, end, lexicon):
+                blocks.append(begin)
+                inner = end
+        elif kind == SEMI and not parens:
+            inner = end
+            if not blocks:
+                _append(statements, text[start:begin], lexicon)
+                start = end
+    parens += text.count("(", code_from) - text.count(")", code_from)
+    if parens > 0:
+        raise _unclosed(text, _first_unclosed_parenthesis(text, lexicon), "parenthesis")
+    if blocks:
+        word = text[blocks[0]:blocks[0] + 5].upper().rstrip()
+        raise _unclosed(text, blocks[0], f"{word} ... END block")
     _append(statements, text[start:], lexicon)
     return statements
 
 
+def _first_unclosed_parenthesis(text: str, lexicon: Lexicon) -> int:
+    """Where the outermost ``(`` that is never closed opens (for the error message)."""
+    opened: list[int] = []
+    for position, char in enumerate(mask(text, lexicon)):
+        if char == "(":
+            opened.append(position)
+        elif char == ")" and opened:
+            opened.pop()
+    return opened[0] if opened else 0
+
+
+def _unclosed(text: str, position: int, what: str) -> SqlSplitError:
+    """The error for a ``what`` that opens at ``position`` of ``text`` and is never
+    closed, naming its line and how it starts."""
+    line = text.count("\n", 0, position) + 1
+    start = text[position:].split("\n", 1)[0].strip()
+    shown = start if len(start) <= 50 else start[:47] + "..."
+    return SqlSplitError(
+        f"line {line}: a {what} opens here and is never closed: {shown}. Close it; if it "
+        "is closed, the text uses a quoting rule of another database (e.g. a backslash "
+        "escape), so run it on the database it was written for.", position=position)
+
+
 _END_CASE = re.compile(r"\s+CASE\b", re.IGNORECASE)
+#: what follows a BEGIN that starts a transaction rather than a block
+_TRANSACTION = re.compile(r"\s*(?:;|\Z|(?:TRANSACTION|TRAN|WORK|DEFERRED|IMMEDIATE|EXCLUSIVE"
+                          r"|ISOLATION|READ|DISTRIBUTED)\b)", re.IGNORECASE)
 
 
-def _opens_block(text: str, after: int) -> bool:
-    """``BEGIN`` opens a block unless it starts a transaction (``BEGIN;``, ``BEGIN TRANSACTION``)."""
-    rest = text[after:after + 40].lstrip().upper()
-    return not (rest.startswith(";") or rest == "" or rest.startswith("TRANSACTION")
-                or rest.startswith("WORK") or rest.startswith("TRAN"))
+def _opens_block(text: str, statement_start: int, begin: int, end: int,
+                 lexicon: Lexicon) -> bool:
+    """Whether the ``BEGIN`` at ``begin``..``end`` opens a block: not when it starts a
+    transaction (``BEGIN;``, ``BEGIN TRANSACTION``), and only in the statements
+    :attr:`Lexicon.block_statements` allows (``statement_start``: where the statement
+    holding it starts, inside an enclosing block too)."""
+    if _TRANSACTION.match(text, end):
+        return False
+    if lexicon.block_statements is None:
+        return True
+    head = mask(text[statement_start:begin], lexicon).strip()
+    return re.fullmatch(lexicon.block_statements, head, re.IGNORECASE | re.DOTALL) is not None
 
 
 def _closes_control(text: str, after: int) -> bool:

@@ -3,8 +3,10 @@ dotted packages."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
+import os
 import re
 import sys
 from pathlib import Path
@@ -12,50 +14,18 @@ from typing import Callable
 
 from ..errors import MigrationSourceError
 from ..hookspecs import hookimpl
-from ..migration import MIGRATION_ID, Migration, MigrationScript
-from ..sqltext import normalise, split_statements
-
-FILE_NAME = re.compile(r"^(?P<ts>\d{14})_(?P<rest>[A-Za-z0-9_]+)$")
-UP_MARK = re.compile(r"^\s*--\s*npa:up\s*$", re.IGNORECASE | re.MULTILINE)
-DOWN_MARK = re.compile(r"^\s*--\s*npa:down\s*$", re.IGNORECASE | re.MULTILINE)
-NO_TX_MARK = re.compile(r"^\s*--\s*npa:no-transaction\s*$", re.IGNORECASE)
-
-
-def camel_case(snake: str) -> str:
-    """``add_user_roles`` -> ``AddUserRoles`` (already CamelCase text is kept)."""
-    if "_" not in snake and snake[:1].isupper():
-        return snake
-    return "".join(part[:1].upper() + part[1:] for part in snake.split("_") if part)
+from ..migration import Migration, MigrationScript, id_problem
+from .sqlfile import FILE_NAME, load_sql_migration, unreadable
 
 
 @hookimpl(trylast=True)
 def npa_discover_migrations(source: str, register: Callable[[MigrationScript], None]) -> None:
-    directory = Path(source)
-    package = None
-    if not directory.is_dir():
-        if re.fullmatch(r"[A-Za-z_][\w.]*", source) and not source.endswith((".py", ".sql")):
-            try:
-                module = importlib.import_module(source)
-            except ImportError as exc:
-                raise MigrationSourceError(
-                    f"Migrations source '{source}' is neither a directory nor an importable "
-                    f"package ({exc}). Pass a folder path or a dotted package name with -m."
-                ) from exc
-            paths = list(getattr(module, "__path__", []))
-            if not paths:
-                raise MigrationSourceError(
-                    f"Migrations source '{source}' is a module, not a package; "
-                    "pass the package that holds the migration modules.")
-            directory, package = Path(paths[0]), source
-        else:
-            raise MigrationSourceError(
-                f"Migrations directory '{source}' does not exist. Create it "
-                "(npa migrate new NAME does) or point -m / NPA_MIGRATIONS at the right folder.")
+    directory, package = source_directory(source)
     from . import cache as checksum_cache
 
     cache = checksum_cache.ChecksumCache(directory) if checksum_cache.enabled() else None
     python_files: set[str] = set()
-    for path in sorted(directory.iterdir()):
+    for path in _entries(directory, source):
         if path.name.startswith((".", "__")):
             continue
         if path.suffix == ".sql":
@@ -69,75 +39,65 @@ def npa_discover_migrations(source: str, register: Callable[[MigrationScript], N
         cache.save()
 
 
-def load_sql_migration(path: Path) -> "SqlMigrationScript":
-    """Read one ``.sql`` migration with ``-- npa:up`` / ``-- npa:down`` sections."""
-    match = FILE_NAME.match(path.stem)
-    if not match:
+def source_directory(source: str) -> tuple[Path, str | None]:
+    """The folder a source names, and its package name when it is a dotted package."""
+    directory = Path(source)
+    if directory.is_dir():
+        return directory, None
+    if os.path.islink(source):
+        what = ("is not a folder" if directory.exists()
+                else "does not exist or loops back on itself")
         raise MigrationSourceError(
-            f"{path}: SQL migration file names must be '<14-digit UTC timestamp>_<name>.sql', "
-            "e.g. 20251119150000_add_user_roles.sql. Rename the file.")
-    migration_id = f"{match['ts']}_{camel_case(match['rest'])}"
+            f"Migrations source '{source}' is a symbolic link to '{os.readlink(source)}', "
+            f"which {what}. Point the link at the migrations folder, or pass the folder "
+            "itself with -m.")
+    if directory.exists():
+        raise MigrationSourceError(
+            f"Migrations source '{source}' is a file, not a folder. Pass the folder that "
+            "holds the migration files with -m (or NPA_MIGRATIONS).")
+    if re.fullmatch(r"[A-Za-z_][\w.]*", source) and not source.endswith((".py", ".sql")):
+        try:
+            module = importlib.import_module(source)
+        except Exception as exc:  # the package's own code may raise anything
+            raise MigrationSourceError(
+                f"Migrations source '{source}' is neither a directory nor an importable "
+                f"package ({type(exc).__name__}: {exc}). Pass a folder path or a dotted "
+                "package name with -m.") from exc
+        paths = list(getattr(module, "__path__", []))
+        if not paths:
+            raise MigrationSourceError(
+                f"Migrations source '{source}' is a module, not a package; "
+                "pass the package that holds the migration modules.")
+        return Path(paths[0]), source
+    raise MigrationSourceError(
+        f"Migrations directory '{source}' does not exist. Create it "
+        "(npa migrate new NAME does) or point -m / NPA_MIGRATIONS at the right folder.")
+
+
+def _entries(directory: Path, source: str) -> list[Path]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise MigrationSourceError(f"{path}: not valid UTF-8 ({exc}). Save it as UTF-8.") from exc
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
-    transactional = not NO_TX_MARK.match(first)
-    up_match = UP_MARK.search(text)
-    down_match = DOWN_MARK.search(text)
-    if up_match is None:
+        return sorted(directory.iterdir())
+    except OSError as exc:
         raise MigrationSourceError(
-            f"{path}: no '-- npa:up' line. Put '-- npa:up' before the statements that apply "
-            "the migration (and '-- npa:down' before those that revert it).")
-    if down_match is not None and down_match.start() < up_match.start():
-        raise MigrationSourceError(f"{path}: '-- npa:down' must come after '-- npa:up'.")
-    up_sql = text[up_match.end():down_match.start() if down_match else len(text)]
-    down_sql = text[down_match.end():] if down_match else None
-    normalised = normalise(text)
-    return SqlMigrationScript.from_sections(
-        up_sql, down_sql, id=migration_id, source=str(path), transactional=transactional,
-        checksum_payload=lambda: normalised)
-
-
-class SqlMigrationScript(MigrationScript):
-    """A ``.sql`` migration: each section becomes one ``execute()`` per statement (so
-    progress, and ``repair --resume``, work per statement), split by the provider the
-    migration runs on (:meth:`bind`; the portable splitter until then). The checksum is
-    over the normalised file text, so it does not depend on how the text is split."""
-
-    @classmethod
-    def from_sections(cls, up_sql: str, down_sql: str | None, **fields) -> "SqlMigrationScript":
-        from ..operations import SplitStatement
-
-        def statements(sql: str) -> list[SplitStatement]:
-            return [SplitStatement(statement) for statement in script.split(sql)]
-
-        script = cls(build_up=lambda: statements(up_sql), build_down=None, **fields)
-        script.split = split_statements
-        if down_sql is not None:
-            script.build_down = lambda: statements(down_sql)
-        return script
-
-    def bind(self, provider) -> None:
-        self.split = provider.sql.split_statements
-        self._up = self._down = None  # split again, the provider's way
+            f"Migrations folder '{source}' cannot be read ({exc.strerror or exc}). Check its "
+            "permissions.") from exc
 
 
 def load_python_migrations(path: Path, package: str | None) -> list[MigrationScript]:
     """Import one Python migration module and return its :class:`Migration` subclasses."""
-    module_name = f"{package}.{path.stem}" if package else f"npa_migrations_user.{path.stem}"
+    module_name = _module_name(path, package)
     try:
-        if package:
+        if package and "." not in path.stem:
             module = importlib.import_module(module_name)
-        else:
+        else:  # by path: "." in a file name is no package separator (20220101000000_v5.35.py)
             spec = importlib.util.spec_from_file_location(module_name, path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[module_name] = module
             spec.loader.exec_module(module)
-    except Exception as exc:  # the user's code: any error is a source error
+    except (Exception, SystemExit) as exc:  # the user's code: any error is a source error
         sys.modules.pop(module_name, None)
         raise MigrationSourceError(
-            f"{path}: cannot import migration module: {type(exc).__name__}: {exc}. "
+            f"{path}: cannot import migration module: it {_what_happened(exc)}. "
             "Fix the file (run it with python to see the full traceback).") from exc
     classes = [obj for obj in vars(module).values()
                if isinstance(obj, type) and issubclass(obj, Migration) and obj is not Migration
@@ -158,12 +118,30 @@ def load_python_migrations(path: Path, package: str | None) -> list[MigrationScr
                     f"{path}: {len(classes)} migration classes without 'id' in one file. "
                     "Give each an explicit id, or use one file per migration.")
             migration_id = f"{match['ts']}_{cls.__name__}"
-        if not MIGRATION_ID.match(migration_id):
-            raise MigrationSourceError(
-                f"{path}: migration id '{migration_id}' of class {cls.__name__} is not "
-                "'<14-digit UTC timestamp>_<Name>' (letters, digits, underscores).")
+        problem = id_problem(str(migration_id))
+        if problem:
+            raise MigrationSourceError(f"{path}: class {cls.__name__}: {problem}")
         scripts.append(_python_script(cls, migration_id, path))
     return scripts
+
+
+def _module_name(path: Path, package: str | None) -> str:
+    """The module name a migration file is imported as: ``<package>.<stem>``, or
+    ``npa_migrations_user.<stem>`` for a folder; a ``.`` in the stem becomes ``_``, with
+    a digest of the stem so that two such files never share a name."""
+    stem = path.stem
+    if "." in stem:
+        digest = hashlib.sha1(stem.encode("utf-8")).hexdigest()[:8]
+        stem = stem.replace(".", "_") + "_" + digest
+    return f"{package or 'npa_migrations_user'}.{stem}"
+
+
+def _what_happened(exc: BaseException) -> str:
+    """``raised ValueError: ...``, or ``called sys.exit(0)``: a migration must not end the
+    process, and a ``SystemExit`` escaping would end the run as if it had succeeded."""
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r}), which a migration must not do"
+    return f"raised {type(exc).__name__}: {exc}"
 
 
 def _python_script(cls: type[Migration], migration_id: str, path: Path) -> MigrationScript:
@@ -174,9 +152,9 @@ def _python_script(cls: type[Migration], migration_id: str, path: Path) -> Migra
             builder = MigrationBuilder()
             try:
                 getattr(cls(), method)(builder)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 raise MigrationSourceError(
-                    f"{path}: {cls.__name__}.{method}() raised {type(exc).__name__}: {exc}. "
+                    f"{path}: {cls.__name__}.{method}() {_what_happened(exc)}. "
                     "Fix the migration; up/down must only call the builder.") from exc
             return builder.operations
         return run
@@ -201,7 +179,7 @@ def load_python_cached(path: Path, package: str | None, cache) -> list[Migration
         return load_python_migrations(path, package)
     from .cache import file_digest
 
-    digest = file_digest(path.read_bytes())
+    digest = file_digest(_read_bytes(path))
     entries = cache.lookup(path.name, digest)
     if entries is not None:
         loader = _ModuleLoader(path, package)
@@ -215,9 +193,16 @@ def load_python_cached(path: Path, package: str | None, cache) -> list[Migration
             "lock_timeout_seconds": s.lock_timeout_seconds} for s in scripts]
     except Exception:  # up()/down() raise: reported when they are needed, never cached
         return scripts
-    if file_digest(path.read_bytes()) == digest:  # unchanged while it was imported
+    if file_digest(_read_bytes(path)) == digest:  # unchanged while it was imported
         cache.store(path.name, digest, migrations)
     return scripts
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise unreadable(path, exc) from exc
 
 
 class _ModuleLoader:

@@ -7,7 +7,6 @@ inside the commands, so ``npa --help`` stays fast.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import sys
 from pathlib import Path
@@ -16,10 +15,24 @@ from typing import Any, Callable
 import click
 
 
+def echo_json(payload: dict) -> None:
+    """Print one JSON document on stdout, the real one under ``--json`` (see
+    :mod:`npa_migrations.cli.output`, imported only when a command prints)."""
+    from .output import echo_json as emit
+
+    emit(payload)
+
+
 def echo(text: str = "", err: bool = False) -> None:
-    click.echo(text, err=err)
+    """Print a line (stdout, or stderr with ``err``); survives a closed stdout pipe."""
+    from .output import write
+
+    write(text, err=err)
+
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_VALIDATION, EXIT_LOCK = 0, 1, 2, 3, 4
+#: the longest file name most file systems hold (ext4, APFS, NTFS: 255 bytes or units)
+MAX_FILE_NAME_BYTES = 255
 
 
 class Context:
@@ -66,7 +79,7 @@ class Context:
     def executor(self, **overrides: Any):
         from ..engine.executor import MigrationExecutor
 
-        return MigrationExecutor(self.config.database_url, self.config.migrations,
+        return MigrationExecutor(self.config.database(), self.config.migrations,
                                  self.options(**overrides))
 
 
@@ -76,14 +89,18 @@ def handle_errors(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        from .output import exit_if_pipe_closed, stdout_gone
+
         ctx = click.get_current_context()
         verbose = ctx.find_object(Context).verbose if ctx.find_object(Context) else False
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
         except click.exceptions.Exit:
             raise
         except click.ClickException:
             raise
+        except BrokenPipeError:  # stdout's reader went away: end quietly
+            stdout_gone()
         except Exception as exc:
             from ..errors import NpaError, ValidationError
 
@@ -105,10 +122,12 @@ def handle_errors(func: Callable) -> Callable:
                            "exit_code": code}
                 if isinstance(exc, ValidationError):
                     payload["problems"] = [p.to_json() for p in exc.problems]
-                click.echo(json.dumps(payload))
+                echo_json(payload)
             else:
                 echo(f"Error: {message}", err=True)
             sys.exit(code)
+        exit_if_pipe_closed()
+        return result
     return wrapper
 
 
@@ -198,8 +217,22 @@ def migrate():
     """Apply, roll back and inspect migrations."""
 
 
-def _json_flag(func):
-    return click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")(func)
+def json_flag(func: Callable) -> Callable:
+    """The ``--json`` option (parameter ``as_json``) of a command: with it, the command
+    runs inside :func:`~npa_migrations.cli.output.json_stream`, so stdout carries only
+    what :func:`~npa_migrations.cli.output.echo_json` prints. Plugins' commands use it too."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if not kwargs.get("as_json"):
+            return func(*args, **kwargs)
+        from .output import json_stream
+
+        with json_stream():
+            return func(*args, **kwargs)
+
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Machine-readable output.")(wrapper)
 
 
 def _run_with_reporter(reporter, action: Callable[[], Any]):
@@ -235,7 +268,7 @@ def _exit_for(result) -> None:
                    "(default on; config key verify).")
 @click.option("--check-drift", is_flag=True, default=None,
               help="Refuse to apply when the schema drifted from the applied migrations.")
-@_json_flag
+@json_flag
 @click.pass_obj
 @handle_errors
 def up(obj: Context, target, transaction_mode, lock_timeout, no_lock, out_of_order, dry_run,
@@ -251,7 +284,7 @@ def up(obj: Context, target, transaction_mode, lock_timeout, no_lock, out_of_ord
                             acquire_lock=False if no_lock else None, out_of_order=out_of_order,
                             verify=verify, check_drift=check_drift)
     if as_sql:
-        click.echo(executor.script(target, offline=offline, direction="up"))
+        echo(executor.script(target, offline=offline, direction="up"))
         return
     if dry_run:
         _dry_run(obj, executor, executor.plan("up", target), as_json)
@@ -315,13 +348,13 @@ def print_findings(findings, err: bool = False) -> None:
 
 def _print_plan(executor, described, direction: str, as_json: bool, findings=()) -> None:
     if as_json:
-        click.echo(json.dumps({
+        echo_json({
             "direction": direction, "database": executor.provider.display_url(),
             "migrations": [{"id": d.migration.id, "source": d.migration.script.source,
                             "continues_at": (str(d.migration.start)
                                              if d.migration.continues else None),
                             "steps": d.steps} for d in described],
-            "findings": [f.to_json() for f in findings]}))
+            "findings": [f.to_json() for f in findings]})
         return
     _print_steps(executor, described, direction)
     if findings:
@@ -356,7 +389,7 @@ def _print_steps(executor, described, direction: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Print what would be rolled back; change nothing.")
 @click.option("--sql", "as_sql", is_flag=True, help="Print the SQL script instead.")
 @click.option("--offline", is_flag=True, help="With --sql: render without connecting.")
-@_json_flag
+@json_flag
 @click.pass_obj
 @handle_errors
 def down(obj: Context, target, steps, transaction_mode, lock_timeout, no_lock, dry_run, as_sql,
@@ -369,7 +402,7 @@ def down(obj: Context, target, steps, transaction_mode, lock_timeout, no_lock, d
     executor = obj.executor(transaction_mode=transaction_mode, lock_timeout_seconds=lock_timeout,
                             acquire_lock=False if no_lock else None)
     if as_sql:
-        click.echo(executor.script(target, offline=offline, direction="down", steps=steps))
+        echo(executor.script(target, offline=offline, direction="down", steps=steps))
         return
     if dry_run:
         _dry_run(obj, executor, executor.plan("down", target, steps), as_json)
@@ -381,7 +414,7 @@ def down(obj: Context, target, steps, transaction_mode, lock_timeout, no_lock, d
 
 
 @migrate.command()
-@_json_flag
+@json_flag
 @click.pass_obj
 @handle_errors
 def status(obj: Context, as_json):
@@ -391,7 +424,7 @@ def status(obj: Context, as_json):
     executor = obj.executor()
     state = executor.status()
     if as_json:
-        click.echo(json.dumps(state.to_json()))
+        echo_json(state.to_json())
         return
     style = Style()
     echo(f"Database: {executor.provider.display_url()}")
@@ -430,7 +463,7 @@ def status(obj: Context, as_json):
 
 
 @migrate.command()
-@_json_flag
+@json_flag
 @click.pass_obj
 @handle_errors
 def validate(obj: Context, as_json):
@@ -438,8 +471,8 @@ def validate(obj: Context, as_json):
     executor = obj.executor()
     problems = executor.validate()
     if as_json:
-        click.echo(json.dumps({"valid": not problems,
-                               "problems": [p.to_json() for p in problems]}))
+        echo_json({"valid": not problems,
+                               "problems": [p.to_json() for p in problems]})
     elif problems:
         for problem in problems:
             echo(f"✗ {problem}" if _unicode() else f"FAIL {problem}", err=True)
@@ -471,15 +504,27 @@ def new(obj: Context, name, as_sql):
                                  "(e.g. AddUserRoles).", param_hint="NAME")
     class_name = "".join(p[:1].upper() + p[1:] for p in name.split("_") if p)
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name).lower()
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
+    file_name = f"{stamp}_{snake}.{'sql' if as_sql else 'py'}"
+    if len(file_name.encode("utf-8")) > MAX_FILE_NAME_BYTES:
+        room = MAX_FILE_NAME_BYTES - (len(file_name.encode("utf-8")) - len(snake))
+        raise click.BadParameter(
+            f"'{name[:30]}...' is {len(name)} characters long: the file name "
+            f"({stamp}_<name in snake_case>.{'sql' if as_sql else 'py'}) would be "
+            f"{len(file_name.encode('utf-8'))} bytes, and file systems allow at most "
+            f"{MAX_FILE_NAME_BYTES}. Use a shorter NAME (at most {room} characters in "
+            "snake_case).", param_hint="NAME")
     folder = Path(obj.config.migrations[0])
     if folder.exists() and not folder.is_dir():
         raise click.UsageError(f"'{folder}' is not a folder.")
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
-    path = folder / f"{stamp}_{snake}.{'sql' if as_sql else 'py'}"
-    if path.exists():
-        raise click.UsageError(f"{path} already exists; wait a second and try again.")
-    path.write_text(SQL if as_sql else PYTHON.format(name=class_name), encoding="utf-8")
+    path = folder / file_name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            raise click.UsageError(f"{path} already exists; wait a second and try again.")
+        path.write_text(SQL if as_sql else PYTHON.format(name=class_name), encoding="utf-8")
+    except OSError as exc:
+        raise click.UsageError(f"Cannot create {path}: {exc.strerror or exc}.") from exc
     echo(f"Created {path}")
 
 
@@ -588,7 +633,7 @@ def unlock(obj: Context):
 @click.option("--model", metavar="MODULE:ATTR",
               help="Compare with an application's SQLAlchemy MetaData (or declarative Base) "
                    "instead of the applied migrations, e.g. myapp.models:Base.")
-@_json_flag
+@json_flag
 @click.pass_obj
 @handle_errors
 def drift(obj: Context, model, as_json):
@@ -596,7 +641,7 @@ def drift(obj: Context, model, as_json):
     executor = obj.executor()
     report = executor.drift(model)
     if as_json:
-        click.echo(json.dumps(report.to_json()))
+        echo_json(report.to_json())
     else:
         for line in report.lines():
             echo(line)
@@ -608,7 +653,7 @@ def drift(obj: Context, model, as_json):
 @click.option("--target", metavar="ID", required=True,
               help="The newest migration the existing database already contains.")
 @click.option("--lock-timeout", type=float, metavar="S")
-@_json_flag
+@json_flag
 @click.pass_obj
 @handle_errors
 def baseline(obj: Context, target, lock_timeout, as_json):
@@ -617,7 +662,7 @@ def baseline(obj: Context, target, lock_timeout, as_json):
     executor = obj.executor(lock_timeout_seconds=lock_timeout)
     report = executor.baseline(target)
     if as_json:
-        click.echo(json.dumps(report.to_json()))
+        echo_json(report.to_json())
         return
     if report.recorded:
         echo(f"Baselined at {report.target}: recorded {len(report.recorded)} migration(s) as "
@@ -631,7 +676,7 @@ def baseline(obj: Context, target, lock_timeout, as_json):
 
 @migrate.command()
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Only the newest N events.")
-@_json_flag
+@json_flag
 @click.pass_obj
 @handle_errors
 def history(obj: Context, limit, as_json):
@@ -639,8 +684,8 @@ def history(obj: Context, limit, as_json):
     executor = obj.executor()
     entries = executor.events(limit)
     if as_json:
-        click.echo(json.dumps({"database": executor.provider.display_url(),
-                               "events": [e.to_json() for e in entries]}))
+        echo_json({"database": executor.provider.display_url(),
+                               "events": [e.to_json() for e in entries]})
         return
     if not entries:
         echo("The event log is empty.")
@@ -658,7 +703,7 @@ def history(obj: Context, limit, as_json):
 
 
 @cli.command()
-@_json_flag
+@json_flag
 @handle_errors
 def providers(as_json):
     """List installed providers and plugins, with versions."""
@@ -667,7 +712,7 @@ def providers(as_json):
 
     rows = installed_plugins()
     if as_json:
-        click.echo(json.dumps({"npa-migrations": __version__, "plugins": rows}))
+        echo_json({"npa-migrations": __version__, "plugins": rows})
         return
     echo(f"npa-migrations {__version__}")
     if not rows:

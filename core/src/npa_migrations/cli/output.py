@@ -1,19 +1,92 @@
-"""CLI output: the human layout of SPEC §7 and the JSON-lines event stream.
+"""CLI output: the human layout of SPEC §7 and the JSON-lines event stream, and where
+output goes.
 
-Both are event listeners registered in the plugin manager for the length of a command,
-so the CLI sees exactly the events any plugin sees.
+Both layouts are event listeners registered in the plugin manager for the length of a
+command, so the CLI sees exactly the events any plugin sees.
+
+Two rules about the streams: under ``--json`` stdout carries the JSON only -- whatever
+else is printed while the command runs (a migration's ``print()``) goes to stderr
+(:func:`json_stream`, :func:`echo_json`); and when the reader of stdout goes away
+(``npa migrate status | head``), what is left to print is dropped, the command finishes
+what it started (a closed pipe never interrupts a migration), and npa exits with 141,
+as the shell reports a filter killed by SIGPIPE, unless the command failed
+(:func:`write`, :func:`exit_if_pipe_closed`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from typing import Any
+from typing import Any, Iterator
 
 import click
 
 from ..hookspecs import hookimpl
+
+#: exit status after stdout's reader went away (128 + SIGPIPE)
+EXIT_PIPE_CLOSED = 141
+
+#: the real stdout while a ``--json`` command runs (see :func:`json_stream`)
+_json_stdout: list[Any] = []
+#: whether stdout's reader went away
+_pipe_closed: list[bool] = []
+
+
+def write(text: str = "", err: bool = False, file: Any = None) -> None:
+    """``click.echo`` that survives a closed stdout: from the first broken pipe on,
+    stdout output is dropped (see the module docstring)."""
+    if _pipe_closed and not err:
+        return
+    try:
+        click.echo(text, err=err, file=file)
+    except BrokenPipeError:
+        if err:
+            raise
+        _drop_stdout()
+
+
+def _drop_stdout() -> None:
+    _pipe_closed.append(True)
+    try:  # the interpreter's last flush of stdout must not fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no file descriptor (a test runner)
+        sys.stdout = open(os.devnull, "w")
+
+
+def exit_if_pipe_closed() -> None:
+    """End with :data:`EXIT_PIPE_CLOSED` when stdout's reader went away."""
+    if _pipe_closed:
+        sys.exit(EXIT_PIPE_CLOSED)
+
+
+def stdout_gone() -> None:
+    """A write to stdout failed because its reader went away: drop the rest, and end
+    with :data:`EXIT_PIPE_CLOSED`."""
+    if not _pipe_closed:
+        _drop_stdout()
+    exit_if_pipe_closed()
+
+
+@contextlib.contextmanager
+def json_stream() -> Iterator[None]:
+    """Run a ``--json`` command: stdout carries its JSON only (:func:`echo_json`);
+    anything else printed meanwhile, such as a migration's ``print()``, goes to stderr."""
+    _json_stdout.append(sys.stdout)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        _json_stdout.pop()
+
+
+def echo_json(payload: dict) -> None:
+    """Print one JSON document (one line) on the command's stdout, also inside
+    :func:`json_stream`."""
+    write(json.dumps(payload, default=str), file=_json_stdout[-1] if _json_stdout else None)
 
 
 class Style:
@@ -130,7 +203,7 @@ class JsonReporter:
 
     @staticmethod
     def emit(event: str, **data: Any) -> None:
-        click.echo(json.dumps({"event": event, **data}, default=str))
+        echo_json({"event": event, **data})
 
     @hookimpl
     def npa_lock_acquired(self, description: str) -> None:

@@ -7,36 +7,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ..provider.registry import resolve_provider
-
-
-def parse_url(value: Any):
-    """A SQLAlchemy URL from a string or URL; a bad URL is a configuration error that
-    never echoes a password."""
-    from sqlalchemy.engine import URL, make_url
-    from sqlalchemy.exc import ArgumentError
-
-    if isinstance(value, URL):
-        return value
-    try:
-        return make_url(str(value))
-    except ArgumentError:
-        raise ConfigurationError(
-            f"Invalid database URL '{mask_credentials(str(value))}'. Use the SQLAlchemy form "
-            "dialect[+driver]://user:password@host[:port]/database, e.g. sqlite:///app.db "
-            "or postgresql://app@localhost/app.") from None
-
-
-def mask_credentials(text: str) -> str:
-    """``text`` with everything between the scheme and the last ``@`` replaced by
-    ``***``, for a URL SQLAlchemy could not parse (its password may hold any character,
-    and the ``://`` itself may be what is wrong)."""
-    import re
-
-    head, at, host = text.rpartition("@")
-    if not at:
-        return text
-    scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:?//", head)
-    return f"{scheme.group(0) if scheme else ''}***@{host}"
+from ..urls import parse_url
 
 
 class DatabaseTarget:

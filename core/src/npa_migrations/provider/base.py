@@ -26,6 +26,8 @@ from .driver import Driver
 from .sql import SqlGenerator
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     import sqlalchemy as sa
 
     from .locking import MigrationLock
@@ -107,13 +109,21 @@ class BaseProvider:
         return {self.name, self.dialect.name, self.url.get_backend_name()}
 
     def display_url(self) -> str:
-        """The URL with its password hidden, safe to print."""
-        return self.url.render_as_string(hide_password=True)
+        """The URL with its password (and secret query values) hidden, safe to print."""
+        from ..urls import display_url
+
+        return display_url(self.url)
 
     def database_name(self) -> str:
         """The database the URL names, for messages and lock keys; the URL (password
         hidden) when it names none."""
         return self.url.database or self.display_url()
+
+    def database_path(self) -> "Path | None":
+        """The file the database lives in when the URL names one by path (SQLite), else
+        ``None``; the CLI resolves a relative one named in a config file against the
+        file's folder."""
+        return None
 
     # locking ---------------------------------------------------------------------------
     def create_lock(self, table_name: str) -> "MigrationLock":

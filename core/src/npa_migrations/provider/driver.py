@@ -131,10 +131,11 @@ class Driver:
         return False
 
     def database_exists(self) -> bool | None:
-        """Whether the database exists, when that can be told without connecting (an
-        embedded database's file); ``None`` when it cannot. A read-only command on a
-        database that does not exist reads nothing instead of creating it."""
-        return None
+        """Whether the database exists, when that can be told without connecting (the
+        file of :meth:`BaseProvider.database_path`); ``None`` when it cannot. A read-only
+        command on a database that does not exist reads nothing instead of creating it."""
+        path = self.provider.database_path()
+        return None if path is None else path.exists()
 
     # transactions ----------------------------------------------------------------------
     def begin(self, conn: "DbConnection") -> None:

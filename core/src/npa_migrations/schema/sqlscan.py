@@ -175,9 +175,14 @@ def analyse_statement(sql: str) -> list[SqlEffect]:
 
 def analyse_sql(sql: str) -> list[SqlEffect]:
     """Effects of every statement of a raw SQL text."""
+    from ..errors import SqlSplitError
     from ..sqltext import split_statements
 
+    try:
+        statements = split_statements(sql)
+    except SqlSplitError:  # quoting of a dialect the portable splitter does not read
+        statements = [sql]  # (the provider split it already: one statement)
     effects: list[SqlEffect] = []
-    for statement in split_statements(sql):
+    for statement in statements:
         effects.extend(analyse_statement(statement))
     return effects

@@ -90,9 +90,10 @@ class MigrationFolder:
         """Write ``<name>.sql`` with ``-- npa:up`` / ``-- npa:down`` sections.
 
         :param name: ``<14-digit timestamp>_<snake_name>``.
-        :returns: the migration id the discovery gives it (``<timestamp>_<CamelName>``).
+        :returns: the migration id the discovery gives it (``<timestamp>_<CamelName>``
+            for a snake_case name, else ``name`` itself).
         """
-        from ..builtin.discovery import camel_case
+        from ..builtin.sqlfile import sql_migration_id
 
         parts = []
         if no_transaction:
@@ -101,8 +102,7 @@ class MigrationFolder:
         if down is not None:
             parts += ["-- npa:down", textwrap.dedent(down).strip("\n")]
         (self.path / f"{name}.sql").write_text("\n".join(parts) + "\n", encoding="utf-8")
-        timestamp, rest = name.split("_", 1)
-        return f"{timestamp}_{camel_case(rest)}"
+        return sql_migration_id(name)
 
     def remove(self, migration_id_or_name: str) -> None:
         """Delete the file(s) of a migration (by id or file stem)."""

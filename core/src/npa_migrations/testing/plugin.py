@@ -102,7 +102,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _hidden(url: "sa.engine.URL") -> str:
-    return url.render_as_string(hide_password=True)
+    from ..urls import display_url
+
+    return display_url(url)
 
 
 # configuration -----------------------------------------------------------------------------

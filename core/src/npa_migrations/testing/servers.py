@@ -27,9 +27,9 @@ def require_server(url: str, what: str, probe: Callable[[str], Any], *, env: str
             _UNREACHABLE[url] = str(exc).strip() or type(exc).__name__
     error = _UNREACHABLE[url]
     if error:
-        import sqlalchemy as sa
+        from ..urls import display_url, parse_url
 
-        shown = sa.make_url(url).render_as_string(hide_password=True)
+        shown = display_url(parse_url(url))
         unavailable(f"{what} at {shown} is unreachable ({error}). Start it with {start} or "
                     f"set ${env}.")
     return url

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
-from npa_migrations.cli import EXIT_VALIDATION, Context, echo, handle_errors, print_findings
+from npa_migrations.cli import (EXIT_VALIDATION, Context, echo, echo_json, handle_errors,
+                                json_flag, print_findings)
 
 
 @click.command()
@@ -20,7 +20,7 @@ from npa_migrations.cli import EXIT_VALIDATION, Context, echo, handle_errors, pr
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]),
               help="Exit 3 when a finding has this severity or worse (default error; config "
                    "[lint] fail_on).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_flag
 @click.pass_obj
 @handle_errors
 def lint(obj: Context, migration_ids, lint_all, offline, fail_on, as_json):
@@ -47,10 +47,10 @@ def lint(obj: Context, migration_ids, lint_all, offline, fail_on, as_json):
     failed = settings.fails(f.severity for f in findings)
     if as_json:
         counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
-        click.echo(json.dumps({
+        echo_json({
             "database": executor.provider.display_url(), "provider": executor.provider.name,
             "offline": offline, "linted": linted, "findings": [f.to_json() for f in findings],
-            "counts": counts, "rules": list(RULES), "exit_code": EXIT_VALIDATION if failed else 0}))
+            "counts": counts, "rules": list(RULES), "exit_code": EXIT_VALIDATION if failed else 0})
     else:
         where = "offline" if offline else executor.provider.display_url()
         echo(f"Linted {len(linted)} migration(s) for {executor.provider.name} ({where}).")

@@ -258,6 +258,14 @@ class MysqlSql(SqlGenerator):
                 "emoji), nor end with a space. Choose another name.")
         return name
 
+    @property
+    def lexicon(self):  # type: ignore[override]
+        """MySQL's lexicon, with backslash escapes unless the server's ``sql_mode`` has
+        ``NO_BACKSLASH_ESCAPES``."""
+        from .sqltext import lexicon_for
+
+        return lexicon_for(self.provider.backslash_escapes)
+
     def split_statements(self, sql: str) -> list[str]:
         from .sqltext import split_mysql
 

@@ -5,7 +5,8 @@ MySQL's :class:`~npa_migrations.sqltext.Lexicon`: ``#`` starts a comment, ``--``
 comment only when followed by white space, backslash escapes work inside '...' and "..."
 strings (unless the server runs with ``NO_BACKSLASH_ESCAPES``), double quotes delimit
 strings, not identifiers, and ``/*! ... */`` executable comments are statements, not
-comments. ``BEGIN ... END`` bodies of triggers and procedures are kept whole.
+comments. ``BEGIN ... END`` bodies of stored programs are kept whole; elsewhere ``begin``
+is a name (a column may be called so) or starts a transaction.
 
 The one rule of MySQL's own is a layer on top: the ``mysql`` client's ``DELIMITER``
 command. After a line ``DELIMITER $$`` statements end at ``$$`` (and are sent whole, with
@@ -19,12 +20,26 @@ import re
 
 from npa_migrations.sqltext import Lexicon, mask, split_statements, strip_comments
 
+#: where a ``BEGIN`` opens a block: the body of a stored program, a compound statement
+#: at the start of a statement (MariaDB's ``[label:] BEGIN NOT ATOMIC``, or one nested in
+#: a body, also after ``THEN`` / ``ELSE`` / ``DO`` / ``LOOP`` / ``REPEAT``); elsewhere it
+#: starts a transaction or is a name (``begin`` is not reserved)
+BLOCK_STATEMENTS = (r"CREATE\b.*\b(?:PROCEDURE|FUNCTION|TRIGGER|EVENT)\b.*"
+                    r"|(?:.*\b(?:THEN|ELSE|DO|LOOP|REPEAT)\s*)?(?:[A-Za-z_$][\w$]*\s*:)?")
 #: MySQL / MariaDB with backslash escapes (the server default)
 MYSQL = Lexicon(dash_comment_needs_space=True, hash_comments=True, executable_comments=True,
-                backslash_escapes=True, dollar_quotes=False)
+                backslash_escapes=True, dollar_quotes=False, block_statements=BLOCK_STATEMENTS)
 #: ``sql_mode`` with ``NO_BACKSLASH_ESCAPES``
 MYSQL_NO_BACKSLASH = Lexicon(dash_comment_needs_space=True, hash_comments=True,
-                             executable_comments=True, dollar_quotes=False)
+                             executable_comments=True, dollar_quotes=False,
+                             block_statements=BLOCK_STATEMENTS)
+
+
+def lexicon_for(backslash_escapes: bool) -> Lexicon:
+    """:data:`MYSQL`, or :data:`MYSQL_NO_BACKSLASH` for a server whose ``sql_mode`` has
+    ``NO_BACKSLASH_ESCAPES``."""
+    return MYSQL if backslash_escapes else MYSQL_NO_BACKSLASH
+
 
 _DELIMITER = re.compile(r"^[ \t]*DELIMITER[ \t]+(?P<delimiter>\S+)[ \t]*(?:\r?\n|\Z)",
                         re.IGNORECASE | re.MULTILINE)
@@ -34,7 +49,7 @@ def split_mysql(text: str, *, backslash_escapes: bool = True) -> list[str]:
     """Split ``text`` at top-level semicolons (or at the delimiter a ``DELIMITER`` line
     set); returns stripped statements without their delimiter, comment-only chunks
     dropped."""
-    lexicon = MYSQL if backslash_escapes else MYSQL_NO_BACKSLASH
+    lexicon = lexicon_for(backslash_escapes)
     masked = mask(text, lexicon)
     commands = list(_DELIMITER.finditer(masked))
     if not commands:

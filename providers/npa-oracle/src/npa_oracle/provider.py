@@ -245,6 +245,7 @@ class OracleSql(SqlGenerator):
     script_terminator = ";"
     #: how a PL/SQL block ends in a SQL*Plus script
     plsql_terminator = "\n/"
+    lexicon = sqltext.ORACLE
 
     def max_identifier_length(self) -> int:
         return self.provider.identifier_limit

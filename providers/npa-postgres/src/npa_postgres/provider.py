@@ -25,6 +25,7 @@ from npa_migrations.errors import ConfigurationError, DatabaseUnavailableError
 from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderContext,
                                      SqlGenerator, type_instance)
 from npa_migrations.schema.sqlscan import QNAME, split_qname, strip_comments
+from npa_migrations.sqltext import Lexicon
 from npa_migrations.statements import Statement
 
 from .comparison import PostgresSchemaRules
@@ -51,6 +52,12 @@ OBJECT_IN_USE = "55006"
 _CONCURRENT_INDEX = re.compile(
     r"^CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?"
     rf"(?P<index>{QNAME})\s+ON\s+(?:ONLY\s+)?(?P<table>{QNAME})", re.IGNORECASE)
+#: how PostgreSQL writes SQL, for splitting scripts: ``/* */`` comments nest, ``E'...'``
+#: strings take backslash escapes, ``$tag$ ... $tag$`` bodies, no backtick names, and a
+#: ``BEGIN`` opens a block only in ``CREATE FUNCTION / PROCEDURE ... BEGIN ATOMIC``
+#: (elsewhere it starts a transaction, or is a name: ``begin`` is not reserved)
+POSTGRES = Lexicon(nested_comments=True, escape_strings=True, backticks=False,
+                   block_statements=r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\b.*")
 
 #: SQLAlchemy type classes whose ``ALTER COLUMN ... TYPE`` needs no ``USING`` clause:
 #: every type has an assignment cast to a string type, and an explicit cast would
@@ -341,6 +348,8 @@ class PostgresSql(SqlGenerator):
     ``ENUM`` types, column comments), ``ALTER COLUMN ... TYPE ... USING``, and bulk
     inserts as ``COPY``."""
 
+    lexicon = POSTGRES
+
     def _type_prelude(self, columns) -> list[str]:
         """``CREATE TYPE ... AS ENUM`` for native enum columns (the dialect's CREATE TABLE
         assumes the type exists)."""
@@ -483,7 +492,9 @@ class PostgresProvider(BaseProvider):
         return super().names | {"postgres", "postgresql", "pg"}
 
     def display_url(self) -> str:
-        return self.user_url.render_as_string(hide_password=True)
+        from npa_migrations.urls import display_url
+
+        return display_url(self.user_url)
 
     def database_name(self) -> str:
         return self.url.database or self.url.username or self.display_url()

@@ -9,6 +9,7 @@ from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError
 from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderContext,
                                      SqlGenerator)
+from npa_migrations.sqltext import Lexicon
 
 from . import rebuild as quirks
 from .comparison import SqliteSchemaRules
@@ -18,6 +19,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from npa_migrations.provider.rebuild import TableRebuild, TableShape
     from npa_migrations.statements import Statement
 
+
+#: how SQLite writes SQL, for splitting scripts: ``[...]`` and backtick names besides
+#: ``"..."``, no dollar quotes (``$name`` is a parameter), and a ``BEGIN`` opens a block
+#: only in ``CREATE TRIGGER`` (elsewhere it starts a transaction, or is a name: a column
+#: may be called ``begin``)
+SQLITE = Lexicon(brackets=True, dollar_quotes=False,
+                 block_statements=r"CREATE\s+(?:TEMP(?:ORARY)?\s+)?TRIGGER\b.*")
 
 class SqliteDriver(Driver):
     """stdlib ``sqlite3`` with explicit transactions (``isolation_level=None``), taken
@@ -55,19 +63,9 @@ class SqliteDriver(Driver):
             "opened. Use a Python built with SQLite: install the SQLite headers (e.g. "
             "apt-get install libsqlite3-dev) and rebuild or reinstall Python.")
 
-    def database_exists(self) -> bool | None:
-        """A file database exists when its file does; an in-memory one always does."""
-        database = self.url.database
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return None
-        return Path(database).exists()
-
     def ensure_database(self) -> bool:
-        database = self.url.database
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return False
-        path = Path(database)
-        if path.exists():
+        path = self.provider.database_path()
+        if path is None or path.exists():
             return False
         path.parent.mkdir(parents=True, exist_ok=True)
         return True
@@ -76,6 +74,8 @@ class SqliteDriver(Driver):
 class SqliteSql(SqlGenerator):
     """What ``ALTER TABLE`` cannot do on SQLite is done by the core's table rebuild; the
     methods below are SQLite's quirks of it (:mod:`npa_sqlite.rebuild`)."""
+
+    lexicon = SQLITE
 
     def needs_rebuild(self, operation: ops.MigrationOperation) -> bool:
         """Constraint changes, a column's type, nullability or default, and columns
@@ -137,3 +137,10 @@ class SqliteProvider(BaseProvider):
 
     def database_name(self) -> str:
         return self.url.database or ":memory:"
+
+    def database_path(self) -> Path | None:
+        """The database file; ``None`` in memory and for a ``file:`` URI."""
+        database = self.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(database)

@@ -206,8 +206,8 @@ class TestEngineTableNames(SuiteTest):
              "lock_table": "npat_lo%ck t"}
 
     def test_apply_status_log_and_rollback(self):
-        self.folder.sql("20250101000000_One", "-- npa:up\nCREATE TABLE npat_one (id INT);\n"
-                        "-- npa:down\nDROP TABLE npat_one;\n")
+        self.folder.sql("20250101000000_One", "CREATE TABLE npat_one (id INT);",
+                        "DROP TABLE npat_one;")
         executor = self.executor(**self.NAMES)
         assert_success(executor.execute())
         assert self.executor(**self.NAMES).status().current == "20250101000000_One"

@@ -1,0 +1,242 @@
+"""SQL migration files: ``<timestamp>_<name>.sql`` with ``-- npa:up`` / ``-- npa:down``
+sections and an optional first line ``-- npa:no-transaction``.
+
+The markers are found with the SQL lexer of the database the file runs on
+(:attr:`~npa_migrations.provider.SqlGenerator.lexicon`), not by a line search: a
+marker-like line inside a ``/* */`` comment, a string or a ``$$`` body is text, so it can
+never cut a section short. Everything that would make a file run differently from how it
+reads is an error naming the file and line: a marker that is not on a line of its own or
+comes twice, SQL before ``-- npa:up`` (it would never run). Other ``-- npa:<word>``
+comments belong to plugins (``-- npa:lint-ignore`` of npa-lint).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import MigrationSourceError, SqlSplitError
+from ..migration import MigrationScript, id_problem
+from ..sqltext import (PORTABLE, Lexicon, comments_and_literals, mask, normalise,
+                       split_statements)
+
+#: ``<14-digit timestamp>_<name>`` of a migration file's stem
+FILE_NAME = re.compile(r"^(?P<ts>\d{14})_(?P<rest>.+)$", re.DOTALL)
+#: a name written in snake_case (or CamelCase): its id is CamelCase
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_]+")
+#: a ``-- npa:`` comment, wherever it is (the lexer decides whether it is one)
+_MARKER = re.compile(r"--[ \t]*npa[ \t]*:[ \t]*(?P<name>[^\r\n]*?)[ \t]*\r?$",
+                     re.IGNORECASE | re.MULTILINE)
+#: what could open a string, quoted name or comment in some dialect
+_OPENER = re.compile(r"['\"`\[$#]|/\*|--")
+UP, DOWN, NO_TRANSACTION = "up", "down", "no-transaction"
+_MARKERS = "'-- npa:up', '-- npa:down' and (as the first line) '-- npa:no-transaction'"
+
+
+def camel_case(snake: str) -> str:
+    """``add_user_roles`` -> ``AddUserRoles`` (already CamelCase text is kept)."""
+    if "_" not in snake and snake[:1].isupper():
+        return snake
+    return "".join(part[:1].upper() + part[1:] for part in snake.split("_") if part)
+
+
+def sql_migration_id(stem: str) -> str | None:
+    """The id of a ``.sql`` file named ``stem``: the timestamp and the name in CamelCase
+    when it is snake_case (``20251119150000_add_user_roles`` ->
+    ``20251119150000_AddUserRoles``), else the stem as it is
+    (``20210225112959_remove-categories``); ``None`` when it has no timestamp."""
+    match = FILE_NAME.match(stem)
+    if not match:
+        return None
+    rest = match["rest"]
+    return f"{match['ts']}_{camel_case(rest) if _IDENTIFIER.fullmatch(rest) else rest}"
+
+
+def load_sql_migration(path: Path) -> "SqlMigrationScript":
+    """Read one ``.sql`` migration; its sections are found with the portable lexicon
+    until :meth:`SqlMigrationScript.bind` gives the database's."""
+    migration_id = sql_migration_id(path.stem)
+    if migration_id is None:
+        raise MigrationSourceError(
+            f"{path}: SQL migration file names must be '<14-digit UTC timestamp>_<name>.sql', "
+            "e.g. 20251119150000_add_user_roles.sql. Rename the file.")
+    problem = id_problem(migration_id)
+    if problem:
+        raise MigrationSourceError(f"{path}: {problem} Rename the file.")
+    text = read_text(path)
+    first = text.split("\n", 1)[0]
+    marker = _MARKER.fullmatch(first.strip())
+    transactional = not (marker and marker["name"].lower() == NO_TRANSACTION)
+    normalised = normalise(text)
+    return SqlMigrationScript.from_text(text, id=migration_id, source=str(path),
+                                        transactional=transactional,
+                                        checksum_payload=lambda: normalised)
+
+
+def read_text(path: Path) -> str:
+    """The text of a migration file; a UTF-8 byte-order mark at its start is dropped."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MigrationSourceError(f"{path}: not valid UTF-8 ({exc}). Save it as UTF-8.") from exc
+    except OSError as exc:
+        raise unreadable(path, exc) from exc
+
+
+def unreadable(path: Path, exc: OSError) -> MigrationSourceError:
+    """The error for a migration file the operating system cannot read (a dangling or
+    looping symbolic link, no permission)."""
+    return MigrationSourceError(
+        f"{path}: cannot be read ({exc.strerror or exc}). Fix the file or the link that "
+        "points to it, or move it out of the migrations folder.")
+
+
+@dataclass(frozen=True)
+class Sections:
+    """The ``up`` and ``down`` SQL of a file, each preceded by as many line breaks as
+    come before it in the file, so a line number in it is the file's line number."""
+
+    up: str
+    down: str | None
+
+
+def find_sections(text: str, lexicon: Lexicon) -> Sections:
+    """The sections of a SQL migration's ``text``, its markers found with ``lexicon``.
+
+    :raises MigrationSourceError: no ``-- npa:up``, a marker twice, out of order or not
+        on a line of its own, ``-- npa:no-transaction`` not on the first line, or SQL
+        before ``-- npa:up``.
+    """
+    markers: dict[str, list[re.Match]] = {UP: [], DOWN: [], NO_TRANSACTION: []}
+    for match in _markers(text, lexicon):
+        words = match["name"].lower().split()
+        name = words[0] if words else ""
+        if name not in markers:
+            continue  # a plugin's directive, e.g. "-- npa:lint-ignore drop-table"
+        if len(words) > 1 or text[text.rfind("\n", 0, match.start()) + 1:match.start()].strip():
+            raise MigrationSourceError(
+                f"line {_line(text, match.start())}: '-- npa:{name}' must be on a line of its "
+                f"own, with nothing before or after it. The markers are {_MARKERS}.")
+        markers[name].append(match)
+    for name, found in markers.items():
+        if len(found) > 1:
+            lines = " and ".join(str(_line(text, m.start())) for m in found)
+            raise MigrationSourceError(f"'-- npa:{name}' is on lines {lines}; keep one.")
+    if markers[NO_TRANSACTION] and _line(text, markers[NO_TRANSACTION][0].start()) != 1:
+        raise MigrationSourceError(
+            f"line {_line(text, markers[NO_TRANSACTION][0].start())}: '-- npa:no-transaction' "
+            "must be the first line of the file.")
+    if not markers[UP]:
+        raise MigrationSourceError(
+            "no '-- npa:up' line. Put '-- npa:up' before the statements that apply the "
+            "migration (and '-- npa:down' before those that revert it).")
+    up = markers[UP][0]
+    down = markers[DOWN][0] if markers[DOWN] else None
+    if down is not None and down.start() < up.start():
+        raise MigrationSourceError("'-- npa:down' must come after '-- npa:up'.")
+    _nothing_before(text, up, markers[NO_TRANSACTION], lexicon)
+    return Sections(up=_section(text, up.end(), down.start() if down else len(text)),
+                    down=_section(text, down.end(), len(text)) if down else None)
+
+
+def _markers(text: str, lexicon: Lexicon):
+    """The ``-- npa:`` comments of ``text`` that are code-level comments: not inside a
+    string, a quoted name or another comment."""
+    candidates = list(_MARKER.finditer(text))
+    if not candidates:
+        return
+    starts = {m.start() for m in candidates}
+    if all(m.start() in starts for m in _OPENER.finditer(text, 0, candidates[-1].start())):
+        yield from candidates  # nothing before them can hide one: no need to lex
+        return
+    spans = iter(comments_and_literals(text, lexicon))
+    span = next(spans, None)
+    for match in candidates:
+        position = match.start()
+        while span is not None and span[1] <= position:
+            span = next(spans, None)
+        if span is None or not span[0] < position:
+            yield match  # outside every token, or the line comment starting here
+
+
+def _nothing_before(text: str, up: re.Match, no_transaction: list[re.Match],
+                    lexicon: Lexicon) -> None:
+    """SQL before ``-- npa:up`` would never run: an error naming its line."""
+    head = text[:up.start()]
+    for marker in no_transaction:  # not a comment in every lexicon (MySQL: "--" + space)
+        head = head[:marker.start()] + " " * (marker.end() - marker.start()) + head[marker.end():]
+    code = mask(head, lexicon)
+    stripped = code.lstrip()
+    if stripped:
+        raise MigrationSourceError(
+            f"line {_line(text, len(code) - len(stripped))}: SQL before '-- npa:up' never "
+            "runs. Move it below '-- npa:up' (or below '-- npa:down' if it reverts the "
+            "migration).")
+
+
+def _section(text: str, start: int, end: int) -> str:
+    return "\n" * text.count("\n", 0, start) + text[start:end]
+
+
+def _line(text: str, position: int) -> int:
+    return text.count("\n", 0, position) + 1
+
+
+class SqlMigrationScript(MigrationScript):
+    """A ``.sql`` migration: each section becomes one ``execute()`` per statement (so
+    progress, and ``repair --resume``, work per statement), split by the provider the
+    migration runs on (:meth:`bind`; the portable splitter until then). The checksum is
+    over the normalised file text, so it does not depend on how the text is split."""
+
+    @classmethod
+    def from_text(cls, text: str, **fields) -> "SqlMigrationScript":
+        """The migration of a file's ``text`` (its byte-order mark already dropped);
+        ``fields`` are those of :class:`~npa_migrations.migration.MigrationScript`
+        except the builders. Its sections are found by :meth:`bind`, or with the
+        portable lexicon when the operations are asked for unbound."""
+        script = cls(build_up=_unusable, build_down=None, **fields)
+        script.text = text
+        script.split = split_statements
+        script.sections = None
+        return script
+
+    def bind(self, provider) -> None:
+        """Find the sections with the provider's lexicon and split them its way; an
+        error in the markers is raised here, while the migrations are discovered."""
+        self.split = provider.sql.split_statements
+        self.use_lexicon(provider.sql.lexicon or PORTABLE)
+
+    def use_lexicon(self, lexicon: Lexicon) -> None:
+        """Find the sections with ``lexicon`` (again, if they were found before)."""
+        self._up = self._down = None
+        try:
+            sections = find_sections(self.text, lexicon)
+        except MigrationSourceError as exc:
+            raise MigrationSourceError(f"{self.source}: {exc}") from None
+        self.sections = sections
+        self.build_up = lambda: self._statements(sections.up)
+        self.build_down = (None if sections.down is None
+                           else lambda: self._statements(sections.down))
+
+    def up_operations(self) -> list:
+        if self.sections is None:
+            self.use_lexicon(PORTABLE)
+        return super().up_operations()
+
+    def down_operations(self) -> list | None:
+        if self.sections is None:
+            self.use_lexicon(PORTABLE)
+        return super().down_operations()
+
+    def _statements(self, sql: str) -> list:
+        from ..operations import SplitStatement
+
+        try:
+            return [SplitStatement(statement) for statement in self.split(sql)]
+        except SqlSplitError as exc:
+            raise SqlSplitError(f"{self.source}: {exc}", exc.position) from None
+
+
+def _unusable() -> list:  # replaced by use_lexicon() before anyone can call it
+    raise AssertionError("sections not read")

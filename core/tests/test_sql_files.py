@@ -1,0 +1,247 @@
+"""Odd SQL and Python migration files new users hit: file names with ``-`` and ``.``,
+markers found with the lexer (not a line search), a byte-order mark, splitting errors
+that are loud. Each case either works or is one clear error (exit 2) and nothing ran."""
+
+from __future__ import annotations
+
+import pytest
+from npa_migrations import MigrationExecutor
+from npa_migrations.builtin.sqlfile import find_sections, sql_migration_id
+from npa_migrations.errors import MigrationSourceError
+from npa_migrations.sqltext import PORTABLE
+
+
+# file names ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("stem, expected", [
+    ("20251119150000_add_user_roles", "20251119150000_AddUserRoles"),
+    ("20210225112959_remove-categories", "20210225112959_remove-categories"),
+    ("20220101000000_v5.35", "20220101000000_v5.35"),
+    ("20220101000000_add users (draft)", "20220101000000_add users (draft)"),
+    ("20220101000000_ajouter_clé", "20220101000000_ajouter_clé"),
+])
+def test_the_id_of_a_sql_file(stem, expected):
+    assert sql_migration_id(stem) == expected
+
+
+def test_names_with_dashes_and_dots_apply_and_work_as_targets(migrations_dir, sqlite_url, migrate,
+                                                              user_tables):
+    migrations_dir("20210225112959_remove-categories.sql",
+                   "-- npa:up\nCREATE TABLE a (id INTEGER);\n-- npa:down\nDROP TABLE a;\n")
+    migrations_dir("20220101000000_v5.35.sql",
+                   "-- npa:up\nCREATE TABLE b (id INTEGER);\n-- npa:down\nDROP TABLE b;\n")
+    migrations_dir("20230101000000_v5.36.py", """
+        import sqlalchemy as sa
+        from npa_migrations import Migration
+
+        class AddC(Migration):
+            def up(self, b):
+                b.create_table("c", sa.Column("id", sa.Integer))
+
+            def down(self, b):
+                b.drop_table("c")
+    """)
+    folder = migrations_dir.folder
+    result = migrate(sqlite_url, folder, "up", "--target", "20210225112959_remove-categories")
+    assert result.exit_code == 0, result.output
+    assert user_tables(sqlite_url) == {"a"}
+    result = migrate(sqlite_url, folder, "up", "--target", "20220101000000")
+    assert result.exit_code == 0, result.output
+    assert user_tables(sqlite_url) == {"a", "b"}
+    assert migrate(sqlite_url, folder, "up").exit_code == 0
+    assert user_tables(sqlite_url) == {"a", "b", "c"}
+    status = migrate(sqlite_url, folder, "status").output
+    assert "20220101000000_v5.35" in status and "20230101000000_AddC" in status
+    result = migrate(sqlite_url, folder, "down", "--target", "20210225112959_remove-categories")
+    assert result.exit_code == 0, result.output
+    assert user_tables(sqlite_url) == {"a"}
+
+
+def test_a_python_file_name_that_is_no_identifier_loads_in_a_package(tmp_path, monkeypatch,
+                                                                    sqlite_url, user_tables):
+    package = tmp_path / "app_migrations"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text("TABLE = 'from_helper'\n")
+    (package / "20220101000000_v5.35.py").write_text(
+        "import sqlalchemy as sa\nfrom npa_migrations import Migration\n"
+        "from .helpers import TABLE\n\n"
+        "class UseHelper(Migration):\n"
+        "    def up(self, b):\n"
+        "        b.create_table(TABLE, sa.Column('id', sa.Integer))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = MigrationExecutor(sqlite_url, "app_migrations").execute()
+    assert result.success, [e.message for e in result.errors]
+    assert user_tables(sqlite_url) == {"from_helper"}
+
+
+@pytest.mark.parametrize("name", ["20220101000000_a\tb.sql", "2022_short.sql",
+                                  "20220101000000_.sql"])
+def test_a_name_still_refused_states_the_rule(migrations_dir, sqlite_url, name, migrate,
+                                              user_tables):
+    migrations_dir(name, "-- npa:up\nCREATE TABLE a (id INTEGER);\n")
+    migrations_dir("20200101000000_first.sql", "-- npa:up\nCREATE TABLE first (id INTEGER);\n")
+    result = migrate(sqlite_url, migrations_dir.folder, "up")
+    assert result.exit_code == 2
+    assert "<14-digit UTC timestamp>_<name>" in result.output
+    assert "Rename the file" in result.output
+    assert user_tables(sqlite_url) == set()
+
+
+def test_an_id_longer_than_the_history_column_is_refused(migrations_dir, sqlite_url, migrate):
+    migrations_dir("20220101000000_long.py", f"""
+        from npa_migrations import Migration
+
+        class Long(Migration):
+            id = "20220101000000_{'x' * 250}"
+
+            def up(self, b):
+                b.execute("SELECT 1")
+    """)
+    result = migrate(sqlite_url, migrations_dir.folder, "up")
+    assert result.exit_code == 2
+    assert "is 265 characters long; the history table holds at most 255" in result.output
+
+
+# markers ------------------------------------------------------------------------------------
+def test_a_down_marker_inside_a_block_comment_is_text(migrations_dir, sqlite_url, migrate,
+                                                      user_tables):
+    """It used to end the up section: the table after the comment silently went to down."""
+    migrations_dir("20250101000000_commented.sql", """
+        -- npa:up
+        CREATE TABLE a (id INTEGER);
+        /* how to revert by hand:
+        -- npa:down
+        DROP TABLE a;
+        */
+        CREATE TABLE b (id INTEGER);
+        -- npa:down
+        DROP TABLE b;
+        DROP TABLE a;
+    """)
+    result = migrate(sqlite_url, migrations_dir.folder, "up")
+    assert result.exit_code == 0, result.output
+    assert user_tables(sqlite_url) == {"a", "b"}
+    assert migrate(sqlite_url, migrations_dir.folder, "down").exit_code == 0
+    assert user_tables(sqlite_url) == set()
+
+
+@pytest.mark.parametrize("text", [
+    "-- npa:up\nSELECT '\n-- npa:down\n';\n",
+    "-- npa:up\nSELECT $$\n-- npa:down\n$$;\n",
+    '-- npa:up\nSELECT "\n-- npa:down\n" FROM t;\n',
+])
+def test_a_marker_inside_a_string_is_text(text):
+    sections = find_sections(text, PORTABLE)
+    assert sections.down is None
+    assert "-- npa:down" in sections.up
+
+
+def test_sections_keep_the_files_line_numbers():
+    text = "-- header\n-- npa:up\nSELECT 1;\n-- npa:down\nSELECT 2;\n"
+    sections = find_sections(text, PORTABLE)
+    assert sections.up.strip() == "SELECT 1;" and sections.down.strip() == "SELECT 2;"
+    assert sections.up.count("\n", 0, sections.up.index("SELECT 1")) + 1 == 3
+    assert sections.down.count("\n", 0, sections.down.index("SELECT 2")) + 1 == 5
+
+
+@pytest.mark.parametrize("text, message", [
+    ("CREATE TABLE early (id INTEGER);\n-- npa:up\nCREATE TABLE a (id INTEGER);\n",
+     "line 1: SQL before '-- npa:up' never runs"),
+    ("-- npa:up\nCREATE TABLE a (id INTEGER);\n-- npa:up\nCREATE TABLE b (id INTEGER);\n",
+     "'-- npa:up' is on lines 1 and 3; keep one."),
+    ("-- npa:up\nCREATE TABLE a (id INTEGER); -- npa:down\nDROP TABLE a;\n",
+     "line 2: '-- npa:down' must be on a line of its own"),
+    ("-- npa:up\nCREATE TABLE a (id INTEGER);\n-- npa:down (by hand)\nDROP TABLE a;\n",
+     "line 3: '-- npa:down' must be on a line of its own"),
+    ("-- npa:up\n-- npa:no-transaction\nCREATE TABLE a (id INTEGER);\n",
+     "line 2: '-- npa:no-transaction' must be the first line of the file."),
+    ("-- npa:down\nDROP TABLE a;\n-- npa:up\nCREATE TABLE a (id INTEGER);\n",
+     "'-- npa:down' must come after '-- npa:up'."),
+    ("/*\n-- npa:up\n*/\nCREATE TABLE a (id INTEGER);\n", "no '-- npa:up' line"),
+])
+def test_marker_mistakes_are_errors_naming_file_and_line(migrations_dir, sqlite_url, text,
+                                                        message, migrate, user_tables):
+    migrations_dir("20200101000000_first.sql", "-- npa:up\nCREATE TABLE first (id INTEGER);\n")
+    path = migrations_dir("20250101000000_odd.sql", text)
+    result = migrate(sqlite_url, migrations_dir.folder, "up")
+    assert result.exit_code == 2, result.output
+    assert f"Error: {path}: {message}" in result.output
+    assert user_tables(sqlite_url) == set()
+
+
+def test_a_plugin_directive_is_not_a_marker():
+    sections = find_sections("-- npa:lint-ignore drop-table\n-- npa:up\nDROP TABLE a;\n",
+                             PORTABLE)
+    assert sections.up.strip() == "DROP TABLE a;"
+
+
+def test_crlf_line_ends(migrations_dir, sqlite_url):
+    (migrations_dir.folder / "20250101000000_windows.sql").write_bytes(
+        b"-- npa:no-transaction\r\n-- npa:up\r\nCREATE TABLE a (id INTEGER);\r\n"
+        b"-- npa:down\r\nDROP TABLE a;\r\n")
+    executor = MigrationExecutor(sqlite_url, str(migrations_dir.folder))
+    [script] = executor.discover()
+    assert script.transactional is False
+    assert [op.sql for op in script.down_operations()] == ["DROP TABLE a"]
+
+
+def test_a_byte_order_mark_is_ignored(migrations_dir, sqlite_url, migrate, user_tables):
+    """It gave a misleading "no '-- npa:up' line"."""
+    text = "-- npa:no-transaction\n-- npa:up\nCREATE TABLE a (id INTEGER);\n"
+    (migrations_dir.folder / "20250101000000_bom.sql").write_bytes(
+        b"\xef\xbb\xbf" + text.encode("utf-8"))
+    result = migrate(sqlite_url, migrations_dir.folder, "up")
+    assert result.exit_code == 0, result.output
+    assert user_tables(sqlite_url) == {"a"}
+    [script] = MigrationExecutor(sqlite_url, str(migrations_dir.folder)).discover()
+    assert script.transactional is False
+    (migrations_dir.folder / "20250101000000_bom.sql").write_text(text)  # BOM removed
+    assert migrate(sqlite_url, migrations_dir.folder, "validate").exit_code == 0
+
+
+# splitting errors ---------------------------------------------------------------------------
+def test_an_unterminated_string_is_an_error_naming_file_and_line(migrations_dir, sqlite_url,
+                                                                 migrate, user_tables):
+    migrations_dir("20200101000000_first.sql", "-- npa:up\nCREATE TABLE first (id INTEGER);\n")
+    path = migrations_dir("20250101000000_quote.sql", """
+        -- npa:up
+        CREATE TABLE a (id INTEGER);
+        INSERT INTO a VALUES ('it''s);
+        CREATE TABLE b (id INTEGER);
+    """)
+    result = migrate(sqlite_url, migrations_dir.folder, "up")
+    assert result.exit_code == 2, result.output
+    assert (f"Error: {path}: line 3: a string opens here and is never closed: "
+            "'it''s);. Close it" in result.output)
+    assert user_tables(sqlite_url) == set()
+
+
+def test_an_unclosed_block_is_an_error(migrations_dir, sqlite_url, migrate):
+    path = migrations_dir("20250101000000_trigger.sql", """
+        -- npa:up
+        CREATE TABLE a (id INTEGER);
+        CREATE TRIGGER t AFTER INSERT ON a BEGIN
+          UPDATE a SET id = 1;
+    """)
+    result = migrate(sqlite_url, migrations_dir.folder, "up")
+    assert result.exit_code == 2, result.output
+    assert f"{path}: line 3: a BEGIN ... END block opens here and is never closed" \
+        in result.output
+
+
+def test_sql_before_the_up_marker_is_named_even_after_a_header_comment():
+    text = "/* header */\n-- npa:no-transaction\n\n  SELECT 1;\n-- npa:up\n"
+    with pytest.raises(MigrationSourceError, match="line 2: '-- npa:no-transaction'"):
+        find_sections(text, PORTABLE)
+    with pytest.raises(MigrationSourceError, match="line 4: SQL before"):
+        find_sections(text.replace("-- npa:no-transaction\n", "\n"), PORTABLE)
+
+
+def test_drift_reads_a_file_only_its_database_can_split(migrations_dir, sqlite_url, migrate):
+    """Drift replays the statements with the portable rules; a SQLite ``[it's]`` name
+    (an unclosed string to them) must not break it."""
+    migrations_dir("20250101000000_brackets.sql",
+                   "-- npa:up\nCREATE TABLE [it's] (id INTEGER);\n")
+    assert migrate(sqlite_url, migrations_dir.folder, "up").exit_code == 0
+    result = migrate(sqlite_url, migrations_dir.folder, "drift")
+    assert result.exit_code == 0, result.output
