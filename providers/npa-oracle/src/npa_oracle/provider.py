@@ -389,7 +389,8 @@ class OracleProvider(BaseProvider):
             fk.onupdate = None
         self._ensure_fk_targets(table)
         return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
-                f"ADD ({self.column_spec(table, op.column.name)})"]
+                f"ADD ({self.column_spec(table, op.column.name)})",
+                *self.column_comments_sql(op.table, op.schema, [op.column])]
 
     def sql_alter_column(self, op: ops.AlterColumn) -> list[str]:
         """``ALTER TABLE t MODIFY (c <type> DEFAULT <expr> NULL|NOT NULL)`` restating only
@@ -423,10 +424,19 @@ class OracleProvider(BaseProvider):
             statements.append(sqltext.ignore_errors(
                 f"ALTER TABLE {table} MODIFY ({column} {tolerant})",
                 ORA_ALREADY_NULL if tolerant == "NULL" else ORA_ALREADY_NOT_NULL))
+        statements += self.alter_comment_sql(op)
         if op.new_column_name is not ops.UNCHANGED:
             statements.extend(self.sql_rename_column(
                 ops.RenameColumn(op.table, op.column_name, op.new_column_name, schema=op.schema)))
         return statements
+
+    def sql_column_comment(self, table: str, schema: str | None, column: str,
+                           comment: str | None, existing_comment: str | None = None
+                           ) -> list[str]:
+        """Oracle has no ``COMMENT ... IS NULL``: a comment is removed by setting it to
+        ``''`` (which Oracle holds as NULL)."""
+        return super().sql_column_comment(table, schema, column,
+                                          "" if comment is None else comment, existing_comment)
 
     def sql_drop_index(self, op: ops.DropIndex) -> list[str]:
         """``DROP INDEX [schema.]name`` (an index belongs to a schema, not to a table)."""

@@ -23,7 +23,7 @@ class SqliteProvider(BaseProvider):
     install_extra = "sqlite"
     capabilities = Capabilities(transactional_ddl=True, advisory_lock=False, schemas=False,
                                 if_exists=True, alter_in_place=False, drop_column=True,
-                                create_database=True)
+                                create_database=True, partial_indexes=True)
     begin_statement = "BEGIN IMMEDIATE"
     #: seconds a statement waits for another connection's write lock
     busy_timeout = 30.0
