@@ -96,7 +96,7 @@ class Difference:
     def label(self) -> str:
         """``kind`` with the precise object type, e.g. ``missing unique constraint``."""
         verb, _, noun = self.kind.partition(" ")
-        if noun in ("type", "nullability", "default") or noun == self.object_type:
+        if noun in ("type", "nullability", "default", "comment") or noun == self.object_type:
             return self.kind
         return f"{verb} {self.object_type}"
 
@@ -277,6 +277,21 @@ def normalise_default_text(text: Any) -> str | None:
     return low.replace('"', "").replace("`", "")
 
 
+_PREDICATE_CAST = re.compile(r"::\s*(?:\"[^\"]+\"|[a-z_][\w ]*?)(?:\(\s*\d+(?:\s*,\s*\d+)?\s*\))?"
+                             r"(?:\[\])?(?=[\s)=<>!,]|$)")
+
+
+def normalise_predicate(text: Any) -> str | None:
+    """Canonical form of a partial index's ``WHERE`` predicate, for comparing what a
+    migration declares with what the database reports (PostgreSQL adds parentheses and
+    ``::type`` casts): lower case, without casts, parentheses, quotes and white space.
+    ``None`` for no predicate."""
+    if text is None:
+        return None
+    s = _PREDICATE_CAST.sub("", str(text).lower())
+    return re.sub(r"[\s()\"`\[\]]", "", s).replace("!=", "<>") or None
+
+
 def _number(text: str) -> str:
     try:
         value = decimal.Decimal(text)
@@ -425,6 +440,11 @@ class Comparator:
                 if not same:
                     diff("changed default", "column", col.name, e or "no default",
                          a or "no default", "column", "default")
+            if (col.comment is not UNKNOWN and live.comment is not UNKNOWN
+                    and self.dialect.supports_comments
+                    and (col.comment or None) != (live.comment or None)):
+                diff("changed comment", "column", col.name, _comment_text(col.comment),
+                     _comment_text(live.comment), "column", "comment")
         if "columns" in exp.known:
             for live in act.columns.values():
                 if live.name not in seen and exp.column(live.name) is None:
@@ -461,7 +481,8 @@ class Comparator:
             if live is not None:
                 used_indexes.add(live.name)
                 if cols(live.columns) != cols(index.columns) or bool(live.unique) != bool(
-                        index.unique):
+                        index.unique) or normalise_predicate(live.where) != normalise_predicate(
+                        index.where):
                     diff("changed index", "index", index.name, _index_text(index),
                          _index_text(live), "index")
                 continue
@@ -584,7 +605,12 @@ def _table_order(table: TableModel):
 
 
 def _index_text(index) -> str:
-    return f"{'UNIQUE ' if index.unique else ''}({', '.join(index.columns)})"
+    where = f" WHERE {index.where}" if index.where else ""
+    return f"{'UNIQUE ' if index.unique else ''}({', '.join(index.columns)}){where}"
+
+
+def _comment_text(comment: str | None) -> str:
+    return repr(comment) if comment else "no comment"
 
 
 def _fk_text(fk) -> str:
@@ -686,7 +712,7 @@ def detect_drift(executor: "MigrationExecutor", model: Any = None) -> DriftRepor
     try:
         if model is not None:
             metadata = load_model(model) if isinstance(model, str) else model
-            expected = SchemaModel.from_metadata(metadata)
+            expected = SchemaModel.from_metadata(metadata, executor.provider.dialect.name)
             source = (f"model {model}" if isinstance(model, str)
                       else f"the given MetaData ({len(expected.tables)} tables)")
         else:

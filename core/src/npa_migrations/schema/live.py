@@ -169,7 +169,7 @@ class LiveSchemaReader:
                 table.columns[n(col["name"])] = ColumnModel(
                     name=n(col["name"]), type=col["type"], nullable=bool(col["nullable"]),
                     default=col.get("default"), autoincrement=bool(col.get("autoincrement")),
-                    identity=bool(col.get("identity")))
+                    identity=bool(col.get("identity")), comment=col.get("comment"))
             pk = pks.get(key) or {}
             table.primary_key = tuple(map(n, pk.get("constrained_columns") or ()))
             table.primary_key_name = n(pk.get("name"))
@@ -199,7 +199,8 @@ class LiveSchemaReader:
                         and any(same_prefix(index["name"], f) for f in table.foreign_keys)):
                     continue  # the index MySQL creates for a foreign key by itself
                 table.indexes[n(index["name"])] = IndexModel(n(index["name"]), cols_,
-                                                             bool(index.get("unique")))
+                                                             bool(index.get("unique")),
+                                                             _index_where(index))
             for check in checks.get(key) or []:
                 table.checks.append(CheckModel(n(check.get("name")), check.get("sqltext")))
             result.append(table)
@@ -211,6 +212,14 @@ def same_prefix(index_name: str, fk: ForeignKeyModel) -> bool:
     the first column when the constraint has a generated name."""
     names = {fold(fk.name)} | {fold(fk.columns[0])} if fk.columns else {fold(fk.name)}
     return fold(index_name) in names
+
+
+def _index_where(index: dict) -> str | None:
+    """A reflected partial index's predicate (SQLAlchemy's ``<dialect>_where`` option)."""
+    for key, value in (index.get("dialect_options") or {}).items():
+        if key.endswith("_where") and value is not None:
+            return str(value)
+    return None
 
 
 def _index_columns(index: dict) -> list[str]:
