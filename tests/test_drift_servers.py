@@ -10,9 +10,7 @@ skips the tests, except when ``CI`` is set: then it is a failure.
 
 from __future__ import annotations
 
-import os
 import textwrap
-import uuid
 from pathlib import Path
 
 import pytest
@@ -25,10 +23,7 @@ from npa_migrations.operations import AddColumn
 from npa_migrations.plugins import get_plugin_manager
 from npa_migrations.engine.repair import repair
 
-SERVERS = {
-    "postgresql": ("NPA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
-    "mariadb": ("NPA_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
-}
+from server_databases import SERVERS, fresh_database
 
 CREATE = """
     import sqlalchemy as sa
@@ -79,42 +74,11 @@ TAGS_SQL = """
 """
 
 
-def _reachable(url: sa.engine.URL) -> Exception | None:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect():
-            return None
-    except Exception as exc:  # any driver error: the server is not there
-        return exc
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(params=sorted(SERVERS))
 def server(request):
     """A fresh database on the server, dropped afterwards: yields its URL."""
-    env, default = SERVERS[request.param]
-    base = sa.engine.make_url(os.environ.get(env) or default)
-    problem = _reachable(base)
-    if problem is not None:
-        message = f"{request.param} server at {base.render_as_string()} unreachable: {problem}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    name = f"npa_drift_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    try:
-        yield base.set(database=name)
-    finally:
-        with admin.connect() as conn:
-            if base.get_backend_name() == "postgresql":
-                conn.execute(sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
-            conn.execute(sa.text(f"DROP DATABASE {name}"))
-        admin.dispose()
+    with fresh_database(request.param, "npa_drift") as url:
+        yield url
 
 
 @pytest.fixture
