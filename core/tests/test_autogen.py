@@ -271,6 +271,19 @@ def test_raw_sql_tables_are_listed_not_guessed(migrations_dir):
     assert "table customers: changed by raw SQL" in text
 
 
+def test_after_sql_the_scan_cannot_read_nothing_is_compared(migrations_dir):
+    migrations_dir("20250101000000_initial.py", INITIAL)
+    migrations_dir("20250102000000_proc.sql", "-- npa:up\nCALL refresh_everything();\n")
+    result = autogenerate(executor(migrations_dir), metadata(
+        lambda md: customers(md, note=sa.Text), coupons,
+        lambda md: sa.Table("tags", md, sa.Column("id", sa.Integer, primary_key=True))))
+    assert (result.differences, result.changes) == ([], [])
+    text = "\n".join(result.not_compared)
+    assert "raw SQL the schema model cannot read" in text
+    assert "table tags: in the models, but raw SQL the schema model cannot read may have " \
+           "created it" in text
+
+
 def test_generated_names_fit_the_identifier_limit():
     assert generated_name("fk", "orders", ["customer_id"], 63) == "fk_orders_customer_id"
     long = generated_name("uq", "t" * 60, ["c" * 30], 63)
@@ -357,6 +370,17 @@ def test_check_passes_fails_and_new_autogenerate_fixes_it(project, models):
     assert run("migrate", "up").exit_code == 0
     drift = run("migrate", "drift", "--model", "shop_models_v:metadata")
     assert drift.exit_code == 0, drift.output
+
+
+def test_the_first_migration_of_a_new_project(tmp_path, monkeypatch, models):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NPA_DATABASE_URL", raising=False)
+    monkeypatch.delenv("NPA_MIGRATIONS", raising=False)
+    result = run("migrate", "new", "Initial", "--autogenerate", "--model",
+                 "shop_models_v:metadata")
+    assert result.exit_code == 0, result.output
+    assert "2 operation(s) for 2 difference(s)" in result.output
+    assert run("migrate", "check", "--model", "shop_models_v:metadata").exit_code == 0
 
 
 def test_model_from_config_and_nothing_to_write(project):
