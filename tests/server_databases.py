@@ -1,26 +1,34 @@
-"""A fresh database of its own on the PostgreSQL or MariaDB server, for a test that must
-see nothing of other tests' tables on the shared server.
+"""Throwaway databases on the shared PostgreSQL and MariaDB servers, for cross-package
+tests that must not see (or leave) other tests' tables.
 
-``fresh_database(backend)`` creates ``npa_<random>`` and drops it afterwards. URLs:
-``NPA_TEST_POSTGRES_URL`` and ``NPA_TEST_MYSQL_URL`` (defaults: the local servers CI
-starts). An unreachable server skips the test, except when ``CI`` is set: then it is a
-failure.
+``fresh_database("postgresql", "npa_drift")`` creates ``npa_drift_<random>`` on the
+server named by ``NPA_TEST_POSTGRES_URL`` (``NPA_TEST_MYSQL_URL`` for ``"mariadb"``;
+defaults: the local servers CI starts), yields its URL and drops it afterwards. An
+unreachable server skips the test, or fails it when ``CI`` is set.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import uuid
+from contextlib import contextmanager
 from typing import Iterator
 
-import pytest
 import sqlalchemy as sa
 
+from npa_migrations.testing.servers import unavailable
+
+#: backend -> (environment variable, default URL)
 SERVERS = {
     "postgresql": ("NPA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
     "mariadb": ("NPA_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
 }
+
+
+def server_url(backend: str) -> sa.engine.URL:
+    """The configured URL of ``backend``'s server (a key of :data:`SERVERS`)."""
+    env, default = SERVERS[backend]
+    return sa.engine.make_url(os.environ.get(env) or default)
 
 
 def _reachable(url: sa.engine.URL) -> Exception | None:
@@ -34,18 +42,14 @@ def _reachable(url: sa.engine.URL) -> Exception | None:
         engine.dispose()
 
 
-@contextlib.contextmanager
-def fresh_database(backend: str, prefix: str = "npa") -> Iterator[sa.engine.URL]:
-    """A new, empty database on the ``backend`` server (a key of :data:`SERVERS`), dropped
-    on exit: yields its URL."""
-    env, default = SERVERS[backend]
-    base = sa.engine.make_url(os.environ.get(env) or default)
+@contextmanager
+def fresh_database(backend: str, prefix: str) -> Iterator[sa.engine.URL]:
+    """A new database ``<prefix>_<random>`` on ``backend``'s server, dropped on exit
+    (PostgreSQL: after ending the sessions still connected to it); yields its URL."""
+    base = server_url(backend)
     problem = _reachable(base)
     if problem is not None:
-        message = f"{backend} server at {base.render_as_string()} unreachable: {problem}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{backend} server at {base.render_as_string()} unreachable: {problem}")
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with admin.connect() as conn:

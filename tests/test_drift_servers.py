@@ -22,7 +22,6 @@ from npa_migrations.hookspecs import hookimpl
 from npa_migrations.operations import AddColumn
 from npa_migrations.plugins import get_plugin_manager
 from npa_migrations.engine.repair import repair
-
 from server_databases import SERVERS, fresh_database
 
 CREATE = """
@@ -184,10 +183,10 @@ class WrongPriceType:
     """Renders add_column('price') with INTEGER instead of the declared NUMERIC(10, 2)."""
 
     @hookimpl(tryfirst=True)
-    def npa_generate_sql(self, provider, operation):
+    def npa_generate_sql(self, provider, operation, context):
         if isinstance(operation, AddColumn) and operation.column.name == "price":
-            return provider.generate_sql(AddColumn(operation.table,
-                                                   sa.Column("price", sa.Integer)))
+            return provider.sql.generate(AddColumn(operation.table,
+                                                   sa.Column("price", sa.Integer)), context)
         return None
 
 
@@ -305,3 +304,41 @@ def test_names_with_backticks_and_quotes_show_no_drift(server, tmp_path):
     assert result.success, result.errors
     report = executor.drift()
     assert report.differences == [], report.lines()
+
+
+# PostgreSQL's raw SQL: materialized views and types ------------------------------------
+@pytest.mark.parametrize("server", ["postgresql"], indirect=True)
+def test_index_on_a_materialized_view_is_not_a_missing_table(server, folder):
+    """Lemmy's history: raw SQL indexes a materialized view; drift reported it as a
+    missing table and ``up --check-drift`` refused to migrate."""
+    folder("20250101120000_customer_stats.sql", """
+        -- npa:up
+        CREATE MATERIALIZED VIEW customer_stats AS
+            SELECT customer_id, count(*) AS n FROM orders GROUP BY customer_id;
+        CREATE UNIQUE INDEX idx_customer_stats ON customer_stats (customer_id);
+        -- npa:down
+        DROP MATERIALIZED VIEW customer_stats;
+    """)
+    executor = MigrationExecutor(server, folder.path)
+    assert executor.execute(target="20250101120000").success
+    report = executor.drift()
+    assert report.differences == [] and report.complete, report.lines()
+    checked = MigrationExecutor(server, folder.path, MigrationExecutorOptions(check_drift=True))
+    result = checked.execute()
+    assert result.success and result.migrations_applied == ["20250102000000_AddPrice"]
+
+
+@pytest.mark.parametrize("server", ["postgresql"], indirect=True)
+def test_create_type_does_not_blind_drift(server, folder):
+    folder("20250101120000_mood.sql", """
+        -- npa:up
+        CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+        -- npa:down
+        DROP TYPE mood;
+    """)
+    executor = MigrationExecutor(server, folder.path, MigrationExecutorOptions(verify=True))
+    assert executor.execute().success
+    assert executor.drift().complete
+    run_sql(server, "ALTER TABLE customers ADD COLUMN feeling mood", "CREATE TABLE scratch (id INT)")
+    assert kinds(executor.drift()) == [("extra column", "customers.feeling"),
+                                       ("extra table", "scratch")]

@@ -18,7 +18,7 @@ HOOKS = sorted(name for name, value in vars(hookspecs).items()
 
 
 def test_the_hook_list_is_not_empty():
-    assert {"npa_provider_for_url", "npa_provider_names", "npa_generate_sql"} <= set(HOOKS)
+    assert {"npa_register_providers", "npa_generate_sql"} <= set(HOOKS)
 
 
 @pytest.mark.parametrize("name", HOOKS)

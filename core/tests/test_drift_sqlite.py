@@ -146,6 +146,25 @@ def test_hand_made_changes_show_as_drift(sqlite_url, shop):
     assert lines[-1] == "4 differences."
 
 
+def test_unreadable_sql_never_says_no_drift(sqlite_url, shop):
+    """After a statement the model cannot read, the report says what it could not
+    compare instead of "No drift"."""
+    shop("20250103000000_search.sql", "-- npa:up\nCREATE VIRTUAL TABLE search USING "
+                                      "fts5(body);\n")
+    executor = MigrationExecutor(sqlite_url, shop.folder)
+    assert executor.execute().success
+    sql(sqlite_url, "CREATE TABLE scratch (id INTEGER)")
+    report = executor.drift()
+    assert report.differences == [] and not report.complete
+    lines = report.lines()
+    assert not lines[0].startswith("No drift:"), lines
+    assert lines[0].startswith("No drift in what could be compared") and \
+        "could not be compared" in lines[0]
+    assert any("CREATE VIRTUAL TABLE search" in line and "any table may have changed" in line
+               for line in lines)
+    assert report.to_json()["complete"] is False
+
+
 def test_drift_against_a_metadata(sqlite_url, shop):
     executor = MigrationExecutor(sqlite_url, shop.folder)
     executor.execute()
@@ -188,11 +207,11 @@ class WrongPriceType:
     """Renders add_column('price') with INTEGER instead of the declared NUMERIC(10, 2)."""
 
     @hookimpl(tryfirst=True)
-    def npa_generate_sql(self, provider, operation):
+    def npa_generate_sql(self, provider, operation, context):
         if isinstance(operation, AddColumn) and operation.column.name == "price":
             wrong = AddColumn(operation.table, sa.Column("price", sa.Integer),
                               schema=operation.schema)
-            return provider.generate_sql(wrong)
+            return provider.sql.generate(wrong, context)
         return None
 
 
@@ -391,7 +410,7 @@ def test_cli_drift_exit_codes_and_json(project):
     assert drifted.exit_code == 3
     assert "extra column" in drifted.output and "customers.nickname" in drifted.output
     data = json.loads(run("migrate", "drift", "--json").output)
-    assert data["drift"] is True
+    assert data["drift"] is True and data["complete"] is True
     assert data["differences"][0]["kind"] == "extra column"
     assert data["differences"][0]["table"] == "customers"
     assert data["differences"][0]["object"] == "nickname"

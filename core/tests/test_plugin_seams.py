@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from npa_migrations import MigrationExecutor, MigrationExecutorOptions, operations as ops
 from npa_migrations.engine.checks import PlanFinding, check_plan
+from npa_migrations.engine.planner import plan_steps
 from npa_migrations.cli import cli
 from npa_migrations.errors import ConfigurationError
 from npa_migrations.hookspecs import hookimpl
@@ -39,7 +40,7 @@ def test_hook_npa_operation_transactional(register, migrations_dir, sqlite_url):
     register(IndexOutsideTransaction())
     migrations_dir("20250101000000_items.py", MIGRATION)
     executor = MigrationExecutor(sqlite_url, migrations_dir.folder)
-    steps = executor.provider.plan(executor.discover()[0].up_operations())
+    steps = plan_steps(executor.provider, executor.discover()[0].up_operations())
     assert [s.transactional for s in steps] == [True, False]
     script = executor.script(offline=True)
     body = script.split("-- 20250101000000_Items (up)")[1]

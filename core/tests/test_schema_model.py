@@ -4,9 +4,11 @@ normalisation of types and defaults used by drift detection."""
 import sqlalchemy as sa
 
 from npa_migrations.builder import MigrationBuilder
-from npa_migrations.schema.drift import (Comparator, claim_matches, normalise_default_text,
-                                  normalise_type_text)
+from npa_migrations.engine.target import DatabaseTarget
+from npa_migrations.provider.comparison import SchemaRules
+from npa_migrations.schema.compare import Comparator
 from npa_migrations.schema.model import (UNKNOWN, SchemaModel, analyse_sql, analyse_statement)
+from npa_migrations.schema.verify import claim_matches
 
 
 def replay(build, model=None, migration_id="20250101000000_M"):
@@ -85,6 +87,49 @@ def test_unreadable_sql_forgets_everything():
     assert any("cannot read" in n for n in model.not_compared())
 
 
+def test_index_on_a_materialized_view_is_no_table():
+    """Lemmy's history: an index on a materialized view made by raw SQL must not make
+    the model expect a table of that name."""
+    model, _ = replay(lambda b: b.execute(
+        "CREATE MATERIALIZED VIEW user_mview AS SELECT 1 AS id;"
+        "CREATE UNIQUE INDEX idx_user_mview_id ON user_mview (id);"))
+    assert model.get("user_mview") is None and not model.open_world
+    replay(lambda b: b.execute("DROP MATERIALIZED VIEW user_mview;"
+                               "CREATE TABLE user_mview (id INT);"
+                               "CREATE INDEX ix_user_mview ON user_mview (id)"), model)
+    assert model.get("user_mview") is not None
+
+
+def test_raw_sql_on_an_unknown_relation_may_be_absent():
+    """An index made by raw SQL on a relation no applied migration created (a view made
+    before the tool was adopted) does not make a table the database must have."""
+    model, _ = replay(lambda b: b.execute("CREATE INDEX ix_old ON old_view (id)"))
+    assert model.get("old_view").maybe_absent
+    replay(lambda b: b.add_column("old_view", sa.Column("x", sa.Integer)), model)
+    assert not model.get("old_view").maybe_absent
+
+
+def test_create_type_keeps_the_rest_of_the_schema_known():
+    model, _ = replay(lambda b: (
+        b.execute("CREATE TYPE mood AS ENUM ('sad', 'ok')"),
+        b.create_table("t", sa.Column("id", sa.Integer, primary_key=True))))
+    assert not model.open_world and model.get("t").fully_known
+    assert model.not_compared() == []
+
+
+def test_lookups_fold_case_through_an_index_kept_in_step():
+    model = SchemaModel()
+    replay(lambda b: [b.create_table(f"T{i}", sa.Column("id", sa.Integer))
+                      for i in range(3)], model)
+    assert model.get("t1").name == "T1" and model.get("T1").name == "T1"
+    replay(lambda b: b.rename_table("T1", "renamed"), model)
+    assert model.get("t1") is None and model.get("RENAMED").name == "renamed"
+    snapshot = model.snapshot()
+    replay(lambda b: b.drop_table("renamed"), model)
+    assert model.get("renamed") is None and snapshot.get("renamed") is not None
+    assert sorted(model.tables) == [(None, "T0"), (None, "T2")]
+
+
 def test_execute_for_another_dialect_does_nothing():
     model = SchemaModel(provider_names={"sqlite"})
     replay(lambda b: b.execute("CREATE TABLE x (id INT)", dialects=("postgresql",)), model)
@@ -103,33 +148,48 @@ def test_statement_scan():
     assert kinds("CREATE UNIQUE INDEX CONCURRENTLY ix ON ONLY t (a)") == \
         [("indexes", (None, "t"), None, None)]
     assert kinds("DROP INDEX ix ON t") == [("drop_index", (None, "t"), None, "ix")]
-    for harmless in ("INSERT INTO t VALUES (1)", "UPDATE t SET a = 1", "CREATE VIEW v AS "
-                     "SELECT 1", "CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ $$",
+    for harmless in ("INSERT INTO t VALUES (1)", "UPDATE t SET a = 1",
+                     "CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ $$",
                      "GRANT SELECT ON t TO bob", "COMMENT ON TABLE t IS 'x'",
-                     "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END"):
+                     "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END",
+                     "CREATE TYPE mood AS ENUM ('sad', 'ok')", "ALTER TYPE mood ADD VALUE 'x'",
+                     "CREATE DOMAIN posint AS integer CHECK (VALUE > 0)", "DROP TYPE mood",
+                     "REFRESH MATERIALIZED VIEW CONCURRENTLY mv"):
         assert kinds(harmless)[0][0] == "none", harmless
     for unknown in ("DO $$ BEGIN END $$", "CALL p()", "EXEC sp_rename 'a', 'b'",
-                    "DROP TYPE mood CASCADE"):
+                    "DROP TYPE mood CASCADE", "ALTER TYPE mood RENAME TO feeling",
+                    "ALTER DOMAIN posint SET SCHEMA other"):
         assert kinds(unknown)[0][0] == "unknown", unknown
+    assert kinds("CREATE VIEW v AS SELECT 1") == [("view", (None, "v"), None, None)]
+    assert kinds("CREATE MATERIALIZED VIEW IF NOT EXISTS s.mv AS SELECT 1") == \
+        [("view", ("s", "mv"), None, None)]
+    assert kinds("DROP MATERIALIZED VIEW IF EXISTS mv, w CASCADE") == \
+        [("drop_view", (None, "mv"), None, None), ("drop_view", (None, "w"), None, None)]
     assert [e.kind for e in analyse_sql("CREATE TABLE a (x int); DROP TABLE a;")] == \
         ["create", "drop"]
 
 
-def test_type_normalisation():
-    assert normalise_type_text("INTEGER(11)", "mysql") == "INTEGER"
-    assert normalise_type_text("TINYINT(1)", "mysql") == normalise_type_text("BOOL", "mysql")
-    assert normalise_type_text("DECIMAL(10, 2)", "mysql") == "NUMERIC(10,2)"
-    assert normalise_type_text("VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
-                               "mariadb") == "VARCHAR(10)"
-    assert normalise_type_text("FLOAT", "postgresql") == "DOUBLE PRECISION"
-    assert normalise_type_text("TIMESTAMP WITHOUT TIME ZONE", "postgresql") == "TIMESTAMP"
-    assert normalise_type_text("character varying(5)", "postgresql") == "VARCHAR(5)"
-    assert normalise_type_text("VARCHAR(5)", "sqlite") != normalise_type_text("VARCHAR(6)",
-                                                                              "sqlite")
+def portable_rules(tmp_path) -> SchemaRules:
+    """The portable defaults, on a SQLite provider's dialect."""
+    return SchemaRules(DatabaseTarget(f"sqlite:///{tmp_path / 'x.db'}").provider)
 
 
-def test_default_normalisation():
-    n = normalise_default_text
+def test_portable_type_normalisation(tmp_path):
+    rules = portable_rules(tmp_path)
+    assert rules.normalise_type("character varying(5)") == "VARCHAR(5)"
+    assert rules.normalise_type("DECIMAL(10, 2)") == "NUMERIC(10,2)"
+    assert rules.normalise_type("VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin") == \
+        "VARCHAR(10)"
+    assert rules.normalise_type("TIMESTAMP WITHOUT TIME ZONE") == "TIMESTAMP"
+    assert rules.compare_type("INT", "integer")
+    assert not rules.compare_type("VARCHAR(5)", "VARCHAR(6)")
+    # no database's own spelling in the portable rules
+    assert not rules.compare_type("INT4", "INTEGER")
+    assert not rules.compare_type("TINYINT(1)", "BOOLEAN")
+
+
+def test_default_normalisation(tmp_path):
+    n = portable_rules(tmp_path).normalise_default
     assert n("'x'::character varying") == n("'x'") == "'x'"
     assert n("'0'::numeric") == n("0.00") == n("(0)") == n("'0'") == "0"
     assert n("now()") == n("CURRENT_TIMESTAMP") == n("current_timestamp()")
@@ -140,9 +200,6 @@ def test_default_normalisation():
 
 
 def test_comparator_reports_each_kind(tmp_path):
-    from npa_migrations.provider.connection import DbConnection  # noqa: F401  (import check)
-    from npa_migrations.engine.target import DatabaseTarget
-
     provider = DatabaseTarget(f"sqlite:///{tmp_path / 'x.db'}").provider
     expected, _ = replay(lambda b: b.create_table(
         "t", sa.Column("id", sa.Integer, primary_key=True), sa.Column("a", sa.String(10)),
@@ -157,6 +214,17 @@ def test_comparator_reports_each_kind(tmp_path):
     assert kinds == [("changed default", "t.b"), ("changed nullability", "t.b"),
                      ("changed type", "t.a"), ("extra column", "t.c"), ("extra table", "extra"),
                      ("missing index", "t.ix_t_a")]
+
+
+def test_a_type_the_comparison_cannot_read_is_listed_as_not_compared(tmp_path):
+    provider = DatabaseTarget(f"sqlite:///{tmp_path / 'x.db'}").provider
+    expected, _ = replay(lambda b: b.create_table("t", sa.Column("geo", sa.Integer)))
+    live, _ = replay(lambda b: b.create_table("t", sa.Column("geo", sa.types.NullType())))
+    comparator = Comparator(provider)
+    assert comparator.compare(expected, live) == []
+    assert comparator.not_compared == [
+        "column t.geo: type not compared (the database reports a type the sqlite dialect "
+        "cannot read)"]
 
 
 def test_claims_match_only_what_an_operation_declared():

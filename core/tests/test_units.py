@@ -154,7 +154,7 @@ def test_plugin_overrides_one_operation_for_one_provider(tmp_path):
 
     class Override:
         @hookimpl(tryfirst=True)
-        def npa_generate_sql(self, provider, operation):
+        def npa_generate_sql(self, provider, operation, context):
             if provider.name == "sqlite" and isinstance(operation, CreateIndex):
                 return [f"CREATE INDEX IF NOT EXISTS {operation.name} ON {operation.table} "
                         f"({', '.join(operation.columns)})"]
@@ -197,4 +197,4 @@ def test_bad_identifiers_refused_before_anything_runs(tmp_path, monkeypatch):
         executor.execute()
     assert executor.status().applied == []  # not even the valid first migration
     with pytest.raises(CE, match="empty"):
-        executor.provider.check_identifier("", "table")
+        executor.provider.sql.check_identifier("", "table")

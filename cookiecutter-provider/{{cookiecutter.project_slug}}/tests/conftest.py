@@ -9,6 +9,8 @@ import os
 
 import pytest
 
+from npa_migrations.testing.requirements import SuiteRequirements, closed
+
 pytest_plugins = ["npa_migrations.testing.plugin"]
 
 #: environment variable naming the test database
@@ -26,3 +28,24 @@ def npa_default_url():
     and runs in that (shared) database, creating and dropping only ``npat_`` objects.
     """
     return os.environ.get(URL_ENV, "{{ cookiecutter.url_scheme }}://")
+
+
+class {{ cookiecutter.__camel_name }}Requirements(SuiteRequirements):
+    """The suite's capability gates for {{ cookiecutter.provider_name }}.
+
+    SAMPLE: SQLAlchemy's SQLite reflection keeps a doubled quote in constraint names it
+    reads from the table's SQL text, and this sample keeps the portable ``SchemaRules``
+    (npa-sqlite corrects it in ``npa_sqlite/comparison.py``). REPLACE: delete this gate
+    once your dialect's reflection reads such names exactly, or once your provider's
+    ``schema_rules_class`` corrects them (docs/writing-a-provider.md, "Schema rules").
+    """
+
+    @property
+    def reads_back_hostile_names(self):
+        return closed("the sample keeps the portable SchemaRules, and SQLAlchemy's SQLite "
+                      "reflection keeps a doubled quote in constraint names")
+
+
+@pytest.fixture(scope="session")
+def npa_requirements_class():
+    return {{ cookiecutter.__camel_name }}Requirements

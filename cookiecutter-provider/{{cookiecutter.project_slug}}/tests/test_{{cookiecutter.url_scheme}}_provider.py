@@ -7,10 +7,12 @@ package decides. Add a golden-SQL test for every ``sql_<kind>`` method you overr
 import sqlalchemy as sa
 
 from npa_migrations import MigrationBuilder
-from npa_migrations.engine.target import parse_url, resolve_provider
-from npa_migrations.plugins import installed_plugins
+from npa_migrations.engine.target import parse_url
+from npa_migrations.provider.registry import resolve_provider
+from npa_migrations.provider.registry import installed_plugins
 
 from {{ cookiecutter.package_name }}.provider import {{ cookiecutter.__camel_name }}Provider
+from npa_migrations.provider import OFFLINE
 
 
 def test_entry_point_is_registered():
@@ -27,16 +29,17 @@ def test_url_scheme_resolves_to_this_provider(tmp_path):
     assert provider.name == "{{ cookiecutter.url_scheme }}"
 
 
-def test_other_schemes_are_left_to_other_providers():
-    from {{ cookiecutter.package_name }} import plugin
+def test_only_its_own_scheme_is_registered():
+    from npa_migrations.provider.registry import registrations
 
-    assert plugin.npa_provider_for_url(url=parse_url("postgresql://u@h/db")) is None
+    mine = [name for name, r in registrations().items() if r.plugin == "{{ cookiecutter.url_scheme }}"]
+    assert mine == ["{{ cookiecutter.url_scheme }}"]
 
 
 def render(operation):
     """The SQL statements the engine would run for one operation (one line each)."""
     provider = resolve_provider(parse_url("{{ cookiecutter.url_scheme }}://"))
-    statements = provider.generate_sql(operation)
+    statements = provider.sql.generate(operation, OFFLINE)
     return [" ".join(getattr(s, "sql", s).split()) for s in statements]
 
 

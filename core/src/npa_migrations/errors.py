@@ -91,3 +91,18 @@ class IrreversibleMigrationError(NpaError):
     """A rollback reached a migration that has no ``down`` steps."""
 
     exit_code = 1
+
+
+class VerificationError(NpaError):
+    """Post-execution verification found that an operation did not do what it said.
+
+    :ivar differences: the :class:`~npa_migrations.schema.compare.Difference` objects
+        found, each blamed on one operation of the migration.
+    """
+
+    exit_code = 1
+    label = "Verification found"
+
+    def __init__(self, message: str, differences: list | None = None):
+        self.differences = list(differences or [])
+        super().__init__(message)

@@ -28,7 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .provider.locking import MigrationLock
     from .migration import MigrationScript
     from .operations import MigrationOperation
-    from .provider.base import BaseProvider, Statement
+    from .provider import BaseProvider, RenderContext
+    from .statements import Statement
 
 PROJECT = "npa"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -39,27 +40,18 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 # provider resolution
 # --------------------------------------------------------------------------------------
 
-@hookspec(firstresult=True)
-def npa_provider_for_url(url: "URL") -> "BaseProvider | None":
-    """Return the provider that serves a database URL, or ``None`` if this plugin does not.
-
-    The provider object carries its capabilities (``provider.capabilities``: transactional
-    DDL, advisory locks, schemas, ``IF EXISTS``, ALTER limits, identifier length).
-
-    :param url: the parsed SQLAlchemy URL (``url.get_backend_name()`` is e.g. ``"sqlite"``).
-    :returns: a :class:`~npa_migrations.provider.BaseProvider` instance bound to ``url``.
-
-    Stops at first non-None result.
-    """
-
-
 @hookspec
-def npa_provider_names() -> list[str]:
-    """Return the backend names (SQLAlchemy ``get_backend_name()``) this plugin serves.
+def npa_register_providers(register: "Callable[..., None]") -> None:
+    """Register the providers this plugin brings: which URLs each one serves.
 
-    Used by ``npa providers`` and by the error shown when no provider matches a URL.
+    Call ``register(backends, provider)`` once per provider, where ``backends`` is the
+    backend name (SQLAlchemy's ``url.get_backend_name()``, e.g. ``"postgresql"``) or a list
+    of them, and ``provider`` the provider class as ``"module:Class"`` -- imported only when
+    a URL of that backend is used, so loading the plugin stays cheap -- or a callable
+    taking the URL. Two plugins registering the same backend name is an error naming
+    both. ``npa providers`` lists the names.
 
-    :returns: e.g. ``["sqlite"]``.
+    :param register: ``register(backends, provider)``.
     """
 
 
@@ -68,19 +60,25 @@ def npa_provider_names() -> list[str]:
 # --------------------------------------------------------------------------------------
 
 @hookspec(firstresult=True)
-def npa_generate_sql(provider: "BaseProvider", operation: "MigrationOperation"
-                     ) -> "list[Statement | str] | None":
+def npa_generate_sql(provider: "BaseProvider", operation: "MigrationOperation",
+                     context: "RenderContext") -> "list[Statement | str] | None":
     """Turn one migration operation into SQL statements for one provider.
 
-    The core's default (``trylast``) calls ``provider.generate_sql(operation)``. A plugin
-    overrides a single operation on a single provider with ``@hookimpl(tryfirst=True)``,
-    returning ``None`` whenever it does not apply, e.g. ``CREATE INDEX CONCURRENTLY`` for
+    The engine's planner calls it when the operation's step runs (or is written into a
+    ``--sql`` script). The core's default (``trylast``) calls
+    ``provider.sql.generate(operation, context)``. A plugin overrides a single operation on
+    a single provider with ``@hookimpl(tryfirst=True)``, returning ``None`` whenever it
+    does not apply, e.g. ``CREATE INDEX CONCURRENTLY`` for
     :class:`~npa_migrations.operations.CreateIndex` on PostgreSQL.
 
-    :param provider: the provider the SQL is for (``provider.name``, ``provider.dialect``).
+    :param provider: the provider the SQL is for (``provider.name``, ``provider.sql`` to
+        compile and quote with its dialect).
     :param operation: the operation to render.
+    :param context: a :class:`~npa_migrations.provider.RenderContext`:
+        ``context.connection`` is the live connection, or ``None`` when a script is
+        rendered offline.
     :returns: statements in execution order (plain strings or
-        :class:`~npa_migrations.provider.Statement` objects), or ``None``.
+        :class:`~npa_migrations.statements.Statement` objects), or ``None``.
 
     Stops at first non-None result.
     """

@@ -94,7 +94,7 @@ class MigrationExecutorOptions:
     :ivar check_drift: before applying, compare the live schema with the applied migrations
         and report drift with the other validation errors (nothing is applied).
     :ivar verify: after each migration, reflect the tables it touched and check that each
-        operation did what it declares (:mod:`npa_migrations.schema.drift`); the CLI turns it on.
+        operation did what it declares (:mod:`npa_migrations.schema.verify`); the CLI turns it on.
     :ivar log_table: name of the append-only event log table; ``None`` turns the log off.
     """
 

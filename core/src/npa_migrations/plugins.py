@@ -59,22 +59,3 @@ def only_default(caller: pluggy.HookCaller) -> bool:
     (microseconds each, several per migration)."""
     impls = caller.get_hookimpls()
     return len(impls) == 1 and impls[0].plugin_name == DEFAULT_PLUGINS[0]
-
-
-def installed_plugins() -> list[dict]:
-    """Name, module, distribution and version of every entry-point plugin loaded."""
-    manager = get_plugin_manager()
-    rows = []
-    for plugin, dist in manager.list_plugin_distinfo():
-        names = []
-        hook = getattr(plugin, "npa_provider_names", None)
-        if hook is not None:
-            names = list(hook())
-        rows.append({
-            "name": manager.get_name(plugin),
-            "module": plugin.__name__,
-            "distribution": dist.metadata["name"],
-            "version": dist.version,
-            "backends": names,
-        })
-    return sorted(rows, key=lambda r: r["name"])

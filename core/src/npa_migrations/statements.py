@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .provider.connection import DbConnection
     from .operations import MigrationOperation
 
 
@@ -49,15 +48,16 @@ class Statement:
 class Step:
     """One or more operations executed as a unit (a SQLite rebuild groups several).
 
-    ``render(connection)`` produces the statements right before they run, so a step can
+    ``render(context)`` produces the statements right before they run, so a step can
     reflect the table as the earlier steps of the same migration left it. It may return
     a list or be a generator: the engine runs each statement as soon as it is produced,
-    so a generator can read the database again between its statements. ``connection``
-    is ``None`` when a script is rendered offline.
+    so a generator can read the database again between its statements. The
+    :class:`~npa_migrations.provider.sql.RenderContext` carries the live connection, or
+    none when a script is rendered offline.
     """
 
     operations: tuple["MigrationOperation", ...]
-    render: Callable[["DbConnection | None"], Iterable[Statement]]
+    render: Callable[["RenderContext"], Iterable[Statement]]
     #: whether the statements may run inside a transaction; a migration with a step
     #: that may not runs outside a transaction as a whole (hook
     #: ``npa_operation_transactional``, e.g. PostgreSQL ``CREATE INDEX CONCURRENTLY``)

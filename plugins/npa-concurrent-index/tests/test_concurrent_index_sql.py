@@ -6,15 +6,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from npa_migrations import operations as ops
-from npa_migrations.engine.target import resolve_provider
+from npa_migrations.provider.registry import resolve_provider
 from npa_migrations.plugins import get_plugin_manager
+from npa_migrations.engine.planner import step_for
+from npa_migrations.provider import OFFLINE
 
 PG = sa.make_url("postgresql://u@localhost/db")
 
 
 def render(provider, operation) -> list[str]:
-    step = provider.step_for(operation)
-    return [s.sql for s in step.render(None)]
+    step = step_for(provider, operation)
+    return [s.sql for s in step.render(OFFLINE)]
 
 
 def test_create_index_is_concurrent_and_quoted(concurrent_plugin):
@@ -24,14 +26,14 @@ def test_create_index_is_concurrent_and_quoted(concurrent_plugin):
     assert render(provider, op) == [
         'CREATE UNIQUE INDEX CONCURRENTLY "ix ""odd""; name" ON "s x"."my table" '
         '("select", "a b")']
-    assert provider.step_for(op).transactional is False
+    assert step_for(provider, op).transactional is False
 
 
 def test_drop_index_is_concurrent_and_schema_qualified(concurrent_plugin):
     provider = resolve_provider(PG)
     op = ops.DropIndex("ix_users_email", "users", schema="app")
     assert render(provider, op) == ["DROP INDEX CONCURRENTLY app.ix_users_email"]
-    assert provider.step_for(op).transactional is False
+    assert step_for(provider, op).transactional is False
 
 
 def test_other_operations_keep_the_providers_sql(concurrent_plugin):
@@ -40,18 +42,18 @@ def test_other_operations_keep_the_providers_sql(concurrent_plugin):
               ops.CreateTable("t", (sa.Column("id", sa.Integer, primary_key=True),)),
               ops.CreateUniqueConstraint("uq_email", "users", ("email",))]
     for op in others:
-        step = provider.step_for(op)
+        step = step_for(provider, op)
         assert step.transactional is True
-        assert render(provider, op) == [str(s) for s in provider.generate_sql(op)]
+        assert render(provider, op) == [str(s) for s in provider.sql.generate(op, OFFLINE)]
 
 
 def test_other_databases_keep_their_index_sql(concurrent_plugin, tmp_path):
     for url in (f"sqlite:///{tmp_path / 'x.db'}", "mysql+pymysql://u@localhost/db"):
         provider = resolve_provider(sa.make_url(url))
         op = ops.CreateIndex("ix_a", "t", ("a",))
-        assert render(provider, op) == provider.generate_sql(op)
+        assert render(provider, op) == provider.sql.generate(op, OFFLINE)
         assert "CONCURRENTLY" not in render(provider, op)[0]
-        assert provider.step_for(op).transactional is True
+        assert step_for(provider, op).transactional is True
 
 
 def test_without_the_plugin_postgres_renders_a_plain_index(concurrent_plugin):
@@ -62,7 +64,7 @@ def test_without_the_plugin_postgres_renders_a_plain_index(concurrent_plugin):
         provider = resolve_provider(PG)
         op = ops.CreateIndex("ix_a", "t", ("a",))
         assert render(provider, op) == ["CREATE INDEX ix_a ON t (a)"]
-        assert provider.step_for(op).transactional is True
+        assert step_for(provider, op).transactional is True
     finally:
         manager.register(concurrent_plugin, name=name)
 

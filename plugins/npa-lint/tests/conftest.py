@@ -21,7 +21,7 @@ def _make_script(migration_id: str, *operations, migration_class=None, source=No
 def _lint(url: str, *scripts, selected=None, run=False, estimate=None, settings=None):
     """Findings of the npa-lint ``Linter`` for ``scripts`` on the provider of ``url``."""
     from npa_lint import Linter
-    from npa_migrations.engine.target import resolve_provider
+    from npa_migrations.provider.registry import resolve_provider
 
     provider = resolve_provider(sa.make_url(url))
     ids = selected if selected is not None else [s.id for s in scripts]

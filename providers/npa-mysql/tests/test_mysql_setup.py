@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 import mysql_support
 from npa_migrations import MigrationExecutor, MigrationExecutorOptions
-from npa_migrations.engine.target import resolve_provider
+from npa_migrations.provider.registry import resolve_provider
 from npa_migrations.errors import ConfigurationError, DatabaseUnavailableError
 from npa_mysql.provider import MysqlProvider
 from npa_mysql.sqltext import split_mysql
@@ -35,7 +35,7 @@ def test_other_drivers_map_to_pymysql_and_other_engines_are_refused():
 
     engine = SimpleNamespace(dialect=SimpleNamespace(driver="mysqlconnector"))
     with pytest.raises(ConfigurationError, match="PyMySQL.*mysqlconnector"):
-        provider.use_engine(engine)
+        provider.driver.use_engine(engine)
 
 
 def test_offline_script_uses_backticks_and_mysql_syntax(tmp_path):

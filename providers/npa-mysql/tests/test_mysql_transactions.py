@@ -159,7 +159,7 @@ def test_ddl_lock_timeout(my, where):
         blocker.close()
     assert not result.success
     assert "Lock wait timeout exceeded" in result.errors[0].message
-    assert executor.provider.is_lock_timeout(result.errors[0].exception)
+    assert executor.provider.driver.is_lock_timeout(result.errors[0].exception)
     assert elapsed < 5, elapsed
     assert [row[:3] for row in my.history()] == [("20250101000000_Alter", 0, 0)]
 

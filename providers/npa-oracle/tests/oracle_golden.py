@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 
 import oracle_scenarios as scenarios
+from npa_migrations.provider import OFFLINE
+from npa_migrations.engine.planner import plan_steps
 
 GOLDEN = Path(__file__).parent / "golden"
 FIXED_TIME = dt.datetime(2025, 1, 2, 3, 4, 5, 678000)
@@ -20,7 +22,8 @@ _CHECKSUM = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def provider():
-    from npa_migrations.engine.target import parse_url, resolve_provider
+    from npa_migrations.engine.target import parse_url
+    from npa_migrations.provider.registry import resolve_provider
 
     return resolve_provider(parse_url(scenarios.URL))
 
@@ -28,8 +31,8 @@ def provider():
 def statements(name: str) -> list[tuple[str, list]]:
     """``[(step description, [Statement, ...]), ...]`` of scenario ``name``."""
     p = provider()
-    return [(step.describe(), list(step.render(None)))
-            for step in p.plan(scenarios.operations(name))]
+    return [(step.describe(), list(step.render(OFFLINE)))
+            for step in plan_steps(p, scenarios.operations(name))]
 
 
 def render_case(name: str) -> str:
@@ -37,7 +40,7 @@ def render_case(name: str) -> str:
     lines = [f"-- scenario {name}: rendered by npa-oracle for {p.display_url()}", ""]
     for description, found in statements(name):
         lines.append(f"-- {description}")
-        lines += [p.script_statement(s.render()) for s in found]
+        lines += [p.sql.script_statement(s.render()) for s in found]
     return "\n".join(lines) + "\n"
 
 

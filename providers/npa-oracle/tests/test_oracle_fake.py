@@ -13,7 +13,7 @@ from npa_migrations.errors import ConfigurationError, LockTimeoutError
 from oracle_fakedb import FakeServer
 
 from npa_oracle.locking import OracleLock, OracleTableLock, lock_name
-from npa_oracle.provider import OracleProvider
+from npa_oracle.provider import OracleDriver, OracleProvider
 
 URL = "oracle+oracledb://app:secret@db.example.com:1521/?service_name=FREEPDB1"
 
@@ -21,14 +21,15 @@ URL = "oracle+oracledb://app:secret@db.example.com:1521/?service_name=FREEPDB1"
 @pytest.fixture
 def server(monkeypatch):
     server = FakeServer()
-    monkeypatch.setattr(OracleProvider, "open_dbapi",
+    monkeypatch.setattr(OracleDriver, "open_dbapi",
                         lambda self, dbapi, cargs, cparams: server.connect(*cargs, **cparams))
     return server
 
 
 @pytest.fixture
 def provider(server):
-    from npa_migrations.engine.target import parse_url, resolve_provider
+    from npa_migrations.engine.target import parse_url
+    from npa_migrations.provider.registry import resolve_provider
 
     return resolve_provider(parse_url(URL))
 
@@ -342,9 +343,9 @@ def test_run_takes_dbms_lock_and_releases_it(server, tmp_path):
 def test_wrapped_connection_is_restored(server, provider):
     raw = server.connect()
     raw.autocommit, raw.call_timeout, raw.outputtypehandler = False, 5, "theirs"
-    conn = provider.wrap(raw)
+    conn = provider.driver.wrap(raw)
     assert raw.autocommit is True and raw.outputtypehandler is not "theirs"
-    provider.set_statement_timeout(conn, 1.5)
+    provider.driver.set_statement_timeout(conn, 1.5)
     assert raw.call_timeout == 1500
     conn.close()
     assert (raw.autocommit, raw.call_timeout, raw.outputtypehandler) == (False, 5, "theirs")
@@ -352,19 +353,19 @@ def test_wrapped_connection_is_restored(server, provider):
 
 def test_old_servers_are_refused(monkeypatch):
     server = FakeServer(version="18.3.0.0.0")
-    monkeypatch.setattr(OracleProvider, "open_dbapi", lambda self, *a: server.connect())
+    monkeypatch.setattr(OracleDriver, "open_dbapi", lambda self, *a: server.connect())
     with pytest.raises(ConfigurationError, match="19c and later"):
-        OracleProvider(__import__("sqlalchemy").engine.make_url(URL)).connect()
+        OracleProvider(__import__("sqlalchemy").engine.make_url(URL)).driver.connect()
 
 
 def test_identifier_limit_follows_the_server(monkeypatch):
     server = FakeServer(max_identifier_length=30)  # COMPATIBLE below 12.2
-    monkeypatch.setattr(OracleProvider, "open_dbapi", lambda self, *a: server.connect())
+    monkeypatch.setattr(OracleDriver, "open_dbapi", lambda self, *a: server.connect())
     provider = OracleProvider(__import__("sqlalchemy").engine.make_url(URL))
-    provider.check_identifier("x" * 128, "table")
-    provider.connect().close()
+    provider.sql.check_identifier("x" * 128, "table")
+    provider.driver.connect().close()
     with pytest.raises(ConfigurationError, match="at most 30"):
-        provider.check_identifier("x" * 31, "table")
+        provider.sql.check_identifier("x" * 31, "table")
 
 
 def test_lob_output_handler_fetches_text_and_bytes():
@@ -389,14 +390,14 @@ def test_lob_output_handler_fetches_text_and_bytes():
 
 
 def test_ddl_lock_timeout_is_set_per_session(server, provider):
-    conn = provider.connect()
-    provider.apply_ddl_lock_timeout(conn, 2.2)
-    provider.apply_ddl_lock_timeout(conn, None)
+    conn = provider.driver.connect()
+    provider.driver.apply_ddl_lock_timeout(conn, 2.2)
+    provider.driver.apply_ddl_lock_timeout(conn, None)
     assert calls(server)[-2:] == ["ALTER SESSION SET DDL_LOCK_TIMEOUT = 3",
                                   "ALTER SESSION SET DDL_LOCK_TIMEOUT = 0"]
     from oracle_fakedb import FakeDatabaseError
 
-    assert provider.is_lock_timeout(FakeDatabaseError(54, "resource busy"))
-    assert provider.is_lock_timeout(FakeDatabaseError(4021, "timeout occurred"))
-    assert not provider.is_lock_timeout(FakeDatabaseError(942, "no table"))
+    assert provider.driver.is_lock_timeout(FakeDatabaseError(54, "resource busy"))
+    assert provider.driver.is_lock_timeout(FakeDatabaseError(4021, "timeout occurred"))
+    assert not provider.driver.is_lock_timeout(FakeDatabaseError(942, "no table"))
     conn.close()

@@ -113,10 +113,10 @@ def test_migrations_up_and_down(url, folder):
 
 
 def _drop(url, tables):
-    conn = executor(url).provider.connect()
+    conn = executor(url).provider.driver.connect()
     try:
         for table in tables:
-            quoted = executor(url).provider.quote(table)
+            quoted = executor(url).provider.sql.quote(table)
             try:
                 conn.execute(f"DROP TABLE {quoted} CASCADE CONSTRAINTS PURGE")
             except Exception:  # ORA-00942: already gone
@@ -141,5 +141,5 @@ def test_statement_timeout_interrupts_a_long_call(url):
 
 def test_server_identifier_limit_is_128_bytes(url):
     ex = executor(url)
-    ex.provider.connect().close()
-    assert ex.provider.max_identifier_length() == 128
+    ex.provider.driver.connect().close()
+    assert ex.provider.sql.max_identifier_length() == 128

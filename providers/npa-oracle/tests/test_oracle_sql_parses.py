@@ -20,6 +20,8 @@ from oracle_sqlcheck import SqlCheckError, check_plsql, check_sql
 
 from npa_oracle import sqltext
 from npa_oracle.locking import ALLOCATE, CURRENT_SCHEMA, HOLDER, RELEASE, REQUEST
+from npa_migrations.provider import OFFLINE
+from npa_migrations.engine.planner import plan_steps
 
 TESTS = Path(__file__).parent
 EXAMPLES = TESTS.parents[2] / "examples" / "migrations"
@@ -43,7 +45,8 @@ def check_script_text(text: str) -> None:
 
 
 def provider():
-    from npa_migrations.engine.target import parse_url, resolve_provider
+    from npa_migrations.engine.target import parse_url
+    from npa_migrations.provider.registry import resolve_provider
 
     return resolve_provider(parse_url(scenarios.URL))
 
@@ -56,8 +59,8 @@ def folder_statements(folder: Path) -> list[tuple[str, object]]:
         for direction in ("up", "down"):
             operations = script.up_operations() if direction == "up" else \
                 script.down_operations()
-            for step in p.plan(list(operations or [])):
-                for statement in step.render(None):
+            for step in plan_steps(p, list(operations or [])):
+                for statement in step.render(OFFLINE):
                     found.append((f"{script.id} {direction}: {step.describe()}", statement))
     return found
 
@@ -66,8 +69,8 @@ def folder_statements(folder: Path) -> list[tuple[str, object]]:
 def test_scenario_statements_parse(name):
     p = provider()
     count = 0
-    for step in p.plan(scenarios.operations(name)):
-        for statement in step.render(None):
+    for step in plan_steps(p, scenarios.operations(name)):
+        for statement in step.render(OFFLINE):
             if not statement.many or isinstance(statement.script, str) or \
                     not str(statement.render()).startswith("--"):
                 check_script_text(statement.render())
@@ -136,8 +139,8 @@ def test_session_statements_parse():
     conn = Recorder()
     p = provider()
     assert isinstance(p, OracleProvider)
-    p.apply_ddl_lock_timeout(conn, 12.5)
-    p.apply_ddl_lock_timeout(conn, None)
+    p.driver.apply_ddl_lock_timeout(conn, 12.5)
+    p.driver.apply_ddl_lock_timeout(conn, None)
     for sql in conn.sql:
         check(sql)
 

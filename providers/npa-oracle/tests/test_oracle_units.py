@@ -7,11 +7,14 @@ import sqlalchemy as sa
 
 from npa_migrations import operations as ops
 from npa_migrations.builder import MigrationBuilder
-from npa_migrations.engine.target import parse_url, resolve_provider
+from npa_migrations.engine.target import parse_url
+from npa_migrations.provider.registry import resolve_provider
 from npa_migrations.errors import ConfigurationError
 
 from npa_oracle import sqltext
 from npa_oracle.provider import OracleProvider
+from npa_migrations.provider import OFFLINE
+from npa_migrations.engine.planner import plan_steps
 
 URL = "oracle+oracledb://app:secret@db:1521/?service_name=FREEPDB1"
 
@@ -24,7 +27,7 @@ def sql(build) -> list[str]:
     b = MigrationBuilder()
     build(b)
     p = provider()
-    return [s.sql for step in p.plan(b.operations) for s in step.render(None)]
+    return [s.sql for step in plan_steps(p, b.operations) for s in step.render(OFFLINE)]
 
 
 def test_bare_oracle_url_resolves_to_python_oracledb():
@@ -40,39 +43,39 @@ def test_capabilities():
     caps = provider().capabilities
     assert caps.transactional_ddl is False and caps.if_exists is False
     assert caps.create_database is False and caps.schemas is True and caps.advisory_lock
-    assert provider().begin_statement is None
-    assert provider().ensure_database() is False
+    assert provider().driver.begin_statement is None
+    assert provider().driver.ensure_database() is False
 
 
 def test_identifier_limit_is_128_bytes():
     p = provider()
-    assert p.max_identifier_length() == 128 == p.dialect.max_identifier_length
-    p.check_identifier("t" * 126 + "é", "table")  # 128 bytes
+    assert p.sql.max_identifier_length() == 128 == p.dialect.max_identifier_length
+    p.sql.check_identifier("t" * 126 + "é", "table")  # 128 bytes
     with pytest.raises(ConfigurationError, match="129 bytes"):
-        p.check_identifier("t" * 127 + "é", "table")
+        p.sql.check_identifier("t" * 127 + "é", "table")
     with pytest.raises(ConfigurationError, match="double quote"):
-        p.check_identifier('a"b', "column")
+        p.sql.check_identifier('a"b', "column")
     with pytest.raises(ConfigurationError, match="empty"):
-        p.check_identifier("", "index")
+        p.sql.check_identifier("", "index")
 
 
 def test_quoting_follows_sqlalchemy_case_convention():
     p = provider()
-    assert p.quote("users") == "users"        # case-insensitive: stays unquoted (USERS)
-    assert p.quote("Users") == '"Users"'
-    assert p.quote("USERS") == '"USERS"'
-    assert p.quote("select") == '"select"'
-    assert p.quote("a b;c") == '"a b;c"'
+    assert p.sql.quote("users") == "users"        # case-insensitive: stays unquoted (USERS)
+    assert p.sql.quote("Users") == '"Users"'
+    assert p.sql.quote("USERS") == '"USERS"'
+    assert p.sql.quote("select") == '"select"'
+    assert p.sql.quote("a b;c") == '"a b;c"'
 
 
 def test_pinned_to_19c_types():
     p = provider()
-    assert p.compile_type(sa.Boolean()) == "SMALLINT"
-    assert p.compile_type(sa.JSON()) == "BLOB"
-    assert p.compile_type(sa.String(10)) == "VARCHAR2(10 CHAR)"
-    assert p.compile_type(sa.DateTime()) == "DATE"
-    assert p.compile_type(sa.TIMESTAMP()) == "TIMESTAMP"
-    assert p.compile_type(sa.BigInteger()) == "NUMBER(19)"
+    assert p.sql.compile_type(sa.Boolean()) == "SMALLINT"
+    assert p.sql.compile_type(sa.JSON()) == "BLOB"
+    assert p.sql.compile_type(sa.String(10)) == "VARCHAR2(10 CHAR)"
+    assert p.sql.compile_type(sa.DateTime()) == "DATE"
+    assert p.sql.compile_type(sa.TIMESTAMP()) == "TIMESTAMP"
+    assert p.sql.compile_type(sa.BigInteger()) == "NUMBER(19)"
 
 
 def test_time_type_is_refused():
@@ -149,9 +152,9 @@ def test_split_oracle(text, expected):
 
 def test_script_statement_terminators():
     p = provider()
-    assert p.script_statement("DROP TABLE t;") == "DROP TABLE t;"
-    assert p.script_statement("BEGIN NULL; END") == "BEGIN NULL; END;\n/"
-    assert p.script_statement("-- streamed") == "-- streamed"
+    assert p.sql.script_statement("DROP TABLE t;") == "DROP TABLE t;"
+    assert p.sql.script_statement("BEGIN NULL; END") == "BEGIN NULL; END;\n/"
+    assert p.sql.script_statement("-- streamed") == "-- streamed"
 
 
 def test_sql_file_plsql_units_are_split_by_the_oracle_splitter(tmp_path):
@@ -168,8 +171,8 @@ def test_sql_file_plsql_units_are_split_by_the_oracle_splitter(tmp_path):
     script = load_sql_migration(path)
     p = provider()
     script.bind(p)
-    steps = p.plan(script.up_operations())
-    rendered = [[s.sql for s in step.render(None)] for step in steps]
+    steps = plan_steps(p, script.up_operations())
+    rendered = [[s.sql for s in step.render(OFFLINE)] for step in steps]
     assert rendered == [
         ["CREATE TABLE t (a NUMBER)"],
         ["DECLARE\n  n NUMBER;\nBEGIN\n  SELECT COUNT(*) INTO n FROM t;\nEND;"],
@@ -180,5 +183,15 @@ def test_sql_file_plsql_units_are_split_by_the_oracle_splitter(tmp_path):
 def test_python_execute_texts_are_never_joined():
     p = provider()
     texts = ["DECLARE n NUMBER; BEGIN NULL; END;", "CREATE TABLE t (a NUMBER)"]
-    steps = p.plan([ops.Execute(s) for s in texts])
+    steps = plan_steps(p, [ops.Execute(s) for s in texts])
     assert len(steps) == 2
+
+
+def test_schema_rules_integer_and_time_spellings():
+    from npa_oracle.provider import OracleProvider
+
+    rules = OracleProvider(sa.engine.make_url(URL)).schema_rules
+    assert rules.compare_type("NUMBER(38, 0)", "INTEGER")
+    assert rules.compare_type("NUMBER(*,0)", "INTEGER")
+    assert not rules.compare_type("NUMBER(10,2)", "INTEGER")
+    assert rules.normalise_default("SYSTIMESTAMP") == rules.normalise_default("sysdate")

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from npa_migrations import operations as ops
+from npa_migrations.provider import OFFLINE
 
 COLUMNS = """
     sa.Column("k", sa.Integer, primary_key=True),
@@ -96,8 +97,8 @@ def test_copy_loads_what_insert_would(pg, source):
 def test_bulk_insert_statement_is_copy_and_script_stays_insert(pg):
     ex = pg.executor()
     provider = ex.provider
-    (statement,) = provider.sql_bulk_insert(ops.BulkInsert("We ird", [{"a b": 1, "c": None}],
-                                                           schema="s p"))
+    (statement,) = provider.sql.sql_bulk_insert(ops.BulkInsert("We ird", [{"a b": 1, "c": None}],
+                                                           schema="s p"), OFFLINE)
     assert statement.sql == 'COPY "s p"."We ird" ("a b", c) FROM STDIN'
     assert statement.describe() == statement.sql
     assert statement.render() == """INSERT INTO "s p"."We ird" ("a b", c) VALUES (1, NULL)"""

@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from npa_migrations import MigrationExecutor, MigrationExecutorOptions, operations as ops
-from npa_migrations.engine.target import resolve_provider
+from npa_migrations.provider.registry import registrations, resolve_provider
 from npa_postgres.provider import PostgresProvider, default_application_name
+from npa_migrations.provider import OFFLINE
 
 
 @pytest.mark.parametrize("url", [
@@ -31,11 +32,12 @@ def test_every_postgresql_url_resolves_to_psycopg3(url):
     assert {"postgresql", "postgres"} <= provider.names
 
 
-def test_provider_names_hook():
-    from npa_postgres import plugin
-
-    assert plugin.npa_provider_names() == ["postgresql"]
-    assert plugin.npa_provider_for_url(url=sa.make_url("sqlite://")) is None
+def test_postgres_scheme_is_postgresql():
+    """``postgres://`` (Heroku, Render, Fly) is PostgreSQL, through psycopg 3."""
+    provider = resolve_provider(sa.make_url("postgres://app:secret@db.example/app"))
+    assert isinstance(provider, PostgresProvider)
+    assert provider.url.drivername == "postgresql+psycopg"
+    assert registrations()["postgres"].plugin == registrations()["postgresql"].plugin
 
 
 def provider():
@@ -46,27 +48,27 @@ def test_alter_column_is_one_statement_with_using_where_needed():
     p = provider()
     op = ops.AlterColumn("t", "Qty", type_=sa.Integer(), nullable=False,
                          server_default=sa.text("0"))
-    assert p.generate_sql(op) == [
+    assert p.sql.generate(op, OFFLINE) == [
         'ALTER TABLE t ALTER COLUMN "Qty" DROP DEFAULT, ALTER COLUMN "Qty" TYPE INTEGER '
         'USING "Qty"::INTEGER, ALTER COLUMN "Qty" SET NOT NULL, ALTER COLUMN "Qty" SET DEFAULT 0']
     # string targets: no USING (too-long values raise instead of being truncated)
-    assert p.generate_sql(ops.AlterColumn("t", "c", type_=sa.String(5))) == [
+    assert p.sql.generate(ops.AlterColumn("t", "c", type_=sa.String(5)), OFFLINE) == [
         "ALTER TABLE t ALTER COLUMN c TYPE VARCHAR(5)"]
-    assert p.generate_sql(ops.AlterColumn("t", "c", type_=sa.Text, schema="s")) == [
+    assert p.sql.generate(ops.AlterColumn("t", "c", type_=sa.Text, schema="s"), OFFLINE) == [
         "ALTER TABLE s.t ALTER COLUMN c TYPE TEXT"]
-    assert p.generate_sql(ops.AlterColumn("t", "c", nullable=True, new_column_name="d")) == [
+    assert p.sql.generate(ops.AlterColumn("t", "c", nullable=True, new_column_name="d"), OFFLINE) == [
         "ALTER TABLE t ALTER COLUMN c DROP NOT NULL", "ALTER TABLE t RENAME COLUMN c TO d"]
-    assert p.generate_sql(ops.AlterColumn("t", "c", server_default=None)) == [
+    assert p.sql.generate(ops.AlterColumn("t", "c", server_default=None), OFFLINE) == [
         "ALTER TABLE t ALTER COLUMN c DROP DEFAULT"]
 
 
 def test_enum_types_and_comments_are_emitted_around_create_table():
     p = provider()
-    sql = p.generate_sql(ops.CreateTable("t", (
+    sql = p.sql.generate(ops.CreateTable("t", (
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("m", sa.Enum("a", "b", name="Mood"), comment="c"),
         sa.Column("v", sa.Enum("a", name="plain", native_enum=False)),
-    )))
+    )), OFFLINE)
     assert sql[0] == "CREATE TYPE \"Mood\" AS ENUM ('a', 'b')"
     assert sql[1].startswith("CREATE TABLE t (") and "id SERIAL NOT NULL" in sql[1]
     assert sql[2] == "COMMENT ON COLUMN t.m IS 'c'"

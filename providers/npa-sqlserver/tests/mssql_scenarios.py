@@ -15,6 +15,8 @@ import uuid
 import sqlalchemy as sa
 
 from npa_migrations.builder import MigrationBuilder
+from npa_migrations.engine.planner import plan_steps
+from npa_migrations.provider import OFFLINE
 
 URL = "mssql+pyodbc://app:secret@db.example.com/shop?driver=ODBC+Driver+18+for+SQL+Server"
 
@@ -323,8 +325,8 @@ def statements(provider, name: str):
     """``(step description, statement)`` pairs the provider produces for scenario
     ``name``, in execution order (offline: no connection)."""
     out = []
-    for step in provider.plan(operations(name)):
-        for statement in step.render(None):
+    for step in plan_steps(provider, operations(name)):
+        for statement in step.render(OFFLINE):
             out.append((step.describe(), statement))
     return out
 

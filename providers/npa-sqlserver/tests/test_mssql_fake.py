@@ -58,7 +58,7 @@ CREATE_ITEMS = """
 
 # connections --------------------------------------------------------------------------------
 def test_connect_uses_pyodbc_in_autocommit_with_session_settings(server, provider):
-    conn = provider.connect()
+    conn = provider.driver.connect()
     (args, kwargs), = server.connect_calls
     host, pid = socket.gethostname(), os.getpid()
     assert args == ("DRIVER={ODBC Driver 18 for SQL Server};Server=db.example.com;"
@@ -73,35 +73,35 @@ def test_connect_uses_pyodbc_in_autocommit_with_session_settings(server, provide
 
 
 def test_statement_timeout_renews_the_cursor(server, provider):
-    conn = provider.connect()
-    provider.set_statement_timeout(conn, 2.5)
+    conn = provider.driver.connect()
+    provider.driver.set_statement_timeout(conn, 2.5)
     raw = server.connections[0]
     assert raw.timeout == 3
-    assert conn._cursor.timeout == 3  # pyodbc applies the timeout when a cursor is created
-    provider.set_statement_timeout(conn, None)
-    assert raw.timeout == 0 and conn._cursor.timeout == 0
+    assert conn.cursor.timeout == 3  # pyodbc applies the timeout when a cursor is created
+    provider.driver.set_statement_timeout(conn, None)
+    assert raw.timeout == 0 and conn.cursor.timeout == 0
 
 
 def test_wait_and_ddl_lock_timeouts(server, provider):
-    conn = provider.connect()
-    provider.set_wait_timeout(conn, 0.2)
-    provider.apply_ddl_lock_timeout(conn, 5)
-    provider.apply_ddl_lock_timeout(conn, None)
+    conn = provider.driver.connect()
+    provider.driver.set_wait_timeout(conn, 0.2)
+    provider.driver.apply_ddl_lock_timeout(conn, 5)
+    provider.driver.apply_ddl_lock_timeout(conn, None)
     assert server.statements(0)[1:] == ["SET LOCK_TIMEOUT 200", "SET LOCK_TIMEOUT 5000",
                                         "SET LOCK_TIMEOUT -1"]
     timeout = ProgrammingError("HY000", "[HY000] Lock request time out period exceeded. (1222) "
                                         "(SQLExecDirectW)")
-    assert provider.is_lock_timeout(timeout)
-    assert not provider.is_lock_timeout(ProgrammingError("HYT00", "Query timeout expired"))
+    assert provider.driver.is_lock_timeout(timeout)
+    assert not provider.driver.is_lock_timeout(ProgrammingError("HYT00", "Query timeout expired"))
 
 
 def test_wrapped_connection_settings_are_restored(server, provider):
     raw = server.connect("x", autocommit=False)
     raw.timeout = 7
-    state = provider.connection_state(raw)
-    provider.prepare_connection(raw)
+    state = provider.driver.connection_state(raw)
+    provider.driver.prepare_connection(raw)
     raw.timeout = 300
-    provider.restore_connection(raw, state)
+    provider.driver.restore_connection(raw, state)
     assert raw.autocommit is False and raw.timeout == 7
     restore = server.statements(0)[-1]
     assert "SET XACT_ABORT OFF" in restore and "SET NOCOUNT OFF" in restore
@@ -109,7 +109,7 @@ def test_wrapped_connection_settings_are_restored(server, provider):
 
 
 def test_application_name_from_the_url_is_kept(server):
-    DatabaseTarget(URL + "&app=deployer").provider.connect()
+    DatabaseTarget(URL + "&app=deployer").provider.driver.connect()
     (args, _kwargs), = server.connect_calls
     assert args[0].count("APP=") == 0 and "app=deployer" in args[0]
 
@@ -118,7 +118,7 @@ def test_connection_error_hints(server, provider):
     server.fail_connect = ProgrammingError(
         "IM002", "[IM002] [unixODBC][Driver Manager]Data source name not found")
     with pytest.raises(ConfigurationError) as error:
-        provider.connect()
+        provider.driver.connect()
     assert "?driver=ODBC+Driver+18+for+SQL+Server" in str(error.value)
     assert "secret" not in str(error.value)
 
@@ -126,8 +126,8 @@ def test_connection_error_hints(server, provider):
 def test_missing_pyodbc_and_missing_odbc_library(monkeypatch):
     provider = DatabaseTarget(URL).provider
     monkeypatch.setitem(sys.modules, "pyodbc", None)
-    with pytest.raises(ConfigurationError, match=r"pip install 'npa-migrations\[sqlserver\]'"):
-        provider.connect()
+    with pytest.raises(ConfigurationError, match=r"Install it: pip install pyodbc$"):
+        provider.driver.connect()
 
     class Finder:
         def find_spec(self, name, path=None, target=None):
@@ -137,7 +137,7 @@ def test_missing_pyodbc_and_missing_odbc_library(monkeypatch):
     monkeypatch.delitem(sys.modules, "pyodbc")
     monkeypatch.setattr(sys, "meta_path", [Finder(), *sys.meta_path])
     with pytest.raises(ConfigurationError, match="unixodbc msodbcsql18"):
-        provider.connect()
+        provider.driver.connect()
 
 
 # results of batches -------------------------------------------------------------------------
@@ -249,7 +249,7 @@ def test_bulk_insert_uses_fast_executemany_on_the_same_session(server, tmp_path)
 # ensure_created -----------------------------------------------------------------------------
 def test_ensure_database_creates_it_from_master(server, provider):
     server.database_id = None
-    assert provider.ensure_database() is True
+    assert provider.driver.ensure_database() is True
     (args, kwargs), = server.connect_calls
     assert "Database=master" in args[0] and kwargs["autocommit"] is True
     assert server.statements(0) == ["SELECT DB_ID(?)", "CREATE DATABASE shop"]
@@ -258,19 +258,19 @@ def test_ensure_database_creates_it_from_master(server, provider):
 
 
 def test_ensure_database_when_it_exists_or_was_created_concurrently(server, provider):
-    assert provider.ensure_database() is False
+    assert provider.driver.ensure_database() is False
     assert server.statements(0) == ["SELECT DB_ID(?)"]
     answers = iter([None, 7])
     server.when(r"^SELECT DB_ID", lambda sql, params: Result([(next(answers),)]))
     server.when(r"^CREATE DATABASE", Result(error=ProgrammingError(
         "42000", "Database 'shop' already exists. (1801)")))
-    assert provider.ensure_database() is False
+    assert provider.driver.ensure_database() is False
 
 
 def test_ensure_database_quotes_the_name(server):
     server.database_id = None
     provider = DatabaseTarget(URL.replace("/shop?", "/my%20shop%5D?")).provider
-    assert provider.ensure_database() is True
+    assert provider.driver.ensure_database() is True
     assert server.statements()[-1] == "CREATE DATABASE [my shop]]]"
 
 

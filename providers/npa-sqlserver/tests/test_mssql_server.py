@@ -80,9 +80,9 @@ def test_lock_is_released_when_the_holding_session_ends(provider):
 
 # sessions and batches -----------------------------------------------------------------------
 def test_statement_timeout_cancels_a_long_statement(provider):
-    conn = provider.connect()
+    conn = provider.driver.connect()
     try:
-        provider.set_statement_timeout(conn, 1)
+        provider.driver.set_statement_timeout(conn, 1)
         started = time.monotonic()
         with pytest.raises(Exception, match=r"(?i)timeout|HYT00"):
             conn.execute("WAITFOR DELAY '00:00:05'")
@@ -95,7 +95,7 @@ def test_an_error_late_in_a_batch_is_raised(provider):
     from npa_migrations.statements import Statement
     from npa_sqlserver.tsql import drain_results
 
-    conn = provider.connect()
+    conn = provider.driver.connect()
     try:
         with pytest.raises(Exception, match="npat boom"):
             conn.run(Statement("DECLARE @x int = 1; SELECT @x = 2; RAISERROR('npat boom', 16, 1);",
@@ -118,7 +118,7 @@ def test_ensure_created_creates_the_database(provider):
         assert conn.query("SELECT DB_NAME()")[0][0] == name
         conn.close()
     finally:
-        conn = provider.connect()
+        conn = provider.driver.connect()
         conn.execute(f"IF DB_ID(N'{name}') IS NOT NULL BEGIN "
                      f"ALTER DATABASE [{name}] SET SINGLE_USER WITH ROLLBACK IMMEDIATE; "
                      f"DROP DATABASE [{name}]; END")

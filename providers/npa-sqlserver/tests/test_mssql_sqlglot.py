@@ -21,6 +21,8 @@ from npa_migrations.engine.target import DatabaseTarget
 from npa_migrations.operations import Execute
 from npa_sqlserver import locking, tsql
 from npa_sqlserver.provider import SESSION_SETUP
+from npa_migrations.provider import OFFLINE
+from npa_migrations.engine.planner import plan_steps
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +34,8 @@ def generated(provider, name):
     """(operation, statement text) for every statement of a scenario: the script form
     and, for parameterised statements, the executed form."""
     ops = {id(op): op for op in scenarios.operations(name)}
-    for step in provider.plan(list(ops.values())):
-        for statement in step.render(None):
+    for step in plan_steps(provider, list(ops.values())):
+        for statement in step.render(OFFLINE):
             texts = [statement.render()]
             if statement.params is not None:
                 texts.append(statement.sql)
@@ -112,7 +114,7 @@ def test_engine_statements_parse(provider):
              history._delete.sql, history._update_checksum.sql,
              history.insert_script("20250101000000_X", "sha256:00"),
              history.delete_script("20250101000000_X"),
-             provider.begin_statement, provider.commit_statement, provider.rollback_statement,
+             provider.driver.begin_statement, provider.driver.commit_statement, provider.driver.rollback_statement,
              SESSION_SETUP, "SET LOCK_TIMEOUT 5000", "SET LOCK_TIMEOUT -1",
              locking.GET_APPLOCK, locking.RELEASE_APPLOCK, locking.HOLDER,
              "SELECT DB_NAME()", "SELECT DB_ID(?)", "CREATE DATABASE [npa test]",
@@ -181,7 +183,7 @@ def test_dynamic_sql_is_valid(provider, name, nullable, with_default):
 
 def test_alter_column_drops_and_recreates_indexes_around_the_change(provider):
     op = scenarios.operations("alter_column_several")[0]
-    batch = provider.generate_sql(op)[0].sql
+    batch = provider.sql.generate(op, OFFLINE)[0].sql
     executed = check.simulate(batch, check.Catalog(VARIABLES, INDEXES))
     assert executed == [
         "ALTER TABLE products DROP CONSTRAINT [DF__products__sku__5]]';x]",
@@ -195,7 +197,7 @@ def test_alter_column_drops_and_recreates_indexes_around_the_change(provider):
         "INCLUDE ([price]) WHERE ([sku] IS NOT NULL)",
     ]
     # the new default is a statement of its own, after the batch
-    assert provider.generate_sql(op)[1].sql == (
+    assert provider.sql.generate(op, OFFLINE)[1].sql == (
         "ALTER TABLE products ADD CONSTRAINT [DF_products_sku] DEFAULT N'none' FOR sku")
 
 
@@ -203,7 +205,7 @@ def test_alter_column_in_place_leaves_indexes_alone(provider):
     """A longer nvarchar on a column that is already NOT NULL: SQL Server changes it in
     place, so nothing but the default is touched."""
     op = scenarios.operations("alter_column_several")[0]
-    batch = provider.generate_sql(op)[0].sql
+    batch = provider.sql.generate(op, OFFLINE)[0].sql
     executed = check.simulate(batch, check.Catalog(dict(VARIABLES, nullable=False), INDEXES))
     assert [s.split(" ")[0:3] for s in executed] == [
         ["ALTER", "TABLE", "products"], ["ALTER", "TABLE", "products"]]
@@ -212,7 +214,7 @@ def test_alter_column_in_place_leaves_indexes_alone(provider):
 
 def test_alter_column_keeps_default_and_nullability(provider):
     op = scenarios.operations("alter_column_type")[0]  # name -> String(400), nothing else
-    batch = provider.generate_sql(op)[0].sql
+    batch = provider.sql.generate(op, OFFLINE)[0].sql
     for nullable, word in ((True, " NULL"), (False, " NOT NULL")):
         executed = check.simulate(batch, check.Catalog(dict(VARIABLES, nullable=nullable)))
         assert executed[1].endswith("NVARCHAR(400) COLLATE SQL_Latin1_General_CP1_CI_AS" + word)
@@ -222,7 +224,7 @@ def test_alter_column_keeps_default_and_nullability(provider):
 
 def test_unique_index_filter(provider):
     op = scenarios.operations("create_index")[2]
-    batch = provider.generate_sql(op)[0].sql
+    batch = provider.sql.generate(op, OFFLINE)[0].sql
     assert check.simulate(batch, check.Catalog({"filter": "[barcode] IS NOT NULL"})) == [
         "CREATE UNIQUE INDEX ux_products_barcode ON products (barcode) "
         "WHERE [barcode] IS NOT NULL"]
@@ -233,7 +235,7 @@ def test_unique_index_filter(provider):
 def test_hostile_alter_column(provider):
     op = next(o for o in scenarios.operations("hostile_identifiers")
               if o.kind == "alter_column" and o.column_name == "apos'trophe")
-    batch = provider.generate_sql(op)[0].sql
+    batch = provider.sql.generate(op, OFFLINE)[0].sql
     executed = check.simulate(batch, check.Catalog(
         dict(VARIABLES, default="DF x]y", type="nvarchar", length=80), INDEXES[:1]))
     table = '[we"ird; tab\'le [x]]]'
@@ -250,7 +252,7 @@ def test_hostile_alter_column(provider):
 
 
 def test_go_separated_custom_sql_is_sent_batch_by_batch(provider):
-    batches = provider.split_statements(
+    batches = provider.sql.split_statements(
         "CREATE VIEW v AS SELECT 1 AS x\nGO\n-- GO in a comment\n"
         "CREATE PROCEDURE p AS\nBEGIN\n  SELECT 'GO\nGO';\n  SELECT 2;\nEND\ngo 2\n")
     assert batches[0] == "CREATE VIEW v AS SELECT 1 AS x"

@@ -15,6 +15,9 @@ from npa_migrations.errors import ConfigurationError
 from npa_migrations.engine.history import HistoryStore
 from npa_sqlserver import plugin, tsql
 from npa_sqlserver.provider import SqlServerProvider
+from npa_migrations.provider import OFFLINE
+from npa_migrations.engine.planner import plan_steps
+from npa_migrations.provider.registry import registrations, resolve_provider
 
 
 @pytest.fixture
@@ -26,17 +29,16 @@ def sql_of(provider, build):
     b = MigrationBuilder()
     build(b)
     out = []
-    for step in provider.plan(b.operations):
-        out += [s.render() for s in step.render(None)]
+    for step in plan_steps(provider, b.operations):
+        out += [s.render() for s in step.render(OFFLINE)]
     return out
 
 
 # resolution -------------------------------------------------------------------------------
 def test_plugin_resolves_mssql_urls():
-    provider = plugin.npa_provider_for_url(url=parse_url(scenarios.URL))
+    provider = resolve_provider(parse_url(scenarios.URL))
     assert isinstance(provider, SqlServerProvider)
-    assert plugin.npa_provider_for_url(url=parse_url("sqlite://")) is None
-    assert plugin.npa_provider_names() == ["mssql"]
+    assert registrations()["mssql"].plugin == "sqlserver"
     bare = DatabaseTarget("mssql://u:p@h/db?driver=ODBC+Driver+18+for+SQL+Server").provider
     assert bare.url.drivername == "mssql+pyodbc"
     with pytest.raises(ConfigurationError, match="through pyodbc, not 'pymssql'"):
@@ -47,11 +49,11 @@ def test_capabilities_and_statements(provider):
     caps = provider.capabilities
     assert caps.transactional_ddl and caps.advisory_lock and caps.schemas
     assert caps.alter_in_place and caps.drop_column and caps.create_database
-    assert provider.begin_statement == "BEGIN TRANSACTION"
-    assert provider.commit_statement == "COMMIT TRANSACTION"
-    assert provider.rollback_statement == "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION"
-    assert provider.script_terminator == "\nGO"
-    assert provider.bracket_identifiers is True
+    assert provider.driver.begin_statement == "BEGIN TRANSACTION"
+    assert provider.driver.commit_statement == "COMMIT TRANSACTION"
+    assert provider.driver.rollback_statement == "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION"
+    assert provider.sql.script_terminator == "\nGO"
+    assert provider.sql.bracket_identifiers is True
     assert {"mssql", "sqlserver"} <= provider.names
     assert provider.display_url() == scenarios.URL.replace("secret", "***")
     assert provider.database_name() == "shop"
@@ -65,21 +67,21 @@ def test_execute_for_this_provider_only(provider):
 
 # identifiers ------------------------------------------------------------------------------
 def test_identifier_length_counts_characters(provider):
-    assert provider.max_identifier_length() == 128
-    assert provider.check_identifier("é" * 128, "table")  # 256 bytes, 128 characters
+    assert provider.sql.max_identifier_length() == 128
+    assert provider.sql.check_identifier("é" * 128, "table")  # 256 bytes, 128 characters
     with pytest.raises(ConfigurationError, match="129 characters long; SQL Server allows at most"):
-        provider.check_identifier("x" * 129, "table")
+        provider.sql.check_identifier("x" * 129, "table")
     with pytest.raises(ConfigurationError, match="empty"):
-        provider.check_identifier("", "column")
+        provider.sql.check_identifier("", "column")
     with pytest.raises(ConfigurationError, match="long"):
         sql_of(provider, lambda b: b.rename_table("t", "y" * 129))
 
 
 def test_quoting_escapes_closing_brackets(provider):
-    assert provider.quote("a]b") == "[a]]b]"
-    assert provider.quote("select") == "[select]"
-    assert provider.table_name("t", "a.b") == "[a.b].t"
-    assert provider.table_name("t]", "s]") == "[s]]].[t]]]"
+    assert provider.sql.quote("a]b") == "[a]]b]"
+    assert provider.sql.quote("select") == "[select]"
+    assert provider.sql.table_name("t", "a.b") == "[a.b].t"
+    assert provider.sql.table_name("t]", "s]") == "[s]]].[t]]]"
 
 
 def test_default_constraint_names_fit():
@@ -131,7 +133,7 @@ def test_drop_default_only(provider):
     (sa.Numeric(10, 2), "NUMERIC(10, 2)"), (sa.BigInteger(), "BIGINT"),
 ])
 def test_type_mapping(provider, type_, expected):
-    assert provider.compile_type(type_) == expected
+    assert provider.sql.compile_type(type_) == expected
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -145,14 +147,14 @@ def test_type_mapping(provider, type_, expected):
 ])
 def test_literals(provider, value, expected):
     element = sa.null() if value is None else sa.literal(value)
-    assert provider.compile_literal(element) == expected
+    assert provider.sql.compile_literal(element) == expected
 
 
 def test_server_defaults(provider):
-    assert provider.render_default("x'y") == "N'x''y'"
-    assert provider.render_default(sa.text("getdate()")) == "getdate()"
-    assert provider.render_default(7) == "7"
-    assert provider.render_default(sa.func.current_timestamp()) == "CURRENT_TIMESTAMP"
+    assert provider.sql.render_default("x'y") == "N'x''y'"
+    assert provider.sql.render_default(sa.text("getdate()")) == "getdate()"
+    assert provider.sql.render_default(7) == "7"
+    assert provider.sql.render_default(sa.func.current_timestamp()) == "CURRENT_TIMESTAMP"
 
 
 def test_referential_actions(provider):
@@ -200,9 +202,9 @@ def test_split_go(text, expected):
 
 
 def test_semicolon_splitting_respects_brackets(provider):
-    assert provider.split_statements("SELECT [a;b] FROM t; SELECT 2") == [
+    assert provider.sql.split_statements("SELECT [a;b] FROM t; SELECT 2") == [
         "SELECT [a;b] FROM t", "SELECT 2"]
-    assert provider.split_statements(
+    assert provider.sql.split_statements(
         "BEGIN TRY SELECT 1; SELECT 2; END TRY BEGIN CATCH SELECT 3; END CATCH") == [
         "BEGIN TRY SELECT 1; SELECT 2; END TRY BEGIN CATCH SELECT 3; END CATCH"]
 
@@ -216,8 +218,8 @@ def test_every_statement_drains_its_results(provider):
 
     b = MigrationBuilder()
     scenarios.hostile(b)
-    for step in provider.plan(b.operations):
-        for statement in step.render(None):
+    for step in plan_steps(provider, b.operations):
+        for statement in step.render(OFFLINE):
             assert statement.many or statement.check is drain_results
 
 
@@ -230,3 +232,11 @@ def test_operations_all_have_sql(provider):
     for name in scenarios.SCENARIOS:
         rendered |= {op.kind for op in scenarios.operations(name)}
     assert kinds <= rendered, kinds - rendered
+
+
+def test_schema_rules_float_and_time_spellings():
+    rules = DatabaseTarget("mssql+pyodbc://sa:pw@db/app?driver=ODBC+Driver+18+for+SQL+Server"
+                           ).provider.schema_rules
+    assert rules.compare_type("FLOAT(53)", "FLOAT")
+    assert not rules.compare_type("FLOAT(24)", "FLOAT")
+    assert rules.normalise_default("(getdate())") == rules.normalise_default("SYSDATETIME()")

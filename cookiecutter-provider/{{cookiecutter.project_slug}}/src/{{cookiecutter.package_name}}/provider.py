@@ -1,14 +1,17 @@
 """{{ cookiecutter.__camel_name }}Provider: what {{ cookiecutter.provider_name }} does differently from npa-migrations' BaseProvider.
 
-:class:`npa_migrations.provider.BaseProvider` already does the generic work: it opens
-DB-API connections through the SQLAlchemy dialect, runs explicit transactions, renders
-every operation with SQLAlchemy's DDL and type compilers, and uses the portable lock
-table. A provider holds only what differs for its database.
+:mod:`npa_migrations.provider` already does the generic work: its ``Driver`` opens
+DB-API connections through the SQLAlchemy dialect and runs explicit transactions, its
+``SqlGenerator`` renders every operation with SQLAlchemy's DDL and type compilers, and
+``BaseProvider`` uses the portable lock table. A provider holds only what differs for its
+database: a ``Driver`` subclass (the session), a ``SqlGenerator`` subclass (the SQL) and
+the provider class that names them with its capabilities.
 
 How to read this file:
 
-* Every method below overrides a method of ``BaseProvider``; its docstring says when the
-  engine calls it and what ``BaseProvider`` does when you delete the override.
+* Every method below overrides a method of ``Driver``, ``SqlGenerator`` or
+  ``BaseProvider``; its docstring says when the engine calls it and what the base class
+  does when you delete the override.
 * Lines marked ``SAMPLE`` make this package work out of the box on SQLite (stdlib
   ``sqlite3``) under the scheme ``{{ cookiecutter.url_scheme }}://``, so that its conformance tests pass.
   ``REPLACE`` them with what your database needs, or delete the method when the default
@@ -25,48 +28,22 @@ from typing import TYPE_CHECKING, Any
 
 from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError
-from npa_migrations.provider import BaseProvider, Capabilities
+from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderContext,
+                                     SqlGenerator)
 
 if TYPE_CHECKING:  # pragma: no cover
     from npa_migrations.provider.connection import DbConnection
     from npa_migrations.statements import Step
 
 
-class {{ cookiecutter.__camel_name }}Provider(BaseProvider):
-    """{{ cookiecutter.provider_name }}: ``{{ cookiecutter.url_scheme }}://`` URLs.
+class {{ cookiecutter.__camel_name }}Driver(Driver):
+    """How the engine talks to {{ cookiecutter.provider_name }} through its DB-API driver:
+    connections, transactions, timeouts.
 
-    SAMPLE: SQLite through the standard library's ``sqlite3``, with explicit
-    ``BEGIN IMMEDIATE`` transactions and table rebuilds for what SQLite's ``ALTER TABLE``
-    cannot do. REPLACE this description with your database's.
+    Every method below overrides a method of :class:`npa_migrations.provider.Driver`; its
+    docstring says when the engine calls it and what the default does when you delete
+    the override.
     """
-
-    #: the provider's name: shown by ``npa providers`` and in messages, and accepted by
-    #: ``b.execute(sql, dialects=[...])`` (as are the dialect's and the URL's backend name)
-    name = "{{ cookiecutter.url_scheme }}"
-
-    #: what ``pip install`` needs when the driver is missing (shown in the error)
-    install_hint = "{{ cookiecutter.project_slug }}"
-
-    #: REPLACE with the truth about your database. The engine and the conformance suite
-    #: read these flags; a wrong ``True`` shows up as failing suite tests, a wrong
-    #: ``False`` as skipped ones (``pytest -rs`` lists them with the reason).
-    capabilities = Capabilities(
-        # DDL rolls back with its transaction. False: the engine refuses all-in-one mode
-        # and records a failed migration as failed (later runs stop, pointing to repair).
-        transactional_ddl=True,                 # SAMPLE: SQLite
-        # the database has a session-level lock (then also override create_lock below)
-        advisory_lock=False,                    # SAMPLE: SQLite has none: lock table
-        # CREATE SCHEMA and schema-qualified names work
-        schemas=False,                          # SAMPLE: SQLite has no CREATE SCHEMA
-        # DROP ... IF EXISTS works
-        if_exists=True,
-        # ALTER TABLE changes columns and constraints in place (False: plan() rebuilds)
-        alter_in_place=False,                   # SAMPLE: SQLite rebuilds the table
-        # ALTER TABLE ... DROP COLUMN exists
-        drop_column=True,
-        # the engine may create the database itself (ensure_created, ensure_database())
-        create_database=True,
-    )
 
     # Transaction statements the engine runs on its autocommit connections. ``None``
     # for commit/rollback calls the DB-API connection's commit()/rollback() instead;
@@ -74,13 +51,10 @@ class {{ cookiecutter.__camel_name }}Provider(BaseProvider):
     begin_statement = "BEGIN IMMEDIATE"         # SAMPLE: take SQLite's write lock at once
     commit_statement = "COMMIT"
     rollback_statement = "ROLLBACK"
-    #: what ends each statement in a ``--sql`` script (SQL Server: ``"\nGO"``)
-    script_terminator = ";"
 
     #: SAMPLE: seconds a statement waits for another connection's write lock
     busy_timeout = 30.0
 
-    # -- connections -----------------------------------------------------------------------
     def prepare_connection(self, raw: Any) -> None:
         """Called on every DB-API connection the engine opens (and on a caller's own
         connection): put it in autocommit mode, since the engine issues ``BEGIN`` /
@@ -136,11 +110,6 @@ class {{ cookiecutter.__camel_name }}Provider(BaseProvider):
         a failed migration took effect. Default: ``None`` (cannot tell)."""
         return None  # SAMPLE: SQLite's DDL is transactional
 
-    # -- the database itself ---------------------------------------------------------------
-    def database_name(self) -> str:
-        """The database's name in messages. Default: ``url.database``, else the URL."""
-        return self.url.database or ":memory:"  # SAMPLE
-
     def ensure_database(self) -> bool:
         """Create the database when it does not exist (``ensure_created``); return
         ``True`` if it was created. Default: ``False`` (never creates one).
@@ -158,36 +127,43 @@ class {{ cookiecutter.__camel_name }}Provider(BaseProvider):
         path.parent.mkdir(parents=True, exist_ok=True)
         return True
 
-    # -- locking ---------------------------------------------------------------------------
-    # create_lock(table_name) returns the migration lock. The default is the portable lock
-    # table (npa_migrations.provider.locking.TableLock), which works on every database. A database
-    # with a session-level lock (PostgreSQL advisory locks, MySQL GET_LOCK) returns its own
-    # npa_migrations.provider.locking.MigrationLock subclass here and sets advisory_lock=True.
 
-    # -- SQL generation --------------------------------------------------------------------
-    def plan(self, operations: list[ops.MigrationOperation]) -> list["Step"]:
-        """Turn one migration's operations into executable steps.
 
-        Default: the core's ordering, then one step per operation, each rendered by
-        ``npa_generate_sql`` -> :meth:`generate_sql` -> ``sql_<operation.kind>()``. Delete
-        this override unless your database needs several operations handled together.
+class {{ cookiecutter.__camel_name }}Sql(SqlGenerator):
+    """The SQL of each migration operation on {{ cookiecutter.provider_name }}.
+
+    :class:`npa_migrations.provider.SqlGenerator` renders every operation with
+    SQLAlchemy's DDL and type compilers; override only the ``sql_<kind>(op, ctx)``
+    methods your database spells differently. ``ctx.connection`` is the live connection
+    (``None`` when a script is rendered offline).
+    """
+
+    #: what ends each statement in a ``--sql`` script (SQL Server: ``"\nGO"``)
+    script_terminator = ";"
+
+    def group_steps(self, operations: list[ops.MigrationOperation]
+                    ) -> "list[ops.MigrationOperation | Step]":
+        """How the planner takes one migration's operations (already in run order).
+
+        Default: every operation is a step of its own, rendered through
+        ``npa_generate_sql`` -> :meth:`generate` -> ``sql_<operation.kind>()``. Delete this
+        override unless your database needs several operations handled together.
 
         SAMPLE: SQLite's ``ALTER TABLE`` cannot change a column or add and drop
         constraints, so consecutive operations on one table become one table rebuild,
         borrowed from npa-sqlite (the ``npa-sqlite`` dependency in ``pyproject.toml``).
         """
-        from npa_migrations.engine.planner import order_operations
         from npa_sqlite.rebuild import drop_column_step, group_operations, rebuild_step
 
-        steps = []
-        for kind, group in group_operations(order_operations(operations), self):
+        units: list = []
+        for kind, group in group_operations(operations, self.provider):
             if kind == "rebuild":
-                steps.append(rebuild_step(self, group))
+                units.append(rebuild_step(self.provider, group))
             elif kind == "drop_column":
-                steps.append(drop_column_step(self, group[0]))
+                units.append(drop_column_step(self.provider, group[0]))
             else:
-                steps.append(self.step_for(group[0]))
-        return steps
+                units.append(group[0])
+        return units
 
     # One method per operation kind, ``sql_<kind>(op) -> list[str | Statement]``:
     # sql_create_table, sql_drop_table, sql_rename_table, sql_add_column, sql_drop_column,
@@ -198,18 +174,79 @@ class {{ cookiecutter.__camel_name }}Provider(BaseProvider):
     # SQLAlchemy's compilers and standard SQL; override only those your database spells
     # differently, quoting names with self.quote() / self.table_name().
 
-    def sql_alter_column(self, op: ops.AlterColumn) -> list[str]:
+    # One method per operation kind, ``sql_<kind>(op) -> list[str | Statement]``:
+    # sql_create_table, sql_drop_table, sql_rename_table, sql_add_column, sql_drop_column,
+    # sql_alter_column, sql_rename_column, sql_create_index, sql_drop_index,
+    # sql_create_foreign_key, sql_create_primary_key, sql_create_unique_constraint,
+    # sql_create_check_constraint, sql_drop_constraint, sql_create_schema,
+    # sql_drop_schema, sql_bulk_insert, sql_execute. BaseProvider renders each with
+    # SQLAlchemy's compilers and standard SQL; override only those your database spells
+    # differently, quoting names with self.quote() / self.table_name().
+
+    def sql_alter_column(self, op: ops.AlterColumn, ctx: RenderContext) -> list[str]:
         """``ALTER TABLE ... ALTER COLUMN``: type, nullability, default, rename.
 
         Default: the standard / PostgreSQL form (``ALTER COLUMN c TYPE t``,
         ``SET NOT NULL``, ``SET DEFAULT``, ``RENAME COLUMN``), one statement per change.
 
-        SAMPLE: SQLite only renames a column in place; :meth:`plan` sends every other
+        SAMPLE: SQLite only renames a column in place; :meth:`group_steps` sends every other
         change to a table rebuild, so reaching this with one is a programming error.
         REPLACE with your database's syntax (e.g. MySQL's ``MODIFY COLUMN``).
         """
         if any(v is not ops.UNCHANGED for v in (op.type_, op.nullable, op.server_default)):
             raise ConfigurationError(
                 f"{op.describe()}: {self.name} changes a column's type, nullability or "
-                "default only by rebuilding the table, which plan() does.")
-        return super().sql_alter_column(op)
+                "default only by rebuilding the table, which group_steps() plans.")
+        return super().sql_alter_column(op, ctx)
+
+
+class {{ cookiecutter.__camel_name }}Provider(BaseProvider):
+    """{{ cookiecutter.provider_name }}: ``{{ cookiecutter.url_scheme }}://`` URLs.
+
+    SAMPLE: SQLite through the standard library's ``sqlite3``, with explicit
+    ``BEGIN IMMEDIATE`` transactions and table rebuilds for what SQLite's ``ALTER TABLE``
+    cannot do. REPLACE this description with your database's.
+    """
+
+    #: the provider's name: shown by ``npa providers`` and in messages, and accepted by
+    #: ``b.execute(sql, dialects=[...])`` (as are the dialect's and the URL's backend name)
+    name = "{{ cookiecutter.url_scheme }}"
+
+    #: your DB-API driver's requirement: the error for a driver that cannot be imported
+    #: says ``pip install <install_hint>``. Empty: the URL's driver name (SAMPLE: sqlite3
+    #: is in the standard library, there is nothing to install)
+    install_hint = "{{ cookiecutter.driver_requirement }}"
+
+    #: REPLACE with the truth about your database. The engine and the conformance suite
+    #: read these flags; a wrong ``True`` shows up as failing suite tests, a wrong
+    #: ``False`` as skipped ones (``pytest -rs`` lists them with the reason).
+    capabilities = Capabilities(
+        # DDL rolls back with its transaction. False: the engine refuses all-in-one mode
+        # and records a failed migration as failed (later runs stop, pointing to repair).
+        transactional_ddl=True,                 # SAMPLE: SQLite
+        # the database has a session-level lock (then also override create_lock below)
+        advisory_lock=False,                    # SAMPLE: SQLite has none: lock table
+        # CREATE SCHEMA and schema-qualified names work
+        schemas=False,                          # SAMPLE: SQLite has no CREATE SCHEMA
+        # DROP ... IF EXISTS works
+        if_exists=True,
+        # ALTER TABLE changes columns and constraints in place (False: plan() rebuilds)
+        alter_in_place=False,                   # SAMPLE: SQLite rebuilds the table
+        # ALTER TABLE ... DROP COLUMN exists
+        drop_column=True,
+        # the engine may create the database itself (ensure_created, ensure_database())
+        create_database=True,
+    )
+    #: the two parts below
+    driver_class = {{ cookiecutter.__camel_name }}Driver
+    sql_class = {{ cookiecutter.__camel_name }}Sql
+
+    def database_name(self) -> str:
+        """The database's name in messages. Default: ``url.database``, else the URL."""
+        return self.url.database or ":memory:"  # SAMPLE
+
+    # -- locking ---------------------------------------------------------------------------
+    # create_lock(table_name) returns the migration lock. The default is the portable lock
+    # table (npa_migrations.provider.locking.TableLock), which works on every database. A database
+    # with a session-level lock (PostgreSQL advisory locks, MySQL GET_LOCK) returns its own
+    # npa_migrations.provider.locking.MigrationLock subclass here and sets advisory_lock=True.

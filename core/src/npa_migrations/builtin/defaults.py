@@ -7,8 +7,8 @@ from ..hookspecs import hookimpl
 
 
 @hookimpl(trylast=True)
-def npa_generate_sql(provider, operation):
-    return provider.generate_sql(operation)
+def npa_generate_sql(provider, operation, context):
+    return provider.sql.generate(operation, context)
 
 
 @hookimpl(trylast=True)

@@ -119,7 +119,7 @@ class SqlMigrationScript(MigrationScript):
         return script
 
     def bind(self, provider) -> None:
-        self.split = provider.split_statements
+        self.split = provider.sql.split_statements
         self._up = self._down = None  # split again, the provider's way
 
 

@@ -652,7 +652,7 @@ def history(obj: Context, limit, as_json):
 def providers(as_json):
     """List installed providers and plugins, with versions."""
     from .. import __version__
-    from ..plugins import installed_plugins
+    from ..provider.registry import installed_plugins
 
     rows = installed_plugins()
     if as_json:

@@ -92,7 +92,7 @@ class EventLog:
         import sqlalchemy as sa
 
         self.provider = provider
-        self.table_name = provider.check_identifier(table_name, "log table")
+        self.table_name = provider.sql.check_identifier(table_name, "log table")
         self.table = table = sa.Table(
             table_name, sa.MetaData(),
             sa.Column("id", sa.Integer(), sa.Identity(), primary_key=True),
@@ -112,8 +112,8 @@ class EventLog:
         dialect = provider.dialect
         c = table.c
         self._columns = [col.name for col in table.columns if col.name != "id"]
-        self._create = provider.compile(sa.schema.CreateTable(table))
-        self._probe = f"SELECT 1 FROM {provider.table_name(table_name)} WHERE 1 = 0"
+        self._create = provider.sql.compile(sa.schema.CreateTable(table))
+        self._probe = f"SELECT 1 FROM {provider.sql.table_name(table_name)} WHERE 1 = 0"
         self._insert = CompiledSql(dialect, table.insert().values(
             {name: sa.bindparam(f"v_{name}") for name in self._columns}))
         self._select = CompiledSql(dialect, sa.select(*[c[n] for n in ["id"] + self._columns])

@@ -22,6 +22,9 @@ from ..sqltext import first_line
 from ..statements import steps_transactional
 from .validation import pending_migrations, validate_history
 
+from ..provider.sql import RenderContext
+from .planner import plan_steps
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..provider.connection import DbConnection
     from .history import HistoryRow, HistoryStore
@@ -97,9 +100,9 @@ class MigrationExecutor:
 
     def _connect(self) -> "DbConnection":
         if self.options.ensure_created:
-            self.provider.ensure_database()
+            self.provider.driver.ensure_database()
         conn = self.target.connect()
-        self.provider.set_statement_timeout(conn, self.options.timeout_seconds)
+        self.provider.driver.set_statement_timeout(conn, self.options.timeout_seconds)
         return conn
 
     def _progress(self, script: "MigrationScript", step: ProgressStep) -> None:
@@ -296,7 +299,7 @@ class MigrationExecutor:
             for operation in operations:
                 for what, name in operation.identifiers():
                     try:
-                        self.provider.check_identifier(name, what)
+                        self.provider.sql.check_identifier(name, what)
                     except ConfigurationError as exc:
                         raise ConfigurationError(
                             f"Migration {script.id} ({script.source}): {exc} "
@@ -306,7 +309,7 @@ class MigrationExecutor:
     def _check_transactional(self, scripts: list["MigrationScript"], direction: str) -> None:
         if self.options.transaction_mode is TransactionMode.ALL_IN_ONE:
             outside = [s.id for s in scripts if not s.transactional or not steps_transactional(
-                self.provider.plan(list((s.up_operations() if direction == "up"
+                plan_steps(self.provider, list((s.up_operations() if direction == "up"
                                          else s.down_operations()) or [])))]
             if outside:
                 raise ConfigurationError(
@@ -351,7 +354,7 @@ class MigrationExecutor:
         self.eventlog.ensure(conn)
         self._verifier = None
         if self.options.verify and scripts:
-            from ..schema.drift import Verifier
+            from ..schema.verify import Verifier
 
             self._verifier = Verifier(self, conn, self.history.read(conn))
         mode = self.options.transaction_mode
@@ -410,15 +413,15 @@ class MigrationExecutor:
             durable = 0  # operations known committed, where DDL commits implicitly
             statement: "Statement | None" = None
             try:
-                steps = self.provider.plan(list(operations))
+                steps = plan_steps(self.provider, list(operations))
                 if own_tx and not steps_transactional(steps):
                     own_tx = False  # a step may not run in a transaction: none for it all
                 if own_tx:
                     conn.begin()
-                self.provider.apply_ddl_lock_timeout(conn, self._ddl_lock_timeout(script))
+                self.provider.driver.apply_ddl_lock_timeout(conn, self._ddl_lock_timeout(script))
                 for step in steps:
                     step_started = time.perf_counter()
-                    for statement in step.render(conn):
+                    for statement in step.render(RenderContext(conn)):
                         run_statement(hook, conn, script, statement)
                     statement = None
                     duration = time.perf_counter() - step_started
@@ -429,14 +432,14 @@ class MigrationExecutor:
                         if progress:
                             self._progress(script, ProgressStep("operation",
                                                                 operation.describe(), duration))
-                    if own_tx and self.provider.transaction_open(conn) is False:
+                    if own_tx and self.provider.driver.transaction_open(conn) is False:
                         durable = done  # a DDL statement committed the transaction
                 if getattr(self, "_verifier", None) is not None:
                     self._verifier.verify(script, list(operations), direction)
                 elapsed_ms = int((time.perf_counter() - started) * 1000)
-                if own_tx and self.provider.transaction_open(conn) is False:
+                if own_tx and self.provider.driver.transaction_open(conn) is False:
                     conn.begin()  # DDL committed: history and log rows still commit once
-                with self.provider.batched(conn):
+                with self.provider.driver.batched(conn):
                     if direction == "up":
                         self.history.record(conn, script.id, script.checksum, elapsed_ms,
                                             True, replace=False)
@@ -449,7 +452,7 @@ class MigrationExecutor:
                         conn.commit()
                 break
             except Exception as exc:
-                if own_tx and self.provider.transaction_open(conn):
+                if own_tx and self.provider.driver.transaction_open(conn):
                     done = durable  # the rollback undoes what ran since the last commit
                 if self._retryable(exc, operations, taken_effect=done):
                     if in_outer and retry_outer:
@@ -485,7 +488,7 @@ class MigrationExecutor:
         implicitly -- no operation had taken effect yet; and no streamed ``bulk_insert``
         rows, which the first try consumed."""
         return ((self.provider.capabilities.transactional_ddl or taken_effect == 0)
-                and self.provider.is_lock_timeout(exc)
+                and self.provider.driver.is_lock_timeout(exc)
                 and all(isinstance(getattr(op, "rows", ()), (list, tuple)) for op in operations))
 
     def _retry_pause(self, script: "MigrationScript", attempt: int,

@@ -50,7 +50,7 @@ class HistoryStore:
         import sqlalchemy as sa
 
         self.provider = provider
-        self.table_name = provider.check_identifier(table_name, "history table")
+        self.table_name = provider.sql.check_identifier(table_name, "history table")
         metadata = sa.MetaData()
         self.table = table = sa.Table(
             table_name, metadata,
@@ -65,8 +65,8 @@ class HistoryStore:
         )
         dialect = provider.dialect
         c = table.c
-        self._create = provider.compile(sa.schema.CreateTable(table))
-        self._probe = f"SELECT 1 FROM {provider.table_name(table_name)} WHERE 1 = 0"
+        self._create = provider.sql.compile(sa.schema.CreateTable(table))
+        self._probe = f"SELECT 1 FROM {provider.sql.table_name(table_name)} WHERE 1 = 0"
         self._select = CompiledSql(dialect, sa.select(
             c.migration_id, c.checksum, c.applied_at, c.execution_ms, c.product_version,
             c.success, c.steps_done, c.error).order_by(c.applied_at, c.migration_id))
@@ -133,10 +133,10 @@ class HistoryStore:
     def insert_script(self, migration_id: str, checksum: str) -> str:
         """The history insert with literal values, for ``--sql`` scripts."""
         values = self.values(migration_id, checksum, 0, True)
-        return self.provider.compile_literal(self.table.insert().values(**values))
+        return self.provider.sql.compile_literal(self.table.insert().values(**values))
 
     def delete_script(self, migration_id: str) -> str:
-        return self.provider.compile_literal(
+        return self.provider.sql.compile_literal(
             self.table.delete().where(self.table.c.migration_id == migration_id))
 
     def delete(self, conn: "DbConnection", migration_id: str) -> None:

@@ -1,4 +1,12 @@
-"""Statement ordering inside one migration.
+"""The planner: one migration's operations into the steps that run, in the order they run.
+
+:func:`plan_steps` is the only place that turns operations into executable
+:class:`~npa_migrations.statements.Step` objects: it fixes the order where a database
+cannot follow the author's (below), lets the provider group operations it must carry out
+together (a table rebuild), and renders each remaining operation through the
+``npa_generate_sql`` hook, so a plugin can override one operation on one provider.
+
+Statement ordering inside one migration.
 
 A migration's operations run in the order the author wrote them, except in the two
 places where a database cannot follow that order and the intent is unambiguous:
@@ -32,11 +40,16 @@ and every other operation keep their place.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from .. import operations as ops
+from ..errors import ConfigurationError
+from ..statements import Statement, Step
 
-__all__ = ["order_operations"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ..provider import BaseProvider, RenderContext
+
+__all__ = ["order_operations", "plan_steps", "step_for"]
 
 TableKey = tuple  # (schema, folded table name)
 
@@ -60,6 +73,54 @@ def order_operations(operations: Sequence[ops.MigrationOperation]) -> list[ops.M
     """
     ordered = _move_foreign_keys_after_referents(list(operations))
     return _move_constraint_drops_before_tables(ordered)
+
+
+def plan_steps(provider: "BaseProvider", operations: Sequence[ops.MigrationOperation]
+               ) -> list[Step]:
+    """The steps that carry out one migration's operations on ``provider``, in run order.
+
+    :param provider: the provider of the database the steps are for.
+    :param operations: the migration's operations in the author's order.
+    :returns: the author's order fixed by :func:`order_operations`; operations the
+        provider must carry out together become one step it builds itself
+        (:meth:`~npa_migrations.provider.sql.SqlGenerator.group_steps`), every other
+        operation one step rendered by :func:`step_for`.
+    :raises ConfigurationError: an operation the provider's capabilities rule out (a
+        partial index where there are none), before anything of the migration runs.
+    """
+    for operation in operations:
+        if getattr(operation, "where", None) and not provider.capabilities.partial_indexes:
+            raise ConfigurationError(
+                f"{operation.describe()}: {provider.name} has no partial indexes, so "
+                "create_index(..., where=...) cannot run on it. Leave where= out, or create "
+                "the index with b.execute(..., dialects=...) for the databases that have them.")
+    return [unit if isinstance(unit, Step) else step_for(provider, unit)
+            for unit in provider.sql.group_steps(order_operations(operations))]
+
+
+def step_for(provider: "BaseProvider", operation: ops.MigrationOperation) -> Step:
+    """One step rendering ``operation`` through the ``npa_generate_sql`` hook when it runs
+    (the provider's ``sql_<kind>`` unless a plugin overrides it); the step may not run in
+    a transaction when a plugin says so (``npa_operation_transactional`` returns
+    ``False``)."""
+    from ..plugins import get_plugin_manager, live, only_default
+
+    hook = get_plugin_manager().hook
+    if only_default(hook.npa_generate_sql):  # no override: skip the hook dispatch
+        def generate(context: "RenderContext") -> list:
+            return provider.sql.generate(operation, context)
+    else:
+        def generate(context: "RenderContext") -> list:
+            return hook.npa_generate_sql(provider=provider, operation=operation,
+                                         context=context) or []
+
+    def render(context: "RenderContext") -> list[Statement]:
+        return [s if isinstance(s, Statement) else Statement(s) for s in generate(context)]
+
+    transactional = live(hook.npa_operation_transactional)(provider=provider,
+                                                            operation=operation)
+    return Step((operation,), render, transactional=transactional is not False,
+                live=provider.sql.reads_live_schema(operation))
 
 
 # --------------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ from ..errors import ConfigurationError, MigrationException, UnknownTargetError
 from ..sqltext import first_line
 from ..statements import steps_transactional
 
+from ..provider.sql import RenderContext
+from .planner import plan_steps
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..provider.connection import DbConnection
     from .executor import MigrationExecutor
@@ -168,21 +171,21 @@ def _run_operations(executor, conn, script, operations, row, done: int, undo: bo
     durable = 0  # operations known committed, where DDL commits implicitly
     transactional = False
     try:
-        steps = executor.provider.plan(list(operations))
+        steps = plan_steps(executor.provider, list(operations))
         transactional = script.transactional and steps_transactional(steps)
         if transactional:
             conn.begin()
         for step in steps:
-            for statement in step.render(conn):
+            for statement in step.render(RenderContext(conn)):
                 run_statement(executor.hook, conn, script, statement)
             statement = None
             count += len(step.operations)
-            if transactional and executor.provider.transaction_open(conn) is False:
+            if transactional and executor.provider.driver.transaction_open(conn) is False:
                 durable = count  # a DDL statement committed the transaction
         if transactional:
             conn.commit()
     except Exception as exc:
-        if transactional and executor.provider.transaction_open(conn):
+        if transactional and executor.provider.driver.transaction_open(conn):
             count = durable  # the rollback undoes what ran since the last commit
         if conn.in_transaction:
             conn.rollback()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..provider.sql import RenderContext
+from .planner import plan_steps
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..provider.connection import DbConnection
     from .executor import MigrationExecutor
@@ -35,19 +38,19 @@ def render_script(executor: "MigrationExecutor", scripts: list["MigrationScript"
     planned = []
     for script in scripts:
         operations = script.up_operations() if direction == "up" else script.down_operations()
-        planned.append((script, provider.plan(list(operations or []))))
+        planned.append((script, plan_steps(provider, list(operations or []))))
     rehearse = (conn is not None and provider.capabilities.transactional_ddl
                 and any(step.live for _, steps in planned for step in steps))
     # the client settings come first: they govern how the client reads everything after
     # them, the header comments included (SQL*Plus substitutes '&' even in comments)
-    prologue = list(provider.script_prologue(mode))
+    prologue = list(provider.sql.script_prologue(mode))
     out = prologue + [""] if prologue else []
     out += [f"-- npa-migrations {direction} script for {provider.display_url()}",
             f"-- transaction mode: {mode.value}", ""]
     if create_history:
-        out += [provider.script_statement(s) for s in history.create_statements()] + [""]
-    if mode is TransactionMode.ALL_IN_ONE and scripts and provider.begin_statement:
-        out += [provider.script_statement(provider.begin_statement), ""]
+        out += [provider.sql.script_statement(s) for s in history.create_statements()] + [""]
+    if mode is TransactionMode.ALL_IN_ONE and scripts and provider.driver.begin_statement:
+        out += [provider.sql.script_statement(provider.driver.begin_statement), ""]
     if rehearse:
         conn.begin()
     try:
@@ -56,29 +59,29 @@ def render_script(executor: "MigrationExecutor", scripts: list["MigrationScript"
             transactional = script.transactional and steps_transactional(steps)
             own_tx = mode is TransactionMode.PER_MIGRATION and transactional
             out.append(f"-- {script.id} ({direction})")
-            if own_tx and provider.begin_statement:
-                out.append(provider.script_statement(provider.begin_statement))
+            if own_tx and provider.driver.begin_statement:
+                out.append(provider.sql.script_statement(provider.driver.begin_statement))
             for step in steps:
                 out.append(f"-- {step.describe()}")
                 # without a rehearsal the live schema lags the script: render offline
                 live_conn = conn if rehearse or not step.live else None
-                for statement in step.render(live_conn):
-                    out.append(provider.script_statement(statement.render()))
+                for statement in step.render(RenderContext(live_conn)):
+                    out.append(provider.sql.script_statement(statement.render()))
                     if rehearse and transactional and not statement.many:
                         _rehearse(conn, script, statement)
             if direction == "up":
-                out.append(provider.script_statement(
+                out.append(provider.sql.script_statement(
                     history.insert_script(script.id, script.checksum)))
             else:
-                out.append(provider.script_statement(history.delete_script(script.id)))
+                out.append(provider.sql.script_statement(history.delete_script(script.id)))
             if own_tx:
-                out.append(provider.script_statement(provider.commit_statement or "COMMIT"))
+                out.append(provider.sql.script_statement(provider.driver.commit_statement or "COMMIT"))
             out.append("")
     finally:
         if rehearse:
             conn.rollback()
     if mode is TransactionMode.ALL_IN_ONE and scripts:
-        out += [provider.script_statement(provider.commit_statement or "COMMIT"), ""]
+        out += [provider.sql.script_statement(provider.driver.commit_statement or "COMMIT"), ""]
     return "\n".join(out)
 
 

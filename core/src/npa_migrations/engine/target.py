@@ -5,17 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ConfigurationError, ProviderNotFoundError
-
-#: backend name -> extra of npa-migrations that installs its provider
-PROVIDER_EXTRAS = {
-    "sqlite": "sqlite",
-    "postgresql": "postgres",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "mssql": "sqlserver",
-    "oracle": "oracle",
-}
+from ..errors import ConfigurationError
+from ..provider.registry import resolve_provider
 
 
 def parse_url(value: Any):
@@ -48,20 +39,6 @@ def mask_credentials(text: str) -> str:
     return f"{scheme.group(0) if scheme else ''}***@{host}"
 
 
-def resolve_provider(url) -> Any:
-    """The provider instance serving ``url``; a clear error naming the package to install."""
-    from ..plugins import get_plugin_manager
-
-    provider = get_plugin_manager().hook.npa_provider_for_url(url=url)
-    if provider is None:
-        backend = url.get_backend_name()
-        extra = PROVIDER_EXTRAS.get(backend)
-        hint = (f" Install it: pip install 'npa-migrations[{extra}]'" if extra else
-                " Install a provider package that registers it in the 'npa' entry-point group.")
-        raise ProviderNotFoundError(f"No provider for '{backend}'.{hint}")
-    return provider
-
-
 class DatabaseTarget:
     """The database a run works on: its provider and a way to open connections."""
 
@@ -85,10 +62,10 @@ class DatabaseTarget:
         self.url = url
         self.provider = resolve_provider(url)
         if self.engine is not None or self.connection is not None:
-            self.provider.use_engine(self.engine or self.connection.engine)
+            self.provider.driver.use_engine(self.engine or self.connection.engine)
 
     def connect(self):
         """The run's main connection: the caller's own (SQLAlchemy Connection) or a new one."""
         if self.connection is not None:
-            return self.provider.wrap(self.connection.connection.driver_connection)
-        return self.provider.connect()
+            return self.provider.driver.wrap(self.connection.connection.driver_connection)
+        return self.provider.driver.connect()

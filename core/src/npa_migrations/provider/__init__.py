@@ -1,11 +1,14 @@
 """What a database provider is made of: the base class a provider package subclasses,
-its capability flags, the DB-API connection wrapper and the migration locks.
+its two parts (the DB-API :class:`Driver` and the :class:`SqlGenerator`), its capability
+flags, the DB-API connection wrapper and the migration locks.
 
 Provider packages import from here: ``from npa_migrations.provider import BaseProvider,
-Capabilities``.
+Capabilities, Driver, SqlGenerator``.
 """
 
-from .base import BaseProvider, Capabilities, copy_constraint, type_instance, url_with_driver
+from .base import BaseProvider, Capabilities, url_with_driver
+from .driver import Driver
+from .sql import OFFLINE, RenderContext, SqlGenerator, copy_constraint, type_instance
 
-__all__ = ["BaseProvider", "Capabilities", "copy_constraint", "type_instance",
-           "url_with_driver"]
+__all__ = ["BaseProvider", "Capabilities", "Driver", "OFFLINE", "RenderContext",
+           "SqlGenerator", "copy_constraint", "type_instance", "url_with_driver"]

@@ -7,8 +7,8 @@ import itertools
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .base import BaseProvider
     from ..statements import Statement
+    from .driver import Driver
 
 BATCH_SIZE = 10_000
 
@@ -17,74 +17,87 @@ class DbConnection:
     """One database session used by the engine.
 
     :ivar raw: the driver's DB-API connection.
-    :ivar provider: the provider that opened it (knows how to begin/commit).
+    :ivar driver: the provider's :class:`~npa_migrations.provider.driver.Driver` that
+        opened it (knows how to begin, commit and roll back).
     :ivar in_transaction: whether an explicit transaction is open.
+    :ivar session_settings: what a driver has set on this session and must remember
+        (e.g. the lock timeout it last sent), keyed by the driver's own names.
     """
 
-    def __init__(self, provider: "BaseProvider", raw: Any, *, close: Callable[[], None] | None):
-        self.provider = provider
+    def __init__(self, driver: "Driver", raw: Any, *, close: Callable[[], None] | None):
+        self.driver = driver
         self.raw = raw
         self._close = close
         self.in_transaction = False
-        self._cursor = raw.cursor()
+        self.session_settings: dict[str, Any] = {}
+        self.cursor = raw.cursor()
 
     # transactions --------------------------------------------------------------------
     def begin(self) -> None:
-        self.provider.begin(self)
+        """Open an explicit transaction (the driver's way)."""
+        self.driver.begin(self)
         self.in_transaction = True
 
     def commit(self) -> None:
-        self.provider.commit(self)
+        """Commit the explicit transaction."""
+        self.driver.commit(self)
         self.in_transaction = False
 
     def rollback(self) -> None:
+        """Roll back the explicit transaction; the connection counts as outside a
+        transaction afterwards even when the rollback itself fails."""
         try:
-            self.provider.rollback(self)
+            self.driver.rollback(self)
         finally:
             self.in_transaction = False
 
     # execution -----------------------------------------------------------------------
-    def execute(self, sql: str, params: Any = None):
+    def execute(self, sql: str, params: Any = None) -> Any:
+        """Run one statement on the session's cursor; returns the cursor."""
         if params is None:
-            self._cursor.execute(sql)
+            self.cursor.execute(sql)
         else:
-            self._cursor.execute(sql, params)
-        return self._cursor
+            self.cursor.execute(sql, params)
+        return self.cursor
 
     def query(self, sql: str, params: Any = None) -> list[tuple]:
+        """Run a query and return all its rows."""
         return list(self.execute(sql, params).fetchall())
 
     def run(self, statement: "Statement") -> None:
         """Execute a :class:`~npa_migrations.statements.Statement`, streaming ``many``
         parameter sets in batches of :data:`BATCH_SIZE`, then run its ``check``."""
         if statement.many:
-            self.provider.execute_many(self, statement.sql, statement.params)
+            self.driver.execute_many(self, statement.sql, statement.params)
         else:
             cursor = self.execute(statement.sql, statement.params)
             if statement.check is not None:
                 statement.check(cursor)
 
     def executemany(self, sql: str, rows: Iterable[Any]) -> None:
+        """``executemany`` in batches of :data:`BATCH_SIZE` (rows may be an iterator)."""
         iterator = iter(rows)
         while True:
             batch = list(itertools.islice(iterator, BATCH_SIZE))
             if not batch:
                 break
-            self._cursor.executemany(sql, batch)
+            self.cursor.executemany(sql, batch)
 
     def renew_cursor(self) -> None:
         """Replace the cursor with a new one from the driver connection. A provider calls
         it after changing a driver setting that only cursors created later take (e.g.
         pyodbc's ``Connection.timeout``, the query timeout)."""
-        old, self._cursor = self._cursor, self.raw.cursor()
+        old, self.cursor = self.cursor, self.raw.cursor()
         try:
             old.close()
         except Exception:  # a broken old cursor must not stop the run
             pass
 
     def close(self) -> None:
+        """Close the cursor and the connection (or hand a caller's connection back);
+        never raises."""
         try:
-            self._cursor.close()
+            self.cursor.close()
         except Exception:  # closing a broken cursor must not hide the real error
             pass
         if self._close is not None:

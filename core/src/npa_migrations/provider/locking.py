@@ -112,7 +112,7 @@ class TableLock(MigrationLock):
         import sqlalchemy as sa
 
         self.provider = provider
-        self.table_name = provider.check_identifier(table_name, "lock table")
+        self.table_name = provider.sql.check_identifier(table_name, "lock table")
         self.description = f"table lock {table_name}"
         self.owner = owner_id()
         self.table = table = sa.Table(
@@ -124,8 +124,8 @@ class TableLock(MigrationLock):
         )
         d = provider.dialect
         c = table.c
-        self._create = provider.compile(sa.schema.CreateTable(table))
-        self._probe = f"SELECT 1 FROM {provider.table_name(table_name)} WHERE 1 = 0"
+        self._create = provider.sql.compile(sa.schema.CreateTable(table))
+        self._probe = f"SELECT 1 FROM {provider.sql.table_name(table_name)} WHERE 1 = 0"
         self._select = CompiledSql(d, sa.select(c.owner, c.expires_at).where(c.lock_id == 1))
         self._insert = CompiledSql(d, table.insert())
         self._take = CompiledSql(d, table.update().where(c.lock_id == 1).values(
@@ -145,8 +145,8 @@ class TableLock(MigrationLock):
     # table -------------------------------------------------------------------------------
     def _connection(self) -> "DbConnection":
         if self._conn is None:
-            self._conn = self.provider.connect()
-            self.provider.set_wait_timeout(self._conn, self.poll_min * 4)
+            self._conn = self.provider.driver.connect()
+            self.provider.driver.set_wait_timeout(self._conn, self.poll_min * 4)
             self._ensure_table(self._conn)
         return self._conn
 
@@ -167,7 +167,7 @@ class TableLock(MigrationLock):
         conn = self._connection()
         now = time.time()
         until = now + self.lease_seconds
-        self.provider.begin_write(conn)
+        self.provider.driver.begin_write(conn)
         try:
             rows = self._select.fetchall(conn)
             if not rows:
@@ -217,8 +217,8 @@ class TableLock(MigrationLock):
         while not self._stop.wait(self.lease_seconds / 3):
             try:
                 if conn is None:
-                    conn = self.provider.connect()
-                    self.provider.set_wait_timeout(conn, 1.0)
+                    conn = self.provider.driver.connect()
+                    self.provider.driver.set_wait_timeout(conn, 1.0)
                 self._renew.execute(conn, owner_=self.owner,
                                     until=time.time() + self.lease_seconds)
             except Exception:  # a busy database: the next beat tries again
@@ -335,7 +335,7 @@ class SessionLock(MigrationLock):
     def acquire(self, timeout: float) -> None:
         if self._conn is not None:
             return
-        conn = self.provider.connect()
+        conn = self.provider.driver.connect()
         try:
             self.request(conn, timeout)
         except BaseException:
@@ -376,7 +376,7 @@ class SessionLock(MigrationLock):
         once); when a live session holds it, raises
         :class:`~npa_migrations.errors.LockTimeoutError` naming that session, since npa
         never ends another session."""
-        conn = self.provider.connect()
+        conn = self.provider.driver.connect()
         try:
             try:
                 self.request(conn, 0)

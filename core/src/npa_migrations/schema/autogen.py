@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .. import operations as ops
-from .drift import Comparator, Difference, engine_tables, load_model
+from .compare import Comparator, Difference
+from .drift import engine_tables, load_model
 from .model import UNKNOWN, ColumnModel, SchemaModel, TableKey, TableModel, fold, same_name
 from .typechange import narrowing
 
@@ -405,6 +406,8 @@ class Autogenerator:
         """What differs, without what the current schema cannot tell (those tables and
         objects go to :attr:`not_compared`)."""
         found = self.comparator.compare(self.target, self.comparable_current(), self.ignore)
+        for line in self.comparator.not_compared:  # types the dialect cannot spell
+            self._skip(line)
         return [d for d in found if self.knowable(d)]
 
     def knowable(self, difference: Difference) -> bool:
@@ -617,7 +620,7 @@ class Autogenerator:
 
     # indexes and constraints ---------------------------------------------------------------
     def _name(self, prefix: str, table: str, columns: Iterable[str]) -> str:
-        return generated_name(prefix, table, columns, self.provider.max_identifier_length())
+        return generated_name(prefix, table, columns, self.provider.sql.max_identifier_length())
 
     def _object(self, difference: Difference) -> list[Change]:
         target, current = self._tables(difference)

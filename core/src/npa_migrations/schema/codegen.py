@@ -141,7 +141,7 @@ class PythonWriter:
                 and re.fullmatch(r"[a-z_][a-z0-9_]*", getattr(arg, "name", "")):
             return f"sa.func.{arg.name}()"
         if isinstance(arg, sa.sql.ClauseElement):
-            return f"sa.text({self.literal(self.provider.compile_literal(arg))})"
+            return f"sa.text({self.literal(self.provider.sql.compile_literal(arg))})"
         return self.literal(arg)
 
     # schema objects ----------------------------------------------------------------------

@@ -5,8 +5,10 @@ whose ``commit``/``rollback``/``close`` do nothing, so SQLAlchemy can never end 
 migration's transaction). That is what lets post-execution verification see the
 migration's changes before it commits, and it uses exactly the driver and connection
 settings of the provider: the SQLAlchemy dialect is the provider's own
-(``provider.dialect.name`` + ``provider.dialect.driver``, e.g. ``postgresql+psycopg``),
-never a default driver SQLAlchemy would pick for the bare URL.
+(``provider.dialect.name`` + ``provider.dialect.driver``), never a default driver
+SQLAlchemy would pick for the bare URL. What a database reports differently from what
+its migrations declare is corrected by the provider's
+:class:`~npa_migrations.provider.comparison.SchemaRules`, never here.
 """
 
 from __future__ import annotations
@@ -65,11 +67,9 @@ def reflection_engine(provider: "BaseProvider", raw: Any) -> "sa.engine.Engine":
     from sqlalchemy.pool import StaticPool
 
     borrowed = _BorrowedConnection(raw)
-    kwargs: dict[str, Any] = {}
-    if getattr(provider.dialect, "driver", None) in ("psycopg", "psycopg2"):
-        kwargs["use_native_hstore"] = False  # no type lookups on the borrowed connection
     return sa.create_engine(reflection_url(provider), creator=lambda: borrowed,
-                            poolclass=StaticPool, pool_reset_on_return=None, **kwargs)
+                            poolclass=StaticPool, pool_reset_on_return=None,
+                            **provider.schema_rules.reflection_options())
 
 
 def _call(method, *args, **kwargs) -> dict:
@@ -89,6 +89,7 @@ class LiveSchemaReader:
     def __init__(self, provider: "BaseProvider", conn: "DbConnection",
                  ignore: Iterable[str] = ()):
         self.provider = provider
+        self.rules = provider.schema_rules
         self.conn = conn
         self.ignore = {fold(n) for n in ignore if n}
         self._engine: "sa.engine.Engine | None" = None
@@ -105,7 +106,7 @@ class LiveSchemaReader:
             self._engine = None
 
     def default_schema(self) -> str | None:
-        """The connection's default schema (``public``, the MySQL database, ...)."""
+        """The connection's default schema, as its reflection names it."""
         import sqlalchemy as sa
 
         if not hasattr(self, "_default_schema"):
@@ -121,50 +122,68 @@ class LiveSchemaReader:
 
     def read(self, schemas: Iterable[str | None] = (None,),
              tables: Iterable[TableKey] | None = None) -> SchemaModel:
-        """Every table of ``schemas`` (or only ``tables``, if given) as a closed model."""
+        """Every table of ``schemas``, or only ``tables`` if given, as a closed model.
+        Reading given tables costs queries for those tables only, however many the
+        database holds."""
         import sqlalchemy as sa
+        from sqlalchemy.engine.reflection import ObjectKind, ObjectScope
 
-        model = SchemaModel()
         wanted: dict[str | None, list[str] | None] = {}
         if tables is None:
-            for schema in schemas:
-                wanted[schema] = None
+            wanted = {schema: None for schema in schemas}
         else:
             for schema, name in tables:
                 wanted.setdefault(schema, []).append(name)
+        model = SchemaModel()
         with self.engine.connect() as connection, warnings.catch_warnings():
             # "Did not recognize type ..." (extension types): such a column is not compared
             warnings.simplefilter("ignore", sa.exc.SAWarning)
             inspector = sa.inspect(connection)
             for schema, names in wanted.items():
-                existing = inspector.get_table_names(schema=schema)
-                if names is None:
-                    chosen = [n for n in existing if not self.ignored(n)]
-                else:
-                    folded = {fold(n) for n in names}
-                    chosen = [n for n in existing if (n in names or fold(n) in folded)
-                              and not self.ignored(n)]
+                chosen = (inspector.get_table_names(schema=schema) if names is None
+                          else self._existing(inspector, schema, names))
+                chosen = [n for n in chosen if not self.ignored(n)]
                 if not chosen:
                     continue
-                for table in self._read_schema(inspector, schema, chosen):
+                # names given: SQLAlchemy takes them as they are, without listing tables
+                kw = {"schema": schema, "filter_names": chosen, "kind": ObjectKind.ANY,
+                      "scope": ObjectScope.ANY}
+                read = self._read_schema(inspector, kw)
+                self.rules.correct_reflected(read, connection, schema)
+                for table in read:
                     model.tables[table.key] = table
         return model
 
-    def _read_schema(self, inspector: "sa.Inspector", schema: str | None,
-                     names: list[str]) -> list[TableModel]:
-        kw = {"schema": schema, "filter_names": names}
+    @staticmethod
+    def _existing(inspector: "sa.Inspector", schema: str | None,
+                  names: list[str]) -> list[str]:
+        """The tables of ``names`` that exist, spelled as the database holds them: one
+        look-up each, and a listing of the schema only for names not found exactly
+        (a database that folded an unquoted name, or a dropped table)."""
+        found = [n for n in dict.fromkeys(names) if inspector.has_table(n, schema=schema)]
+        missing = {fold(n) for n in names if n not in found}
+        if missing:
+            found += [n for n in inspector.get_table_names(schema=schema)
+                      if fold(n) in missing and n not in found]
+        return found
+
+    def _read_schema(self, inspector: "sa.Inspector", kw: dict) -> list[TableModel]:
+        def read(category: str, method) -> dict:
+            if category in self.rules.reflected_by_rules:
+                return {}
+            return _call(method, **kw)
+
         columns = _call(inspector.get_multi_columns, **kw)
-        pks = _call(inspector.get_multi_pk_constraint, **kw)
-        indexes = _call(inspector.get_multi_indexes, **kw)
-        uniques = _call(inspector.get_multi_unique_constraints, **kw)
-        fks = _call(inspector.get_multi_foreign_keys, **kw)
-        checks = _call(inspector.get_multi_check_constraints, **kw)
-        mysql = self.provider.dialect.name in ("mysql", "mariadb")
-        n = self.provider.reflected_name
+        pks = read("primary_key", inspector.get_multi_pk_constraint)
+        indexes = read("indexes", inspector.get_multi_indexes)
+        uniques = read("uniques", inspector.get_multi_unique_constraints)
+        fks = read("foreign_keys", inspector.get_multi_foreign_keys)
+        checks = read("checks", inspector.get_multi_check_constraints)
+        n = self.rules.reflected_name
         result = []
         for key, cols in columns.items():
             _, name = key
-            table = TableModel(name=name, schema=schema)
+            table = TableModel(name=name, schema=kw["schema"])
             for col in cols:
                 table.columns[n(col["name"])] = ColumnModel(
                     name=n(col["name"]), type=col["type"], nullable=bool(col["nullable"]),
@@ -179,39 +198,25 @@ class LiveSchemaReader:
             for u in table_uniques:
                 table.uniques.append(UniqueModel(n(u.get("name")),
                                                  tuple(map(n, u["column_names"]))))
-            table_fks = fks.get(key) or []
-            for fk in table_fks:
+            for fk in fks.get(key) or []:
                 options = fk.get("options") or {}
                 table.foreign_keys.append(ForeignKeyModel(
                     n(fk.get("name")), tuple(map(n, fk["constrained_columns"])),
                     fk.get("referred_schema"), n(fk["referred_table"]),
                     tuple(map(n, fk["referred_columns"])),
                     options.get("ondelete"), options.get("onupdate")))
-            fk_columns = {tuple(fold(c) for c in f.columns) for f in table.foreign_keys}
             for index in indexes.get(key) or []:
                 if not index.get("name") or index.get("duplicates_constraint"):
                     continue
                 if fold(n(index["name"])) in duplicate_indexes:
                     continue
-                cols_ = tuple(map(n, _index_columns(index)))
-                if (mysql and not index.get("unique")
-                        and tuple(fold(c) for c in cols_) in fk_columns
-                        and any(same_prefix(index["name"], f) for f in table.foreign_keys)):
-                    continue  # the index MySQL creates for a foreign key by itself
-                table.indexes[n(index["name"])] = IndexModel(n(index["name"]), cols_,
-                                                             bool(index.get("unique")),
-                                                             _index_where(index))
+                table.indexes[n(index["name"])] = IndexModel(
+                    n(index["name"]), tuple(map(n, _index_columns(index))),
+                    bool(index.get("unique")), _index_where(index))
             for check in checks.get(key) or []:
                 table.checks.append(CheckModel(n(check.get("name")), check.get("sqltext")))
             result.append(table)
         return result
-
-
-def same_prefix(index_name: str, fk: ForeignKeyModel) -> bool:
-    """MySQL names the index it creates for a foreign key after the constraint, or after
-    the first column when the constraint has a generated name."""
-    names = {fold(fk.name)} | {fold(fk.columns[0])} if fk.columns else {fold(fk.name)}
-    return fold(index_name) in names
 
 
 def _index_where(index: dict) -> str | None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -293,7 +294,7 @@ def table_from_sa(table: "sa.Table", dialect: str | None = None) -> TableModel:
 def _sa_table(op: ops.CreateTable) -> "sa.Table":
     import sqlalchemy as sa
 
-    from ..provider.base import copy_constraint
+    from ..provider import copy_constraint
 
     table = sa.Table(op.table, sa.MetaData(), *[c._copy() for c in op.columns],
                      schema=op.schema)
@@ -341,7 +342,21 @@ _HARMLESS = re.compile(
     r"(?:MATERIALIZED\s+)?(?:(?:CONSTRAINT\s+)?TRIGGER|VIEW|FUNCTION|PROCEDURE|PACKAGE|"
     r"PACKAGE\s+BODY|SEQUENCE|EXTENSION|ROLE|USER|LOGIN|GROUP|SCHEMA|DATABASE|COLLATION|"
     r"POLICY|RULE|STATISTICS|SYNONYM|PUBLIC\s+SYNONYM|EVENT|AGGREGATE|OPERATOR|CAST|"
-    r"PUBLICATION|SUBSCRIPTION|SERVER|TEXT\s+SEARCH|LANGUAGE|TABLESPACE))\b",
+    r"PUBLICATION|SUBSCRIPTION|SERVER|TEXT\s+SEARCH|LANGUAGE|TABLESPACE|TYPE|DOMAIN))\b",
+    re.IGNORECASE)
+#: a view or materialized view: a relation that is no table (an index on one is no
+#: table's index)
+_CREATE_VIEW = re.compile(
+    rf"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:OR\s+ALTER\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?"
+    rf"(?:DEFINER\s*=\s*\S+\s+)?(?:SQL\s+SECURITY\s+\w+\s+)?(?:TEMP\s+|TEMPORARY\s+)?"
+    rf"(?:RECURSIVE\s+)?(?:MATERIALIZED\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    rf"(?P<name>{_QNAME})", re.IGNORECASE)
+_DROP_VIEW = re.compile(r"^DROP\s+(?:MATERIALIZED\s+)?VIEW\s+(?:IF\s+EXISTS\s+)?(?P<names>.*?)"
+                        r"(?:\s+(?:CASCADE|RESTRICT))?\s*$", re.IGNORECASE | re.DOTALL)
+#: renaming a type or moving it to another schema changes the type of every column of
+#: that type, which the model cannot follow
+_TYPE_RENAME = re.compile(
+    rf"^ALTER\s+(?:TYPE|DOMAIN)\s+{_QNAME}\s+(?:RENAME\s+TO|SET\s+SCHEMA)\b",
     re.IGNORECASE)
 #: a DROP of a type/domain/function ... CASCADE can drop columns and defaults
 _CASCADE = re.compile(r"^DROP\b.*\bCASCADE\b", re.IGNORECASE | re.DOTALL)
@@ -381,7 +396,8 @@ class SqlEffect:
 
     ``kind``: ``none`` (cannot change tables), ``create`` / ``alter`` (table shape unknown),
     ``drop``, ``rename`` (``table`` -> ``new``), ``indexes`` (indexes of ``table`` unknown),
-    ``drop_index`` (``index``, ``table`` or ``None``), ``drop_schema`` or ``unknown``
+    ``drop_index`` (``index``, ``table`` or ``None``), ``view`` / ``drop_view`` (a view or
+    materialized view ``table`` was created / dropped), ``drop_schema`` or ``unknown``
     (anything may have changed).
     """
 
@@ -421,6 +437,13 @@ def analyse_statement(sql: str) -> list[SqlEffect]:
             effects.append(SqlEffect("rename", split_qname(parts[0]), split_qname(parts[1]),
                                      statement=shown))
         return effects
+    if m := _CREATE_VIEW.match(text):
+        return [SqlEffect("view", split_qname(m["name"]), statement=shown)]
+    if m := _DROP_VIEW.match(text):
+        names = [n for n in re.findall(_QNAME, m["names"]) if n.strip(", ")]
+        return [SqlEffect("drop_view", split_qname(n), statement=shown) for n in names]
+    if _TYPE_RENAME.match(text):
+        return [SqlEffect("unknown", statement=shown)]
     if m := _CREATE_INDEX.match(text):
         return [SqlEffect("indexes", split_qname(m["name"]), statement=shown)]
     if m := _DROP_INDEX.match(text):
@@ -450,6 +473,50 @@ def analyse_sql(sql: str) -> list[SqlEffect]:
 # the model
 # --------------------------------------------------------------------------------------
 
+class TableMap(MutableMapping):
+    """Tables by ``(schema, name)``, with an index by case-folded key kept in step, so
+    finding a table whose name the database folded (:meth:`find`) takes one look-up,
+    whatever the number of tables."""
+
+    def __init__(self) -> None:
+        self._tables: dict[TableKey, TableModel] = {}
+        #: folded key -> the keys that fold to it, in insertion order
+        self._folded: dict[tuple, dict[TableKey, None]] = {}
+
+    @staticmethod
+    def _fold(key: TableKey) -> tuple:
+        return (fold(key[0]), fold(key[1]))
+
+    def __getitem__(self, key: TableKey) -> TableModel:
+        return self._tables[key]
+
+    def __setitem__(self, key: TableKey, table: TableModel) -> None:
+        self._tables[key] = table
+        self._folded.setdefault(self._fold(key), {})[key] = None
+
+    def __delitem__(self, key: TableKey) -> None:
+        del self._tables[key]
+        folded = self._fold(key)
+        del self._folded[folded][key]
+        if not self._folded[folded]:
+            del self._folded[folded]
+
+    def __iter__(self):
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+    def find(self, key: TableKey) -> TableModel | None:
+        """The table of ``key``: exactly, else the first whose key folds to the same."""
+        found = self._tables.get(key)
+        if found is None:
+            same = self._folded.get(self._fold(key))
+            if same:
+                return self._tables[next(iter(same))]
+        return found
+
+
 class SchemaModel:
     """Tables by ``(schema, name)``, built by replaying operations.
 
@@ -462,7 +529,9 @@ class SchemaModel:
     """
 
     def __init__(self, provider_names: Iterable[str] | None = None):
-        self.tables: dict[TableKey, TableModel] = {}
+        self.tables = TableMap()
+        #: views and materialized views raw SQL created: an index on one is no table's
+        self.views: set[tuple] = set()
         self.open_world = False
         self.notes: list[str] = []
         self.provider_names = set(provider_names) if provider_names is not None else None
@@ -477,13 +546,8 @@ class SchemaModel:
         return schema
 
     def get(self, name: str, schema: str | None = None) -> TableModel | None:
-        schema = self._schema(schema)
-        found = self.tables.get((schema, name))
-        if found is None:
-            for (s, n), table in self.tables.items():
-                if same_name(s, schema) and same_name(n, name):
-                    return table
-        return found
+        """The table ``name`` (exactly, else case-insensitively); ``None`` if absent."""
+        return self.tables.find((self._schema(schema), name))
 
     def _pop(self, name: str, schema: str | None) -> TableModel | None:
         table = self.get(name, schema)
@@ -507,6 +571,18 @@ class SchemaModel:
             self._put(table)
         table.maybe_absent = False
         return table
+
+    def _raw_sql_table(self, name: str, schema: str | None, note: str) -> TableModel:
+        """The table raw SQL changed. One no applied migration created may as well be a
+        view made before the tool was adopted: its absence is not reported."""
+        table = self.get(name, schema)
+        if table is None:
+            table = self._table(name, schema, note)
+            table.maybe_absent = True
+        return table
+
+    def _view_key(self, name: str, schema: str | None) -> tuple:
+        return (fold(self._schema(schema)), fold(name))
 
     def use_default_schema(self, default: str | None) -> None:
         """Tables declared with the connection's default schema by name (``public``) are
@@ -762,8 +838,16 @@ class SchemaModel:
             table = self._put(TableModel(name=name, schema=schema, primary_key=UNKNOWN,
                                          known=set()))
             table.notes.append(f"created by raw SQL ({origin}{effect.statement})")
+        elif effect.kind in ("view", "drop_view"):
+            key = self._view_key(name, schema)
+            if effect.kind == "view":
+                self.views.add(key)
+            else:
+                self.views.discard(key)
+        elif self._view_key(name, schema) in self.views:
+            return  # an index on a (materialized) view: no table changed
         elif effect.kind == "alter":
-            self._table(name, schema, note).forget(CATEGORIES, note)
+            self._raw_sql_table(name, schema, note).forget(CATEGORIES, note)
         elif effect.kind == "rename":
             table = self._pop(name, schema) or TableModel(name=name, schema=schema,
                                                           primary_key=UNKNOWN, known=set())
@@ -776,10 +860,10 @@ class SchemaModel:
         elif effect.kind == "drop":
             self._pop(name, schema)
         elif effect.kind == "indexes":
-            self._table(name, schema, note).forget({"indexes", "uniques"}, note)
+            self._raw_sql_table(name, schema, note).forget({"indexes", "uniques"}, note)
         elif effect.kind == "drop_index":
             if effect.table is not None:
-                table = self._table(name, schema, note)
+                table = self._raw_sql_table(name, schema, note)
                 index = table.index(effect.index)
                 if index is not None:
                     del table.indexes[index.name]

@@ -127,7 +127,7 @@ def npa_base_url(pytestconfig: pytest.Config, npa_default_url: str | None) -> "s
 @pytest.fixture(scope="session")
 def npa_provider(npa_base_url: "sa.engine.URL") -> "BaseProvider":
     """The provider serving the configured URL (its ``capabilities`` drive the gates)."""
-    from ..engine.target import resolve_provider
+    from ..provider.registry import resolve_provider
 
     return resolve_provider(npa_base_url)
 
@@ -254,7 +254,7 @@ def npa_executor(npa_url, npa_migrations_folder) -> Callable[..., "MigrationExec
 @pytest.fixture
 def npa_db(npa_url, npa_engine, npa_provider):
     """The test database seen through SQLAlchemy reflection (assert real state)."""
-    from ..engine.target import resolve_provider
+    from ..provider.registry import resolve_provider
     from .reflection import ReflectedDatabase
 
     tables = suite_table_options()

@@ -153,6 +153,14 @@ class SuiteRequirements:
                           "table's SQL text without unescaping doubled quotes")
         return open_()
 
+    @property
+    def reads_back_hostile_names(self) -> Gate:
+        """Drift detection and post-execution verification read names holding quotes,
+        backticks and line breaks back exactly (the provider's
+        :class:`~npa_migrations.provider.comparison.SchemaRules` correct what its
+        dialect's reflection cannot)."""
+        return open_()
+
 
 class _Requires:
     """``requires.<gate>``: a decorator that marks a test or class with a gate."""

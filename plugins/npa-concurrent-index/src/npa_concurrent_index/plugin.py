@@ -32,10 +32,10 @@ def npa_generate_sql(provider, operation):
         return None
     import sqlalchemy as sa
 
-    index = provider.index_for(operation, postgresql_concurrently=True)
+    index = provider.sql.index_for(operation, postgresql_concurrently=True)
     ddl = (sa.schema.CreateIndex(index) if operation.kind == "create_index"
            else sa.schema.DropIndex(index))
-    return [provider.compile(ddl)]
+    return [provider.sql.compile(ddl)]
 
 
 @hookimpl(tryfirst=True)

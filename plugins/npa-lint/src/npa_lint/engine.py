@@ -95,7 +95,7 @@ class Linter:
             ignored = ignored | parse_directives(operation.sql, f"Migration {script.id} "
                                                                f"({script.source})")
             hits = [(hit, first_line(sqlscan.strip(statement)) or first_line(statement))
-                    for statement in self.provider.split_statements(operation.sql)
+                    for statement in self.provider.sql.split_statements(operation.sql)
                     for hit in sqlscan.scan(statement, self.dialect)]
         else:
             handler = HANDLERS.get(type(operation))
@@ -138,7 +138,7 @@ class Linter:
             if _key(operation.schema, operation.table) in new_tables:
                 new_tables.add(_key(operation.schema, operation.new_name))
         elif isinstance(operation, ops.Execute) and operation.applies_to(self.provider.names):
-            for statement in self.provider.split_statements(operation.sql):
+            for statement in self.provider.sql.split_statements(operation.sql):
                 new_tables.update(_key(*t) for t in sqlscan.created_tables(statement))
 
     @staticmethod

@@ -71,7 +71,7 @@ def _estimate(provider: "BaseProvider", conn: "DbConnection", schema: str | None
     dialect = provider.dialect
     try:
         if dialect.name == "sqlite":
-            rows = conn.query(f"SELECT count(*) FROM {provider.table_name(table, schema)}")
+            rows = conn.query(f"SELECT count(*) FROM {provider.sql.table_name(table, schema)}")
         else:
             sql = QUERIES.get(dialect.name)
             if sql is None:
@@ -79,7 +79,7 @@ def _estimate(provider: "BaseProvider", conn: "DbConnection", schema: str | None
             # Oracle stores unquoted (lower-case in SQLAlchemy) names in upper case
             denormalize = (dialect.denormalize_name if dialect.requires_name_normalize
                            else (lambda name: name))
-            params = {"name": provider.table_name(table, schema),
+            params = {"name": provider.sql.table_name(table, schema),
                       "schema": denormalize(schema) if schema else None,
                       "table": denormalize(table)}
             used = {k: v for k, v in params.items() if f":{k}" in sql}

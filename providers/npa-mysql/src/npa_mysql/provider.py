@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import json
 import math
 import re
@@ -20,22 +19,21 @@ from typing import TYPE_CHECKING, Any
 
 from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError
-from npa_migrations.provider import BaseProvider, Capabilities
+from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderContext,
+                                     SqlGenerator)
 from npa_migrations.statements import Statement
+
+from .comparison import MysqlSchemaRules
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
     from npa_migrations.provider.connection import DbConnection
-    from npa_migrations.statements import Step
 
     from .locking import MysqlLock
 
 #: the one driver this provider drives (every mysql/mariadb URL is mapped to it)
 DRIVER = "pymysql"
-#: the live connection of the step being rendered (``None`` offline)
-_RENDER_CONN: contextvars.ContextVar["DbConnection | None"] = contextvars.ContextVar(
-    "npa_mysql_render_conn", default=None)
 #: MySQL error numbers
 ER_LOCK_WAIT_TIMEOUT = 1205
 ER_BAD_DB_ERROR = 1049
@@ -87,40 +85,12 @@ _COLUMN_LINE = re.compile(
     r",?$", re.IGNORECASE)
 
 
-class MysqlProvider(BaseProvider):
-    """MySQL 8 and MariaDB 10.6+ through PyMySQL.
+class MysqlDriver(Driver):
+    """PyMySQL in autocommit mode with explicit ``BEGIN`` / ``COMMIT``; the server's
+    timeouts (``max_statement_time`` / ``max_execution_time``, ``lock_wait_timeout``),
+    error 1205 as the lock timeout, and the server status flags that say whether DDL has
+    committed the transaction."""
 
-    Two SQLAlchemy dialect instances are kept: :attr:`dialect` compiles statements that
-    run with bound parameters (PyMySQL %-formats those, so a ``%`` in a name is doubled),
-    :attr:`ddl_dialect` compiles DDL, which runs without parameters (no doubling).
-    Both learn the server's version and SQL mode from the first connection.
-    """
-
-    name = "mysql"
-    install_extra = "mysql"
-    capabilities = Capabilities(transactional_ddl=False, advisory_lock=True, schemas=True,
-                                if_exists=True, alter_in_place=True, drop_column=True,
-                                create_database=True)
-
-    def __init__(self, url: "sa.engine.URL"):
-        super().__init__(normalise_url(url))
-        if self.url.get_backend_name() == "mariadb":
-            self.name = "mariadb"
-        self._detect_lock = threading.Lock()
-        #: server facts, known after the first connection
-        self.server_version: tuple[int, ...] | None = None
-        self.is_mariadb: bool = bool(self.dialect.is_mariadb)
-        self.backslash_escapes = True
-
-    # identity ----------------------------------------------------------------------------
-    @property
-    def names(self) -> set[str]:
-        names = {self.name, "mysql", self.dialect.name, self.url.get_backend_name()}
-        if self.is_mariadb:
-            names.add("mariadb")
-        return names
-
-    # connections -------------------------------------------------------------------------
     def use_engine(self, engine: Any) -> None:
         driver = getattr(engine.dialect, "driver", None)
         if driver != DRIVER:
@@ -140,18 +110,18 @@ class MysqlProvider(BaseProvider):
 
         if _errno(exc) == ER_BAD_DB_ERROR:
             return DatabaseUnavailableError(
-                f"Database '{self.url.database}' does not exist on {self.display_url()}. "
+                f"Database '{self.url.database}' does not exist on {self.provider.display_url()}. "
                 "Create it, or let the engine create it (ensure_created=True).")
         return super().connection_error(exc)
 
     def prepare_connection(self, raw: Any) -> None:
         raw.autocommit(True)
-        self.detect_server(raw)
+        self.provider.detect_server(raw)
 
     def connection_state(self, raw: Any) -> Any:
         """Autocommit and the session settings the engine changes, for a caller's own
         connection (restored when the run ends)."""
-        self.detect_server(raw)
+        self.provider.detect_server(raw)
         cur = raw.cursor()
         try:
             cur.execute(f"SELECT @@SESSION.{self._timeout_variable()}, "
@@ -171,44 +141,14 @@ class MysqlProvider(BaseProvider):
             cur.close()
         raw.autocommit(autocommit)
 
-    def detect_server(self, raw: Any) -> None:
-        """Learn MySQL or MariaDB, the version and the SQL mode from a connection (once
-        per provider), so compiled SQL matches the server."""
-        if self.server_version is not None:
-            return
-        with self._detect_lock:
-            if self.server_version is not None:
-                return
-            version_text = raw.get_server_info()
-            cur = raw.cursor()
-            try:
-                cur.execute("SELECT @@SESSION.sql_mode")
-                (sql_mode,) = cur.fetchone()
-            finally:
-                cur.close()
-            for dialect in (self.dialect, self.ddl_dialect):
-                try:
-                    version = dialect._parse_server_version(version_text)
-                except Exception as exc:  # a mariadb:// URL pointing at MySQL
-                    raise ConfigurationError(
-                        f"{self.display_url()}: {exc} Use a mysql:// URL for MySQL servers."
-                    ) from exc
-                dialect._backslash_escapes = "NO_BACKSLASH_ESCAPES" not in (sql_mode or "")
-                dialect._dispatch_for_vendor(dialect._initialize_mysql,
-                                             dialect._initialize_mariadb, None)
-            self.use_ddl_preparer()
-            self.is_mariadb = bool(self.dialect.is_mariadb)
-            self.backslash_escapes = self.ddl_dialect._backslash_escapes
-            self.server_version = version
-
     def ensure_database(self) -> bool:
         """``CREATE DATABASE`` when the URL's database does not exist (connecting without
         a database); server defaults decide its character set and collation."""
         database = self.url.database
         if not database:
             return False
-        self.check_identifier(database, "database")
-        dbapi = self.url.get_dialect().import_dbapi()
+        self.provider.sql.check_identifier(database, "database")
+        dbapi = self.import_dbapi()
         cargs, cparams = self.dialect.create_connect_args(self.url.set(database=None))
         cparams.pop("database", None)
         cparams.pop("db", None)
@@ -223,17 +163,17 @@ class MysqlProvider(BaseProvider):
             if cur.fetchone():
                 return False
             try:
-                cur.execute(f"CREATE DATABASE IF NOT EXISTS {self.quote(database)}")
+                cur.execute(f"CREATE DATABASE IF NOT EXISTS {self.provider.sql.quote(database)}")
             except Exception as exc:
                 raise ConfigurationError(
-                    f"Cannot create database '{database}' on {self.display_url()}: {exc}. "
+                    f"Cannot create database '{database}' on {self.provider.display_url()}: {exc}. "
                     "Create it by hand, or grant this user the CREATE privilege.") from exc
             return True
         finally:
             raw.close()
 
     def _timeout_variable(self) -> str:
-        return "max_statement_time" if self.is_mariadb else "max_execution_time"
+        return "max_statement_time" if self.provider.is_mariadb else "max_execution_time"
 
     def set_statement_timeout(self, conn: "DbConnection", seconds: float | None) -> None:
         """MariaDB: ``max_statement_time`` (seconds) limits every statement, DDL included.
@@ -243,7 +183,7 @@ class MysqlProvider(BaseProvider):
             return
         if seconds < 0:
             raise ConfigurationError("timeout_seconds must be >= 0 (0 means no limit).")
-        if self.is_mariadb:
+        if self.provider.is_mariadb:
             conn.execute(f"SET SESSION max_statement_time = {float(seconds):.6f}")
         else:
             conn.execute(f"SET SESSION max_execution_time = {int(math.ceil(seconds * 1000))}")
@@ -253,13 +193,13 @@ class MysqlProvider(BaseProvider):
         or DML behind an ``ALTER``): ``lock_wait_timeout`` in whole seconds, rounded up.
         ``None`` restores the server default. Sent only when the value changes."""
         value = None if seconds is None else max(1, math.ceil(seconds))
-        if getattr(conn, "_npa_lock_wait_timeout", None) == value:
+        if conn.session_settings.get("lock_wait_timeout") == value:
             return
         if value is None:
             conn.execute("SET SESSION lock_wait_timeout = DEFAULT")
         else:
             conn.execute(f"SET SESSION lock_wait_timeout = {value}")
-        conn._npa_lock_wait_timeout = value
+        conn.session_settings["lock_wait_timeout"] = value
 
     def set_wait_timeout(self, conn: "DbConnection", seconds: float) -> None:
         conn.execute(f"SET SESSION lock_wait_timeout = {max(1, math.ceil(seconds))}, "
@@ -282,16 +222,21 @@ class MysqlProvider(BaseProvider):
         return None if status is None else bool(status & SERVER_STATUS_IN_TRANS)
 
     # locking -----------------------------------------------------------------------------
-    def create_lock(self, table_name: str) -> "MysqlLock":
-        from .locking import MysqlLock
 
-        return MysqlLock(self, table_name)
 
-    # identifiers -------------------------------------------------------------------------
-    def reflected_name(self, name: str | None) -> str | None:
-        """SQLAlchemy's MySQL reflection reads names out of ``SHOW CREATE TABLE`` and keeps
-        a backtick in a name doubled (```a``b``` reflects as ``a``b``): undo it."""
-        return None if name is None else name.replace("``", "`")
+class MysqlSql(SqlGenerator):
+    """``ALTER TABLE ... MODIFY`` / ``CHANGE`` restating the whole column (read from the
+    live table where the operation does not say), ``RENAME TABLE``, constraints dropped by
+    kind, schemas as databases, and MySQL's identifier and string rules."""
+
+    def reads_live_schema(self, operation: ops.MigrationOperation) -> bool:
+        """Operations whose SQL depends on the live table (rendered from the operation
+        alone in offline scripts)."""
+        if isinstance(operation, ops.AlterColumn):
+            return operation.type_ is not ops.UNCHANGED or operation.nullable is not ops.UNCHANGED
+        if isinstance(operation, ops.DropConstraint):
+            return operation.type_ is None
+        return isinstance(operation, ops.DropSchema)
 
     def max_identifier_length(self) -> int:
         return 64
@@ -316,31 +261,15 @@ class MysqlProvider(BaseProvider):
     def split_statements(self, sql: str) -> list[str]:
         from .sqltext import split_mysql
 
-        return split_mysql(sql, backslash_escapes=self.backslash_escapes)
+        return split_mysql(sql, backslash_escapes=self.provider.backslash_escapes)
 
     # planning: render with the live connection ---------------------------------------------
-    def step_for(self, operation: ops.MigrationOperation) -> "Step":
-        step = super().step_for(operation)
-        render = step.render
-
-        def render_live(conn: "DbConnection | None") -> list[Statement]:
-            token = _RENDER_CONN.set(conn)
-            try:
-                return list(render(conn))
-            finally:
-                _RENDER_CONN.reset(token)
-
-        step.render = render_live
-        step.live = _reads_live_schema(operation)
-        return step
-
-    # operations --------------------------------------------------------------------------
-    def sql_rename_table(self, op: ops.RenameTable) -> list[str]:
+    def sql_rename_table(self, op: ops.RenameTable, ctx: RenderContext) -> list[str]:
         # RENAME keeps the table in its database only when the new name is qualified too
         return [f"RENAME TABLE {self.table_name(op.table, op.schema)} "
                 f"TO {self.table_name(op.new_name, op.schema)}"]
 
-    def sql_alter_column(self, op: ops.AlterColumn) -> list[str]:
+    def sql_alter_column(self, op: ops.AlterColumn, ctx: RenderContext) -> list[str]:
         """``ALTER COLUMN ... SET/DROP DEFAULT`` and ``RENAME COLUMN`` when only those
         change; otherwise ``MODIFY COLUMN`` (``CHANGE COLUMN`` with a new name) restating
         the whole definition: the new parts from the operation, the others from
@@ -369,7 +298,7 @@ class MysqlProvider(BaseProvider):
                                   f"TO {self.quote(new_name)}")
             return statements
 
-        conn = _RENDER_CONN.get()
+        conn = ctx.connection
         current = self.reflect_column(conn, op.table, column, op.schema) if conn else None
         missing = []
         if type_changes:
@@ -474,20 +403,20 @@ class MysqlProvider(BaseProvider):
             f"alter_column: table '{table}' has no column '{column}'. Check the names, and "
             "that an earlier migration created it.")
 
-    def sql_drop_constraint(self, op: ops.DropConstraint) -> list[str]:
+    def sql_drop_constraint(self, op: ops.DropConstraint, ctx: RenderContext) -> list[str]:
         """``DROP FOREIGN KEY`` / ``DROP INDEX`` (unique) / ``DROP PRIMARY KEY`` /
         ``DROP CHECK`` (MySQL) or ``DROP CONSTRAINT`` (MariaDB) by ``type_``. Without a
         type, it is looked up on the live table; offline, ``DROP CONSTRAINT`` (MySQL
         8.0.19+, MariaDB) drops any kind but a primary key."""
         if op.type_ is None:
             self.check_identifier(op.name, "constraint")
-            conn = _RENDER_CONN.get()
+            conn = ctx.connection
             found = self.constraint_type(conn, op.table, op.name, op.schema) if conn else None
             if found is None:
                 return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
                         f"DROP CONSTRAINT {self.quote(op.name)}"]
             op = ops.DropConstraint(op.name, op.table, type_=found, schema=op.schema)
-        return super().sql_drop_constraint(op)
+        return super().sql_drop_constraint(op, ctx)
 
     def constraint_type(self, conn: "DbConnection", table: str, name: str,
                         schema: str | None = None) -> str | None:
@@ -499,18 +428,18 @@ class MysqlProvider(BaseProvider):
                  "CHECK": "check"}
         return kinds.get(str(rows[0][0]).upper()) if rows else None
 
-    def sql_create_schema(self, op: ops.CreateSchema) -> list[str]:
+    def sql_create_schema(self, op: ops.CreateSchema, ctx: RenderContext) -> list[str]:
         """A schema is a database in MySQL: ``CREATE DATABASE`` with the server's default
         character set and collation."""
         self.check_identifier(op.name, "schema")
         return [f"CREATE DATABASE {self.quote(op.name)}"]
 
-    def sql_drop_schema(self, op: ops.DropSchema) -> list[str]:
+    def sql_drop_schema(self, op: ops.DropSchema, ctx: RenderContext) -> list[str]:
         """``DROP DATABASE``, refused while the database still holds tables or views
         (MySQL would drop them all, unlike ``DROP SCHEMA`` elsewhere) or is the database
         being migrated. Checked on the live connection; not offline."""
         self.check_identifier(op.name, "schema")
-        conn = _RENDER_CONN.get()
+        conn = ctx.connection
         if conn is not None:
             current = conn.query("SELECT DATABASE()")[0][0]
             if current is not None and current == op.name:
@@ -542,6 +471,79 @@ class MysqlProvider(BaseProvider):
             return json.dumps(value)
         return value
 
+
+class MysqlProvider(BaseProvider):
+    """MySQL 8 and MariaDB 10.6+ through PyMySQL.
+
+    Two SQLAlchemy dialect instances are kept: :attr:`dialect` compiles statements that
+    run with bound parameters (PyMySQL %-formats those, so a ``%`` in a name is doubled),
+    :attr:`ddl_dialect` compiles DDL, which runs without parameters (no doubling).
+    Both learn the server's version and SQL mode from the first connection.
+    """
+
+    name = "mysql"
+    install_hint = "PyMySQL"
+    capabilities = Capabilities(transactional_ddl=False, advisory_lock=True, schemas=True,
+                                if_exists=True, alter_in_place=True, drop_column=True,
+                                create_database=True)
+    driver_class = MysqlDriver
+    sql_class = MysqlSql
+    schema_rules_class = MysqlSchemaRules
+
+    def __init__(self, url: "sa.engine.URL"):
+        super().__init__(normalise_url(url))
+        if self.url.get_backend_name() == "mariadb":
+            self.name = "mariadb"
+        self._detect_lock = threading.Lock()
+        #: server facts, known after the first connection
+        self.server_version: tuple[int, ...] | None = None
+        self.is_mariadb: bool = bool(self.dialect.is_mariadb)
+        self.backslash_escapes = True
+
+    @property
+    def names(self) -> set[str]:
+        names = {self.name, "mysql", self.dialect.name, self.url.get_backend_name()}
+        if self.is_mariadb:
+            names.add("mariadb")
+        return names
+
+    # connections -------------------------------------------------------------------------
+    def detect_server(self, raw: Any) -> None:
+        """Learn MySQL or MariaDB, the version and the SQL mode from a connection (once
+        per provider), so compiled SQL matches the server."""
+        if self.server_version is not None:
+            return
+        with self._detect_lock:
+            if self.server_version is not None:
+                return
+            version_text = raw.get_server_info()
+            cur = raw.cursor()
+            try:
+                cur.execute("SELECT @@SESSION.sql_mode")
+                (sql_mode,) = cur.fetchone()
+            finally:
+                cur.close()
+            for dialect in (self.dialect, self.ddl_dialect):
+                try:
+                    version = dialect._parse_server_version(version_text)
+                except Exception as exc:  # a mariadb:// URL pointing at MySQL
+                    raise ConfigurationError(
+                        f"{self.display_url()}: {exc} Use a mysql:// URL for MySQL servers."
+                    ) from exc
+                dialect._backslash_escapes = "NO_BACKSLASH_ESCAPES" not in (sql_mode or "")
+                dialect._dispatch_for_vendor(dialect._initialize_mysql,
+                                             dialect._initialize_mariadb, None)
+            self.use_ddl_preparer()
+            self.is_mariadb = bool(self.dialect.is_mariadb)
+            self.backslash_escapes = self.ddl_dialect._backslash_escapes
+            self.server_version = version
+
+    def create_lock(self, table_name: str) -> "MysqlLock":
+        from .locking import MysqlLock
+
+        return MysqlLock(self, table_name)
+
+    # identifiers -------------------------------------------------------------------------
 
 _CONNECTION_CLASS: Any = None
 
@@ -576,15 +578,6 @@ def _connection_class(dbapi: Any) -> Any:
 
         _CONNECTION_CLASS = Connection
     return _CONNECTION_CLASS
-
-
-def _reads_live_schema(op: ops.MigrationOperation) -> bool:
-    """Operations whose SQL depends on the live table (rendered offline in scripts)."""
-    if isinstance(op, ops.AlterColumn):
-        return op.type_ is not ops.UNCHANGED or op.nullable is not ops.UNCHANGED
-    if isinstance(op, ops.DropConstraint):
-        return op.type_ is None
-    return isinstance(op, ops.DropSchema)
 
 
 def _errno(exc: BaseException) -> int | None:

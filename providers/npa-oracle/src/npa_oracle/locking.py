@@ -96,7 +96,7 @@ class OracleLock(SessionLock):
 
     def __init__(self, provider: "OracleProvider", table_name: str):
         super().__init__(provider)
-        self.table_name = provider.check_identifier(table_name, "lock table")
+        self.table_name = provider.sql.check_identifier(table_name, "lock table")
         self.owner = owner_id()
         self.name: str | None = None
         self.description = (f"DBMS_LOCK, or table lock {table_name} without EXECUTE on "
@@ -222,9 +222,9 @@ class OracleLock(SessionLock):
     def force_release(self) -> bool:
         """``DBMS_LOCK`` locks end with their session, so there is nothing to clear; a
         lock-table row left by a run that fell back to the table lock is removed."""
-        conn = self.provider.connect()
+        conn = self.provider.driver.connect()
         try:
-            conn.execute(f"SELECT 1 FROM {self.provider.table_name(self.table_name)} "
+            conn.execute(f"SELECT 1 FROM {self.provider.sql.table_name(self.table_name)} "
                          "WHERE 1 = 0").fetchall()
         except Exception:  # no lock table: no run ever used it
             return False
@@ -247,7 +247,7 @@ class OracleTableLock(TableLock):
 
     def __init__(self, provider: "OracleProvider", table_name: str):
         super().__init__(provider, table_name)
-        self._lock_table = (f"LOCK TABLE {provider.table_name(table_name)} "
+        self._lock_table = (f"LOCK TABLE {provider.sql.table_name(table_name)} "
                             "IN EXCLUSIVE MODE NOWAIT")
 
     def try_acquire(self) -> bool:

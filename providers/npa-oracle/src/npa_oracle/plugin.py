@@ -1,4 +1,5 @@
-"""Entry point of npa-oracle (group ``npa``): resolves ``oracle://`` URLs."""
+"""Entry point of npa-oracle (group ``npa``): serves ``oracle://`` URLs (a bare
+``oracle://`` uses python-oracledb, so users need only that driver)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,5 @@ from npa_migrations.hookspecs import hookimpl
 
 
 @hookimpl
-def npa_provider_for_url(url):
-    """``oracle://`` and ``oracle+oracledb://`` -> :class:`~npa_oracle.provider.OracleProvider`
-    (a bare ``oracle://`` uses python-oracledb, so users need only that driver)."""
-    if url.get_backend_name() == "oracle":
-        from .provider import OracleProvider
-
-        return OracleProvider(url)
-    return None
-
-
-@hookimpl
-def npa_provider_names():
-    return ["oracle"]
+def npa_register_providers(register):
+    register("oracle", "npa_oracle.provider:OracleProvider")

@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError
-from npa_migrations.provider import (BaseProvider, Capabilities, copy_constraint,
-                                     url_with_driver)
+from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderContext,
+                                     SqlGenerator, copy_constraint, url_with_driver)
 
 from . import sqltext
+from .comparison import OracleSchemaRules
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -93,66 +94,19 @@ def normalise_url(url: "sa.engine.URL") -> "sa.engine.URL":
         "an oracle+oracledb:// (or plain oracle://) URL, or an Engine created from one.")
 
 
-class OracleProvider(BaseProvider):
-    """Oracle Database 19c and later through python-oracledb (thin mode).
+class OracleDriver(Driver):
+    """python-oracledb (thin mode) with ``autocommit`` on; :meth:`begin` turns it off, so
+    the data statements of a migration and its history row commit together with
+    ``connection.commit()``. DDL still commits implicitly: :meth:`transaction_open`
+    tells the engine when it did."""
 
-    SQL is compiled with SQLAlchemy's Oracle dialect: ``String`` -> ``VARCHAR2(n CHAR)``,
-    ``Integer`` -> ``INTEGER`` (``NUMBER(38)``), ``BigInteger`` -> ``NUMBER(19)``,
-    ``Numeric(p, s)`` -> ``NUMERIC(p, s)``, ``Boolean`` -> ``SMALLINT``, ``DateTime`` ->
-    ``DATE`` (to the second; use ``sa.TIMESTAMP`` for fractions), ``Text`` -> ``CLOB``,
-    ``LargeBinary`` -> ``BLOB``, ``JSON`` -> ``BLOB``; ``Identity()`` -> ``GENERATED ...
-    AS IDENTITY``.
-    """
-
-    name = "oracle"
-    install_extra = "oracle"
-    capabilities = Capabilities(transactional_ddl=False, advisory_lock=True, schemas=True,
-                                if_exists=False, alter_in_place=True, drop_column=True,
-                                create_database=False)
     begin_statement = None
     commit_statement = None
     rollback_statement = None
-    script_terminator = ";"
-    #: how a PL/SQL block ends in a SQL*Plus script
-    plsql_terminator = "\n/"
 
-    def __init__(self, url: "sa.engine.URL"):
-        super().__init__(normalise_url(url))
-        self._identifier_limit = MAX_IDENTIFIER_BYTES
-        self._detect_lock = threading.Lock()
-        #: the server's version, known after the first connection
-        self.server_version: tuple[int, ...] | None = None
-
-    # identity ----------------------------------------------------------------------------
-    def database_name(self) -> str:
-        """The service name (or SID / DSN) the URL connects to."""
-        query = self.url.query
-        return (query.get("service_name") or self.url.database or self.url.host
-                or self.display_url())
-
-    # dialect -----------------------------------------------------------------------------
-    def create_dialect(self):
-        """SQLAlchemy's Oracle dialect pinned to the 19c feature set (see
-        :data:`BASELINE_VERSION`): ``Boolean`` -> ``SMALLINT``, ``JSON`` -> ``BLOB``,
-        identity columns, 128-byte identifiers."""
-        dialect = self.url.get_dialect()()
-        dialect.server_version_info = BASELINE_VERSION
-        dialect.supports_native_boolean = False
-        dialect._supports_oracle_json = False
-        dialect.supports_identity_columns = True
-        dialect._supports_offset_fetch = dialect.enable_offset_fetch
-        dialect.max_identifier_length = MAX_IDENTIFIER_BYTES
-        return dialect
-
-    # connections -------------------------------------------------------------------------
     def connect(self) -> "DbConnection":
-        if getattr(self, "_engine", None) is None and self.dialect.dbapi is None:
-            try:
-                self.dialect.dbapi = self.url.get_dialect().import_dbapi()
-            except ImportError as exc:
-                raise ConfigurationError(
-                    f"python-oracledb is not installed ({exc}). Install it: "
-                    "pip install 'npa-migrations[oracle]'") from exc
+        if self.engine is None and self.dialect.dbapi is None:
+            self.dialect.dbapi = self.import_dbapi()
         return super().connect()
 
     def open_dbapi(self, dbapi: Any, cargs: list, cparams: dict) -> Any:
@@ -168,7 +122,7 @@ class OracleProvider(BaseProvider):
 
         code = ora_code(exc)
         text = error_text(exc)
-        where = self.display_url()
+        where = self.provider.display_url()
         if code in (ORA_SERVICE_UNKNOWN, ORA_SID_UNKNOWN) or "DPY-6001" in text \
                 or "DPY-6003" in text:
             return DatabaseUnavailableError(
@@ -192,7 +146,7 @@ class OracleProvider(BaseProvider):
         raw.autocommit = True
         raw.outputtypehandler = _lob_as_value
         try:
-            self.detect_server(raw)
+            self.provider.detect_server(raw)
         except ConfigurationError:
             raw.close()
             raise
@@ -209,27 +163,6 @@ class OracleProvider(BaseProvider):
         raw.outputtypehandler = handler
         raw.call_timeout = call_timeout or 0
 
-    def detect_server(self, raw: Any) -> None:
-        """The server version and its identifier limit (``max_identifier_length`` of
-        python-oracledb: 128 bytes, or 30 when the database runs with COMPATIBLE below
-        12.2)."""
-        if self.server_version is not None:
-            return
-        with self._detect_lock:
-            if self.server_version is not None:
-                return
-            limit = getattr(raw, "max_identifier_length", None)
-            if isinstance(limit, int) and limit > 0:
-                self._identifier_limit = limit
-            version = getattr(raw, "version", None) or ""
-            parts = tuple(int(p) for p in str(version).split(".") if p.isdigit())
-            self.server_version = parts or (0,)
-            if parts and parts < (19,):
-                raise ConfigurationError(
-                    f"{self.display_url()} runs Oracle {version}; npa-oracle supports "
-                    "Oracle Database 19c and later.")
-
-    # transactions ------------------------------------------------------------------------
     def begin(self, conn: "DbConnection") -> None:
         """Oracle has no ``BEGIN``: a transaction starts with the first data statement.
         Autocommit goes off until :meth:`commit` / :meth:`rollback`. DDL still commits
@@ -285,7 +218,7 @@ class OracleProvider(BaseProvider):
 
         from npa_migrations.provider.connection import BATCH_SIZE
 
-        cursor = conn._cursor
+        cursor = conn.cursor
         iterator = iter(rows)
         while True:
             batch = list(itertools.islice(iterator, BATCH_SIZE))
@@ -302,15 +235,19 @@ class OracleProvider(BaseProvider):
         missing one is reported by the connection error."""
         return False
 
-    # locking -----------------------------------------------------------------------------
-    def create_lock(self, table_name: str) -> "MigrationLock":
-        from .locking import OracleLock
 
-        return OracleLock(self, table_name)
 
-    # identifiers -------------------------------------------------------------------------
+class OracleSql(SqlGenerator):
+    """SQL compiled by SQLAlchemy's Oracle dialect pinned to 19c: identity columns,
+    ``MODIFY``, PL/SQL blocks that ignore exactly the errors a down migration expects,
+    schemas as users, and SQL*Plus scripts."""
+
+    script_terminator = ";"
+    #: how a PL/SQL block ends in a SQL*Plus script
+    plsql_terminator = "\n/"
+
     def max_identifier_length(self) -> int:
-        return self._identifier_limit
+        return self.provider.identifier_limit
 
     def check_identifier(self, name: Any, what: str) -> str:
         """At most 128 bytes (in the database character set; UTF-8 counted here, which is
@@ -326,7 +263,6 @@ class OracleProvider(BaseProvider):
     def split_statements(self, sql: str) -> list[str]:
         return sqltext.split_oracle(sql)
 
-    # scripts -----------------------------------------------------------------------------
     def script_statement(self, sql: str) -> str:
         """A statement of a SQL*Plus script: PL/SQL units keep ``END;`` and end with a
         ``/`` line; every other statement ends with ``;``."""
@@ -348,9 +284,8 @@ class OracleProvider(BaseProvider):
             lines.append("SET AUTOCOMMIT ON")
         return lines
 
-    # planning ----------------------------------------------------------------------------
     # one method per operation ------------------------------------------------------------
-    def sql_create_table(self, op: ops.CreateTable) -> list[str]:
+    def sql_create_table(self, op: ops.CreateTable, ctx: RenderContext) -> list[str]:
         """``CREATE TABLE`` (and ``CREATE INDEX`` for ``index=True`` columns).
 
         The table's implicit autoincrement column -- a single integer primary key without
@@ -378,7 +313,7 @@ class OracleProvider(BaseProvider):
                 fk.onupdate = None
         return self.create_table_statements(table)
 
-    def sql_add_column(self, op: ops.AddColumn) -> list[str]:
+    def sql_add_column(self, op: ops.AddColumn, ctx: RenderContext) -> list[str]:
         """``ALTER TABLE t ADD (<column definition>)`` (Oracle has no ``ADD COLUMN``)."""
         self._check_type(op.column.type, op.table, op.column.name)
         table = self.stub_table(op.table, op.schema, [op.column])
@@ -387,12 +322,12 @@ class OracleProvider(BaseProvider):
             fk.ondelete = self._on_delete(fk.ondelete, name)
             self._on_update(fk.onupdate, name)
             fk.onupdate = None
-        self._ensure_fk_targets(table)
+        self.ensure_fk_targets(table)
         return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
                 f"ADD ({self.column_spec(table, op.column.name)})",
                 *self.column_comments_sql(op.table, op.schema, [op.column])]
 
-    def sql_alter_column(self, op: ops.AlterColumn) -> list[str]:
+    def sql_alter_column(self, op: ops.AlterColumn, ctx: RenderContext) -> list[str]:
         """``ALTER TABLE t MODIFY (c <type> DEFAULT <expr> NULL|NOT NULL)`` restating only
         what changes (Oracle keeps the rest), then ``RENAME COLUMN``.
 
@@ -427,7 +362,8 @@ class OracleProvider(BaseProvider):
         statements += self.alter_comment_sql(op)
         if op.new_column_name is not ops.UNCHANGED:
             statements.extend(self.sql_rename_column(
-                ops.RenameColumn(op.table, op.column_name, op.new_column_name, schema=op.schema)))
+                ops.RenameColumn(op.table, op.column_name, op.new_column_name, schema=op.schema),
+                ctx))
         return statements
 
     def sql_column_comment(self, table: str, schema: str | None, column: str,
@@ -438,7 +374,7 @@ class OracleProvider(BaseProvider):
         return super().sql_column_comment(table, schema, column,
                                           "" if comment is None else comment, existing_comment)
 
-    def sql_drop_index(self, op: ops.DropIndex) -> list[str]:
+    def sql_drop_index(self, op: ops.DropIndex, ctx: RenderContext) -> list[str]:
         """``DROP INDEX [schema.]name`` (an index belongs to a schema, not to a table)."""
         self.check_identifier(op.name, "index")
         self.check_identifier(op.table, "table")
@@ -447,27 +383,31 @@ class OracleProvider(BaseProvider):
             name = f"{self.preparer.quote_schema(op.schema)}.{name}"
         return [f"DROP INDEX {name}"]
 
-    def sql_create_foreign_key(self, op: ops.CreateForeignKey) -> list[str]:
+    def sql_create_foreign_key(self, op: ops.CreateForeignKey, ctx: RenderContext) -> list[str]:
         if isinstance(op, ops.CreateForeignKey):
             ondelete = self._on_delete(op.ondelete, op.name)
             self._on_update(op.onupdate, op.name)
             op = ops.CreateForeignKey(op.name, op.table, op.referent, op.local_cols,
                                       op.remote_cols, ondelete=ondelete, onupdate=None,
                                       schema=op.schema, referent_schema=op.referent_schema)
-        return super().sql_create_foreign_key(op)
+        return super().sql_create_foreign_key(op, ctx)
 
     sql_create_primary_key = sql_create_foreign_key
     sql_create_unique_constraint = sql_create_foreign_key
     sql_create_check_constraint = sql_create_foreign_key
 
-    def sql_drop_constraint(self, op: ops.DropConstraint) -> list[str]:
+    sql_create_primary_key = sql_create_foreign_key
+    sql_create_unique_constraint = sql_create_foreign_key
+    sql_create_check_constraint = sql_create_foreign_key
+
+    def sql_drop_constraint(self, op: ops.DropConstraint, ctx: RenderContext) -> list[str]:
         """``ALTER TABLE t DROP CONSTRAINT name`` for every kind (a primary key or unique
         constraint also drops the index Oracle created for it)."""
         self.check_identifier(op.name, "constraint")
         return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
                 f"DROP CONSTRAINT {self.quote(op.name)}"]
 
-    def sql_create_schema(self, op: ops.CreateSchema) -> list[str]:
+    def sql_create_schema(self, op: ops.CreateSchema, ctx: RenderContext) -> list[str]:
         """In Oracle a schema is a user. ``create_schema`` creates a schema-only account
         (``NO AUTHENTICATION``: nobody can log in as it) whose default tablespace is the
         migrating user's, with unlimited quota there so its tables can hold rows. Needs
@@ -483,7 +423,7 @@ class OracleProvider(BaseProvider):
                 "    || ' QUOTA UNLIMITED ON \"' || ts || '\"';\n"
                 "END;"]
 
-    def sql_drop_schema(self, op: ops.DropSchema) -> list[str]:
+    def sql_drop_schema(self, op: ops.DropSchema, ctx: RenderContext) -> list[str]:
         """``DROP USER name`` without ``CASCADE``: refused by Oracle (ORA-01922) while the
         schema still owns objects, like ``DROP SCHEMA`` elsewhere."""
         self.check_identifier(op.name, "schema")
@@ -503,7 +443,6 @@ class OracleProvider(BaseProvider):
             return int(value)
         return value
 
-    # checks ------------------------------------------------------------------------------
     def _on_delete(self, action: str | None, name: str | None) -> str | None:
         if action is None:
             return None
@@ -547,6 +486,79 @@ class OracleProvider(BaseProvider):
             raise ConfigurationError(
                 f"Column '{table}.{column}': Oracle has no TIME type. Use sa.Interval "
                 "(INTERVAL DAY TO SECOND), sa.DateTime / sa.TIMESTAMP, or a string.")
+
+
+class OracleProvider(BaseProvider):
+    """Oracle Database 19c and later through python-oracledb (thin mode).
+
+    SQL is compiled with SQLAlchemy's Oracle dialect: ``String`` -> ``VARCHAR2(n CHAR)``,
+    ``Integer`` -> ``INTEGER`` (``NUMBER(38)``), ``BigInteger`` -> ``NUMBER(19)``,
+    ``Numeric(p, s)`` -> ``NUMERIC(p, s)``, ``Boolean`` -> ``SMALLINT``, ``DateTime`` ->
+    ``DATE`` (to the second; use ``sa.TIMESTAMP`` for fractions), ``Text`` -> ``CLOB``,
+    ``LargeBinary`` -> ``BLOB``, ``JSON`` -> ``BLOB``; ``Identity()`` -> ``GENERATED ...
+    AS IDENTITY``.
+    """
+
+    name = "oracle"
+    install_hint = "oracledb"
+    capabilities = Capabilities(transactional_ddl=False, advisory_lock=True, schemas=True,
+                                if_exists=False, alter_in_place=True, drop_column=True,
+                                create_database=False)
+    driver_class = OracleDriver
+    sql_class = OracleSql
+    schema_rules_class = OracleSchemaRules
+
+    def __init__(self, url: "sa.engine.URL"):
+        super().__init__(normalise_url(url))
+        #: the server's identifier limit in bytes (learnt from the first connection)
+        self.identifier_limit = MAX_IDENTIFIER_BYTES
+        self._detect_lock = threading.Lock()
+        #: the server's version, known after the first connection
+        self.server_version: tuple[int, ...] | None = None
+
+    def database_name(self) -> str:
+        """The service name (or SID / DSN) the URL connects to."""
+        query = self.url.query
+        return (query.get("service_name") or self.url.database or self.url.host
+                or self.display_url())
+
+    def create_dialect(self):
+        """SQLAlchemy's Oracle dialect pinned to the 19c feature set (see
+        :data:`BASELINE_VERSION`): ``Boolean`` -> ``SMALLINT``, ``JSON`` -> ``BLOB``,
+        identity columns, 128-byte identifiers."""
+        dialect = self.url.get_dialect()()
+        dialect.server_version_info = BASELINE_VERSION
+        dialect.supports_native_boolean = False
+        dialect._supports_oracle_json = False
+        dialect.supports_identity_columns = True
+        dialect._supports_offset_fetch = dialect.enable_offset_fetch
+        dialect.max_identifier_length = MAX_IDENTIFIER_BYTES
+        return dialect
+
+    def detect_server(self, raw: Any) -> None:
+        """The server version and its identifier limit (``max_identifier_length`` of
+        python-oracledb: 128 bytes, or 30 when the database runs with COMPATIBLE below
+        12.2)."""
+        if self.server_version is not None:
+            return
+        with self._detect_lock:
+            if self.server_version is not None:
+                return
+            limit = getattr(raw, "max_identifier_length", None)
+            if isinstance(limit, int) and limit > 0:
+                self.identifier_limit = limit
+            version = getattr(raw, "version", None) or ""
+            parts = tuple(int(p) for p in str(version).split(".") if p.isdigit())
+            self.server_version = parts or (0,)
+            if parts and parts < (19,):
+                raise ConfigurationError(
+                    f"{self.display_url()} runs Oracle {version}; npa-oracle supports "
+                    "Oracle Database 19c and later.")
+
+    def create_lock(self, table_name: str) -> "MigrationLock":
+        from .locking import OracleLock
+
+        return OracleLock(self, table_name)
 
 
 # helpers ------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ class AdvisoryLock(SessionLock):
 
     def __init__(self, provider: "PostgresProvider", name: str):
         super().__init__(provider)
-        self.name = provider.check_identifier(name, "lock")
+        self.name = provider.sql.check_identifier(name, "lock")
         self.key = advisory_key(name)
         self.description = f"PostgreSQL advisory lock {self.key} ({name})"
         self.holder_pid: int | None = None
@@ -93,7 +93,7 @@ class AdvisoryLock(SessionLock):
         """An advisory lock cannot be left behind: the server frees it when its session
         ends. Returns ``False`` when nobody holds it; when a live session does, raises
         :class:`LockTimeoutError` naming it (npa never terminates another session)."""
-        conn = self.provider.connect()
+        conn = self.provider.driver.connect()
         try:
             holder = self.find_holder(conn)
         finally:

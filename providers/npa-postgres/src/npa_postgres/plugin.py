@@ -1,19 +1,12 @@
-"""Entry point of npa-postgres (group ``npa``): resolves ``postgresql://`` URLs."""
+"""Entry point of npa-postgres (group ``npa``): serves ``postgresql://`` URLs, and
+``postgres://`` (what Heroku, Render and Fly hand out); every one is driven through
+psycopg 3, whatever driver it names."""
+
+from __future__ import annotations
 
 from npa_migrations.hookspecs import hookimpl
 
 
 @hookimpl
-def npa_provider_for_url(url):
-    """A :class:`~npa_postgres.provider.PostgresProvider` for any ``postgresql`` URL
-    (``postgresql://``, ``postgresql+psycopg://``, ...); it always connects with psycopg 3."""
-    if url.get_backend_name() == "postgresql":
-        from .provider import PostgresProvider
-
-        return PostgresProvider(url)
-    return None
-
-
-@hookimpl
-def npa_provider_names():
-    return ["postgresql"]
+def npa_register_providers(register):
+    register(("postgresql", "postgres"), "npa_postgres.provider:PostgresProvider")

@@ -21,8 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError, DatabaseUnavailableError
-from npa_migrations.provider import BaseProvider, Capabilities
+from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderContext,
+                                     SqlGenerator, type_instance)
 from npa_migrations.statements import Statement
+
+from .comparison import PostgresSchemaRules
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -89,44 +92,23 @@ def milliseconds(seconds: float) -> int:
     return max(1, int(math.ceil(float(seconds) * 1000)))
 
 
-class PostgresProvider(BaseProvider):
-    """PostgreSQL 12+ through psycopg 3.
+class PostgresDriver(Driver):
+    """psycopg 3 in autocommit mode with explicit ``BEGIN`` / ``COMMIT``; the session
+    settings (statement timeout, DDL lock timeout, ``application_name``), the spare
+    connection ``ensure_created`` keeps, pipelined bookkeeping, ``COPY`` for bulk inserts
+    and cancelling a running statement."""
 
-    Connections run in autocommit mode with explicit ``BEGIN`` / ``COMMIT`` (PostgreSQL
-    DDL is transactional, so per-migration and all-in-one modes roll back everything on
-    failure). The migration lock is a session-level advisory lock held on a dedicated
-    connection (:class:`~npa_postgres.lock.AdvisoryLock`).
-    """
-
-    name = "postgresql"
-    install_extra = "postgres"
-    capabilities = Capabilities(transactional_ddl=True, advisory_lock=True, schemas=True,
-                                if_exists=True, alter_in_place=True, drop_column=True,
-                                create_database=True, partial_indexes=True)
-    #: name of the maintenance database ``ensure_created`` connects to
+    #: names of the maintenance databases ``ensure_created`` connects to, in order
     maintenance_databases = ("postgres", "template1")
     #: seconds to wait for a TCP connection when neither the URL nor PGCONNECT_TIMEOUT says
     connect_timeout = 10
     #: ``client_connection_check_interval`` (ms) of the run's connection (PostgreSQL 14+)
     client_check_interval_ms = 1000
 
-    def __init__(self, url: "sa.engine.URL"):
-        #: the URL as the user wrote it (shown in messages, password hidden)
-        self.user_url = url
-        super().__init__(psycopg_url(url))
+    def __init__(self, provider: "PostgresProvider"):
+        super().__init__(provider)
         self._spare: "DbConnection | None" = None
         self._spare_lock = threading.Lock()
-
-    # identity --------------------------------------------------------------------------
-    @property
-    def names(self) -> set[str]:
-        return super().names | {"postgres", "postgresql", "pg"}
-
-    def display_url(self) -> str:
-        return self.user_url.render_as_string(hide_password=True)
-
-    def database_name(self) -> str:
-        return self.url.database or self.url.username or self.display_url()
 
     # connections -----------------------------------------------------------------------
     def open_dbapi(self, dbapi: Any, cargs: list, cparams: dict) -> Any:
@@ -183,16 +165,24 @@ class PostgresProvider(BaseProvider):
             old.close()
 
     # transactions ----------------------------------------------------------------------
+
+    def cancel(self, conn: "DbConnection") -> bool:
+        """psycopg's ``cancel_safe()`` (a cancel request on a connection of its own): the
+        running statement fails with ``query_canceled`` and its transaction rolls back."""
+        conn.raw.cancel_safe()
+        return True
+
+    # transactions ----------------------------------------------------------------------
     def begin(self, conn: "DbConnection") -> None:
         conn.execute("BEGIN")
-        conn._npa_local_lock_timeout = False  # type: ignore[attr-defined]
+        conn.session_settings["local_lock_timeout"] = False
 
     def commit(self, conn: "DbConnection") -> None:
-        conn._npa_local_lock_timeout = False  # type: ignore[attr-defined]
+        conn.session_settings["local_lock_timeout"] = False
         conn.execute("COMMIT")
 
     def rollback(self, conn: "DbConnection") -> None:
-        conn._npa_local_lock_timeout = False  # type: ignore[attr-defined]
+        conn.session_settings["local_lock_timeout"] = False
         conn.execute("ROLLBACK")
 
     @contextlib.contextmanager
@@ -210,6 +200,18 @@ class PostgresProvider(BaseProvider):
                 conn.rollback()
             conn.in_transaction = False
             raise
+
+    # timeouts --------------------------------------------------------------------------
+    def execute_many(self, conn: "DbConnection", sql: str, rows: Any) -> None:
+        """A bulk insert (:class:`~npa_postgres.bulk.CopyRows`) runs as ``COPY``; any other
+        many-parameter statement as the base provider runs it."""
+        from .bulk import CopyRows, copy_rows
+
+        if isinstance(rows, CopyRows):
+            copy_rows(conn, sql, rows)
+        else:
+            super().execute_many(conn, sql, rows)
+
 
     # timeouts --------------------------------------------------------------------------
     def set_statement_timeout(self, conn: "DbConnection", seconds: float | None) -> None:
@@ -234,26 +236,28 @@ class PostgresProvider(BaseProvider):
         COMMIT/ROLLBACK); ``SET lock_timeout`` for the session when the migration runs
         outside a transaction, reset before the next migration that sets none. ``0``
         means wait without limit."""
-        session_set = getattr(conn, "_npa_session_lock_timeout", False)
-        local_set = getattr(conn, "_npa_local_lock_timeout", False)
+        session_set = conn.session_settings.get("session_lock_timeout", False)
+        local_set = conn.session_settings.get("local_lock_timeout", False)
         if seconds is not None:
             value = 0 if seconds <= 0 else milliseconds(seconds)
             if conn.in_transaction:
                 conn.execute(f"SET LOCAL lock_timeout = {value}")
-                conn._npa_local_lock_timeout = True  # type: ignore[attr-defined]
+                conn.session_settings["local_lock_timeout"] = True
             else:
                 conn.execute(f"SET lock_timeout = {value}")
-                conn._npa_session_lock_timeout = True  # type: ignore[attr-defined]
+                conn.session_settings["session_lock_timeout"] = True
         elif conn.in_transaction:
             if local_set or session_set:  # an earlier migration's value must not leak
                 conn.execute("SET LOCAL lock_timeout TO DEFAULT")
-                conn._npa_local_lock_timeout = True  # type: ignore[attr-defined]
+                conn.session_settings["local_lock_timeout"] = True
         elif session_set:
             conn.execute("RESET lock_timeout")
-            conn._npa_session_lock_timeout = False  # type: ignore[attr-defined]
+            conn.session_settings["session_lock_timeout"] = False
 
     def is_lock_timeout(self, exc: BaseException) -> bool:
         return sqlstate(exc) == LOCK_NOT_AVAILABLE
+
+    # ensure_created --------------------------------------------------------------------
 
     # ensure_created --------------------------------------------------------------------
     def ensure_database(self) -> bool:
@@ -294,7 +298,7 @@ class PostgresProvider(BaseProvider):
                 last = exc
         raise DatabaseUnavailableError(
             f"Database '{self.url.database}' does not exist and cannot be created: connecting "
-            f"to the maintenance database of {self.display_url()} failed ({last}). Create it "
+            f"to the maintenance database of {self.provider.display_url()} failed ({last}). Create it "
             "by hand (CREATE DATABASE) or give a user that may connect to 'postgres'.")
 
     def _create_database(self, raw: Any) -> bool:
@@ -306,7 +310,7 @@ class PostgresProvider(BaseProvider):
                 if cursor.fetchone():
                     return False
                 try:
-                    cursor.execute(f"CREATE DATABASE {self.preparer.quote_identifier(database)}")
+                    cursor.execute(f"CREATE DATABASE {self.provider.sql.preparer.quote_identifier(database)}")
                     return True
                 except Exception as exc:
                     code = sqlstate(exc)
@@ -316,21 +320,20 @@ class PostgresProvider(BaseProvider):
                         time.sleep(0.1 * (attempt + 1))  # template busy: another CREATE
                         continue
                     raise ConfigurationError(
-                        f"Cannot create database '{database}' on {self.display_url()}: {exc}. "
+                        f"Cannot create database '{database}' on {self.provider.display_url()}: {exc}. "
                         "Create it by hand, or grant the user CREATEDB.") from exc
             return False
         finally:
             cursor.close()
 
     # locking ---------------------------------------------------------------------------
-    def create_lock(self, table_name: str):
-        """A session-level advisory lock keyed by ``table_name`` (the lock table name
-        option, default ``npa_migrations_lock``); no table is created."""
-        from .lock import AdvisoryLock
 
-        return AdvisoryLock(self, table_name)
 
-    # SQL generation --------------------------------------------------------------------
+class PostgresSql(SqlGenerator):
+    """What SQLAlchemy's ``postgresql`` dialect leaves out of ``CREATE TABLE`` (native
+    ``ENUM`` types, column comments), ``ALTER COLUMN ... TYPE ... USING``, and bulk
+    inserts as ``COPY``."""
+
     def _type_prelude(self, columns) -> list[str]:
         """``CREATE TYPE ... AS ENUM`` for native enum columns (the dialect's CREATE TABLE
         assumes the type exists)."""
@@ -345,11 +348,11 @@ class PostgresProvider(BaseProvider):
                 statements.append(self.compile(CreateEnumType(impl)))
         return statements
 
-    def sql_create_table(self, op: ops.CreateTable) -> list[str]:
-        return self._type_prelude(op.columns) + super().sql_create_table(op)
+    def sql_create_table(self, op: ops.CreateTable, ctx: RenderContext) -> list[str]:
+        return self._type_prelude(op.columns) + super().sql_create_table(op, ctx)
 
-    def sql_add_column(self, op: ops.AddColumn) -> list[str]:
-        return self._type_prelude([op.column]) + super().sql_add_column(op)
+    def sql_add_column(self, op: ops.AddColumn, ctx: RenderContext) -> list[str]:
+        return self._type_prelude([op.column]) + super().sql_add_column(op, ctx)
 
     def bulk_insert_statements(self, op: ops.BulkInsert, columns: list[str], rows: Any
                                ) -> list[Statement]:
@@ -371,26 +374,14 @@ class PostgresProvider(BaseProvider):
                                                     self.value_converter()),
                           many=True, script=statements[0].script, label=copy_sql)]
 
-    def execute_many(self, conn: "DbConnection", sql: str, rows: Any) -> None:
-        """A bulk insert (:class:`~npa_postgres.bulk.CopyRows`) runs as ``COPY``; any other
-        many-parameter statement as the base provider runs it."""
-        from .bulk import CopyRows, copy_rows
-
-        if isinstance(rows, CopyRows):
-            copy_rows(conn, sql, rows)
-        else:
-            super().execute_many(conn, sql, rows)
-
     def needs_using(self, type_: Any) -> bool:
         """Whether ``ALTER COLUMN ... TYPE`` gets ``USING col::type``: for every target
         except string and bit types (their assignment casts exist and reject values that
         do not fit, where an explicit cast would truncate them)."""
-        from npa_migrations.provider import type_instance
-
         type_ = type_instance(type_)
         return not any(cls.__name__ in _NO_USING for cls in type(type_).__mro__)
 
-    def sql_alter_column(self, op: ops.AlterColumn) -> list[str]:
+    def sql_alter_column(self, op: ops.AlterColumn, ctx: RenderContext) -> list[str]:
         """One ``ALTER TABLE`` with every change (one lock, at most one table rewrite):
         the old default is dropped first when the type changes too, so it never has to be
         cast; ``USING "col"::type`` where :meth:`needs_using` says so."""
@@ -414,5 +405,53 @@ class PostgresProvider(BaseProvider):
         statements += self.alter_comment_sql(op)
         if op.new_column_name is not ops.UNCHANGED:
             statements.extend(self.sql_rename_column(
-                ops.RenameColumn(op.table, op.column_name, op.new_column_name, schema=op.schema)))
+                ops.RenameColumn(op.table, op.column_name, op.new_column_name, schema=op.schema),
+                ctx))
         return statements
+
+
+class PostgresProvider(BaseProvider):
+    """PostgreSQL 12+ through psycopg 3.
+
+    Connections run in autocommit mode with explicit ``BEGIN`` / ``COMMIT`` (PostgreSQL
+    DDL is transactional, so per-migration and all-in-one modes roll back everything on
+    failure). The migration lock is a session-level advisory lock
+    (:class:`~npa_postgres.lock.AdvisoryLock`).
+    """
+
+    name = "postgresql"
+    install_hint = "psycopg[binary]"
+    capabilities = Capabilities(transactional_ddl=True, advisory_lock=True, schemas=True,
+                                if_exists=True, alter_in_place=True, drop_column=True,
+                                create_database=True, partial_indexes=True)
+    driver_class = PostgresDriver
+    sql_class = PostgresSql
+    schema_rules_class = PostgresSchemaRules
+
+    def __init__(self, url: "sa.engine.URL"):
+        #: the URL as the user wrote it (shown in messages, password hidden)
+        self.user_url = url
+        super().__init__(psycopg_url(url))
+
+    # identity --------------------------------------------------------------------------
+    @property
+    def names(self) -> set[str]:
+        return super().names | {"postgres", "postgresql", "pg"}
+
+    def display_url(self) -> str:
+        return self.user_url.render_as_string(hide_password=True)
+
+    def database_name(self) -> str:
+        return self.url.database or self.url.username or self.display_url()
+
+    # connections -----------------------------------------------------------------------
+
+    # locking ---------------------------------------------------------------------------
+    def create_lock(self, table_name: str):
+        """A session-level advisory lock keyed by ``table_name`` (the lock table name
+        option, default ``npa_migrations_lock``); no table is created."""
+        from .lock import AdvisoryLock
+
+        return AdvisoryLock(self, table_name)
+
+    # SQL generation --------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Entry point of npa-sqlite (group ``npa``): resolves ``sqlite://`` URLs."""
+"""Entry point of npa-sqlite (group ``npa``): serves ``sqlite://`` URLs."""
 
 from __future__ import annotations
 
@@ -6,14 +6,5 @@ from npa_migrations.hookspecs import hookimpl
 
 
 @hookimpl
-def npa_provider_for_url(url):
-    if url.get_backend_name() == "sqlite":
-        from .provider import SqliteProvider
-
-        return SqliteProvider(url)
-    return None
-
-
-@hookimpl
-def npa_provider_names():
-    return ["sqlite"]
+def npa_register_providers(register):
+    register("sqlite", "npa_sqlite.provider:SqliteProvider")

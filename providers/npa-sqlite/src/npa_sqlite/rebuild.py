@@ -67,6 +67,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError, NpaError
 from npa_migrations.operations import UNCHANGED
+from npa_migrations.provider import RenderContext
 from npa_migrations.statements import Statement, Step
 
 from .sqlscan import fold, index_expression_names, names_used, scan_create_table
@@ -133,7 +134,7 @@ def _addable_in_place(column: Any, provider: "SqliteProvider") -> bool:
         return not column.computed.persisted
     if column.server_default is None:
         return bool(column.nullable)
-    text = provider.render_default(column.server_default).strip()
+    text = provider.sql.render_default(column.server_default).strip()
     if text.upper() == "NULL":
         return bool(column.nullable)
     return bool(_CONSTANT.match(text))
@@ -192,10 +193,10 @@ def rebuild_step(provider: "SqliteProvider", operations: Sequence[ops.MigrationO
     """One step that rebuilds the table of ``operations`` (all on the same table)."""
     operations = tuple(operations)
 
-    def render(conn: "DbConnection | None") -> Iterator[Statement]:
-        if conn is None:
+    def render(context: RenderContext) -> Iterator[Statement]:
+        if context.connection is None:
             raise _offline_error(operations)
-        return TableRebuild(provider, conn, operations).statements()
+        return TableRebuild(provider, context.connection, operations).statements()
 
     return RebuildStep(operations, render, live=True)
 
@@ -205,10 +206,10 @@ def drop_column_step(provider: "SqliteProvider", operation: ops.DropColumn) -> S
     when an index or constraint uses the column (decided from the live table; offline
     scripts assume the plain form)."""
 
-    def render(conn: "DbConnection | None") -> Iterator[Statement]:
-        if conn is None:
-            return iter([Statement(s) for s in provider.sql_drop_column(operation)])
-        rebuild = TableRebuild(provider, conn, (operation,))
+    def render(context: RenderContext) -> Iterator[Statement]:
+        if context.connection is None:
+            return iter([Statement(s) for s in provider.sql.sql_drop_column(operation, context)])
+        rebuild = TableRebuild(provider, context.connection, (operation,))
         return rebuild.statements(plain_drop=True)
 
     return Step((operation,), render, live=True)
@@ -421,7 +422,7 @@ class TableRebuild:
         self.requested = first.table
         self.table = self._stored_name(first.table)
         self.tmp = TMP_PREFIX + self.table
-        self.q = provider.quote
+        self.q = provider.sql.quote
 
     # -- helpers --------------------------------------------------------------------------
     def _query(self, sql: str, params: Any = ()) -> list[tuple]:
@@ -457,7 +458,7 @@ class TableRebuild:
                               f"(columns: {columns}).")
 
         def free(name: str, op: ops.MigrationOperation, own: _Entry | None = None) -> str:
-            self.provider.check_identifier(name, "column")
+            self.provider.sql.check_identifier(name, "column")
             for entry in entries:
                 if entry is not own and not entry.dropped and fold(entry.current) == fold(name):
                     raise self._error(f"{op.describe()}: a column named '{entry.current}' "
@@ -561,8 +562,8 @@ class TableRebuild:
             collation = text.collations.get(fold(name))
             type_ = info["type"]
             if collation or isinstance(type_, sa.types.NullType) or \
-                    _spelling(provider.compile_type(type_)) != _spelling(type_text):
-                type_ = _DeclaredType.make(type_text, collation, provider.preparer)
+                    _spelling(provider.sql.compile_type(type_)) != _spelling(type_text):
+                type_ = _DeclaredType.make(type_text, collation, provider.sql.preparer)
             computed = None
             if hidden in (2, 3):
                 expression = text.generated.get(fold(name))
@@ -685,13 +686,13 @@ class TableRebuild:
     def _alter(self, column: ColumnModel, op: ops.AlterColumn) -> None:
         if op.type_ is not UNCHANGED:
             type_ = op.type_() if isinstance(op.type_, type) else op.type_
-            self.provider.compile_type(type_)  # fail here, naming nothing half-done
+            self.provider.sql.compile_type(type_)  # fail here, naming nothing half-done
             column.type = type_
         if op.nullable is not UNCHANGED:
             column.nullable = bool(op.nullable)
         if op.server_default is not UNCHANGED:
             column.default = (None if op.server_default is None
-                              else self.provider.render_default(op.server_default))
+                              else self.provider.sql.render_default(op.server_default))
 
     def _drop_column(self, model: TableModel, column: ColumnModel,
                      op: ops.DropColumn) -> None:
@@ -724,9 +725,9 @@ class TableRebuild:
             raise self._error(f"{op.describe()}: the column has no type.")
         computed = None
         if column.computed is not None:
-            computed = (self.provider.compile_literal(column.computed.sqltext),
+            computed = (self.provider.sql.compile_literal(column.computed.sqltext),
                         column.computed.persisted)
-        default = (self.provider.render_default(column.server_default)
+        default = (self.provider.sql.render_default(column.server_default)
                    if column.server_default is not None else None)
         added = ColumnModel(column.name, column.type, bool(column.nullable), default,
                             computed, source=None)
@@ -749,11 +750,11 @@ class TableRebuild:
             if isinstance(constraint, sa.CheckConstraint):
                 model.constraints.append(ConstraintModel(
                     "check", constraint.name,
-                    sqltext=self.provider.compile_literal(constraint.sqltext), created=True))
+                    sqltext=self.provider.sql.compile_literal(constraint.sqltext), created=True))
         return added
 
     def _add_constraint(self, model: TableModel, op: Any, constraint: ConstraintModel) -> None:
-        self.provider.check_identifier(op.name, "constraint")
+        self.provider.sql.check_identifier(op.name, "constraint")
         if any(c.name is not None and fold(c.name) == fold(op.name) for c in model.constraints):
             raise self._error(f"{op.describe()}: a constraint named '{op.name}' already "
                               "exists on the table.")
@@ -836,7 +837,7 @@ class TableRebuild:
                        if cm.default is not None else None)
             columns[id(cm)] = sa.Column(cm.name, cm.type, *args, nullable=cm.nullable,
                                         server_default=default, autoincrement=False)
-        alias = model.rowid_alias(self.provider.compile_type)
+        alias = model.rowid_alias(self.provider.sql.compile_type)
         table = sa.Table(self.tmp, metadata, *columns.values(),
                          sqlite_autoincrement=model.autoincrement and alias is not None,
                          sqlite_with_rowid=model.with_rowid, sqlite_strict=model.strict)
@@ -862,7 +863,7 @@ class TableRebuild:
                     cols, [target.c[n] for n in remote_names], name=constraint.name,
                     ondelete=constraint.ondelete, onupdate=constraint.onupdate,
                     deferrable=constraint.deferrable, initially=constraint.initially))
-        return self.provider.compile(sa.schema.CreateTable(table))
+        return self.provider.sql.compile(sa.schema.CreateTable(table))
 
     def copy_sql(self, old_rowid: bool, model: TableModel) -> str:
         """``INSERT INTO "_npa_tmp_<t>" (...) SELECT ... FROM t``; ``old_rowid``: the old
@@ -871,7 +872,7 @@ class TableRebuild:
         pairs = [(q(c.name), q(c.source)) for c in model.columns
                  if c.source is not None and not c.computed]
         keep_rowid = (old_rowid and model.with_rowid
-                      and model.rowid_alias(self.provider.compile_type) is None
+                      and model.rowid_alias(self.provider.sql.compile_type) is None
                       and not model.has_rowid_name())
         if keep_rowid:
             pairs.insert(0, ("rowid", "rowid"))
@@ -892,7 +893,8 @@ class TableRebuild:
                             f"TO {self.q(new)}")
         model = self.reflect()
         if plain_drop and not self._drop_needs_rebuild(model, resolved[0][1].original):
-            yield from (Statement(s) for s in self.provider.sql_drop_column(self.operations[0]))
+            yield from (Statement(s) for s in self.provider.sql.sql_drop_column(
+                self.operations[0], RenderContext(self.conn)))
             return
         old_rowid = model.with_rowid and not model.has_rowid_name()
         self.apply(model, entries, resolved)
@@ -938,7 +940,7 @@ class TableRebuild:
             rows = self._query("SELECT seq FROM sqlite_sequence WHERE name = ?", (self.table,))
             sequence = rows[0][0] if rows else None
         views = self._dependent_views()
-        alias = model.rowid_alias(self.provider.compile_type)
+        alias = model.rowid_alias(self.provider.sql.compile_type)
 
         if defer:
             yield Statement("PRAGMA defer_foreign_keys = ON")
@@ -963,7 +965,7 @@ class TableRebuild:
             yield Statement("PRAGMA defer_foreign_keys = OFF")
 
     def _sequence(self, value: int) -> Iterator[Statement]:
-        literal = self.provider.render_default
+        literal = self.provider.sql.render_default
         yield Statement("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?",
                         (value, self.table),
                         script=f"UPDATE sqlite_sequence SET seq = max(seq, {value}) "

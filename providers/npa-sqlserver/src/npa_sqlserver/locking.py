@@ -113,7 +113,7 @@ class SqlServerLock(SessionLock):
 
     def __init__(self, provider: "SqlServerProvider", table_name: str):
         super().__init__(provider)
-        self.table_name = provider.check_identifier(table_name, "lock table")
+        self.table_name = provider.sql.check_identifier(table_name, "lock table")
         database = provider.url.database
         self.resource: str | None = resource_name(database, table_name) if database else None
 
@@ -178,7 +178,7 @@ class SqlServerLock(SessionLock):
         """Nothing can be forced: SQL Server releases an application lock only when its
         session ends. Returns ``False`` when the lock is free; when another session holds
         it, raises :class:`~npa_migrations.errors.LockTimeoutError` naming that session."""
-        conn = self.provider.connect()
+        conn = self.provider.driver.connect()
         try:
             resource = self._resource(conn)
             code = _scalar(conn, GET_APPLOCK, (resource, 0))

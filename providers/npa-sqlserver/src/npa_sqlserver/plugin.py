@@ -1,4 +1,5 @@
-"""Entry point of npa-sqlserver (group ``npa``): resolves ``mssql://`` URLs."""
+"""Entry point of npa-sqlserver (group ``npa``): serves ``mssql://`` URLs (a bare
+``mssql://`` means pyodbc)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,5 @@ from npa_migrations.hookspecs import hookimpl
 
 
 @hookimpl
-def npa_provider_for_url(url):
-    """``mssql+pyodbc://...`` (and bare ``mssql://``, which means pyodbc)."""
-    if url.get_backend_name() == "mssql":
-        from .provider import SqlServerProvider
-
-        return SqlServerProvider(url)
-    return None
-
-
-@hookimpl
-def npa_provider_names():
-    return ["mssql"]
+def npa_register_providers(register):
+    register("mssql", "npa_sqlserver.provider:SqlServerProvider")

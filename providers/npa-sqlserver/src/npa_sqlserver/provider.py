@@ -29,10 +29,12 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError
-from npa_migrations.provider import BaseProvider, Capabilities, url_with_driver
+from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderContext,
+                                     SqlGenerator, url_with_driver)
 from npa_migrations.statements import Statement
 
 from . import tsql
+from .comparison import SqlServerSchemaRules
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -77,73 +79,28 @@ def normalise_url(url: "sa.engine.URL") -> "sa.engine.URL":
         "+for+SQL+Server), or an Engine created from one.")
 
 
-def require_pyodbc() -> Any:
-    """Import pyodbc, or say exactly what is missing."""
-    try:
-        import pyodbc
-    except ImportError as exc:
-        if isinstance(exc, ModuleNotFoundError) and exc.name == "pyodbc":
-            raise ConfigurationError(
-                f"The database driver pyodbc is not installed ({exc}). Install it: "
-                "pip install 'npa-migrations[sqlserver]'") from exc
-        raise ConfigurationError(
-            f"pyodbc is installed but cannot load the ODBC driver manager ({exc}). Install "
-            "unixODBC and Microsoft's ODBC Driver 18 for SQL Server, e.g. on Debian/Ubuntu: "
-            "apt-get install unixodbc msodbcsql18 (see docs/providers/sqlserver.md).") from exc
-    return pyodbc
+class SqlServerDriver(Driver):
+    """pyodbc in autocommit mode; explicit ``BEGIN TRANSACTION`` / ``COMMIT TRANSACTION``,
+    the session settings every connection gets (``XACT_ABORT``, ``NOCOUNT``, the ANSI
+    options), query and lock timeouts, ``fast_executemany`` bulk inserts and
+    ``CREATE DATABASE`` from ``master``."""
 
-
-class SqlServerProvider(BaseProvider):
-    """SQL Server 2017+ and Azure SQL Database through pyodbc."""
-
-    name = "mssql"
-    install_extra = "sqlserver"
-    capabilities = Capabilities(transactional_ddl=True, advisory_lock=True, schemas=True,
-                                if_exists=True, alter_in_place=True, drop_column=True,
-                                create_database=True, partial_indexes=True)
     begin_statement = "BEGIN TRANSACTION"
     commit_statement = "COMMIT TRANSACTION"
     #: XACT_ABORT may already have rolled the transaction back; ROLLBACK would then fail
     rollback_statement = "IF @@TRANCOUNT > 0 ROLLBACK TRANSACTION"
-    script_terminator = "\nGO"
-    bracket_identifiers = True
-    lexicon = tsql.TSQL
     #: bulk_insert sends rows as ODBC parameter arrays (pyodbc ``fast_executemany``)
     fast_executemany = True
 
-    def __init__(self, url: "sa.engine.URL"):
-        super().__init__(normalise_url(url))
-
-    # identity -----------------------------------------------------------------------------
-    @property
-    def names(self) -> set[str]:
-        return super().names | {"sqlserver"}
-
-    def create_dialect(self):
-        from .dialect import SqlServerDialect
-
-        return SqlServerDialect()
-
-    # identifiers --------------------------------------------------------------------------
-    def check_identifier(self, name: Any, what: str) -> str:
-        """SQL Server counts identifier length in characters (UTF-16 code units), not
-        bytes: up to 128."""
-        if not isinstance(name, str) or not name:
-            raise ConfigurationError(
-                f"The {what} name {name!r} is empty or not a string; give it a name.")
-        units = tsql.identifier_units(name)
-        limit = self.max_identifier_length()
-        if units > limit:
-            raise ConfigurationError(
-                f"The {what} name '{name}' is {units} characters long; SQL Server allows "
-                f"at most {limit}. Choose a shorter name.")
-        return name
-
-    # connections --------------------------------------------------------------------------
-    def connect(self) -> "DbConnection":
-        if getattr(self, "_engine", None) is None:
-            require_pyodbc()
-        return super().connect()
+    def missing_driver_error(self, exc: ImportError) -> ConfigurationError:
+        """pyodbc missing: ``pip install pyodbc``; pyodbc installed but unable to load the
+        ODBC driver manager (``libodbc``): the system packages it needs."""
+        if isinstance(exc, ModuleNotFoundError) and exc.name == "pyodbc":
+            return super().missing_driver_error(exc)
+        return ConfigurationError(
+            f"pyodbc is installed but cannot load the ODBC driver manager ({exc}). Install "
+            "unixODBC and Microsoft's ODBC Driver 18 for SQL Server, e.g. on Debian/Ubuntu: "
+            "apt-get install unixodbc msodbcsql18 (see docs/providers/sqlserver.md).")
 
     def open_dbapi(self, dbapi: Any, cargs: list, cparams: dict) -> Any:
         """pyodbc in autocommit mode, with ``APP=npa-migrations <host>:<pid>`` unless the
@@ -234,16 +191,16 @@ class SqlServerProvider(BaseProvider):
         database = self.url.database
         if not database or "odbc_connect" in self.url.query or database == "master":
             return False
-        if getattr(self, "_engine", None) is not None:
+        if self.engine is not None:
             return False  # the caller's Engine connects; it already names a database
-        dbapi = require_pyodbc()
+        dbapi = self.import_dbapi()
         cargs, cparams = self.dialect.create_connect_args(self.url.set(database="master"))
         try:
             raw = self.open_dbapi(dbapi, cargs, cparams)
         except Exception as exc:
             raise ConfigurationError(
                 f"ensure_created: cannot connect to the master database of "
-                f"{self.display_url()} to check that '{database}' exists ({exc}). It needs a "
+                f"{self.provider.display_url()} to check that '{database}' exists ({exc}). It needs a "
                 "login that may connect to master and CREATE DATABASE; create the database "
                 "yourself otherwise.") from exc
         try:
@@ -252,7 +209,7 @@ class SqlServerProvider(BaseProvider):
             if cursor.fetchone()[0] is not None:
                 return False
             try:
-                cursor.execute(f"CREATE DATABASE {self.quote(database)}")
+                cursor.execute(f"CREATE DATABASE {self.provider.sql.quote(database)}")
             except Exception:
                 cursor.execute("SELECT DB_ID(?)", (database,))
                 if cursor.fetchone()[0] is not None:
@@ -262,7 +219,30 @@ class SqlServerProvider(BaseProvider):
         finally:
             raw.close()
 
-    # --sql scripts ------------------------------------------------------------------------
+
+class SqlServerSql(SqlGenerator):
+    """T-SQL: ``sp_rename`` with bound names, default constraints found and dropped
+    before a column changes, ``ALTER COLUMN`` restating the column, unique indexes that
+    ignore NULLs, ``GO``-separated batches in scripts and in custom SQL."""
+
+    script_terminator = "\nGO"
+    bracket_identifiers = True
+    lexicon = tsql.TSQL
+
+    def check_identifier(self, name: Any, what: str) -> str:
+        """SQL Server counts identifier length in characters (UTF-16 code units), not
+        bytes: up to 128."""
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError(
+                f"The {what} name {name!r} is empty or not a string; give it a name.")
+        units = tsql.identifier_units(name)
+        limit = self.max_identifier_length()
+        if units > limit:
+            raise ConfigurationError(
+                f"The {what} name '{name}' is {units} characters long; SQL Server allows "
+                f"at most {limit}. Choose a shorter name.")
+        return name
+
     def script_prologue(self, transaction_mode: Any = None) -> list[str]:
         """The script's session gets the engine's settings: ``XACT_ABORT ON`` (an error
         rolls the transaction back), ``QUOTED_IDENTIFIER ON`` and the other ANSI settings
@@ -280,13 +260,6 @@ class SqlServerProvider(BaseProvider):
         row or by the next migration."""
         return f"{sql.rstrip().rstrip(';')}{self.script_terminator}\n{SCRIPT_GUARD}\nGO"
 
-    # locking ------------------------------------------------------------------------------
-    def create_lock(self, table_name: str) -> "SqlServerLock":
-        from .locking import SqlServerLock
-
-        return SqlServerLock(self, table_name)
-
-    # script splitting ---------------------------------------------------------------------
     def split_statements(self, sql: str) -> list[str]:
         """Custom SQL with ``GO`` lines is split into those batches, each sent whole (as
         ``sqlcmd`` does: ``CREATE PROCEDURE`` and friends need a batch of their own);
@@ -296,12 +269,12 @@ class SqlServerProvider(BaseProvider):
             return super().split_statements(sql)
         return batches
 
-    # SQL generation -----------------------------------------------------------------------
-    def generate_sql(self, operation: ops.MigrationOperation) -> list[Statement]:
+    def generate(self, operation: ops.MigrationOperation, context: RenderContext
+                 ) -> list[Statement]:
         """Every statement reads all of its batch's results after running, so an error in
         any statement of a batch fails the migration."""
         out = []
-        for statement in super().generate_sql(operation):
+        for statement in super().generate(operation, context):
             if isinstance(statement, str):
                 statement = Statement(statement)
             if statement.check is None and not statement.many:
@@ -309,12 +282,12 @@ class SqlServerProvider(BaseProvider):
             out.append(statement)
         return out
 
-    def sql_rename_table(self, op: ops.RenameTable) -> list[Statement]:
+    def sql_rename_table(self, op: ops.RenameTable, ctx: RenderContext) -> list[Statement]:
         self.check_identifier(op.new_name, "table")
         old = self.table_name(op.table, op.schema)
         return [self._sp_rename(old, op.new_name, None)]
 
-    def sql_rename_column(self, op: ops.RenameColumn) -> list[Statement]:
+    def sql_rename_column(self, op: ops.RenameColumn, ctx: RenderContext) -> list[Statement]:
         self.check_identifier(op.new_column_name, "column")
         column = self.quote(self.check_identifier(op.column_name, "column"))
         old = f"{self.table_name(op.table, op.schema)}.{column}"
@@ -330,14 +303,14 @@ class SqlServerProvider(BaseProvider):
             script=(f"EXEC sp_rename @objname = {tsql.nstring(objname)}, "
                     f"@newname = {tsql.nstring(newname)}{kind}"))
 
-    def sql_add_column(self, op: ops.AddColumn) -> list[str]:
+    def sql_add_column(self, op: ops.AddColumn, ctx: RenderContext) -> list[str]:
         """``ALTER TABLE ... ADD <column>`` (T-SQL has no ``COLUMN`` keyword), then the
         column's own constraints and indexes (primary key, unique, foreign keys, type
         checks, ``index=True``) and its comment."""
         import sqlalchemy as sa
 
         table = self.stub_table(op.table, op.schema, [op.column])
-        self._ensure_fk_targets(table)
+        self.ensure_fk_targets(table)
         name = self.table_name(op.table, op.schema)
         statements = [f"ALTER TABLE {name} ADD {self.column_spec(table, op.column.name)}"]
         for constraint in sorted(table.constraints,
@@ -366,13 +339,13 @@ class SqlServerProvider(BaseProvider):
             statements.append(self.compile(sa.schema.SetColumnComment(stub.c[column])))
         return statements
 
-    def sql_drop_column(self, op: ops.DropColumn) -> list[str]:
+    def sql_drop_column(self, op: ops.DropColumn, ctx: RenderContext) -> list[str]:
         table = self.table_name(op.table, op.schema)
         column = self.check_identifier(op.column_name, "column")
         return [tsql.drop_default(table, column),
                 f"ALTER TABLE {table} DROP COLUMN {self.quote(column)}"]
 
-    def sql_alter_column(self, op: ops.AlterColumn) -> list[Statement | str]:
+    def sql_alter_column(self, op: ops.AlterColumn, ctx: RenderContext) -> list[Statement | str]:
         table = self.table_name(op.table, op.schema)
         column = self.check_identifier(op.column_name, "column")
         column_sql = self.quote(column)
@@ -389,7 +362,7 @@ class SqlServerProvider(BaseProvider):
         statements += self.alter_comment_sql(op)
         if op.new_column_name is not ops.UNCHANGED:
             statements.extend(self.sql_rename_column(
-                ops.RenameColumn(op.table, column, op.new_column_name, schema=op.schema)))
+                ops.RenameColumn(op.table, column, op.new_column_name, schema=op.schema), ctx))
         return statements
 
     def _alter_column_batch(self, op: ops.AlterColumn, table: str, column: str,
@@ -426,21 +399,21 @@ class SqlServerProvider(BaseProvider):
             keep_default=op.server_default is ops.UNCHANGED, in_place=in_place,
             keep_collation=keep_collation)
 
-    def sql_create_index(self, op: ops.CreateIndex) -> list[str]:
+    def sql_create_index(self, op: ops.CreateIndex, ctx: RenderContext) -> list[str]:
         """Unique indexes ignore rows with a NULL in a nullable key column (a filter
         ``WHERE <column> IS NOT NULL`` computed when the batch runs), as in PostgreSQL and
         the SQL standard; plain indexes are plain ``CREATE INDEX``."""
-        statements = super().sql_create_index(op)
+        statements = super().sql_create_index(op, ctx)
         if not op.unique or op.where:  # a partial index keeps the filter it was given
             return statements
         table = self.table_name(op.table, op.schema)
         return [tsql.unique_index(statements[0], table, op.columns)]
 
-    def sql_create_schema(self, op: ops.CreateSchema) -> list[str]:
+    def sql_create_schema(self, op: ops.CreateSchema, ctx: RenderContext) -> list[str]:
         """``CREATE SCHEMA`` (it must be alone in its batch: every statement is)."""
         return [f"CREATE SCHEMA {self.quote(self.check_identifier(op.name, 'schema'))}"]
 
-    def sql_drop_schema(self, op: ops.DropSchema) -> list[str]:
+    def sql_drop_schema(self, op: ops.DropSchema, ctx: RenderContext) -> list[str]:
         return [f"DROP SCHEMA {self.quote(self.check_identifier(op.name, 'schema'))}"]
 
     def bulk_insert_statements(self, op: ops.BulkInsert, columns: list[str],
@@ -452,6 +425,35 @@ class SqlServerProvider(BaseProvider):
                 *super().bulk_insert_statements(op, columns, rows),
                 Statement(tsql.identity_insert(table, columns, on=False))]
 
+
+class SqlServerProvider(BaseProvider):
+    """SQL Server 2017+ and Azure SQL Database through pyodbc."""
+
+    name = "mssql"
+    install_hint = "pyodbc"
+    capabilities = Capabilities(transactional_ddl=True, advisory_lock=True, schemas=True,
+                                if_exists=True, alter_in_place=True, drop_column=True,
+                                create_database=True, partial_indexes=True)
+    driver_class = SqlServerDriver
+    sql_class = SqlServerSql
+    schema_rules_class = SqlServerSchemaRules
+
+    def __init__(self, url: "sa.engine.URL"):
+        super().__init__(normalise_url(url))
+
+    @property
+    def names(self) -> set[str]:
+        return super().names | {"sqlserver"}
+
+    def create_dialect(self):
+        from .dialect import SqlServerDialect
+
+        return SqlServerDialect()
+
+    def create_lock(self, table_name: str) -> "SqlServerLock":
+        from .locking import SqlServerLock
+
+        return SqlServerLock(self, table_name)
 
 def _given(value: Any) -> bool:
     """An ``alter_column`` argument that was given (``None`` for ``nullable`` means "not

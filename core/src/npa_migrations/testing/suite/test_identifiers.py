@@ -148,7 +148,7 @@ class TestBadIdentifiers(SuiteTest):
     def bad_name(self, kind: str) -> str:
         if kind == "empty":
             return ""
-        limit = self.provider.max_identifier_length()
+        limit = self.provider.sql.max_identifier_length()
         return "npat_" + "x" * (limit - len("npat_") + 1)
 
     @pytest.mark.parametrize("kind", ["empty", "too_long"])

@@ -1,0 +1,211 @@
+"""Driver: the session part of a provider -- how the engine talks to one database
+through its DB-API driver.
+
+It opens connections (through the SQLAlchemy dialect's own connect arguments, or from a
+caller's Engine), puts them in autocommit mode so the engine controls every transaction
+itself, begins, commits and rolls back, sets timeouts, maps driver errors to the
+engine's questions ("was that a lock timeout?", "is the transaction still open after
+that DDL?") and cancels a running statement when the run is interrupted. What SQL to
+send is the other part's job (:class:`~npa_migrations.provider.sql.SqlGenerator`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable
+
+from ..errors import ConfigurationError, DatabaseUnavailableError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sqlalchemy as sa
+
+    from .base import BaseProvider
+    from .connection import DbConnection
+
+
+class Driver:
+    """The DB-API session of one provider; subclasses override what their driver does
+    differently (a provider names its subclass in ``BaseProvider.driver_class``).
+
+    :param provider: the provider this driver serves (its URL and dialects).
+    """
+
+    #: starts an explicit transaction on an autocommit connection; ``None``: none (the
+    #: driver begins implicitly, e.g. Oracle)
+    begin_statement: ClassVar[str | None] = "BEGIN"
+    #: commits it; ``None``: the DB-API ``commit()``
+    commit_statement: ClassVar[str | None] = "COMMIT"
+    #: rolls it back; ``None``: the DB-API ``rollback()``
+    rollback_statement: ClassVar[str | None] = "ROLLBACK"
+
+    def __init__(self, provider: "BaseProvider"):
+        self.provider = provider
+        self.engine: "sa.engine.Engine | None" = None
+
+    @property
+    def url(self) -> "sa.engine.URL":
+        """The provider's URL (with the driver it connects through)."""
+        return self.provider.url
+
+    @property
+    def dialect(self) -> Any:
+        """The provider's SQLAlchemy dialect (connect arguments, server version)."""
+        return self.provider.dialect
+
+    # connections -----------------------------------------------------------------------
+    def use_engine(self, engine: "sa.engine.Engine") -> None:
+        """Open connections from a caller's SQLAlchemy Engine instead of the URL."""
+        self.engine = engine
+
+    def connect(self) -> "DbConnection":
+        """Open a new DB-API connection in autocommit mode, wrapped for the engine."""
+        from .connection import DbConnection
+
+        if self.engine is not None:
+            fairy = self.engine.raw_connection()
+            raw = fairy.driver_connection
+            fairy.detach()  # our session settings must never leak back into the pool
+            self.prepare_connection(raw)
+            return DbConnection(self, raw, close=fairy.close)
+        dbapi = self.import_dbapi()
+        cargs, cparams = self.dialect.create_connect_args(self.url)
+        try:
+            raw = self.open_dbapi(dbapi, cargs, cparams)
+        except Exception as exc:
+            raise self.connection_error(exc) from exc
+        self.prepare_connection(raw)
+        return DbConnection(self, raw, close=raw.close)
+
+    def import_dbapi(self) -> Any:
+        """The DB-API module of the URL's dialect; :meth:`missing_driver_error` when it
+        cannot be imported (the provider is installed, its driver is not)."""
+        try:
+            return self.url.get_dialect().import_dbapi()
+        except ImportError as exc:
+            raise self.missing_driver_error(exc) from exc
+
+    def missing_driver_error(self, exc: ImportError) -> ConfigurationError:
+        """The error for a driver that cannot be imported: it names the driver to
+        ``pip install`` (the provider's ``install_hint``, else the URL's driver name)."""
+        requirement = shlex.quote(self.provider.install_hint or self.url.get_driver_name())
+        return ConfigurationError(
+            f"The database driver for '{self.url.drivername}' is not installed ({exc}). "
+            f"Install it: pip install {requirement}")
+
+    def open_dbapi(self, dbapi: Any, cargs: list, cparams: dict) -> Any:
+        """Call the driver's ``connect``; providers adjust arguments here."""
+        return dbapi.connect(*cargs, **cparams)
+
+    def connection_error(self, exc: BaseException) -> ConfigurationError:
+        """A clear error for a failed connection; never shows the password."""
+        return DatabaseUnavailableError(
+            f"Cannot connect to {self.provider.display_url()}: {exc}. Check that the server "
+            "is running and the URL (host, port, user, database) is right.")
+
+    def wrap(self, raw: Any) -> "DbConnection":
+        """Wrap a connection the caller owns (from an SQLAlchemy Connection); its session
+        settings are restored when the run ends, and it is not closed."""
+        from .connection import DbConnection
+
+        state = self.connection_state(raw)
+        self.prepare_connection(raw)
+        return DbConnection(self, raw, close=lambda: self.restore_connection(raw, state))
+
+    def connection_state(self, raw: Any) -> Any:
+        """Session settings :meth:`prepare_connection` changes, to restore later."""
+        return getattr(raw, "autocommit", None)
+
+    def restore_connection(self, raw: Any, state: Any) -> None:
+        """Put back the session settings :meth:`connection_state` saved, when the engine
+        lets go of a connection it did not open."""
+        raw.autocommit = state
+
+    def prepare_connection(self, raw: Any) -> None:
+        """Put a driver connection in autocommit mode (the engine issues explicit
+        transactions)."""
+        raw.autocommit = True
+
+    def ensure_database(self) -> bool:
+        """Create the database when it does not exist; return ``True`` if it was created."""
+        return False
+
+    # transactions ----------------------------------------------------------------------
+    def begin(self, conn: "DbConnection") -> None:
+        """Open an explicit transaction: :attr:`begin_statement` (the connection is in
+        autocommit mode); nothing when it is empty (the driver begins implicitly)."""
+        if self.begin_statement:
+            conn.execute(self.begin_statement)
+
+    def begin_write(self, conn: "DbConnection") -> None:
+        """Begin a transaction that takes the database's write lock at once (used by the
+        lock table). Defaults to :meth:`begin`; SQLite uses ``BEGIN IMMEDIATE``."""
+        self.begin(conn)
+
+    def commit(self, conn: "DbConnection") -> None:
+        """Commit the explicit transaction: :attr:`commit_statement`, else the driver's
+        ``commit()``."""
+        if self.commit_statement:
+            conn.execute(self.commit_statement)
+        else:
+            conn.raw.commit()
+
+    def rollback(self, conn: "DbConnection") -> None:
+        """Roll back the explicit transaction: :attr:`rollback_statement`, else the
+        driver's ``rollback()``."""
+        if self.rollback_statement:
+            conn.execute(self.rollback_statement)
+        else:
+            conn.raw.rollback()
+
+    def transaction_open(self, conn: "DbConnection") -> bool | None:
+        """Whether the transaction the engine began on ``conn`` is still open on the
+        server. Where DDL commits implicitly (no transactional DDL) the engine asks this
+        after each statement: ``False`` means the statement committed everything before
+        it, so the engine records its progress and opens a new transaction. ``None`` (the
+        default): the database cannot tell; the engine then treats every statement as
+        committed when it finishes."""
+        return None
+
+    def batched(self, conn: "DbConnection") -> "contextlib.AbstractContextManager[None]":
+        """A block whose statements may travel to the server together; their errors may
+        surface only when it ends. The engine runs a migration's bookkeeping in it: the
+        history row, the event-log row and the commit -- statements that read no result.
+        A provider whose driver can pipeline returns that (PostgreSQL: psycopg's pipeline
+        mode); when the block fails it must leave no transaction open
+        (``conn.in_transaction`` false). The default runs them one by one."""
+        return contextlib.nullcontext()
+
+    def execute_many(self, conn: "DbConnection", sql: str, rows: Iterable[Any]) -> None:
+        """Run one statement for many parameter sets (bulk insert); streamed in batches."""
+        conn.executemany(sql, rows)
+
+    def cancel(self, conn: "DbConnection") -> bool:
+        """Ask the server to cancel the statement running on ``conn`` (called from another
+        thread or a signal handler when a run is interrupted); ``True`` when a cancel was
+        sent. The statement then fails and its transaction rolls back. The default cannot
+        cancel: the engine waits for the statement to finish."""
+        return False
+
+    # timeouts --------------------------------------------------------------------------
+    def set_statement_timeout(self, conn: "DbConnection", seconds: float | None) -> None:
+        """Limit how long one statement may run; a no-op where the database has no such
+        setting."""
+
+    def set_wait_timeout(self, conn: "DbConnection", seconds: float) -> None:
+        """How long a statement on ``conn`` waits for another session's lock, where the
+        database lets a session choose (the lock table polls with a short wait)."""
+
+    def apply_ddl_lock_timeout(self, conn: "DbConnection", seconds: float | None) -> None:
+        """Called at the start of every migration (right after its ``BEGIN`` when it has
+        a transaction; ``conn.in_transaction`` tells) with how long its statements may
+        wait for a table lock: the migration's ``lock_timeout_seconds``, else the option
+        ``ddl_lock_timeout_seconds``, else ``None`` (the database default; a provider
+        undoes what an earlier migration set). A no-op where the database has no such
+        setting."""
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        """Whether a statement failed because it waited too long for a lock (the DDL lock
+        timeout); the engine then retries the migration while nothing of it took effect,
+        up to ``ddl_lock_retries`` times."""
+        return False

@@ -1,0 +1,153 @@
+"""Post-execution verification: after each migration of a run, did its operations do
+what they declare?
+
+:class:`Verifier` (option ``verify``; on by default in ``npa migrate up``) replays the
+migration's operations on the model of the applied schema, reads back only the tables
+they touched, and compares only the objects they claimed (:func:`claim_matches`), so drift
+that was there before is never blamed on the migration. A mismatch is a
+:class:`~npa_migrations.errors.VerificationError` naming the operation. The cost grows
+with the tables a migration touches, not with the size of the schema.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from ..errors import VerificationError
+from .compare import Comparator, Difference
+from .drift import engine_tables, expected_model
+from .model import Claim, SchemaModel, same_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..engine.executor import MigrationExecutor
+    from ..migration import MigrationScript
+    from ..operations import MigrationOperation
+    from ..provider.connection import DbConnection
+
+
+def claim_matches(claim: Claim, key: tuple) -> bool:
+    """Whether a difference's ``key`` falls under an operation's ``claim``."""
+    c_schema, c_table, c_cat, c_name, c_attr = claim
+    k_schema, k_table, k_cat, k_name, k_attr = key
+    if not (same_name(c_schema, k_schema) and same_name(c_table, k_table)):
+        return False
+    if c_cat in ("*", "table"):
+        return c_cat == "*" or k_cat == "table"
+    if k_cat == "table":
+        return True  # the table itself is missing or extra: every claim on it fails
+    if c_cat == "constraint":
+        if k_cat not in ("unique", "foreign_key", "check"):
+            return False
+    elif c_cat != k_cat:
+        return False
+    if c_cat != "primary_key" and not same_name(c_name, k_name):
+        return False
+    if c_cat == "column":
+        return c_attr in ("*", k_attr) or k_attr == "exists"
+    return True
+
+
+class Verifier:
+    """Post-execution verification for one run (option ``verify``).
+
+    Built at the start of the run from the history (the model of what is applied), it
+    replays each migration's operations as the migration finishes -- before its history
+    row is written and before it commits, on the run's own connection -- reflects only
+    the tables those operations touched, and compares only the objects they declared.
+    Tables and objects the model does not know (raw SQL) are skipped.
+    """
+
+    def __init__(self, executor: "MigrationExecutor", conn: "DbConnection", rows: dict):
+        from .live import LiveSchemaReader
+
+        self.executor = executor
+        self.model = expected_model(executor, rows)
+        self._base: SchemaModel | None = None
+        self._done: list[tuple[str, list, str]] = []
+        self.reader = LiveSchemaReader(executor.provider, conn, engine_tables(executor))
+        self.comparator = Comparator(executor.provider)
+        self.seconds = 0.0
+
+    def close(self) -> None:
+        self.reader.close()
+
+    def _restart_from(self, script_id: str) -> None:
+        """A migration verified earlier in this run runs again (an all-in-one run retried
+        after a lock timeout): rebuild the model as it was before it."""
+        position = [d[0] for d in self._done].index(script_id)
+        self._done = self._done[:position]
+        self.model = self._base.snapshot()
+        for migration_id, operations, _ in self._done:
+            for operation in operations:
+                self.model.apply(operation, migration_id)
+
+    def verify(self, script: "MigrationScript", operations: list["MigrationOperation"],
+               direction: str) -> None:
+        """Raise :class:`VerificationError` if the database does not show what the
+        operations declared."""
+        started = time.perf_counter()
+        if self._base is None and self.executor.options.transaction_mode.value == "all-in-one":
+            self._base = self.model.snapshot()
+        if self._base is not None and script.id in [d[0] for d in self._done]:
+            self._restart_from(script.id)
+        restore = None if self.executor.options.stop_on_error else self.model.snapshot()
+        claims: list[tuple[int, Claim]] = []
+        for position, operation in enumerate(operations):
+            for claim in self.model.apply(operation, script.id):
+                claims.append((position, claim))
+        if any(claim[0] is not None for _, claim in claims):  # "public" is no schema
+            if self.model.default_schema is None:
+                self.model.use_default_schema(self.reader.default_schema())
+            claims = [(p, self._in_default_schema(c)) for p, c in claims]
+        try:
+            if claims:
+                self._compare(script, operations, claims, direction)
+        except VerificationError:
+            if restore is not None:
+                self.model = restore
+            raise
+        finally:
+            self.seconds += time.perf_counter() - started
+        self._done.append((script.id, operations, direction))
+
+    def _in_default_schema(self, claim: Claim) -> Claim:
+        if same_name(claim[0], self.reader.default_schema()):
+            return (None,) + tuple(claim[1:])
+        return claim
+
+    def _compare(self, script, operations, claims, direction) -> None:
+        touched: list[tuple[str | None, str]] = []
+        for _, claim in claims:
+            key = (claim[0], claim[1])
+            if key not in touched:
+                touched.append(key)
+        try:
+            live = self.reader.read(tables=touched)
+        except Exception as exc:
+            names = ", ".join(f"{s}.{n}" if s else n for s, n in touched)
+            raise VerificationError(
+                f"post-execution verification could not read {names} back: "
+                f"{type(exc).__name__}: {exc}. Run with --no-verify (option verify=False) to "
+                "skip it.") from exc
+        problems: list[tuple[int, Difference]] = []
+        for schema, name in touched:
+            expected = self.model.get(name, schema)
+            actual = live.get(name, schema)
+            if expected is None and actual is None:
+                continue
+            for difference in self.comparator.compare_table(expected, actual):
+                blamed = [pos for pos, claim in claims if claim_matches(claim, difference.key)]
+                if blamed:
+                    problems.append((max(blamed), difference))
+        if not problems:
+            return
+        lines = []
+        for position, difference in problems:
+            op = operations[position]
+            lines.append(f"operation {position + 1} ({op.describe()}) did not do what it said: "
+                         f"{difference}")
+        raise VerificationError(
+            "; ".join(lines) + f" (post-execution verification of {script.id} {direction}: "
+            "a plugin or provider rendered the operation differently from what the migration "
+            "declares)", [d for _, d in problems])
