@@ -15,7 +15,8 @@ from npa_migrations import MigrationExecutor
 from npa_migrations import operations as ops
 from npa_migrations.cli import cli
 from npa_migrations.engine.target import DatabaseTarget
-from npa_migrations.schema.autogen import autogenerate, generated_name
+from npa_migrations.schema.autogen import autogenerate
+from npa_migrations.schema.declare import generated_name
 from npa_migrations.schema.codegen import render_migration
 
 INITIAL = """

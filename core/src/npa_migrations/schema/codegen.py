@@ -6,7 +6,7 @@ nullable=True))`` -- so that loading the file gives the same operations. Types a
 written as SQLAlchemy constructors (``sa.`` for the generic ones, the dialect module for
 ``postgresql.JSONB``, the defining module for an application's own types), server
 defaults as strings, ``sa.text(...)`` or ``sa.func.<name>()``. ``REVIEW:`` comments and
-commented-out alternatives come from the :class:`~npa_migrations.schema.autogen.Change`
+commented-out alternatives come from the :class:`~npa_migrations.schema.changes.Change`
 they belong to.
 """
 
@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
     from ..provider.base import BaseProvider
-    from .autogen import AutogenResult, Change
+    from .autogen import AutogenResult
+    from .changes import Change
 
 #: longest generated line before a call is written one argument per line
 LINE_LENGTH = 99
