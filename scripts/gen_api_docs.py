@@ -49,6 +49,15 @@ SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
       ("npa_migrations.engine.eventlog", "LogEntry"),
       ("npa_migrations.engine.repair", "repair"),
       ("npa_migrations.engine.repair", "RepairReport")]),
+    ("Autogenerate",
+     "`npa migrate new --autogenerate` and `npa migrate check` from Python. See "
+     "[autogenerate and check](autogenerate.md).",
+     [("npa_migrations.schema.autogen", "autogenerate"),
+      ("npa_migrations.schema.autogen", "AutogenResult"),
+      ("npa_migrations.schema.changes", "Change"),
+      ("npa_migrations.schema.changes", "Phase"),
+      ("npa_migrations.schema.autogen", "migrations_schema"),
+      ("npa_migrations.schema.codegen", "render_migration")]),
     ("Errors",
      "Every expected failure is an `NpaError`; `exit_code` is the `npa` CLI's exit code "
      "for it. Problems found before anything runs are raised; a migration that fails "

@@ -67,11 +67,13 @@ class MigrationBuilder:
                      nullable: Any = UNCHANGED, server_default: Any = UNCHANGED,
                      new_column_name: Any = UNCHANGED, existing_type: Any = None,
                      existing_nullable: bool | None = None,
-                     existing_server_default: Any = None, schema: str | None = None):
-        """Change a column's type, nullability, server default and/or name.
+                     existing_server_default: Any = None, schema: str | None = None,
+                     comment: Any = UNCHANGED, existing_comment: str | None = None):
+        """Change a column's type, nullability, server default, comment and/or name.
 
-        Only the arguments given change. ``existing_type`` / ``existing_nullable`` /
-        ``existing_server_default`` describe the column as it is: they make the operation
+        Only the arguments given change (``comment=None`` removes the comment).
+        ``existing_type`` / ``existing_nullable`` / ``existing_server_default`` /
+        ``existing_comment`` describe the column as it is: they make the operation
         invertible (``repair --undo-partial``) and let databases that restate the whole column
         (MySQL ``MODIFY``) keep what is not changed.
         """
@@ -79,19 +81,22 @@ class MigrationBuilder:
             table, name, type_=type_, nullable=nullable, server_default=server_default,
             new_column_name=new_column_name, existing_type=existing_type,
             existing_nullable=existing_nullable,
-            existing_server_default=existing_server_default, schema=schema))
+            existing_server_default=existing_server_default, schema=schema,
+            comment=comment, existing_comment=existing_comment))
 
     def rename_column(self, table: str, old_name: str, new_name: str, schema: str | None = None):
         """Rename a column."""
         return self._add(ops.RenameColumn(table, old_name, new_name, schema=schema))
 
     def create_index(self, name: str, table: str, columns: Iterable[str], unique: bool = False,
-                     schema: str | None = None):
+                     schema: str | None = None, where: str | None = None):
         """Create an index named ``name`` on ``columns`` (column names, or SQL expressions
-        given as text); ``unique=True`` for a unique index.
+        given as text); ``unique=True`` for a unique index. ``where`` (SQL text, e.g.
+        ``"deleted_at IS NULL"``) makes it a partial index, on databases that have them
+        (PostgreSQL, SQLite, SQL Server); elsewhere it is refused before anything runs.
         """
         return self._add(ops.CreateIndex(name, table, tuple(columns), unique=unique,
-                                         schema=schema))
+                                         schema=schema, where=where))
 
     def drop_index(self, name: str, table: str, schema: str | None = None):
         """Drop the index ``name`` of ``table`` (some databases need the table to find it)."""

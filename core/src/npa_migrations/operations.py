@@ -118,6 +118,11 @@ class MigrationOperation:
     """
 
     kind: ClassVar[str] = "operation"
+    #: fields added after the operation was first released: left out of the canonical
+    #: form while they hold their default, so the checksums of migrations written before
+    #: them do not change (not annotated: an annotated class variable of a dataclass is
+    #: itself part of the canonical form)
+    added_fields = ()
 
     def tables(self) -> tuple[tuple[str | None, str], ...]:
         """Tables this operation changes (``(schema, name)`` pairs), for rebuild grouping,
@@ -132,8 +137,11 @@ class MigrationOperation:
     def canonical(self) -> dict:
         """Provider-independent, JSON-able form used for checksums and scripts."""
         data = {"op": self.kind}
-        for name in self.__dataclass_fields__:
-            data[name] = canonical_value(getattr(self, name))
+        for name, spec in self.__dataclass_fields__.items():
+            value = getattr(self, name)
+            if name in self.added_fields and value is spec.default:
+                continue
+            data[name] = canonical_value(value)
         return data
 
     def reverse(self) -> "MigrationOperation | None":
@@ -246,13 +254,15 @@ class DropColumn(MigrationOperation):
 
 @dataclass(frozen=True)
 class AlterColumn(MigrationOperation):
-    """Change a column's type, nullability, server default and/or name.
+    """Change a column's type, nullability, server default, comment and/or name.
 
     Arguments left as :data:`UNCHANGED` are not touched. ``existing_*`` fields describe
-    the column as it is, which some databases need to restate it (MySQL ``MODIFY``).
+    the column as it is, which some databases need to restate it (MySQL ``MODIFY``);
+    ``existing_comment`` ``None`` means the column has no comment.
     """
 
     kind: ClassVar[str] = "alter_column"
+    added_fields = ("comment", "existing_comment")
     table: str
     column_name: str
     type_: Any = UNCHANGED
@@ -263,6 +273,8 @@ class AlterColumn(MigrationOperation):
     existing_nullable: Any = None
     existing_server_default: Any = None
     schema: str | None = None
+    comment: Any = UNCHANGED
+    existing_comment: str | None = None
 
     def describe(self) -> str:
         return f"Altering column '{self.column_name}' of '{self.table}'"
@@ -289,7 +301,9 @@ class AlterColumn(MigrationOperation):
             server_default=(self.existing_server_default
                             if self.server_default is not UNCHANGED else UNCHANGED),
             new_column_name=self.column_name if self.new_column_name is not UNCHANGED else UNCHANGED,
-            schema=self.schema)
+            schema=self.schema,
+            comment=self.existing_comment if self.comment is not UNCHANGED else UNCHANGED,
+            existing_comment=self.comment if self.comment is not UNCHANGED else None)
 
 
 @dataclass(frozen=True)
@@ -311,15 +325,18 @@ class RenameColumn(MigrationOperation):
 
 @dataclass(frozen=True)
 class CreateIndex(MigrationOperation):
-    """``CREATE [UNIQUE] INDEX`` on column names (or SQL expressions given as text)."""
+    """``CREATE [UNIQUE] INDEX`` on column names (or SQL expressions given as text);
+    ``where`` (SQL text) makes it a partial index, on databases that have them."""
 
     kind: ClassVar[str] = "create_index"
     name_kind: ClassVar[str] = "index"
+    added_fields = ("where",)
     name: str
     table: str
     columns: tuple[str, ...]
     unique: bool = False
     schema: str | None = None
+    where: str | None = None
 
     def describe(self) -> str:
         return f"Creating index '{self.name}'"

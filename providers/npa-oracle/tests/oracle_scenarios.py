@@ -198,6 +198,17 @@ def alter_column_combined(b):
     b.alter_column("products", "note", type_=sa.String(50), nullable=True)
 
 
+@case
+def column_comments(b):
+    b.create_table("notes", sa.Column("id", sa.Integer, primary_key=True),
+                   sa.Column("body", sa.String(200), comment="it's the body"), schema="sales")
+    b.add_column("notes", sa.Column("author", sa.String(50), comment="who"), schema="sales")
+    b.alter_column("notes", "author", comment="who wrote it", existing_comment="who",
+                   schema="sales")
+    b.alter_column("notes", "author", comment=None, existing_comment="who wrote it",
+                   schema="sales")
+
+
 # indexes -------------------------------------------------------------------------------------
 @case
 def create_index(b):

@@ -131,6 +131,17 @@ def rename_column(b):
     b.rename_column("everything", "code", "key", schema="sales")
 
 
+def comments(b):
+    b.add_column("products", sa.Column("note", sa.String(50), comment="a 'note'"))
+    b.alter_column("products", "note", comment="changed", existing_comment="a 'note'",
+                   existing_type=sa.String(50))
+    b.alter_column("products", "note", comment=None, existing_comment="changed")
+
+
+def partial_index(b):
+    b.create_index("ix_products_open", "products", ["name"], unique=True, where="active = 1")
+
+
 def create_index(b):
     b.create_index("ix_products_name", "products", ["name"])
     b.create_index("ix_products_cat_name", "products", ["category_id", "name"])
@@ -293,6 +304,8 @@ SCENARIOS = {
     "alter_column_rename": alter_column_rename,
     "rename_column": rename_column,
     "create_index": create_index,
+    "partial_index": partial_index,
+    "comments": comments,
     "drop_index": drop_index,
     "constraints": constraints,
     "schemas": schemas,

@@ -405,7 +405,7 @@ class MigrationExecutor:
         with self.session(read_only=True) as session:
             if model is not None:
                 metadata = load_model(model) if isinstance(model, str) else model
-                expected = SchemaModel.from_metadata(metadata)
+                expected = SchemaModel.from_metadata(metadata, self.provider.dialect.name)
                 source = (f"model {model}" if isinstance(model, str)
                           else f"the given MetaData ({len(expected.tables)} tables)")
             else:

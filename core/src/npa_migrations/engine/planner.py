@@ -57,6 +57,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from .. import operations as ops
+from ..errors import ConfigurationError
 from ..statements import Statement, Step
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -103,7 +104,15 @@ def plan_steps(provider: "BaseProvider", operations: Sequence[ops.MigrationOpera
     :returns: the author's order fixed by :func:`order_operations`; operations that
         rebuild one table together become one step (:func:`group_rebuilds`), every other
         operation one step rendered by :func:`step_for`.
+    :raises ConfigurationError: an operation the provider's capabilities rule out (a
+        partial index where there are none), before anything of the migration runs.
     """
+    for operation in operations:
+        if getattr(operation, "where", None) and not provider.capabilities.partial_indexes:
+            raise ConfigurationError(
+                f"{operation.describe()}: {provider.name} has no partial indexes, so "
+                "create_index(..., where=...) cannot run on it. Leave where= out, or create "
+                "the index with b.execute(..., dialects=...) for the databases that have them.")
     return [unit if isinstance(unit, Step) else step_for(provider, unit)
             for unit in group_rebuilds(provider, order_operations(operations))]
 

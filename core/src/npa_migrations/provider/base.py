@@ -51,6 +51,8 @@ class Capabilities:
     drop_column: bool = True
     #: the database can be created by the engine (``ensure_created``)
     create_database: bool = True
+    #: ``CREATE INDEX ... WHERE`` (partial indexes: PostgreSQL, SQLite, SQL Server)
+    partial_indexes: bool = False
 
 
 class BaseProvider:

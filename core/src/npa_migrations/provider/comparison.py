@@ -32,6 +32,9 @@ _COLLATION = re.compile(r"\s+(?:CHARACTER\s+SET|CHARSET|COLLATE)\s+\S+")
 _CAST = re.compile(r"::\s*(?:\"[^\"]+\"|[A-Za-z_][\w ]*?)(?:\(\s*\d+(?:\s*,\s*\d+)?\s*\))?"
                    r"(?:\[\])?\s*$")
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+#: a ``::type`` cast anywhere in a predicate
+_PREDICATE_CAST = re.compile(r"::\s*(?:\"[^\"]+\"|[a-z_][\w ]*?)(?:\(\s*\d+(?:\s*,\s*\d+)?\s*\))?"
+                             r"(?:\[\])?(?=[\s)=<>!,]|$)")
 
 
 class SchemaRules:
@@ -185,6 +188,17 @@ class SchemaRules:
         if low in self.current_time_defaults:
             return "current_timestamp"
         return low.replace('"', "").replace("`", "")
+
+    # partial indexes --------------------------------------------------------------------
+    def normalise_predicate(self, text: Any) -> str | None:
+        """The canonical form of a partial index's ``WHERE`` predicate, to compare what
+        a migration declares with what the database writes back (PostgreSQL adds
+        parentheses and ``::type`` casts): lower case, without casts, parentheses, quotes
+        and white space, ``!=`` as ``<>``. ``None`` for no predicate."""
+        if text is None:
+            return None
+        s = _PREDICATE_CAST.sub("", str(text).lower())
+        return re.sub(r"[\s()\"`\[\]]", "", s).replace("!=", "<>") or None
 
 
 def _outer_parens(text: str) -> bool:

@@ -261,10 +261,47 @@ class SqlGenerator(RebuildHooks):
 
         self.ensure_fk_targets(table)
         statements = [self.compile(sa.schema.CreateTable(table))]
+        statements += self.column_comments_sql(table.name, table.schema, table.columns)
         # table.indexes is a set: sort, so the same migration always renders the same SQL
         for index in sorted(table.indexes, key=lambda index: index.name or ""):
             statements.append(self.compile(sa.schema.CreateIndex(index)))
         return statements
+
+    def column_comments_sql(self, table: str, schema: str | None, columns: Iterable[Any]
+                            ) -> list[str]:
+        """The comments of the ``columns`` that have one (SQLAlchemy ``Column`` objects),
+        one :meth:`sql_column_comment` each, for ``CREATE TABLE`` and ``ADD COLUMN``."""
+        statements: list[str] = []
+        for column in columns:
+            if column.comment is not None:
+                statements += self.sql_column_comment(table, schema, column.name,
+                                                      column.comment)
+        return statements
+
+    def sql_column_comment(self, table: str, schema: str | None, column: str,
+                           comment: str | None, existing_comment: str | None = None
+                           ) -> list[str]:
+        """Set a column's comment (``None``: remove it) with SQLAlchemy's
+        ``SetColumnComment`` (``COMMENT ON COLUMN ... IS ...``); nothing where the
+        database keeps no comments (SQLite) or writes them in the column definition
+        (MySQL, whose ``alter_column`` restates the column with its comment).
+        ``existing_comment`` is the comment the column has, for databases that must
+        remove it before setting another."""
+        import sqlalchemy as sa
+
+        if not self.ddl_dialect.supports_comments or self.ddl_dialect.inline_comments:
+            return []
+        stub = self.stub_table(table, schema, [sa.Column(column, sa.types.NullType(),
+                                                         comment=comment)])
+        return [self.compile(sa.schema.SetColumnComment(stub.c[column]))]
+
+    def alter_comment_sql(self, op: ops.AlterColumn) -> list[str]:
+        """The :meth:`sql_column_comment` of an ``alter_column`` that changes the
+        comment; nothing when it does not."""
+        if op.comment is ops.UNCHANGED:
+            return []
+        return self.sql_column_comment(op.table, op.schema, op.column_name, op.comment,
+                                       op.existing_comment)
 
     def sql_drop_table(self, op: ops.DropTable, ctx: RenderContext) -> list[str]:
         """``DROP TABLE``."""
@@ -283,7 +320,8 @@ class SqlGenerator(RebuildHooks):
         table = self.stub_table(op.table, op.schema, [op.column])
         self.ensure_fk_targets(table)
         return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
-                f"ADD COLUMN {self.column_spec(table, op.column.name)}"]
+                f"ADD COLUMN {self.column_spec(table, op.column.name)}",
+                *self.column_comments_sql(op.table, op.schema, [op.column])]
 
     def sql_drop_column(self, op: ops.DropColumn, ctx: RenderContext) -> list[str]:
         """``ALTER TABLE ... DROP COLUMN``."""
@@ -312,6 +350,7 @@ class SqlGenerator(RebuildHooks):
                 statements.append(f"{prefix} DROP DEFAULT")
             else:
                 statements.append(f"{prefix} SET DEFAULT {self.render_default(op.server_default)}")
+        statements += self.alter_comment_sql(op)
         if op.new_column_name is not ops.UNCHANGED:
             statements.extend(self.sql_rename_column(
                 ops.RenameColumn(op.table, op.column_name, op.new_column_name, schema=op.schema),
@@ -337,6 +376,8 @@ class SqlGenerator(RebuildHooks):
         self.check_identifier(op.name, "index")
         if isinstance(op, ops.CreateIndex):
             table = self.stub_table(op.table, op.schema, op.columns)
+            if op.where:  # SQLAlchemy's per-dialect option, e.g. postgresql_where
+                dialect_options.setdefault(f"{self.ddl_dialect.name}_where", sa.text(op.where))
             return sa.Index(op.name, *[table.c[c] for c in op.columns], unique=op.unique,
                             **dialect_options)
         table = self.stub_table(op.table, op.schema, ["_"])

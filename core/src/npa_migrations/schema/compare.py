@@ -65,7 +65,7 @@ class Difference:
     def label(self) -> str:
         """``kind`` with the precise object type, e.g. ``missing unique constraint``."""
         verb, _, noun = self.kind.partition(" ")
-        if noun in ("type", "nullability", "default") or noun == self.object_type:
+        if noun in ("type", "nullability", "default", "comment") or noun == self.object_type:
             return self.kind
         return f"{verb} {self.object_type}"
 
@@ -227,6 +227,11 @@ class Comparator:
                 if not same:
                     diff("changed default", "column", col.name, e or "no default",
                          a or "no default", "column", "default")
+            if (col.comment is not UNKNOWN and live.comment is not UNKNOWN
+                    and self.provider.dialect.supports_comments
+                    and (col.comment or None) != (live.comment or None)):
+                diff("changed comment", "column", col.name, _comment_text(col.comment),
+                     _comment_text(live.comment), "column", "comment")
         if "columns" in exp.known:
             for live in act.columns.values():
                 if live.name not in seen and exp.column(live.name) is None:
@@ -272,7 +277,8 @@ class Comparator:
             if live is not None:
                 used_indexes.add(live.name)
                 if cols(live.columns) != cols(index.columns) or bool(live.unique) != bool(
-                        index.unique):
+                        index.unique) or self.rules.normalise_predicate(
+                        live.where) != self.rules.normalise_predicate(index.where):
                     diff("changed index", "index", index.name, _index_text(index),
                          _index_text(live), "index")
                 continue
@@ -393,7 +399,12 @@ def _table_order(table: TableModel):
 
 
 def _index_text(index) -> str:
-    return f"{'UNIQUE ' if index.unique else ''}({', '.join(index.columns)})"
+    where = f" WHERE {index.where}" if index.where else ""
+    return f"{'UNIQUE ' if index.unique else ''}({', '.join(index.columns)}){where}"
+
+
+def _comment_text(comment: str | None) -> str:
+    return repr(comment) if comment else "no comment"
 
 
 def _fk_text(fk) -> str:

@@ -188,7 +188,7 @@ class LiveSchemaReader:
                 table.columns[n(col["name"])] = ColumnModel(
                     name=n(col["name"]), type=col["type"], nullable=bool(col["nullable"]),
                     default=col.get("default"), autoincrement=bool(col.get("autoincrement")),
-                    identity=bool(col.get("identity")))
+                    identity=bool(col.get("identity")), comment=col.get("comment"))
             pk = pks.get(key) or {}
             table.primary_key = tuple(map(n, pk.get("constrained_columns") or ()))
             table.primary_key_name = n(pk.get("name"))
@@ -212,11 +212,19 @@ class LiveSchemaReader:
                     continue
                 table.indexes[n(index["name"])] = IndexModel(
                     n(index["name"]), tuple(map(n, _index_columns(index))),
-                    bool(index.get("unique")))
+                    bool(index.get("unique")), _index_where(index))
             for check in checks.get(key) or []:
                 table.checks.append(CheckModel(n(check.get("name")), check.get("sqltext")))
             result.append(table)
         return result
+
+
+def _index_where(index: dict) -> str | None:
+    """A reflected partial index's predicate (SQLAlchemy's ``<dialect>_where`` option)."""
+    for key, value in (index.get("dialect_options") or {}).items():
+        if key.endswith("_where") and value is not None:
+            return str(value)
+    return None
 
 
 def _index_columns(index: dict) -> list[str]:

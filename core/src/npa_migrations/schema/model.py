@@ -57,7 +57,7 @@ UNKNOWN: Any = _Unknown()
 #: ``(schema, table, category, name, attribute)``. Categories: ``table``, ``column``,
 #: ``index``, ``unique``, ``foreign_key``, ``check``, ``primary_key``, ``constraint``
 #: (any named constraint) and ``*`` (every object of the table). Attributes (columns
-#: only): ``exists``, ``type``, ``nullable``, ``default`` or ``*``.
+#: only): ``exists``, ``type``, ``nullable``, ``default``, ``comment`` or ``*``.
 Claim = tuple
 
 #: object categories a table model can know completely
@@ -78,12 +78,14 @@ def same_name(a: str | None, b: str | None) -> bool:
 class ColumnModel:
     """One column. ``type`` is a SQLAlchemy type; ``default`` is ``None`` (no server
     default), the declared default (expected side: a string, ``sa.text()``, expression or
-    value) or the reflected SQL text (live side). Any attribute may be :data:`UNKNOWN`."""
+    value) or the reflected SQL text (live side); ``comment`` is its text or ``None``.
+    Any attribute may be :data:`UNKNOWN`."""
 
     name: str
     type: Any = UNKNOWN
     nullable: Any = UNKNOWN
     default: Any = UNKNOWN
+    comment: Any = UNKNOWN
     autoincrement: bool = False
     #: the reflected ``identity`` / ``autoincrement`` information (live side)
     identity: bool = False
@@ -91,9 +93,12 @@ class ColumnModel:
 
 @dataclass
 class IndexModel:
+    """One index; ``where`` is the SQL text of a partial index's predicate."""
+
     name: str | None
     columns: tuple[str, ...]
     unique: bool = False
+    where: str | None = None
 
 
 @dataclass
@@ -212,7 +217,8 @@ class TableModel:
 def column_from_sa(column: "sa.Column") -> ColumnModel:
     default = column.server_default
     return ColumnModel(name=column.name, type=column.type, nullable=bool(column.nullable),
-                       default=default if default is not None else None)
+                       default=default if default is not None else None,
+                       comment=column.comment)
 
 
 def _colspec(spec: str) -> tuple[str | None, str, str]:
@@ -232,8 +238,24 @@ def _column_names(items: Iterable[Any]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def table_from_sa(table: "sa.Table") -> TableModel:
-    """The model of a SQLAlchemy ``Table`` (a ``create_table`` or an application model)."""
+def index_where(index: "sa.Index", dialect: str | None = None) -> str | None:
+    """The SQL text of a partial index's predicate, from SQLAlchemy's per-dialect
+    ``<dialect>_where`` option (``postgresql_where``, ``sqlite_where``, ...): the one of
+    ``dialect``, or with ``None`` the first one given."""
+    for key, value in sorted(index.dialect_kwargs.items()):
+        if key.endswith("_where") and value is not None and (
+                dialect is None or key == f"{dialect}_where"):
+            if isinstance(value, str):
+                return value
+            # an expression (users.c.active == True): its SQL, as CREATE INDEX writes it
+            return str(value.compile(compile_kwargs={"literal_binds": True,
+                                                     "include_table": False}))
+    return None
+
+
+def table_from_sa(table: "sa.Table", dialect: str | None = None) -> TableModel:
+    """The model of a SQLAlchemy ``Table`` (a ``create_table`` or an application model);
+    ``dialect`` chooses which partial-index predicates apply (:func:`index_where`)."""
     import sqlalchemy as sa
 
     model = TableModel(name=table.name, schema=table.schema)
@@ -263,7 +285,7 @@ def table_from_sa(table: "sa.Table") -> TableModel:
         if name is None:
             continue
         model.indexes[name] = IndexModel(name, _column_names(index.expressions),
-                                         bool(index.unique))
+                                         bool(index.unique), index_where(index, dialect))
     return model
 
 
@@ -524,6 +546,9 @@ class SchemaModel:
         if op.server_default is not ops.UNCHANGED:
             column.default = op.server_default
             attributes.append("default")
+        if op.comment is not ops.UNCHANGED:
+            column.comment = op.comment
+            attributes.append("comment")
         claims: set[Claim] = set()
         if op.new_column_name is not ops.UNCHANGED:
             claims |= self._rename_column(table, name, op.new_column_name)
@@ -556,7 +581,7 @@ class SchemaModel:
     def _op_create_index(self, op: ops.CreateIndex, where: str) -> set[Claim]:
         table = self._table(op.table, op.schema, where)
         table.indexes[op.name] = IndexModel(op.name, tuple(str(c) for c in op.columns),
-                                            bool(op.unique))
+                                            bool(op.unique), op.where)
         return {(op.schema, op.table, "index", op.name, None)}
 
     def _op_drop_index(self, op: ops.DropIndex, where: str) -> set[Claim]:
@@ -687,11 +712,13 @@ class SchemaModel:
 
     # other sources -----------------------------------------------------------------------
     @classmethod
-    def from_metadata(cls, metadata: "sa.MetaData") -> "SchemaModel":
-        """The model of an application's SQLAlchemy ``MetaData`` (``--model``)."""
+    def from_metadata(cls, metadata: "sa.MetaData", dialect: str | None = None
+                      ) -> "SchemaModel":
+        """The model of an application's SQLAlchemy ``MetaData`` (``--model``);
+        ``dialect`` chooses which partial-index predicates apply."""
         model = cls()
         for table in metadata.tables.values():
-            model._put(table_from_sa(table))
+            model._put(table_from_sa(table, dialect))
         return model
 
     def not_compared(self) -> list[str]:

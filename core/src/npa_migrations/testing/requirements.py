@@ -109,6 +109,11 @@ class SuiteRequirements:
         """A column can be dropped from an existing table."""
         return self._flag("drop_column")
 
+    @property
+    def partial_indexes(self) -> Gate:
+        """``create_index(..., where=...)`` creates an index over the rows that match."""
+        return self._flag("partial_indexes")
+
     # locking -----------------------------------------------------------------------------
     @property
     def table_lock(self) -> Gate:

@@ -281,10 +281,10 @@ class MysqlSql(SqlGenerator):
         """``ALTER COLUMN ... SET/DROP DEFAULT`` and ``RENAME COLUMN`` when only those
         change; otherwise ``MODIFY COLUMN`` (``CHANGE COLUMN`` with a new name) restating
         the whole definition: the new parts from the operation, the others from
-        ``existing_type`` / ``existing_nullable`` / ``existing_server_default``, or, when
-        not given, from the live table. The live table also supplies what
-        ``MODIFY`` would otherwise drop silently: ``AUTO_INCREMENT``, the comment, the
-        character set and collation of an unchanged type, ``INVISIBLE``."""
+        ``existing_type`` / ``existing_nullable`` / ``existing_server_default`` /
+        ``existing_comment``, or, when not given, from the live table. The live table also
+        supplies what ``MODIFY`` would otherwise drop silently: ``AUTO_INCREMENT``, the
+        comment, the character set and collation of an unchanged type, ``INVISIBLE``."""
         table = self.table_name(op.table, op.schema)
         column = self.check_identifier(op.column_name, "column")
         new_name = None if op.new_column_name is ops.UNCHANGED else op.new_column_name
@@ -293,7 +293,8 @@ class MysqlSql(SqlGenerator):
         type_changes = op.type_ is not ops.UNCHANGED
         null_changes = op.nullable is not ops.UNCHANGED
         default_changes = op.server_default is not ops.UNCHANGED
-        if not (type_changes or null_changes):
+        comment_changes = op.comment is not ops.UNCHANGED
+        if not (type_changes or null_changes or comment_changes):
             statements = []
             if default_changes:
                 action = ("DROP DEFAULT" if op.server_default is None
@@ -353,11 +354,18 @@ class MysqlSql(SqlGenerator):
         parts.append("NULL" if nullable else "NOT NULL")
         if default is not None:
             parts.append(f"DEFAULT {default}")
+        comment = op.comment if comment_changes else op.existing_comment
+        if comment_changes or current is None:
+            import sqlalchemy as sa
+
+            comment_sql = None if comment is None else self.compile_literal(sa.literal(comment))
+        else:
+            comment_sql = current.comment_sql
+        if current is not None and current.auto_increment:
+            parts.append("AUTO_INCREMENT")
+        if comment_sql:
+            parts.append(f"COMMENT {comment_sql}")
         if current is not None:
-            if current.auto_increment:
-                parts.append("AUTO_INCREMENT")
-            if current.comment_sql:
-                parts.append(f"COMMENT {current.comment_sql}")
             if keep_type and current.extra:
                 parts.append(current.extra)
             elif re.search(r"\bINVISIBLE\b", current.extra or "", re.IGNORECASE):

@@ -325,7 +325,8 @@ class OracleSql(SqlGenerator):
             fk.onupdate = None
         self.ensure_fk_targets(table)
         return [f"ALTER TABLE {self.table_name(op.table, op.schema)} "
-                f"ADD ({self.column_spec(table, op.column.name)})"]
+                f"ADD ({self.column_spec(table, op.column.name)})",
+                *self.column_comments_sql(op.table, op.schema, [op.column])]
 
     def sql_alter_column(self, op: ops.AlterColumn, ctx: RenderContext) -> list[str]:
         """``ALTER TABLE t MODIFY (c <type> DEFAULT <expr> NULL|NOT NULL)`` restating only
@@ -359,11 +360,20 @@ class OracleSql(SqlGenerator):
             statements.append(sqltext.ignore_errors(
                 f"ALTER TABLE {table} MODIFY ({column} {tolerant})",
                 ORA_ALREADY_NULL if tolerant == "NULL" else ORA_ALREADY_NOT_NULL))
+        statements += self.alter_comment_sql(op)
         if op.new_column_name is not ops.UNCHANGED:
             statements.extend(self.sql_rename_column(
                 ops.RenameColumn(op.table, op.column_name, op.new_column_name, schema=op.schema),
                 ctx))
         return statements
+
+    def sql_column_comment(self, table: str, schema: str | None, column: str,
+                           comment: str | None, existing_comment: str | None = None
+                           ) -> list[str]:
+        """Oracle has no ``COMMENT ... IS NULL``: a comment is removed by setting it to
+        ``''`` (which Oracle holds as NULL)."""
+        return super().sql_column_comment(table, schema, column,
+                                          "" if comment is None else comment, existing_comment)
 
     def sql_drop_index(self, op: ops.DropIndex, ctx: RenderContext) -> list[str]:
         """``DROP INDEX [schema.]name`` (an index belongs to a schema, not to a table)."""

@@ -364,26 +364,11 @@ class PostgresSql(SqlGenerator):
                 statements.append(self.compile(CreateEnumType(impl)))
         return statements
 
-    def _comments(self, table_name: str, schema: str | None, columns) -> list[str]:
-        """``COMMENT ON COLUMN`` for the columns that have a comment."""
-        import sqlalchemy as sa
-
-        commented = [column for column in columns if column.comment is not None]
-        if not commented:
-            return []
-        table = self.stub_table(table_name, schema, commented)
-        return [self.compile(sa.schema.SetColumnComment(table.c[column.name]))
-                for column in commented]
-
     def sql_create_table(self, op: ops.CreateTable, ctx: RenderContext) -> list[str]:
-        statements = super().sql_create_table(op, ctx)
-        return (self._type_prelude(op.columns) + statements
-                + self._comments(op.table, op.schema, op.columns))
+        return self._type_prelude(op.columns) + super().sql_create_table(op, ctx)
 
     def sql_add_column(self, op: ops.AddColumn, ctx: RenderContext) -> list[str]:
-        statements = super().sql_add_column(op, ctx)
-        return (self._type_prelude([op.column]) + statements
-                + self._comments(op.table, op.schema, [op.column]))
+        return self._type_prelude([op.column]) + super().sql_add_column(op, ctx)
 
     def bulk_insert_statements(self, op: ops.BulkInsert, columns: list[str], rows: Any
                                ) -> list[Statement]:
@@ -456,6 +441,7 @@ class PostgresSql(SqlGenerator):
         if default_changes and op.server_default is not None:
             actions.append(f"{prefix} SET DEFAULT {self.render_default(op.server_default)}")
         statements = [f"ALTER TABLE {table} " + ", ".join(actions)] if actions else []
+        statements += self.alter_comment_sql(op)
         if op.new_column_name is not ops.UNCHANGED:
             statements.extend(self.sql_rename_column(
                 ops.RenameColumn(op.table, op.column_name, op.new_column_name, schema=op.schema),
@@ -476,7 +462,7 @@ class PostgresProvider(BaseProvider):
     install_hint = "psycopg[binary]"
     capabilities = Capabilities(transactional_ddl=True, advisory_lock=True, schemas=True,
                                 if_exists=True, alter_in_place=True, drop_column=True,
-                                create_database=True)
+                                create_database=True, partial_indexes=True)
     driver_class = PostgresDriver
     sql_class = PostgresSql
     schema_rules_class = PostgresSchemaRules

@@ -306,7 +306,7 @@ class SqlServerSql(SqlGenerator):
     def sql_add_column(self, op: ops.AddColumn, ctx: RenderContext) -> list[str]:
         """``ALTER TABLE ... ADD <column>`` (T-SQL has no ``COLUMN`` keyword), then the
         column's own constraints and indexes (primary key, unique, foreign keys, type
-        checks, ``index=True``)."""
+        checks, ``index=True``) and its comment."""
         import sqlalchemy as sa
 
         table = self.stub_table(op.table, op.schema, [op.column])
@@ -320,6 +320,23 @@ class SqlServerSql(SqlGenerator):
             statements.append(self.compile(sa.schema.AddConstraint(constraint)))
         for index in sorted(table.indexes, key=lambda index: index.name or ""):
             statements.append(self.compile(sa.schema.CreateIndex(index)))
+        return statements + self.column_comments_sql(op.table, op.schema, [op.column])
+
+    def sql_column_comment(self, table: str, schema: str | None, column: str,
+                           comment: str | None, existing_comment: str | None = None
+                           ) -> list[str]:
+        """``sp_dropextendedproperty`` of the comment the column has (``existing_comment``;
+        ``sp_addextendedproperty`` refuses to replace one), then
+        ``sp_addextendedproperty`` of the new one."""
+        import sqlalchemy as sa
+
+        stub = self.stub_table(table, schema, [sa.Column(column, sa.types.NullType(),
+                                                         comment=comment)])
+        statements = []
+        if existing_comment is not None:
+            statements.append(self.compile(sa.schema.DropColumnComment(stub.c[column])))
+        if comment is not None:
+            statements.append(self.compile(sa.schema.SetColumnComment(stub.c[column])))
         return statements
 
     def sql_drop_column(self, op: ops.DropColumn, ctx: RenderContext) -> list[str]:
@@ -342,6 +359,7 @@ class SqlServerSql(SqlGenerator):
             name = self.quote(tsql.default_constraint_name(op.table, column))
             statements.append(f"ALTER TABLE {table} ADD CONSTRAINT {name} DEFAULT "
                               f"{self.render_default(op.server_default)} FOR {column_sql}")
+        statements += self.alter_comment_sql(op)
         if op.new_column_name is not ops.UNCHANGED:
             statements.extend(self.sql_rename_column(
                 ops.RenameColumn(op.table, column, op.new_column_name, schema=op.schema), ctx))
@@ -386,7 +404,7 @@ class SqlServerSql(SqlGenerator):
         ``WHERE <column> IS NOT NULL`` computed when the batch runs), as in PostgreSQL and
         the SQL standard; plain indexes are plain ``CREATE INDEX``."""
         statements = super().sql_create_index(op, ctx)
-        if not op.unique:
+        if not op.unique or op.where:  # a partial index keeps the filter it was given
             return statements
         table = self.table_name(op.table, op.schema)
         return [tsql.unique_index(statements[0], table, op.columns)]
@@ -415,7 +433,7 @@ class SqlServerProvider(BaseProvider):
     install_hint = "pyodbc"
     capabilities = Capabilities(transactional_ddl=True, advisory_lock=True, schemas=True,
                                 if_exists=True, alter_in_place=True, drop_column=True,
-                                create_database=True)
+                                create_database=True, partial_indexes=True)
     driver_class = SqlServerDriver
     sql_class = SqlServerSql
     schema_rules_class = SqlServerSchemaRules

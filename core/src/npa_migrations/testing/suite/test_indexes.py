@@ -1,12 +1,13 @@
-"""create_index (unique and not, one and several columns) and drop_index."""
+"""create_index (unique and not, one and several columns, partial) and drop_index."""
 
 from __future__ import annotations
 
 import textwrap
 
+from ..requirements import requires
 from .base import SuiteTest
 
-__all__ = ["TestCreateIndex", "TestDropIndex"]
+__all__ = ["TestCreateIndex", "TestPartialIndex", "TestDropIndex"]
 
 TABLE = """
     b.create_table(
@@ -45,6 +46,25 @@ class TestCreateIndex(SuiteTest):
                     "npat_ix_people_name"} & set(self.db.indexes("npat_people"))
         self.db.insert("npat_people", {"id": 3, "email": "a@x"})
         assert self.db.count("npat_people") == 3
+
+
+@requires.partial_indexes
+class TestPartialIndex(SuiteTest):
+    def test_unique_among_the_rows_that_match(self):
+        self.folder.python("20250101000000_CreatePeople", TABLE, 'b.drop_table("npat_people")')
+        self.folder.python("20250102000000_PartialIndex", """
+            b.create_index("npat_ix_people_named", "npat_people", ["email"], unique=True,
+                           where="last_name IS NOT NULL")
+        """, 'b.drop_index("npat_ix_people_named", "npat_people")')
+        self.up()
+        assert self.db.indexes("npat_people")["npat_ix_people_named"]["unique"]
+        self.db.insert("npat_people", {"id": 1, "email": "a@x", "last_name": None},
+                       {"id": 2, "email": "a@x", "last_name": None},
+                       {"id": 3, "email": "a@x", "last_name": "Doe"})
+        self.db.assert_insert_rejected("npat_people",
+                                       {"id": 4, "email": "a@x", "last_name": "Roe"})
+        self.down()
+        assert "npat_ix_people_named" not in self.db.indexes("npat_people")
 
 
 class TestDropIndex(SuiteTest):
