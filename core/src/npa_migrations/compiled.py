@@ -28,8 +28,9 @@ class CompiledSql:
         # with no bind, the driver still has to read the statement in its paramstyle: a
         # format/pyformat driver turns the '%%' the compiler wrote for a '%' in a name
         # into '%' only when it gets parameters (none, for a qmark/numeric driver)
-        self._no_params = (None if dialect.paramstyle not in ("format", "pyformat")
-                           else () if self.positional else {})
+        self._no_params: tuple | dict | None = (
+            None if dialect.paramstyle not in ("format", "pyformat")
+            else () if self.positional else {})
         self._results = None
         if getattr(element, "is_select", False):
             self._results = [c.type.result_processor(dialect, None)

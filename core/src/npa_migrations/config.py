@@ -58,7 +58,7 @@ class Config:
         (:meth:`~npa_migrations.provider.BaseProvider.database_path`)."""
         if self.database_folder is None:
             return self.database_url
-        from .engine.target import resolve_provider
+        from .provider.registry import resolve_provider
         from .urls import parse_url
 
         url = parse_url(self.database_url)
@@ -124,7 +124,7 @@ def resolve(database_url: str | None, migrations: tuple[str, ...] | list[str] | 
         config.origin["database_url"] = "NPA_DATABASE_URL"
     elif data.get("database_url"):
         config.database_url, config.origin["database_url"] = str(data["database_url"]), where
-        config.database_folder = file.parent
+        config.database_folder = file.parent if file else Path.cwd()
     if migrations:
         config.migrations = [_source(m, Path.cwd()) for m in migrations]
     elif os.environ.get("NPA_MIGRATIONS"):
@@ -133,7 +133,8 @@ def resolve(database_url: str | None, migrations: tuple[str, ...] | list[str] | 
     elif data.get("migrations"):
         value = data["migrations"]
         values = [value] if isinstance(value, str) else [str(v) for v in value]
-        config.migrations = [_source(m, file.parent, relative=True) for m in values]
+        folder = file.parent if file else Path.cwd()
+        config.migrations = [_source(m, folder, relative=True) for m in values]
     return config
 
 

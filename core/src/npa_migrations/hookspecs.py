@@ -20,7 +20,6 @@ import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
     import click
-    from sqlalchemy.engine import URL
 
     from .engine.checks import PlanFinding
     from .engine.executor import MigrationExecutor
@@ -310,7 +309,8 @@ def npa_check_plan(executor: "MigrationExecutor", migrations: "list[MigrationScr
     Called by ``npa migrate up --dry-run`` and ``down --dry-run`` (through
     :func:`npa_migrations.engine.checks.check_plan`) after history validation, with the
     migrations the run would apply (``up``) or revert (``down``) in run order. A plugin
-    may read the database through ``executor`` (e.g. ``executor.target.connect()``), but
+    may read the database through ``executor`` (``with executor.session(read_only=True)
+    as session:``, then ``session.connection``), but
     must not change it. Findings of severity ``"error"`` make the dry run exit with code
     3; ``"warning"`` and ``"info"`` findings are only printed.
 

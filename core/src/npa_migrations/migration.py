@@ -88,6 +88,8 @@ class MigrationScript:
     :ivar transactional: ``False`` for a migration that must run outside a transaction.
     :ivar build_up / build_down: callables returning the operation list; ``build_down`` is
         ``None`` when the migration cannot be rolled back.
+    :ivar known_checksum: the checksum when it is already known (the checksum cache
+        keeps it, so an unchanged file is not imported); else computed on first use.
     :ivar migration_class: the :class:`Migration` subclass of a Python migration (``None``
         for SQL files); plugins read their own per-migration settings from its attributes,
         e.g. ``lint_ignore`` of npa-lint.
@@ -101,7 +103,7 @@ class MigrationScript:
     transactional: bool = True
     lock_timeout_seconds: float | None = None
     migration_class: type | None = field(default=None, repr=False)
-    _checksum: str | None = field(default=None, repr=False)
+    known_checksum: str | None = field(default=None, repr=False)
     _up: list | None = field(default=None, repr=False)
     _down: list | None = field(default=None, repr=False)
     checksum_payload: Callable[[], object] | None = field(default=None, repr=False)
@@ -136,16 +138,21 @@ class MigrationScript:
             self._down = list(self.build_down())
         return self._down
 
+    def forget_operations(self) -> None:
+        """Drop the operation lists built so far (the builders changed: they are built
+        again when next asked for)."""
+        self._up = self._down = None
+
     @property
     def checksum(self) -> str:
         """``sha256:<hex>`` over the canonical up/down operation lists (or file text)."""
-        if self._checksum is None:
+        if self.known_checksum is None:
             if self.checksum_payload is not None:
-                self._checksum = checksum_of(self.checksum_payload())
+                self.known_checksum = checksum_of(self.checksum_payload())
             else:
                 down = self.down_operations()
-                self._checksum = checksum_of({
+                self.known_checksum = checksum_of({
                     "up": [op.canonical() for op in self.up_operations()],
                     "down": None if down is None else [op.canonical() for op in down],
                 })
-        return self._checksum
+        return self.known_checksum

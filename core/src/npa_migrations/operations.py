@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -47,7 +47,8 @@ def canonical_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [canonical_value(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): canonical_value(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+        return {str(k): canonical_value(v)
+                for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     import sqlalchemy as sa
 
     if isinstance(value, sa.Column):
@@ -104,7 +105,8 @@ def _canonical_constraint(constraint: "sa.Constraint") -> dict:
         data["ondelete"] = constraint.ondelete
         data["onupdate"] = constraint.onupdate
     else:
-        pending = getattr(constraint, "_pending_colargs", None) or list(constraint.columns)
+        pending = getattr(constraint, "_pending_colargs", None) \
+            or list(getattr(constraint, "columns", ()))
         data["columns"] = [c if isinstance(c, str) else c.name for c in pending]
     return data
 
@@ -120,9 +122,9 @@ class MigrationOperation:
     kind: ClassVar[str] = "operation"
     #: fields added after the operation was first released: left out of the canonical
     #: form while they hold their default, so the checksums of migrations written before
-    #: them do not change (not annotated: an annotated class variable of a dataclass is
-    #: itself part of the canonical form)
-    added_fields = ()
+    #: them do not change (not annotated: an annotated class variable of a dataclass,
+    #: ``ClassVar`` too, is itself part of the canonical form; the cast types it)
+    added_fields = cast("tuple[str, ...]", ())
 
     def tables(self) -> tuple[tuple[str | None, str], ...]:
         """Tables this operation changes (``(schema, name)`` pairs), for rebuild grouping,
@@ -300,7 +302,8 @@ class AlterColumn(MigrationOperation):
             nullable=self.existing_nullable if self.nullable is not UNCHANGED else UNCHANGED,
             server_default=(self.existing_server_default
                             if self.server_default is not UNCHANGED else UNCHANGED),
-            new_column_name=self.column_name if self.new_column_name is not UNCHANGED else UNCHANGED,
+            new_column_name=(self.column_name if self.new_column_name is not UNCHANGED
+                             else UNCHANGED),
             schema=self.schema,
             comment=self.existing_comment if self.comment is not UNCHANGED else UNCHANGED,
             existing_comment=self.comment if self.comment is not UNCHANGED else None)
@@ -371,6 +374,14 @@ class AddConstraint(MigrationOperation):
     label: ClassVar[str] = "constraint"
     #: ``DropConstraint.type_`` of the reverse operation
     constraint_type: ClassVar[str | None] = None
+
+    if TYPE_CHECKING:  # the fields every subclass declares (not fields of this class)
+        @property
+        def name(self) -> str: ...
+        @property
+        def table(self) -> str: ...
+        @property
+        def schema(self) -> str | None: ...
 
     def describe(self) -> str:
         return f"Adding {self.label} '{self.name}'"
@@ -555,3 +566,10 @@ class SplitStatement(Execute):
     """One statement of a ``.sql`` migration, already split by the provider it runs on:
     rendered as it is, without splitting it again. Its canonical form is
     :class:`Execute`'s."""
+
+
+#: the operations that change the shape of one table: those a table rebuild carries out
+TABLE_SHAPE_OPERATIONS = (AddColumn, DropColumn, AlterColumn, RenameColumn, AddConstraint,
+                          DropConstraint)
+TableShapeOperation = (AddColumn | DropColumn | AlterColumn | RenameColumn | AddConstraint
+                       | DropConstraint)

@@ -76,7 +76,8 @@ class OutOfOrder(str, enum.Enum):
 class MigrationExecutorOptions:
     """Everything that changes how a run behaves (SPEC §6).
 
-    :ivar transaction_mode: see :class:`TransactionMode`.
+    :ivar transaction_mode: see :class:`TransactionMode` (its value, e.g. ``"none"``, is
+        accepted too and parsed).
     :ivar timeout_seconds: statement timeout where the database supports one.
     :ivar validate_checksums: compare checksums of applied migrations with the files.
     :ivar ensure_created: create the database itself when it does not exist.
@@ -85,7 +86,8 @@ class MigrationExecutorOptions:
     :ivar stop_on_error: stop at the first failed migration (else continue with the next
         ones that do not depend on it; only in per-migration mode).
     :ivar on_progress: ``callback(migration, step)`` for start, each operation and the end.
-    :ivar out_of_order: see :class:`OutOfOrder`.
+    :ivar out_of_order: see :class:`OutOfOrder` (its value, or ``True``/``False``, is
+        accepted too and parsed).
     :ivar history_table: name of the history table.
     :ivar lock_table: name of the lock table (table-lock providers).
     :ivar ddl_lock_timeout_seconds: how long one DDL statement may wait for a table lock
@@ -98,7 +100,7 @@ class MigrationExecutorOptions:
     :ivar log_table: name of the append-only event log table; ``None`` turns the log off.
     """
 
-    transaction_mode: TransactionMode | str = TransactionMode.PER_MIGRATION
+    transaction_mode: TransactionMode = TransactionMode.PER_MIGRATION
     timeout_seconds: float | None = 300
     validate_checksums: bool = True
     ensure_created: bool = False
@@ -106,7 +108,7 @@ class MigrationExecutorOptions:
     lock_timeout_seconds: float = 30
     stop_on_error: bool = True
     on_progress: Callable[[Any, Any], None] | None = None
-    out_of_order: OutOfOrder | str | bool = OutOfOrder.ERROR
+    out_of_order: OutOfOrder = OutOfOrder.ERROR
     history_table: str = DEFAULT_HISTORY_TABLE
     lock_table: str = DEFAULT_LOCK_TABLE
     ddl_lock_timeout_seconds: float | None = None

@@ -50,6 +50,15 @@ class MigrationResult:
         """``True`` when no migration failed."""
         return not self.errors
 
+    def first_failure(self) -> BaseException:
+        """The exception of the first failure, to re-raise where a caller needs the run to
+        succeed (a :class:`~npa_migrations.errors.MigrationException` when only the
+        message was kept)."""
+        from .errors import MigrationException
+
+        error = self.errors[0]
+        return error.exception or MigrationException(error.message, migration_id=error.migration_id)
+
 
 @dataclass(frozen=True)
 class ProgressStep:

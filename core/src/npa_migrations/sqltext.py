@@ -160,7 +160,7 @@ def _scan(text: str, lexicon: Lexicon, structure: bool = True
         m = pattern.search(text, pos)
         if not m:
             return
-        group = m.lastgroup
+        group = m.lastgroup or ""  # every alternative of the pattern is a named group
         start, end = m.start(), m.end()
         closed = True
         if group == "dollar":

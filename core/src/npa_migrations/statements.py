@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .operations import MigrationOperation
+    from .provider.context import RenderContext
 
 
 @dataclass

@@ -131,12 +131,9 @@ def _drop(url, tables):
 
 def test_statement_timeout_interrupts_a_long_call(url):
     ex = executor(url, timeout_seconds=1)
-    conn = ex._connect()
-    try:
+    with ex.session() as session:  # the session sets the statement timeout
         with pytest.raises(Exception, match="DPY-4024|timeout"):
-            conn.execute("BEGIN DBMS_SESSION.SLEEP(5); END;")
-    finally:
-        conn.close()
+            session.connection.execute("BEGIN DBMS_SESSION.SLEEP(5); END;")
 
 
 def test_server_identifier_limit_is_128_bytes(url):

@@ -48,9 +48,8 @@ def environment_key() -> str:
     (type canonical forms) and Python versions."""
     from .. import __version__
 
-    sa = sys.modules.get("sqlalchemy")
-    if sa is None:
-        import sqlalchemy as sa
+    import sqlalchemy as sa  # imported already by then; a dictionary lookup
+
     return f"npa={__version__};sqlalchemy={sa.__version__};python={sys.version_info[:2]}"
 
 

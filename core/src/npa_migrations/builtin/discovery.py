@@ -91,6 +91,8 @@ def load_python_migrations(path: Path, package: str | None) -> list[MigrationScr
             module = importlib.import_module(module_name)
         else:  # by path: "." in a file name is no package separator (20220101000000_v5.35.py)
             spec = importlib.util.spec_from_file_location(module_name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"not a Python module: {path.name}")
             module = importlib.util.module_from_spec(spec)
             sys.modules[module_name] = module
             spec.loader.exec_module(module)
@@ -244,20 +246,23 @@ class CachedPythonScript(MigrationScript):
                      build_down=build("down") if entry["has_down"] else None,
                      depends_on=tuple(entry["depends_on"]),
                      transactional=entry["transactional"],
-                     lock_timeout_seconds=entry.get("lock_timeout_seconds"))
-        script._checksum = entry["checksum"]
-        script._npa_loader = loader
+                     lock_timeout_seconds=entry.get("lock_timeout_seconds"),
+                     known_checksum=entry["checksum"])
+        script.loader = loader
         return script
 
+    #: imports the module on first need
+    loader: "_ModuleLoader | None" = None
+    #: the imported class, once asked for
+    imported_class: type | None = None
+
     @property
-    def migration_class(self):  # type: ignore[override]
-        value = self.__dict__.get("_npa_class")
-        if value is None and "_npa_loader" in self.__dict__:
-            value = self.__dict__["_npa_loader"].script(self.id).migration_class
-            self.__dict__["_npa_class"] = value
-        return value
+    def migration_class(self) -> type | None:
+        if self.imported_class is None and self.loader is not None:
+            self.imported_class = self.loader.script(self.id).migration_class
+        return self.imported_class
 
     @migration_class.setter
-    def migration_class(self, value) -> None:
+    def migration_class(self, value: type | None) -> None:
         if value is not None:
-            self.__dict__["_npa_class"] = value
+            self.imported_class = value

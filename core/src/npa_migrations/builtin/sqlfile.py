@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ..errors import MigrationSourceError, SqlSplitError
 from ..migration import MigrationScript, id_problem
@@ -189,6 +190,13 @@ class SqlMigrationScript(MigrationScript):
     migration runs on (:meth:`bind`; the portable splitter until then). The checksum is
     over the normalised file text, so it does not depend on how the text is split."""
 
+    #: the file's text
+    text: str = ""
+    #: splits a section into statements (the provider's, once bound)
+    split: "Callable[[str], list[str]]"
+    #: the ``up`` / ``down`` sections, once found
+    sections: "Sections | None" = None
+
     @classmethod
     def from_text(cls, text: str, **fields) -> "SqlMigrationScript":
         """The migration of a file's ``text`` (its byte-order mark already dropped);
@@ -198,7 +206,6 @@ class SqlMigrationScript(MigrationScript):
         script = cls(build_up=_unusable, build_down=None, **fields)
         script.text = text
         script.split = split_statements
-        script.sections = None
         return script
 
     def bind(self, provider) -> None:
@@ -209,15 +216,15 @@ class SqlMigrationScript(MigrationScript):
 
     def use_lexicon(self, lexicon: Lexicon) -> None:
         """Find the sections with ``lexicon`` (again, if they were found before)."""
-        self._up = self._down = None
+        self.forget_operations()
         try:
             sections = find_sections(self.text, lexicon)
         except MigrationSourceError as exc:
             raise MigrationSourceError(f"{self.source}: {exc}") from None
         self.sections = sections
         self.build_up = lambda: self._statements(sections.up)
-        self.build_down = (None if sections.down is None
-                           else lambda: self._statements(sections.down))
+        down = sections.down
+        self.build_down = None if down is None else lambda: self._statements(down)
 
     def up_operations(self) -> list:
         if self.sections is None:

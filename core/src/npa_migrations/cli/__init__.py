@@ -92,7 +92,8 @@ def handle_errors(func: Callable) -> Callable:
         from .output import exit_if_pipe_closed, stdout_gone
 
         ctx = click.get_current_context()
-        verbose = ctx.find_object(Context).verbose if ctx.find_object(Context) else False
+        context = ctx.find_object(Context)
+        verbose = context.verbose if context is not None else False
         try:
             result = func(*args, **kwargs)
         except click.exceptions.Exit:

@@ -113,7 +113,7 @@ class Style:
         return click.style(text, dim=True) if self.color else text
 
 
-from . import echo
+echo = write  # the reporters print through the pipe-safe writer
 
 
 class HumanReporter:

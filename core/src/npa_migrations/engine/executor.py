@@ -260,7 +260,8 @@ class MigrationExecutor:
         from .recovery import settle_in_doubt
 
         for migration in plan:
-            if not (migration.continues and migration.resume.under_way):
+            row = migration.resume
+            if not (migration.continues and row is not None and row.under_way):
                 continue
             steps = plan_steps(self.provider, migration.operations)
             wrapped = [step_in_transaction(migration.script, step, self.options)

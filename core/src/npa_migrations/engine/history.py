@@ -204,7 +204,7 @@ class HistoryStore:
             if conn.in_transaction:
                 conn.rollback()
         from ..operations import AddColumn
-        from ..provider.sql import RenderContext
+        from ..provider.context import RenderContext
 
         context = RenderContext(conn)
         for name in JOURNAL_COLUMNS:

@@ -22,7 +22,7 @@ import threading
 from typing import Callable, Iterator
 
 #: exit codes of a run stopped by a signal (128 + the signal number, as shells report it)
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+EXIT_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 class Interruption:

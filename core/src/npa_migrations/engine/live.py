@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import MigrationException, NpaError, RunInterrupted
 from ..options import TransactionMode
 from ..plugins import live
-from ..provider.sql import RenderContext
+from ..provider.context import RenderContext
 from ..results import ProgressStep
 from ..sqltext import first_line
 from .journal import Journal
@@ -166,6 +166,7 @@ class LiveTarget(RunTarget):
             self._execute(migration.script, statement, cancellable=True)
             return
         journal = self.journal
+        assert journal is not None  # every migration that is not atomic is journaled
         after = type(position)(position.step, position.statement + 1)
         if not self.wrapped[position.step]:
             self._end_transaction(migration)
@@ -382,7 +383,7 @@ class LiveTarget(RunTarget):
         that must run outside a transaction)."""
         if not self.conn.in_transaction:
             return
-        if self.transactional_ddl:
+        if self.transactional_ddl and self.journal is not None:
             self.journal.advance(self.journal.position)
         self._commit(migration)
         self._apply_lock_timeout()

@@ -46,7 +46,8 @@ def order_migrations(scripts: Iterable["MigrationScript"]) -> list["MigrationScr
                 problems.append(ValidationProblem(
                     "unknown_dependency", script.id,
                     f"Migration {script.id} ({script.source}) depends on '{dep}', which is not "
-                    "among the discovered migrations. Fix depends_on or add the missing migration."))
+                    "among the discovered migrations. Fix depends_on or add the missing "
+                    "migration."))
                 continue
             indegree[script.id] += 1
             dependants[dep].append(script.id)

@@ -50,7 +50,7 @@ class PlannedMigration:
     start: Position = field(default_factory=Position)
 
     def __post_init__(self) -> None:
-        if self.continues:
+        if self.resume is not None and self.continues:
             self.start = self.resume.position
 
     @property

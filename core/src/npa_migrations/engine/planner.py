@@ -68,8 +68,7 @@ __all__ = ["TABLE_SHAPE_OPERATIONS", "group_rebuilds", "order_operations", "plan
 
 #: operations that change one table's columns or constraints: a table rebuild absorbs
 #: every one of them in its run
-TABLE_SHAPE_OPERATIONS = (ops.AddColumn, ops.DropColumn, ops.AlterColumn, ops.RenameColumn,
-                          ops.AddConstraint, ops.DropConstraint)
+TABLE_SHAPE_OPERATIONS = ops.TABLE_SHAPE_OPERATIONS
 
 TableKey = tuple  # (schema, folded table name)
 
@@ -128,19 +127,19 @@ def group_rebuilds(provider: "BaseProvider", operations: Sequence[ops.MigrationO
     units: list[ops.MigrationOperation | Step] = []
     index = 0
     while index < len(operations):
-        end = index
-        if isinstance(operations[index], TABLE_SHAPE_OPERATIONS):
-            table = _key(operations[index].table, operations[index].schema)
-            while (end < len(operations)
-                   and isinstance(operations[end], TABLE_SHAPE_OPERATIONS)
-                   and _key(operations[end].table, operations[end].schema) == table):
-                end += 1
-            run = operations[index:end]
+        first = operations[index]
+        if isinstance(first, TABLE_SHAPE_OPERATIONS):
+            table = _table_of(first)
+            run: list[ops.TableShapeOperation] = []
+            for op in operations[index:]:
+                if not isinstance(op, TABLE_SHAPE_OPERATIONS) or _table_of(op) != table:
+                    break
+                run.append(op)
             if any(provider.sql.needs_rebuild(op) for op in run):
                 units.append(rebuild_step(provider, run))
-                index = end
+                index += len(run)
                 continue
-        units.append(operations[index])
+        units.append(first)
         index += 1
     return units
 
@@ -154,10 +153,10 @@ def step_for(provider: "BaseProvider", operation: ops.MigrationOperation) -> Ste
 
     hook = get_plugin_manager().hook
     if only_default(hook.npa_generate_sql):  # no override: skip the hook dispatch
-        def generate(context: "RenderContext") -> list:
+        def generate(context: "RenderContext") -> Iterable[Statement | str]:
             return provider.sql.generate(operation, context)
     else:
-        def generate(context: "RenderContext") -> list:
+        def generate(context: "RenderContext") -> Iterable[Statement | str]:
             return hook.npa_generate_sql(provider=provider, operation=operation,
                                          context=context) or []
 
@@ -178,6 +177,12 @@ def step_for(provider: "BaseProvider", operation: ops.MigrationOperation) -> Ste
 # rule 1: create_foreign_key after the create_table of its referent
 # --------------------------------------------------------------------------------------
 
+def _table_of(op: ops.MigrationOperation) -> TableKey:
+    """The (folded) table a table-shape operation changes."""
+    schema, table = op.tables()[0]
+    return _key(table, schema)
+
+
 def _creates_table(op: ops.MigrationOperation, key: TableKey) -> bool:
     if isinstance(op, ops.CreateTable):
         return _key(op.table, op.schema) == key
@@ -192,7 +197,8 @@ def _blocks_fk_move(op: ops.MigrationOperation, fk: ops.CreateForeignKey) -> boo
     if isinstance(op, ops.RenameTable) and source in {_key(op.table, op.schema),
                                                       _key(op.new_name, op.schema)}:
         return True
-    if getattr(op, "name", None) is not None and _fold(op.name) == _fold(fk.name) \
+    name = getattr(op, "name", None)
+    if name is not None and _fold(name) == _fold(fk.name) \
             and isinstance(op, (ops.DropConstraint, ops.CreateForeignKey, ops.CreatePrimaryKey,
                                 ops.CreateUniqueConstraint, ops.CreateCheckConstraint)) \
             and _key(op.table, op.schema) == source:

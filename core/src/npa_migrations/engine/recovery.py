@@ -25,7 +25,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 from ..errors import ValidationError
-from ..provider.sql import RenderContext
+from ..provider.context import RenderContext
 from ..schema.probe import probe_for
 from ..sqltext import first_line
 from .history import RUNNING, Position

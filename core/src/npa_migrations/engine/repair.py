@@ -75,10 +75,6 @@ def repair(executor: "MigrationExecutor", session: "Session", action: str | None
             return report
         for row in unsettled_entries(rows):
             script = scripts.get(row.migration_id)
-            if script is None and action in ("resume", "undo_partial"):
-                raise ConfigurationError(
-                    f"Migration {row.migration_id} is recorded as {row.status} but its file "
-                    "was not found; restore it, or use --mark-rolled-back / --mark-applied.")
             before = len(report.done)
             started = time.perf_counter()
             _repair_one(executor, session, rows, row, script, action, skip_in_doubt, report)
@@ -116,6 +112,10 @@ def _repair_one(executor: "MigrationExecutor", session: "Session",
     elif action == "mark_rolled_back":
         history.delete(conn, row.migration_id)
         report.done.append(f"{row.migration_id}: marked as rolled back (history row removed)")
+    elif script is None:
+        raise ConfigurationError(
+            f"Migration {row.migration_id} is recorded as {row.status} but its file "
+            "was not found; restore it, or use --mark-rolled-back / --mark-applied.")
     elif action == "resume":
         _resume(executor, session, rows, row, script, skip_in_doubt, report)
     else:
@@ -143,7 +143,7 @@ def _resume(executor: "MigrationExecutor", session: "Session", rows: dict[str, "
     plan = Plan(direction, [PlannedMigration(script, direction, operations, row)])
     result = executor.run(session, plan, rows)
     if not result.success:  # recorded as failed again, at the position it reached
-        raise result.errors[0].exception
+        raise result.first_failure()
     what = "applied" if direction == UP else "rolled back"
     report.done.append(f"{row.migration_id}: resumed from {start}; now {what}")
 
@@ -182,10 +182,10 @@ def _undo(executor: "MigrationExecutor", session: "Session", rows: dict[str, "Hi
             + ". Nothing was changed. Undo these by hand, then run "
             "'npa migrate repair --mark-rolled-back'.")
         return
-    plan = Plan(UNDO, [PlannedMigration(script, UNDO, [inverse for _, inverse in inverses],
-                                        row)])
+    undo = [inverse for _, inverse in inverses if inverse is not None]
+    plan = Plan(UNDO, [PlannedMigration(script, UNDO, undo, row)])
     result = executor.run(session, plan, rows)
     if not result.success:  # the failed entry stays as it was
-        raise result.errors[0].exception
+        raise result.first_failure()
     report.done.append(f"{row.migration_id}: undid {len(inverses)} operation(s); now not "
                        "applied")

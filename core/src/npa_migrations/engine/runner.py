@@ -153,9 +153,6 @@ class Runner:
                 self._safe_point(None)
                 self.run_migration(migration, index, total)
                 result.migration_ids.append(migration.id)
-            except RunInterrupted as exc:
-                exc.result = result
-                raise
             except MigrationException as exc:
                 result.errors.append(MigrationError(exc.migration_id, str(exc), exc))
                 failed.add(migration.id)

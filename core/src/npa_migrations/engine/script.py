@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import MigrationException, NpaError
 from ..options import TransactionMode
-from ..provider.sql import RenderContext
+from ..provider.context import RenderContext
 from ..sqltext import first_line
 from .runner import RunTarget
 
@@ -100,7 +100,7 @@ class ScriptTarget(RunTarget):
         if self.mode is TransactionMode.ALL_IN_ONE and len(plan) and driver.begin_statement:
             self._write(driver.begin_statement)
             self.lines.append("")
-        if self.rehearse:
+        if self.rehearse and self.connection is not None:
             self.connection.begin()
 
     def finish_run(self, plan: "Plan", result: Any) -> None:
@@ -147,6 +147,7 @@ class ScriptTarget(RunTarget):
 
     def _rehearse(self, migration: "PlannedMigration", statement: "Statement") -> None:
         """Run one statement of an online script rendering (rolled back afterwards)."""
+        assert self.connection is not None  # only an online script rehearses
         try:
             self.connection.run(statement)
         except NpaError:

@@ -14,15 +14,18 @@ class DatabaseTarget:
     """The database a run works on: its provider and a way to open connections."""
 
     def __init__(self, database: Any):
-        self.engine = None
-        self.connection = None
         import sqlalchemy as sa
 
+        #: the caller's SQLAlchemy Engine, whose pool the run borrows connections from
+        self.engine: sa.engine.Engine | None = None
+        #: the caller's own SQLAlchemy Connection, which the run uses as its connection
+        self.connection: sa.engine.Connection | None = None
         if isinstance(database, sa.engine.Engine):
             self.engine = database
             url = database.url
         elif isinstance(database, sa.engine.Connection):
             self.connection = database
+            self.engine = database.engine
             url = database.engine.url
         else:
             if database is None or str(database).strip() == "":
@@ -32,8 +35,8 @@ class DatabaseTarget:
             url = parse_url(database)
         self.url = url
         self.provider = resolve_provider(url)
-        if self.engine is not None or self.connection is not None:
-            self.provider.driver.use_engine(self.engine or self.connection.engine)
+        if self.engine is not None:
+            self.provider.driver.use_engine(self.engine)
 
     def connect(self):
         """The run's main connection: the caller's own (SQLAlchemy Connection) or a new one."""

@@ -65,8 +65,7 @@ def validate_history(ordered: list["MigrationScript"], history: dict[str, "Histo
     applied_positions = [position[i] for i, r in history.items() if i in position and r.success]
     newest = max(applied_positions, default=-1)
     for script in ordered:
-        row = history.get(script.id)
-        if row is not None:
+        if script.id in history:
             for dep in script.depends_on:
                 if dep not in history:
                     problems.append(ValidationProblem(

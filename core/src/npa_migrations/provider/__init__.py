@@ -8,7 +8,9 @@ Capabilities, Driver, SqlGenerator``.
 
 from .base import BaseProvider, Capabilities, url_with_driver
 from .driver import Driver
-from .sql import OFFLINE, RenderContext, SqlGenerator, copy_constraint, type_instance
+from ..sqla import copy_constraint, type_instance
+from .context import OFFLINE, RenderContext
+from .sql import SqlGenerator
 
 __all__ = ["BaseProvider", "Capabilities", "Driver", "OFFLINE", "RenderContext",
            "SqlGenerator", "copy_constraint", "type_instance", "url_with_driver"]

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import decimal
 import re
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
     from ..schema.model import ColumnModel, TableModel
     from .base import BaseProvider
+
+#: a reflected name, or ``None`` where the reflection has none (an unnamed constraint)
+MaybeName = TypeVar("MaybeName", str, None)
 
 #: a compiled type: name, optional ``(args)``, optional trailing words (``WITH TIME ZONE``)
 _TYPE_SHAPE = re.compile(r"^(?P<name>[A-Z_][A-Z0-9_ ]*?)\s*(?:\((?P<args>[^()]*)\))?"
@@ -80,7 +83,7 @@ class SchemaRules:
         Default: none."""
         return {}
 
-    def reflected_name(self, name: str | None) -> str | None:
+    def reflected_name(self, name: MaybeName) -> MaybeName:
         """A column, index or constraint name as SQLAlchemy's reflection returned it,
         turned into the name the database holds (drift and verification compare names
         exactly). Default: kept as it is."""

@@ -350,7 +350,7 @@ class SessionLock(MigrationLock):
         if self._conn is not None:
             return
         owned = conn is None
-        if owned:
+        if conn is None:
             conn = self.provider.driver.connect()
         try:
             self.request(conn, timeout)

@@ -114,10 +114,10 @@ def installed_plugins() -> list[dict]:
     manager = get_plugin_manager()
     rows = []
     for plugin, dist in manager.list_plugin_distinfo():
-        name = manager.get_name(plugin)
+        name = str(manager.get_name(plugin))  # every listed plugin has a name
         rows.append({
             "name": name,
-            "module": plugin.__name__,
+            "module": getattr(plugin, "__name__", repr(plugin)),
             "distribution": dist.metadata["name"],
             "version": dist.version,
             "backends": backends_of(name),

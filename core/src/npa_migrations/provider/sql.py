@@ -13,40 +13,20 @@ when which operation is rendered is the engine's (:mod:`npa_migrations.engine.pl
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .. import operations as ops
 from ..errors import ConfigurationError
+from ..sqla import copy_constraint, type_instance
 from ..statements import Statement
+from .context import RenderContext
 from .rebuild.hooks import RebuildHooks
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
+    from ..sqltext import Lexicon
     from .base import BaseProvider
-    from .connection import DbConnection
-
-
-@dataclass(frozen=True)
-class RenderContext:
-    """What the SQL of an operation may depend on besides the operation itself.
-
-    :ivar connection: the run's live connection, positioned where the earlier statements
-        of the migration left the schema; ``None`` when a script is rendered offline (a
-        provider then needs the operation to say everything, e.g. ``existing_type``).
-    """
-
-    connection: "DbConnection | None" = None
-
-    @property
-    def offline(self) -> bool:
-        """Whether there is no database to read (``--sql --offline``)."""
-        return self.connection is None
-
-
-#: the context of a script rendered without a database
-OFFLINE = RenderContext()
 
 
 class SqlGenerator(RebuildHooks):
@@ -61,13 +41,13 @@ class SqlGenerator(RebuildHooks):
     """
 
     #: what ends a statement in a ``--sql`` script (SQL Server: ``"\nGO"``)
-    script_terminator: ClassVar[str] = ";"
+    script_terminator: str = ";"
     #: split ``[...]`` as quoted identifiers when splitting SQL scripts (SQL Server)
-    bracket_identifiers: ClassVar[bool] = False
+    bracket_identifiers: bool = False
     #: how the database writes comments, strings and quoted names, for splitting SQL
     #: scripts (a :class:`~npa_migrations.sqltext.Lexicon`); ``None``: the portable one
     #: (with ``[...]`` names when :attr:`bracket_identifiers`)
-    lexicon: ClassVar[Any] = None
+    lexicon: "Lexicon | None" = None
 
     def __init__(self, provider: "BaseProvider"):
         self.provider = provider
@@ -246,7 +226,8 @@ class SqlGenerator(RebuildHooks):
         """``CREATE TABLE`` with its constraints, compiled by SQLAlchemy from a stub
         table."""
         if not op.columns:
-            raise ConfigurationError(f"create_table('{op.table}') has no columns; add at least one.")
+            raise ConfigurationError(
+                f"create_table('{op.table}') has no columns; add at least one.")
         table = self.stub_table(op.table, op.schema, op.columns)
         for constraint in op.constraints:
             if constraint.name:
@@ -395,10 +376,13 @@ class SqlGenerator(RebuildHooks):
 
         return [self.compile(sa.schema.DropIndex(self.index_for(op)))]
 
-    def constraint_for(self, op: ops.MigrationOperation) -> "sa.Constraint":
+    def constraint_for(self, op: ops.AddConstraint | ops.DropConstraint) -> "sa.Constraint":
+        """The SQLAlchemy constraint of ``op``, on a stub of its table (what the DDL
+        compiler needs to write ``ADD`` / ``DROP CONSTRAINT``)."""
         import sqlalchemy as sa
 
         self.check_identifier(op.name, "constraint")
+        constraint: sa.Constraint
         if isinstance(op, ops.CreateForeignKey):
             metadata = sa.MetaData()
             self.stub_table(op.referent, op.referent_schema, op.remote_cols, metadata=metadata)
@@ -416,10 +400,11 @@ class SqlGenerator(RebuildHooks):
         elif isinstance(op, ops.CreateCheckConstraint):
             table = self.stub_table(op.table, op.schema)
             constraint = sa.CheckConstraint(sa.text(op.condition), name=op.name)
-        else:  # DropConstraint
+        elif isinstance(op, ops.DropConstraint):
             table = self.stub_table(op.table, op.schema, ["_"])
-            kind = {"foreignkey": sa.ForeignKeyConstraint, "primary": sa.PrimaryKeyConstraint,
-                    "unique": sa.UniqueConstraint, "check": sa.CheckConstraint}.get(op.type_)
+            kinds = {"foreignkey": sa.ForeignKeyConstraint, "primary": sa.PrimaryKeyConstraint,
+                     "unique": sa.UniqueConstraint, "check": sa.CheckConstraint}
+            kind = kinds.get(op.type_) if op.type_ else None
             if kind is sa.ForeignKeyConstraint:
                 constraint = sa.ForeignKeyConstraint(["_"], ["_x._"], name=op.name)
             elif kind is sa.CheckConstraint:
@@ -428,6 +413,8 @@ class SqlGenerator(RebuildHooks):
                 constraint = kind("_", name=op.name)
             else:
                 constraint = sa.Constraint(name=op.name)
+        else:
+            raise TypeError(f"no constraint for {op.describe()}")
         table.append_constraint(constraint)
         return constraint
 
@@ -521,7 +508,7 @@ class SqlGenerator(RebuildHooks):
 
         compiled = sa.insert(table).compile(dialect=self.dialect, column_keys=columns)
         if self.dialect.positional:
-            keys = [compiled.binds[name].key for name in compiled.positiontup]
+            keys = [compiled.binds[name].key for name in compiled.positiontup or ()]
             return str(compiled), self.row_extractor(keys)
         # the SQL names a bind after its column, escaped where the column name holds
         # characters a paramstyle cannot ("sel ect" -> %(sel_ect)s)
@@ -568,31 +555,3 @@ class SqlGenerator(RebuildHooks):
         if isinstance(op, ops.SplitStatement):
             return [op.sql]
         return self.split_statements(op.sql)
-
-
-def copy_constraint(constraint: Any) -> Any:
-    """A copy of a table-level constraint not yet attached to a table (SQLAlchemy's
-    ``_copy()`` needs the parent table for key, unique and foreign-key constraints)."""
-    import sqlalchemy as sa
-
-    if isinstance(constraint, sa.ForeignKeyConstraint):
-        return sa.ForeignKeyConstraint(
-            list(constraint.column_keys), [fk._get_colspec() for fk in constraint.elements],
-            name=constraint.name, ondelete=constraint.ondelete, onupdate=constraint.onupdate,
-            deferrable=constraint.deferrable, initially=constraint.initially,
-            match=constraint.match)
-    if isinstance(constraint, (sa.UniqueConstraint, sa.PrimaryKeyConstraint)):
-        columns = getattr(constraint, "_pending_colargs", None) or list(constraint.columns)
-        return type(constraint)(*[c if isinstance(c, str) else c.name for c in columns],
-                                name=constraint.name, deferrable=constraint.deferrable,
-                                initially=constraint.initially)
-    return constraint._copy()
-
-
-def type_instance(type_: Any) -> Any:
-    """An instance of a SQLAlchemy type given as a class or an instance."""
-    import sqlalchemy as sa
-
-    if isinstance(type_, type) and issubclass(type_, sa.types.TypeEngine):
-        return type_()
-    return type_

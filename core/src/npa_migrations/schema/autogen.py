@@ -26,6 +26,7 @@ migration is written by :mod:`npa_migrations.schema.codegen`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -207,6 +208,12 @@ def _against_database(executor: "MigrationExecutor", target: SchemaModel,
 # model objects -> SQLAlchemy objects and operations
 # --------------------------------------------------------------------------------------
 
+def _inline(late: list[tuple[TableModel, Any]], table: TableModel, fk: Any) -> bool:
+    """Whether ``create_table(table)`` declares the foreign key ``fk`` (not one created
+    after the tables of a cycle, ``late``)."""
+    return (table, fk) not in late
+
+
 def _show(table: TableModel | TableKey) -> str:
     schema, name = table.key if isinstance(table, TableModel) else table
     return f"{schema}.{name}" if schema else name
@@ -315,9 +322,9 @@ class Autogenerator:
             kind = difference.kind
             if category == "table":
                 if kind.startswith("missing"):
-                    new_tables.append(self.target.get(name, schema))
+                    new_tables.append(self.target.table(name, schema))
                 else:
-                    changes.append(self._drop_table(self.current.get(name, schema),
+                    changes.append(self._drop_table(self.current.table(name, schema),
                                                     difference))
             elif category == "column" and kind in ("missing column", "extra column"):
                 changes.append(self._column(difference))
@@ -332,9 +339,11 @@ class Autogenerator:
         pair_renames(changes, self.comparator)
         return ordered(changes, self.current)
 
-    def _tables(self, difference: Difference) -> tuple[TableModel | None, TableModel | None]:
+    def _tables(self, difference: Difference) -> tuple[TableModel, TableModel]:
+        """The table of a difference on one of its parts, in the target and the current
+        schema (both have it)."""
         schema, name = difference.key[:2]
-        return self.target.get(name, schema), self.current.get(name, schema)
+        return self.target.table(name, schema), self.current.table(name, schema)
 
     # tables ------------------------------------------------------------------------------
     def _create_tables(self, tables: list[TableModel]) -> list[Change]:
@@ -365,7 +374,7 @@ class Autogenerator:
             visit(table)
         changes = []
         for table in order:
-            up = self.objects.create_table(table, lambda fk, t=table: (t, fk) not in late)
+            up = self.objects.create_table(table, functools.partial(_inline, late, table))
             changes.append(Change(Phase.CREATE_TABLES, up, [ops.DropTable(table.name,
                                                                           schema=table.schema)],
                                   differences=[self._table_difference(table)],
@@ -407,9 +416,9 @@ class Autogenerator:
     # columns -----------------------------------------------------------------------------
     def _column(self, difference: Difference) -> Change:
         target, current = self._tables(difference)
-        name = difference.object
+        name = difference.object_name()
         if difference.kind == "missing column":
-            column = target.column(name)
+            column = target.known_column(name)
             sa_column = self.objects.column(column)
             review = []
             if column.nullable is False and sa_column.server_default is None:
@@ -422,7 +431,7 @@ class Autogenerator:
                                                             schema=current.schema)],
                           [ops.DropColumn(current.name, column.name, schema=current.schema)],
                           review, differences=[difference], table=current.key)
-        column = current.column(name)
+        column = current.known_column(name)
         return Change(Phase.DROP_COLUMNS, [ops.DropColumn(current.name, column.name,
                                                           schema=current.schema)],
                       [ops.AddColumn(current.name, self.objects.column(column),
@@ -431,7 +440,8 @@ class Autogenerator:
 
     def _alter_column(self, group: list[Difference]) -> Change:
         target, current = self._tables(group[0])
-        new, old = target.column(group[0].object), current.column(group[0].object)
+        name = group[0].object_name()
+        new, old = target.known_column(name), current.known_column(name)
         attributes = {d.key[4] for d in group}
         up: dict[str, Any] = {}
         down: dict[str, Any] = {}
@@ -553,7 +563,8 @@ class Autogenerator:
                target.primary_key) if kind != "extra" else None
         return self._key(kind, difference, current, ops.CreatePrimaryKey, old, new)
 
-    def _key(self, kind: str, difference: Difference, table: TableModel, create: type,
+    def _key(self, kind: str, difference: Difference, table: TableModel,
+             create: type[ops.CreatePrimaryKey] | type[ops.CreateUniqueConstraint],
              old: tuple | None, new: tuple | None) -> list[Change]:
         """A primary key or unique constraint (``create``: its operation class) that goes
         (``old``), comes (``new``) or both, each a ``(name, columns)`` pair."""

@@ -73,7 +73,9 @@ def ordered(changes: list[Change], current: SchemaModel) -> list[Change]:
     referrers: dict[str, set[str]] = {}
     for change in drops:
         table = current.get(change.table[1], change.table[0])
-        for fk in table.foreign_keys if table is not None else ():
+        if table is None:
+            continue
+        for fk in table.foreign_keys:
             if fold(fk.referred_table) in dropped and not same_name(fk.referred_table,
                                                                     table.name):
                 referrers.setdefault(fold(fk.referred_table), set()).add(fold(table.name))

@@ -12,6 +12,7 @@ they belong to.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import textwrap
@@ -95,7 +96,7 @@ class PythonWriter:
         """A SQLAlchemy type as its constructor, e.g. ``sa.String(length=100)``."""
         import sqlalchemy as sa
 
-        from ..provider import type_instance
+        from ..sqla import type_instance
 
         type_ = type_instance(type_)
         text = repr(type_)
@@ -115,7 +116,7 @@ class PythonWriter:
 
         return _CLASS_CALL.sub(prefix, text)
 
-    def _foreign_class(self, cls: type, module: str) -> str:
+    def _foreign_class(self, cls: builtins.type, module: str) -> str:
         """``postgresql.JSONB`` (with its import) or ``myapp.types.Money`` (imported)."""
         match = re.match(r"sqlalchemy\.dialects\.(\w+)", module)
         if match:
@@ -148,8 +149,8 @@ class PythonWriter:
     # schema objects ----------------------------------------------------------------------
     def column(self, column: "sa.Column") -> Call:
         """``sa.Column("name", <type>, nullable=..., server_default=..., comment=...)``."""
-        args = [self.literal(column.name), self.type(column.type),
-                f"nullable={bool(column.nullable)}"]
+        args: list[str | Call] = [self.literal(column.name), self.type(column.type),
+                                  f"nullable={bool(column.nullable)}"]
         if column.server_default is not None:
             args.append(f"server_default={self.default(column.server_default)}")
         if column.autoincrement is False:
@@ -162,6 +163,7 @@ class PythonWriter:
         """A table-level constraint of ``create_table``."""
         import sqlalchemy as sa
 
+        args: list[str | Call]
         if isinstance(constraint, sa.ForeignKeyConstraint):
             args = [self.literal(list(constraint.column_keys)),
                     self.literal([fk._get_colspec() for fk in constraint.elements])]
@@ -183,8 +185,9 @@ class PythonWriter:
         """The builder call recording ``op``, as lines (one, unless it is long)."""
         method = getattr(self, f"_{op.kind}")
         name, args = method(op)
-        if getattr(op, "schema", None):
-            args.append(f"schema={self.literal(op.schema)}")
+        schema = getattr(op, "schema", None)
+        if schema:
+            args.append(f"schema={self.literal(schema)}")
         return Call(f"b.{name}", args).lines(multiline=op.kind == "create_table")
 
     def _create_table(self, op: ops.CreateTable):

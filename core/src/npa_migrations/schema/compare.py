@@ -45,6 +45,13 @@ class Difference:
     actual: str | None
     key: tuple = field(compare=False, repr=False, default=())
 
+    def object_name(self) -> str:
+        """:attr:`object`, for a difference on a column, index or constraint (which has
+        one)."""
+        if self.object is None:
+            raise ValueError(f"{self.kind} of {self.table} names no object")
+        return self.object
+
     @property
     def where(self) -> str:
         """``table.object`` (or the table alone), as printed."""
@@ -165,14 +172,13 @@ class Comparator:
 
     def compare_table(self, exp: TableModel | None, act: TableModel | None) -> list[Difference]:
         """Differences of one table; ``None`` on one side means the table is absent."""
-        if exp is None and act is None:
-            return []
-        t = exp or act
-        schema, name, display = t.schema, t.name, t.display
         if exp is None:
-            return [Difference("extra table", display, "table", None, None,
+            if act is None:
+                return []
+            return [Difference("extra table", act.display, "table", None, None,
                                f"{len(act.columns)} column(s)",
-                               (schema, name, "table", None, None))]
+                               (act.schema, act.name, "table", None, None))]
+        schema, name, display = exp.schema, exp.name, exp.display
         if act is None:
             if exp.maybe_absent:
                 return []
@@ -324,21 +330,24 @@ class Comparator:
                      f"UNIQUE {show(unique.columns)}", f"UNIQUE {show(live_unique.columns)}",
                      "unique")
         if "indexes" in exp.known:
-            for live in act.indexes.values():
-                if live.name in used_indexes or exp.index(live.name) is not None:
+            for live_index in act.indexes.values():
+                if live_index.name in used_indexes or exp.index(live_index.name) is not None:
                     continue
-                if live.unique and any(sorted(cols(u.columns)) == sorted(cols(live.columns))
-                                       for u in exp.uniques):
+                if live_index.unique and any(
+                        sorted(cols(u.columns)) == sorted(cols(live_index.columns))
+                        for u in exp.uniques):
                     continue
-                diff("extra index", "index", live.name, None, _index_text(live), "index")
+                diff("extra index", "index", live_index.name, None, _index_text(live_index),
+                     "index")
         if "uniques" in exp.known:
-            for n, live in live_uniques:
+            for n, live_unique in live_uniques:
                 if n in used_uniques:
                     continue
-                if live.name and exp.index(live.name) is not None:
+                if live_unique.name and exp.index(live_unique.name) is not None:
                     continue
-                diff("extra constraint", "unique constraint", live.name or show(live.columns),
-                     None, f"UNIQUE {show(live.columns)}", "unique")
+                diff("extra constraint", "unique constraint",
+                     live_unique.name or show(live_unique.columns), None,
+                     f"UNIQUE {show(live_unique.columns)}", "unique")
 
     def _foreign_keys(self, exp: TableModel, act: TableModel, diff) -> None:
         def shape(fk):

@@ -60,7 +60,7 @@ class Declarer:
         does not auto-increment it."""
         import sqlalchemy as sa
 
-        from ..provider import type_instance
+        from ..sqla import type_instance
 
         kwargs: dict[str, Any] = {}
         default = self.default(column)

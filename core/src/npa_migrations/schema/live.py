@@ -132,8 +132,10 @@ class LiveSchemaReader:
         if tables is None:
             wanted = {schema: None for schema in schemas}
         else:
+            named: dict[str | None, list[str]] = {}
             for schema, name in tables:
-                wanted.setdefault(schema, []).append(name)
+                named.setdefault(schema, []).append(name)
+            wanted.update(named)
         model = SchemaModel()
         with self.engine.connect() as connection, warnings.catch_warnings():
             # "Did not recognize type ..." (extension types): such a column is not compared

@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, overload
 
 from .. import operations as ops
 from .sqlscan import SqlEffect, TableKey, analyse_sql
@@ -65,6 +65,10 @@ CATEGORIES = frozenset({"columns", "indexes", "uniques", "foreign_keys", "checks
                         "primary_key"})
 
 
+@overload
+def fold(name: str) -> str: ...
+@overload
+def fold(name: None) -> None: ...
 def fold(name: str | None) -> str | None:
     """Case-folded name, for the fallback match (databases that fold unquoted names)."""
     return name.casefold() if isinstance(name, str) else name
@@ -95,7 +99,7 @@ class ColumnModel:
 class IndexModel:
     """One index; ``where`` is the SQL text of a partial index's predicate."""
 
-    name: str | None
+    name: str
     columns: tuple[str, ...]
     unique: bool = False
     where: str | None = None
@@ -166,6 +170,13 @@ class TableModel:
             for other in self.columns.values():
                 if same_name(other.name, name):
                     return other
+        return found
+
+    def known_column(self, name: str) -> ColumnModel:
+        """The column ``name``, which must be there: a ``KeyError`` otherwise."""
+        found = self.column(name)
+        if found is None:
+            raise KeyError(f"{self.name}.{name}")
         return found
 
     def index(self, name: str) -> IndexModel | None:
@@ -292,7 +303,7 @@ def table_from_sa(table: "sa.Table", dialect: str | None = None) -> TableModel:
 def _sa_table(op: ops.CreateTable) -> "sa.Table":
     import sqlalchemy as sa
 
-    from ..provider import copy_constraint
+    from ..sqla import copy_constraint
 
     table = sa.Table(op.table, sa.MetaData(), *[c._copy() for c in op.columns],
                      schema=op.schema)
@@ -380,6 +391,14 @@ class SchemaModel:
     def get(self, name: str, schema: str | None = None) -> TableModel | None:
         """The table ``name`` (exactly, else case-insensitively); ``None`` if absent."""
         return self.tables.find((self._schema(schema), name))
+
+    def table(self, name: str, schema: str | None = None) -> TableModel:
+        """The table ``name``, which must be there (e.g. the table of a difference the
+        comparison found): a ``KeyError`` otherwise."""
+        found = self.get(name, schema)
+        if found is None:
+            raise KeyError(f"{schema}.{name}" if schema else name)
+        return found
 
     def _pop(self, name: str, schema: str | None) -> TableModel | None:
         table = self.get(name, schema)
@@ -536,7 +555,7 @@ class SchemaModel:
         name = column.name
         attributes: list[str] = []
         if op.type_ is not ops.UNCHANGED:
-            from ..provider import type_instance
+            from ..sqla import type_instance
 
             column.type = type_instance(op.type_)
             attributes.append("type")
@@ -683,7 +702,7 @@ class SchemaModel:
         elif effect.kind == "rename":
             table = self._pop(name, schema) or TableModel(name=name, schema=schema,
                                                           primary_key=UNKNOWN, known=set())
-            new_schema, new_name = effect.new
+            new_schema, new_name = effect.new or (schema, name)
             table.name, table.schema = new_name, new_schema
             table.maybe_absent = False
             table.forget(CATEGORIES, note)
@@ -693,7 +712,7 @@ class SchemaModel:
             self._pop(name, schema)
         elif effect.kind == "indexes":
             self._raw_sql_table(name, schema, note).forget({"indexes", "uniques"}, note)
-        elif effect.kind == "drop_index":
+        elif effect.kind == "drop_index" and effect.index is not None:
             if effect.table is not None:
                 table = self._raw_sql_table(name, schema, note)
                 index = table.index(effect.index)

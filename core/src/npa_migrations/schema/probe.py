@@ -110,8 +110,8 @@ def probe_for(sql: str) -> Probe | None:
                      f"index {index} on {_show(table)} exists")
     if m := _DROP_INDEX.match(text):
         schema, index = split_qname(m["i"])
-        table = split_qname(m["t"]) if m["t"] else None
-        return Probe(lambda i: not _index_anywhere(i, schema, table, index),
+        on_table = split_qname(m["t"]) if m["t"] else None
+        return Probe(lambda i: not _index_anywhere(i, schema, on_table, index),
                      f"index {index} dropped")
     if m := _RENAME_TABLE.match(text):
         return _renamed(split_qname(m["t"]), split_qname(m["u"]))
@@ -134,8 +134,8 @@ def probe_for(sql: str) -> Probe | None:
 
 def _alter_table(table: tuple, action: str) -> Probe | None:
     if m := _RENAME_TO.match(action):
-        new = split_qname(m["u"])
-        return _renamed(table, (new[0] or table[0], new[1]))
+        renamed = split_qname(m["u"])
+        return _renamed(table, (renamed[0] or table[0], renamed[1]))
     if m := _RENAME_COLUMN.match(action) or _CHANGE_COLUMN.match(action):
         old, new = unquote(m["a"]), unquote(m["b"])
         return Probe(lambda i: _has_column(i, table, new) and (

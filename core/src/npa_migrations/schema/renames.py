@@ -10,7 +10,7 @@ is offered as commented-out code.
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from .. import operations as ops
 from .changes import Change
@@ -18,6 +18,8 @@ from .model import fold
 
 if TYPE_CHECKING:  # pragma: no cover
     from .compare import Comparator
+
+Op = TypeVar("Op", bound=ops.MigrationOperation)
 
 
 def pair_renames(changes: list[Change], comparator: "Comparator") -> None:
@@ -28,7 +30,7 @@ def pair_renames(changes: list[Change], comparator: "Comparator") -> None:
     drops = [c for c in changes if c.up and isinstance(c.up[0], ops.DropTable)]
     creates = [c for c in changes if c.up and isinstance(c.up[0], ops.CreateTable)]
     for drop, create in _pairs(drops, creates, _table_likeness):
-        old, new = drop.up[0], create.up[0]
+        old, new = _first(drop, ops.DropTable), _first(create, ops.CreateTable)
         _merge(changes, drop, create, ops.RenameTable(old.table, new.table, schema=old.schema),
                f"table '{_show(old.schema, old.table)}' is not in the models and "
                f"'{new.table}' is new with similar columns: this looks like a rename. "
@@ -39,7 +41,7 @@ def pair_renames(changes: list[Change], comparator: "Comparator") -> None:
     adds = [c for c in changes if c.up and isinstance(c.up[0], ops.AddColumn)]
 
     def column_likeness(drop: Change, add: Change) -> float:
-        old, new = drop.down[0], add.up[0]
+        old, new = _undone(drop, ops.AddColumn), _first(add, ops.AddColumn)
         if (fold(old.table), fold(old.schema)) != (fold(new.table), fold(new.schema)):
             return 0.0
         if not comparator.same_type(old.column.type, new.column.type)[0]:
@@ -49,18 +51,32 @@ def pair_renames(changes: list[Change], comparator: "Comparator") -> None:
                                              fold(new.column.name)).ratio() / 2
 
     for drop, add in _pairs(drops, adds, column_likeness):
-        old, new = drop.up[0], add.up[0]
-        _merge(changes, drop, add, ops.RenameColumn(old.table, old.column_name,
-                                                    new.column.name, schema=old.schema),
-               f"column '{_show(old.schema, old.table)}.{old.column_name}' is not in the "
-               f"models and '{new.column.name}' is new with the same type: this looks like a "
+        gone, added = _first(drop, ops.DropColumn), _first(add, ops.AddColumn)
+        _merge(changes, drop, add, ops.RenameColumn(gone.table, gone.column_name,
+                                                    added.column.name, schema=gone.schema),
+               f"column '{_show(gone.schema, gone.table)}.{gone.column_name}' is not in the "
+               f"models and '{added.column.name}' is new with the same type: this looks like a "
                "rename. As written, the column is dropped with its values. To keep them, use "
                "the rename below instead of the calls of this step, then generate again for "
                "what still differs:")
 
 
+def _first(change: Change, kind: type[Op]) -> Op:
+    """The first ``up`` operation of ``change``, which was picked for being a ``kind``."""
+    operation = change.up[0]
+    assert isinstance(operation, kind)
+    return operation
+
+
+def _undone(change: Change, kind: type[Op]) -> Op:
+    """The first ``down`` operation of ``change``, known to be a ``kind``."""
+    operation = change.down[0]
+    assert isinstance(operation, kind)
+    return operation
+
+
 def _merge(changes: list[Change], drop: Change, create: Change,
-           rename: ops.MigrationOperation, review: str) -> None:
+           rename: ops.RenameTable | ops.RenameColumn, review: str) -> None:
     create.up += drop.up
     create.down = drop.down + create.down
     create.review.insert(0, review)
@@ -72,10 +88,10 @@ def _merge(changes: list[Change], drop: Change, create: Change,
 
 def _table_likeness(drop: Change, create: Change) -> float:
     """How many columns the two tables share, of all their columns (same schema only)."""
-    old, new = drop.up[0], create.up[0]
+    old, new = _first(drop, ops.DropTable), _first(create, ops.CreateTable)
     if fold(old.schema) != fold(new.schema):
         return 0.0
-    before = {fold(c.name) for c in drop.down[0].columns}
+    before = {fold(c.name) for c in _undone(drop, ops.CreateTable).columns}
     after = {fold(c.name) for c in new.columns}
     return len(before & after) / len(before | after) if before | after else 0.0
 

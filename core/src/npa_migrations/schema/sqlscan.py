@@ -161,9 +161,9 @@ def analyse_statement(sql: str) -> list[SqlEffect]:
     if m := _CREATE_INDEX.match(text):
         return [SqlEffect("indexes", split_qname(m["name"]), statement=shown)]
     if m := _DROP_INDEX.match(text):
-        table = split_qname(m["table"]) if m["table"] else None
+        on_table = split_qname(m["table"]) if m["table"] else None
         schema, index = split_qname(m["index"])
-        return [SqlEffect("drop_index", table, index=index, statement=shown)]
+        return [SqlEffect("drop_index", on_table, index=index, statement=shown)]
     if m := _DROP_SCHEMA.match(text):
         return [SqlEffect("drop_schema", (unquote(m["name"]), ""), statement=shown)]
     if _CASCADE.match(text):

@@ -10,7 +10,7 @@ from typing import Any
 
 
 def _type(type_: Any) -> Any:
-    from ..provider import type_instance
+    from ..sqla import type_instance
 
     return type_instance(type_)
 

@@ -91,6 +91,7 @@ class ProcessLockHolder:
         self.process = subprocess.Popen(
             [sys.executable, "-c", _HOLDER_SCRIPT, self.url, self.lock_table],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None  # stdout=PIPE
         line = self.process.stdout.readline().strip()
         if line != "held":
             _, err = self.process.communicate(timeout=30)

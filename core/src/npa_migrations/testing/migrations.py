@@ -101,8 +101,12 @@ class MigrationFolder:
         parts += ["-- npa:up", textwrap.dedent(up).strip("\n")]
         if down is not None:
             parts += ["-- npa:down", textwrap.dedent(down).strip("\n")]
+        migration_id = sql_migration_id(name)
+        if migration_id is None:
+            raise ValueError(f"{name!r}: a .sql migration's name starts with a 14-digit "
+                             "timestamp and '_'")
         (self.path / f"{name}.sql").write_text("\n".join(parts) + "\n", encoding="utf-8")
-        return sql_migration_id(name)
+        return migration_id
 
     def remove(self, migration_id_or_name: str) -> None:
         """Delete the file(s) of a migration (by id or file stem)."""

@@ -40,7 +40,7 @@ Fixtures (all prefixed ``npa_``):
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pytest
 
@@ -206,7 +206,7 @@ def npa_provision(npa_base_url: "sa.engine.URL", npa_provider: "BaseProvider") -
 
 
 @pytest.fixture
-def npa_url(npa_provision: "Provision", tmp_path) -> "sa.engine.URL":
+def npa_url(npa_provision: "Provision", tmp_path) -> "Iterator[sa.engine.URL]":
     """URL of a fresh database for this test, free of suite objects before and after."""
     url = npa_provision.test_url(tmp_path)
     engine = npa_provision.create_engine(url)
@@ -219,7 +219,8 @@ def npa_url(npa_provision: "Provision", tmp_path) -> "sa.engine.URL":
 
 
 @pytest.fixture
-def npa_engine(npa_provision: "Provision", npa_url: "sa.engine.URL") -> "sa.engine.Engine":
+def npa_engine(npa_provision: "Provision", npa_url: "sa.engine.URL"
+               ) -> "Iterator[sa.engine.Engine]":
     """A SQLAlchemy engine on the test database (separate from the engine's connections)."""
     engine = npa_provision.create_engine(npa_url)
     yield engine

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def owned(name: str | None) -> bool:
     """Whether a table or schema name belongs to the suite (starts with the prefix)."""
-    return bool(name) and name.lower().startswith(PREFIX)
+    return name is not None and name.lower().startswith(PREFIX)
 
 
 class Provision:

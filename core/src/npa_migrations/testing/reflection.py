@@ -55,7 +55,7 @@ class ReflectedDatabase:
     def schemas(self) -> set[str]:
         return set(self.inspector().get_schema_names())
 
-    def columns(self, table: str, schema: str | None = None) -> dict[str, dict]:
+    def columns(self, table: str, schema: str | None = None) -> dict[str, Any]:
         """Reflected columns by name, in table order (``type``, ``nullable``, ``default``)."""
         return {c["name"]: c for c in self.inspector().get_columns(table, schema=schema)}
 
@@ -66,25 +66,25 @@ class ReflectedDatabase:
         pk = self.inspector().get_pk_constraint(table, schema=schema)
         return list(pk.get("constrained_columns") or [])
 
-    def indexes(self, table: str, schema: str | None = None) -> dict[str, dict]:
+    def indexes(self, table: str, schema: str | None = None) -> dict[str, Any]:
         """Reflected indexes by name (``column_names``, ``unique``)."""
         return {i["name"]: i for i in self.inspector().get_indexes(table, schema=schema)
-                if i.get("name")}
+                if i["name"]}
 
-    def foreign_keys(self, table: str, schema: str | None = None) -> list[dict]:
+    def foreign_keys(self, table: str, schema: str | None = None) -> list[Any]:
         """Reflected foreign keys (``name``, ``constrained_columns``, ``referred_table``,
         ``referred_columns``, ``options``)."""
         return list(self.inspector().get_foreign_keys(table, schema=schema))
 
-    def foreign_key(self, table: str, name: str, schema: str | None = None) -> dict | None:
+    def foreign_key(self, table: str, name: str, schema: str | None = None) -> Any:
         for fk in self.foreign_keys(table, schema):
             if fk.get("name") == name:
                 return fk
         return None
 
-    def unique_constraints(self, table: str, schema: str | None = None) -> dict[str, dict]:
+    def unique_constraints(self, table: str, schema: str | None = None) -> dict[str, Any]:
         return {u["name"]: u for u in self.inspector().get_unique_constraints(table, schema=schema)
-                if u.get("name")}
+                if u["name"]}
 
     def unique_names(self, table: str, schema: str | None = None) -> set[str]:
         """Names of unique constraints and unique indexes (databases report a unique
@@ -93,9 +93,9 @@ class ReflectedDatabase:
         names |= {n for n, i in self.indexes(table, schema).items() if i.get("unique")}
         return names
 
-    def check_constraints(self, table: str, schema: str | None = None) -> dict[str, dict]:
+    def check_constraints(self, table: str, schema: str | None = None) -> dict[str, Any]:
         return {c["name"]: c for c in self.inspector().get_check_constraints(table, schema=schema)
-                if c.get("name")}
+                if c["name"]}
 
     # rows --------------------------------------------------------------------------------
     def table(self, name: str, *columns: str, schema: str | None = None) -> "sa.TableClause":
@@ -186,7 +186,7 @@ class ReflectedDatabase:
     def snapshot(self) -> dict:
         """Everything the suite owns, for "nothing changed" assertions: tables with
         their columns, indexes and row counts, and the history rows."""
-        state = {}
+        state: dict[str, Any] = {}
         for table in sorted(self.tables()):
             state[table] = (self.column_names(table), sorted(self.indexes(table)),
                             self.count(table))

@@ -15,6 +15,7 @@ only the selected ones are checked. A hit is dropped when:
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from npa_migrations import operations as ops
@@ -54,11 +55,12 @@ class Linter:
     def generate(self, operation: ops.MigrationOperation) -> list[str]:
         """The SQL an operation renders to, through the hook (so plugin overrides count)."""
         from npa_migrations.plugins import get_plugin_manager
+        from npa_migrations.provider import OFFLINE
         from npa_migrations.statements import Statement
 
-        try:
-            result = get_plugin_manager().hook.npa_generate_sql(provider=self.provider,
-                                                                operation=operation)
+        try:  # the operation alone says what to check: rendered as for an offline script
+            result = get_plugin_manager().hook.npa_generate_sql(
+                provider=self.provider, operation=operation, context=OFFLINE)
         except Exception:  # a bad identifier etc.: the run reports it, not the linter
             return []
         return [s.sql if isinstance(s, Statement) else str(s) for s in result or []]
@@ -168,10 +170,13 @@ def lint_executor(executor: "MigrationExecutor", ids: Iterable[str] | None = Non
     :returns: the findings and the ids that were linted.
     """
     scripts = executor.discover()
-    conn = executor.target.connect() if connect else None
-    try:
+    with contextlib.ExitStack() as stack:
+        conn = None
+        if connect:
+            session = stack.enter_context(executor.session(read_only=True))
+            conn = session.connection if session.connected else None
         if ids is None:
-            if conn is not None:
+            if connect:
                 pending = set(executor.status().pending)
                 ids = [s.id for s in scripts if s.id in pending]
                 run = True if run is None else run
@@ -185,6 +190,3 @@ def lint_executor(executor: "MigrationExecutor", ids: Iterable[str] | None = Non
             estimate = row_estimator(executor.provider, conn)
         linter = Linter(executor.provider, settings, estimate)
         return linter.lint(scripts, ids, run=bool(run)), ids
-    finally:
-        if conn is not None:
-            conn.close()

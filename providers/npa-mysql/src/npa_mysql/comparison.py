@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from npa_migrations.provider.comparison import SchemaRules
+from npa_migrations.provider.comparison import MaybeName, SchemaRules
 from npa_migrations.schema.model import fold
 
 from .information_schema import read_tables, tables_with_line_breaks
@@ -29,7 +29,7 @@ _JSON_VALID = re.compile(r"^\s*json_valid\(\s*`?(?P<column>.*?)`?\s*\)\s*$", re.
 class MysqlSchemaRules(SchemaRules):
     """MySQL's and MariaDB's type spellings, implicit indexes and checks, and names."""
 
-    def reflected_name(self, name: str | None) -> str | None:
+    def reflected_name(self, name: MaybeName) -> MaybeName:
         """SQLAlchemy's MySQL reflection reads names out of ``SHOW CREATE TABLE`` and keeps
         a backtick in a name doubled (```a``b``` reflects as ``a``b``): undo it."""
         return None if name is None else name.replace("``", "`")

@@ -21,7 +21,6 @@ from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError
 from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderContext,
                                      SqlGenerator)
-from npa_migrations.statements import Statement
 
 from .comparison import MysqlSchemaRules
 

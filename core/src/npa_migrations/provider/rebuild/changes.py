@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from ... import operations as ops
 from ...operations import UNCHANGED
 from ...schema.model import fold, same_name
+from ...sqla import constraint_name
 from .shape import ColumnShape, ConstraintShape, TableShape
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,19 +109,22 @@ class TableChanges:
             return []
         taken = {fold(c.original) for c in self.columns if c.original is not None}
         if not any(fold(c.current) in taken for c in moving):
-            pairs = [(c.original, c.current) for c in moving]
+            direct = [(c.original, c.current) for c in moving if c.original is not None]
             for column in moving:
                 column.original = column.current
-            return pairs
+            return direct
         # two phases: everything that moves, and every dropped column whose name is
         # wanted, goes to a temporary name first
         wanted = {fold(c.current) for c in moving}
         parked = moving + [c for c in self.columns if c.original is not None and c.dropped
                            and fold(c.original) in wanted]
         used = taken | wanted
-        pairs, finals = [], []
+        pairs: list[tuple[str, str]] = []
+        finals: list[tuple[str, str]] = []
         counter = 0
         for column in parked:
+            if column.original is None:  # not in the old table: nothing to move
+                continue
             counter += 1
             while fold(f"{TMP_COLUMN_PREFIX}{counter}") in used:
                 counter += 1
@@ -242,8 +246,8 @@ class TableChanges:
         for constraint in column.constraints:
             if isinstance(constraint, sa.CheckConstraint):
                 table.constraints.append(ConstraintShape(
-                    "check", constraint.name, sqltext=sql.compile_literal(constraint.sqltext),
-                    created=True))
+                    "check", constraint_name(constraint),
+                    sqltext=sql.compile_literal(constraint.sqltext), created=True))
         return added
 
     def _add_constraint(self, table: TableShape, op: Any, constraint: ConstraintShape) -> None:

@@ -15,6 +15,8 @@ from ... import operations as ops
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...statements import Statement
+    from ...sqltext import Lexicon
+    from ..context import RenderContext
     from .procedure import TableRebuild
     from .shape import TableShape
 
@@ -49,6 +51,12 @@ class RebuildHooks:
                  if kind == QUOTED}
         return found | {fold(word) for word in _WORD.findall(mask(sql, lexicon))}
 
+    if TYPE_CHECKING:  # provided by the SqlGenerator this class is a base of
+        lexicon: "Lexicon | None"
+        bracket_identifiers: bool
+
+        def sql_rename_table(self, op: ops.RenameTable, ctx: "RenderContext") -> list[str]: ...
+
     def reflect_rebuild_table(self, rebuild: "TableRebuild") -> "TableShape":
         """Read the table ``rebuild`` changes (``rebuild.table`` in ``rebuild.schema``,
         on ``rebuild.conn``). The default is what SQLAlchemy's inspector reports
@@ -79,7 +87,7 @@ class RebuildHooks:
         (``rebuild.table``) once the old table is dropped. Default: ``sql_rename_table``.
         """
         from ...statements import Statement
-        from ..sql import RenderContext
+        from ..context import RenderContext
 
         rename = ops.RenameTable(rebuild.tmp, rebuild.table, schema=rebuild.schema)
         return [Statement(s) for s in self.sql_rename_table(rename, RenderContext(rebuild.conn))]

@@ -45,7 +45,7 @@ class TableRebuild:
     """
 
     def __init__(self, provider: "BaseProvider", conn: "DbConnection",
-                 operations: Sequence[ops.MigrationOperation]):
+                 operations: Sequence[ops.TableShapeOperation]):
         self.provider = provider
         self.sql: "SqlGenerator" = provider.sql
         self.conn = conn
@@ -173,7 +173,7 @@ class TableRebuild:
     def _sql(self, operation: ops.MigrationOperation) -> list[Statement]:
         """The provider's ``sql_<kind>`` statements for one plain step of the rebuild
         (called directly: ``generate`` refuses what ``needs_rebuild`` claims)."""
-        from ..sql import RenderContext
+        from ..context import RenderContext
 
         method = getattr(self.sql, f"sql_{operation.kind}")
         return [s if isinstance(s, Statement) else Statement(s)
@@ -214,7 +214,7 @@ class TableRebuild:
             if not constraint.created or constraint.kind not in ("primary", "unique") or \
                     any(c.source is None for c in constraint.columns):
                 continue
-            keys = [source.c[c.source] for c in constraint.columns]
+            keys = [source.c[c.source] for c in constraint.columns if c.source is not None]
             rows = self._rows(sa.select(*keys, sa.func.count())
                               .where(*[k.is_not(None) for k in keys]).group_by(*keys)
                               .having(sa.func.count() > 1).limit(SAMPLE_ROWS))
@@ -251,9 +251,11 @@ class TableRebuild:
             elif constraint.kind == "unique":
                 new.append_constraint(sa.UniqueConstraint(*cols, name=constraint.name))
             elif constraint.kind == "check":
+                assert constraint.sqltext is not None  # a check always has its condition
                 new.append_constraint(sa.CheckConstraint(sa.literal_column(constraint.sqltext),
                                                          name=constraint.name))
             else:
+                assert constraint.referent is not None  # a foreign key always has its table
                 remote = [r.name if isinstance(r, ColumnShape) else r for r in constraint.remote]
                 target = sa.Table(constraint.referent, metadata,
                                   schema=constraint.referent_schema, extend_existing=True)

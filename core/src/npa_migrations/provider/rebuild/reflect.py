@@ -18,7 +18,6 @@ from ...schema.model import fold
 from .shape import ColumnShape, ConstraintShape, IndexShape, TableShape
 
 if TYPE_CHECKING:  # pragma: no cover
-    import sqlalchemy as sa
 
     from .procedure import TableRebuild
 

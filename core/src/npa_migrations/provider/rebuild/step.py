@@ -10,7 +10,7 @@ from ...statements import Statement, Step
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..base import BaseProvider
-    from ..sql import RenderContext
+    from ..context import RenderContext
 
 
 class RebuildStep(Step):
@@ -19,12 +19,12 @@ class RebuildStep(Step):
 
     def describe(self) -> str:
         """``Rebuilding table 't': <each operation's line>``."""
-        table = self.operations[0].table
+        _, table = self.operations[0].tables()[0]
         return f"Rebuilding table '{table}': " + "; ".join(
             op.describe() for op in self.operations)
 
 
-def rebuild_step(provider: "BaseProvider", operations: Sequence[ops.MigrationOperation]
+def rebuild_step(provider: "BaseProvider", operations: Sequence[ops.TableShapeOperation]
                  ) -> RebuildStep:
     """One step that rebuilds the table of ``operations`` (consecutive operations on one
     table) with :class:`~npa_migrations.provider.rebuild.TableRebuild`."""
@@ -40,7 +40,7 @@ def rebuild_step(provider: "BaseProvider", operations: Sequence[ops.MigrationOpe
     return RebuildStep(operations, render, live=True)
 
 
-def offline_error(provider: "BaseProvider", operations: Sequence[ops.MigrationOperation]
+def offline_error(provider: "BaseProvider", operations: Sequence[ops.TableShapeOperation]
                   ) -> ConfigurationError:
     """Why a rebuild cannot be rendered without a database, and what to run instead."""
     table = operations[0].table

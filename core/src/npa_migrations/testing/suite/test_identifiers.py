@@ -190,11 +190,11 @@ class TestBadIdentifiers(SuiteTest):
             return str(exc)
         assert not result.success, "a bad identifier was accepted"
         assert [e.migration_id for e in result.errors] == [migration_id]
-        exc = result.errors[0].exception
-        cause = getattr(exc, "original", None) or getattr(exc, "__cause__", None)
-        assert isinstance(exc, ConfigurationError) or isinstance(cause, ConfigurationError), (
-            f"expected a ConfigurationError, got {exc!r} caused by {cause!r}")
-        return str(cause if isinstance(cause, ConfigurationError) else exc)
+        error = result.errors[0].exception
+        cause = getattr(error, "original", None) or getattr(error, "__cause__", None)
+        assert isinstance(error, ConfigurationError) or isinstance(cause, ConfigurationError), (
+            f"expected a ConfigurationError, got {error!r} caused by {cause!r}")
+        return str(cause if isinstance(cause, ConfigurationError) else error)
 
 
 class TestEngineTableNames(SuiteTest):

@@ -1,0 +1,32 @@
+"""RenderContext: what the SQL of an operation may depend on besides the operation (a live
+connection, or none for an offline script). Its own module because both the SQL generator
+and the table rebuild it inherits from render with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .connection import DbConnection
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What the SQL of an operation may depend on besides the operation itself.
+
+    :ivar connection: the run's live connection, positioned where the earlier statements
+        of the migration left the schema; ``None`` when a script is rendered offline (a
+        provider then needs the operation to say everything, e.g. ``existing_type``).
+    """
+
+    connection: "DbConnection | None" = None
+
+    @property
+    def offline(self) -> bool:
+        """Whether there is no database to read (``--sql --offline``)."""
+        return self.connection is None
+
+
+#: the context of a script rendered without a database
+OFFLINE = RenderContext()
