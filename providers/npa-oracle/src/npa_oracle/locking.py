@@ -21,7 +21,7 @@ from npa_migrations.errors import LockTimeoutError
 from npa_migrations.provider.locking import SessionLock, TableLock, owner_id
 from npa_migrations.provider.locking import lock_name as _lock_name
 
-from .provider import ORA_PLSQL_COMPILATION, error_text, ora_code
+from .errors import ORA_PLSQL_COMPILATION, error_text, ora_code
 
 if TYPE_CHECKING:  # pragma: no cover
     from npa_migrations.provider.connection import DbConnection

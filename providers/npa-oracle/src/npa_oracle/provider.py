@@ -31,6 +31,9 @@ from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderC
 
 from . import sqltext
 from .comparison import OracleSchemaRules
+from .errors import (ORA_ACCOUNT_LOCKED, ORA_ALREADY_NOT_NULL, ORA_ALREADY_NULL,
+                     ORA_INVALID_CREDENTIALS, ORA_LIBRARY_CACHE_TIMEOUT, ORA_RESOURCE_BUSY,
+                     ORA_SERVICE_UNKNOWN, ORA_SID_UNKNOWN, error_text, ora_code)
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -46,45 +49,9 @@ BASELINE_VERSION = (19, 0, 0, 0, 0)
 #: Oracle's identifier limit in bytes from 12.2 on (COMPATIBLE >= 12.2)
 MAX_IDENTIFIER_BYTES = 128
 
-# ORA- error numbers ---------------------------------------------------------------------
-ORA_RESOURCE_BUSY = 54            # resource busy and acquire with NOWAIT / timeout expired
-ORA_TABLE_NOT_FOUND = 942         # table or view does not exist
-ORA_NAME_IN_USE = 955             # name is already used by an existing object
-ORA_INVALID_CREDENTIALS = 1017    # invalid username/password; logon denied
-ORA_INDEX_NOT_FOUND = 1418        # specified index does not exist
-ORA_ALREADY_NOT_NULL = 1442       # column to be modified to NOT NULL is already NOT NULL
-ORA_ALREADY_NULL = 1451           # column to be modified to NULL cannot be modified to NULL
-ORA_CONSTRAINT_NOT_FOUND = 2443   # cannot drop constraint - nonexistent constraint
-ORA_LIBRARY_CACHE_TIMEOUT = 4021  # timeout occurred while waiting to lock object
-ORA_PLSQL_COMPILATION = 6550      # PL/SQL compilation error (e.g. PLS-00201)
-ORA_USER_NOT_FOUND = 1918         # user does not exist
-ORA_ACCOUNT_LOCKED = 28000        # the account is locked
-ORA_SERVICE_UNKNOWN = 12514       # listener does not currently know of service
-ORA_SID_UNKNOWN = 12505           # listener does not currently know of SID
-
 #: ``ON DELETE`` actions Oracle has (``NO ACTION`` is its behaviour without a clause)
 _ON_DELETE = {"CASCADE": "CASCADE", "SET NULL": "SET NULL", "NO ACTION": None,
               "RESTRICT": None}
-
-
-def ora_code(exc: BaseException | None) -> int | None:
-    """The ORA- error number of a python-oracledb error (or an exception wrapping one)."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        args = getattr(exc, "args", ())
-        error = args[0] if args else None
-        code = getattr(error, "code", None)
-        if isinstance(code, int) and code:
-            return code
-        exc = getattr(exc, "original", None) or getattr(exc, "orig", None) or exc.__cause__
-    return None
-
-
-def error_text(exc: BaseException) -> str:
-    args = getattr(exc, "args", ())
-    error = args[0] if args else None
-    return str(getattr(error, "message", None) or exc)
 
 
 def normalise_url(url: "sa.engine.URL") -> "sa.engine.URL":
