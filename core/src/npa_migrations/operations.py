@@ -16,18 +16,32 @@ if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
 
-class _Unchanged:
-    """Sentinel: an ``alter_column`` argument that was not given."""
+class Sentinel:
+    """A value that stands for "no value given" in a way ``None`` cannot (``None`` is a
+    value). One instance per subclass, kept by copies, printed by its :attr:`label`."""
 
-    _instance = None
+    label: ClassVar[str] = "SENTINEL"
+    _instances: ClassVar[dict[type, "Sentinel"]] = {}
 
-    def __new__(cls):
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    def __new__(cls) -> "Sentinel":
+        if cls not in Sentinel._instances:
+            Sentinel._instances[cls] = super().__new__(cls)
+        return Sentinel._instances[cls]
 
     def __repr__(self) -> str:
-        return "UNCHANGED"
+        return self.label
+
+    def __copy__(self) -> "Sentinel":
+        return self
+
+    def __deepcopy__(self, memo: dict) -> "Sentinel":
+        return self
+
+
+class _Unchanged(Sentinel):
+    """Sentinel: an ``alter_column`` argument that was not given."""
+
+    label = "UNCHANGED"
 
 
 UNCHANGED: Any = _Unchanged()

@@ -35,21 +35,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
 
-class _Unknown:
+class _Unknown(ops.Sentinel):
     """Sentinel: an attribute the model does not know (raw SQL, or a partial alter)."""
 
-    _instance = None
-
-    def __new__(cls):
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-    def __deepcopy__(self, memo):
-        return self
+    label = "UNKNOWN"
 
 
 UNKNOWN: Any = _Unknown()
