@@ -171,7 +171,7 @@ def step_for(provider: "BaseProvider", operation: ops.MigrationOperation) -> Ste
     transactional = live(hook.npa_operation_transactional)(provider=provider,
                                                             operation=operation)
     return Step((operation,), render, transactional=transactional is not False,
-                live=provider.sql.reads_live_schema(operation))
+                live=provider.sql.reads_live_schema(operation), data=operation.data)
 
 
 # --------------------------------------------------------------------------------------
