@@ -121,18 +121,26 @@ def test_a_down_that_fails_fails_the_stairway(pytester):
                                  "DROP TABLE no_such_table*"])
 
 
-def test_two_branches_with_one_timestamp_have_no_single_order(pytester):
-    project(pytester)
-    (pytester.path / "migrations" / "20250102000000_other.py").write_text(textwrap.dedent("""
+def third_migration(pytester, file: str, name: str, depends_on: str = "",
+                    down: bool = True) -> None:
+    """One more migration that runs ``SELECT 1``, with ``depends_on`` (and ``down``)."""
+    body = textwrap.dedent(f"""
         from npa_migrations import Migration
 
-        class Other(Migration):
+        class {name}(Migration):
+            depends_on = ({depends_on!r},) if {depends_on!r} else ()
+
             def up(self, b):
                 b.execute("SELECT 1")
+    """)
+    if down:
+        body += "\n    def down(self, b):\n        pass\n"
+    (pytester.path / "migrations" / file).write_text(body)
 
-            def down(self, b):
-                pass
-    """))
+
+def test_two_branches_with_one_timestamp_have_no_single_order(pytester):
+    project(pytester)
+    third_migration(pytester, "20250102000000_other.py", "Other")
     result = pytester.runpytest("-k", "single_order")
     result.assert_outcomes(failed=1, deselected=3)
     result.stdout.fnmatch_lines([
@@ -142,32 +150,14 @@ def test_two_branches_with_one_timestamp_have_no_single_order(pytester):
 
 def test_a_dependency_orders_migrations_with_one_timestamp(pytester):
     project(pytester, extra='depends_on = ("20250102000000_Other",)')
-    (pytester.path / "migrations" / "20250102000000_other.py").write_text(textwrap.dedent("""
-        from npa_migrations import Migration
-
-        class Other(Migration):
-            depends_on = ("20250101000000_CreateUsers",)
-
-            def up(self, b):
-                b.execute("SELECT 1")
-
-            def down(self, b):
-                pass
-    """))
+    third_migration(pytester, "20250102000000_other.py", "Other", "20250101000000_CreateUsers")
     pytester.runpytest("-k", "single_order").assert_outcomes(passed=1, deselected=3)
 
 
 def test_a_dependency_cycle_is_reported(pytester):
     project(pytester, extra='depends_on = ("20250103000000_Cycle",)')
-    (pytester.path / "migrations" / "20250103000000_cycle.py").write_text(textwrap.dedent("""
-        from npa_migrations import Migration
-
-        class Cycle(Migration):
-            depends_on = ("20250102000000_AddName",)
-
-            def up(self, b):
-                b.execute("SELECT 1")
-    """))
+    third_migration(pytester, "20250103000000_cycle.py", "Cycle", "20250102000000_AddName",
+                    down=False)
     result = pytester.runpytest("-k", "single_order")
     result.assert_outcomes(failed=1, deselected=3)
     result.stdout.fnmatch_lines(["*The migrations have no single order:*", "*cycle*"])

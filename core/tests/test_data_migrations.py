@@ -370,3 +370,26 @@ def test_all_in_one_runs_backfill_chunks_in_the_one_transaction(migrations_dir, 
     migrations_dir("20250102000000_bump.py", backfill_migration(True))
     run(sqlite_url, migrations_dir.folder, transaction_mode=TransactionMode.ALL_IN_ONE)
     assert rows(sqlite_url, "SELECT SUM(n) FROM items") == [(90,)]
+
+
+def test_a_history_table_without_the_checkpoint_column_still_reads_its_journal(
+        migrations_dir, sqlite_url):
+    """A table the previous version created has the journal columns but no
+    step_checkpoint: status reads a stopped migration as stopped, and up adds the column
+    and continues it."""
+    migrations_dir("20250101000000_items.py", ITEMS)
+    run(sqlite_url, migrations_dir.folder)
+    migrations_dir("20250102000000_bump.py", backfill_migration(False))
+    path = sqlite_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE npa_migrations_history DROP COLUMN step_checkpoint")
+        checksum = MigrationExecutor(sqlite_url, migrations_dir.folder).discover()[1].checksum
+        conn.execute("INSERT INTO npa_migrations_history VALUES ('20250102000000_Bump', ?, "
+                     "'2025-01-02 00:00:00', 0, '0.1.0', 0, 0, NULL, 'stopped', 'up', 0, 0)",
+                     (checksum,))
+    status = MigrationExecutor(sqlite_url, migrations_dir.folder).status()
+    assert status.interrupted == ["20250102000000_Bump"] and status.failed == []
+    run(sqlite_url, migrations_dir.folder)
+    assert rows(sqlite_url, "SELECT SUM(n) FROM items") == [(90,)]
+    assert "step_checkpoint" in {r[1] for r in rows(
+        sqlite_url, "PRAGMA table_info(npa_migrations_history)")}

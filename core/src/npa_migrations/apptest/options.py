@@ -24,8 +24,10 @@ def add_options(parser: pytest.Parser) -> None:
         group.addoption(
             "--npa-url", action="store", default=None, metavar="URL",
             help="database URL npa's test plugins run against, e.g. "
-                 f"postgresql://postgres@127.0.0.1/test (default: ${URL_ENV}, then the "
-                 "npa_url ini value; application tests: a SQLite file).")
+                 "postgresql://postgres@127.0.0.1/test. Default: the conformance suite "
+                 f"asks the provider's npa_default_url fixture, then ${URL_ENV}, then the "
+                 "npa_url ini value; application tests read the latter two, else use a "
+                 "SQLite file.")
     except ValueError:  # already added by the other plugin
         return
     parser.addini("npa_url", "database URL of npa's test plugins", default="")
