@@ -71,3 +71,14 @@ def fresh_database(backend: str, prefix: str) -> Iterator[sa.engine.URL]:
                     "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
             conn.execute(sa.text(f"DROP DATABASE {name}"))
         admin.dispose()
+
+
+@contextmanager
+def database_of(backend: str, tmp_path, prefix: str) -> Iterator[str]:
+    """An empty database of ``backend`` (``sqlite`` or a key of :data:`SERVERS`) as a URL
+    string with its password: a file in ``tmp_path``, or :func:`fresh_database`."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / (prefix + '.db')}"
+        return
+    with fresh_database(backend, prefix) as url:
+        yield url.render_as_string(hide_password=False)

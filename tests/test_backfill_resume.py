@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from server_databases import fresh_database
+from server_databases import database_of
 
 ROWS, BATCH = 600, 40
 CHOSEN = sum(1 for i in range(1, ROWS + 1) if i % 9)  # where="grp <> 'skip'"
@@ -95,11 +95,8 @@ CHILD = """
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def database(request, tmp_path):
     """An empty database of each kind: yields its URL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'counters.db'}"
-        return
-    with fresh_database(request.param, "npa_backfill") as url:
-        yield url.render_as_string(hide_password=False)
+    with database_of(request.param, tmp_path, "npa_backfill") as url:
+        yield url
 
 
 def prepare(tmp_path: Path, database: str, transactional: bool) -> Path:
