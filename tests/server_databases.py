@@ -42,14 +42,21 @@ def _reachable(url: sa.engine.URL) -> Exception | None:
         engine.dispose()
 
 
-@contextmanager
-def fresh_database(backend: str, prefix: str) -> Iterator[sa.engine.URL]:
-    """A new database ``<prefix>_<random>`` on ``backend``'s server, dropped on exit
-    (PostgreSQL: after ending the sessions still connected to it); yields its URL."""
+def reachable_server(backend: str) -> sa.engine.URL:
+    """:func:`server_url`, once the server answered; an unreachable server skips the
+    test (fails it when ``CI`` is set)."""
     base = server_url(backend)
     problem = _reachable(base)
     if problem is not None:
         unavailable(f"{backend} server at {base.render_as_string()} unreachable: {problem}")
+    return base
+
+
+@contextmanager
+def fresh_database(backend: str, prefix: str) -> Iterator[sa.engine.URL]:
+    """A new database ``<prefix>_<random>`` on ``backend``'s server, dropped on exit
+    (PostgreSQL: after ending the sessions still connected to it); yields its URL."""
+    base = reachable_server(backend)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
@@ -64,3 +71,14 @@ def fresh_database(backend: str, prefix: str) -> Iterator[sa.engine.URL]:
                     "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
             conn.execute(sa.text(f"DROP DATABASE {name}"))
         admin.dispose()
+
+
+@contextmanager
+def database_of(backend: str, tmp_path, prefix: str) -> Iterator[str]:
+    """An empty database of ``backend`` (``sqlite`` or a key of :data:`SERVERS`) as a URL
+    string with its password: a file in ``tmp_path``, or :func:`fresh_database`."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / (prefix + '.db')}"
+        return
+    with fresh_database(backend, prefix) as url:
+        yield url.render_as_string(hide_password=False)

@@ -19,7 +19,7 @@ from npa_migrations.schema.autogen import autogenerate
 from npa_migrations.schema.codegen import render_migration
 
 import shop_models
-from server_databases import fresh_database
+from server_databases import database_of
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "autogenerate.md"
 
@@ -27,10 +27,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "autogenerate.md"
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def database(request, tmp_path):
     """An empty database of each kind: yields its URL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'shop.db'}"
-        return
-    with fresh_database(request.param, "npa_autogen") as url:
+    with database_of(request.param, tmp_path, "npa_autogen") as url:
         yield url
 
 

@@ -134,10 +134,18 @@ def test_npa_requirements_are_ranges_of_this_release():
     assert checked >= 19  # 7 providers/plugins + 11 extras + template (2) + example
 
 
+#: the extras of the framework helpers (npa_migrations.frameworks): the framework alone
+FRAMEWORK_EXTRAS = {"starlette": {"starlette"}, "flask": {"flask"}, "django": {"django"}}
+
+
 def test_the_core_has_the_documented_extras():
     extras = project(ROOT / "core")["optional-dependencies"]
     assert {name: {Requirement(r).name for r in reqs} for name, reqs in extras.items()} == {
-        name: {f"npa-{p}" for p in plugins} for name, plugins in EXTRAS.items()}
+        **{name: {f"npa-{p}" for p in plugins} for name, plugins in EXTRAS.items()},
+        **FRAMEWORK_EXTRAS}
+    documented = (ROOT / "docs" / "installing.md").read_text(encoding="utf-8")
+    for name in FRAMEWORK_EXTRAS:
+        assert f"`npa-migrations[{name}]`" in documented
 
 
 # installing from the built files -------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from . import operations as ops
 from .operations import UNCHANGED
@@ -157,10 +157,73 @@ class MigrationBuilder:
         return self._add(ops.BulkInsert(table, rows, tuple(columns) if columns else None,
                                         schema=schema))
 
-    def execute(self, sql: str, dialects: Iterable[str] | str | None = None):
-        """Run custom SQL. ``dialects`` (e.g. ``("postgresql",)``) limits it to the providers
-        named; elsewhere it is skipped. The statement is opaque to drift detection.
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None,
+                dialects: Iterable[str] | str | None = None):
+        """Run custom SQL. ``params`` makes it one statement with bound parameters:
+        ``b.execute("UPDATE t SET x = :x WHERE id = :id", {"x": 1, "id": 7})`` -- the
+        values never go into the SQL text, whatever the driver's parameter style (write
+        ``\\:`` for a colon that is no parameter). ``dialects`` (e.g. ``("postgresql",)``)
+        limits it to the providers named; elsewhere it is skipped. The statement is opaque
+        to drift detection.
         """
         if isinstance(dialects, str):
             dialects = (dialects,)
-        return self._add(ops.Execute(str(sql), tuple(dialects) if dialects else None))
+        if params is not None:
+            params = dict(_bound_params(str(sql), params))
+        return self._add(ops.Execute(str(sql), tuple(dialects) if dialects else None,
+                                     params=params))
+
+    def run_python(self, fn: Callable[[Any], Any]):
+        """Call ``fn(connection)`` when the migration runs, inside its transaction:
+        ``connection`` is a SQLAlchemy ``Connection`` on the run's own database session
+        (``connection.execute(sa.text(...), {...})``, ``sa.orm.Session(bind=connection)``).
+        The engine commits; ``connection.commit()`` / ``rollback()`` are refused (use
+        ``connection.begin_nested()`` for a savepoint). A ``--sql`` script cannot hold
+        Python: it shows a comment naming the function instead. The checksum covers the
+        function's name and code (not its comments or formatting), not code it calls
+        elsewhere.
+        """
+        if not callable(fn):
+            raise TypeError(f"run_python(): expected a function taking the connection, got "
+                            f"{fn!r}")
+        return self._add(ops.RunPython(fn))
+
+    def backfill(self, table: str, set_: Mapping[str, Any], *, where: Any = None,
+                 batch_size: int = 1000, key: str | None = None, schema: str | None = None):
+        """Update ``table`` in key-ordered chunks of ``batch_size`` rows:
+        ``set_`` maps columns to values (Python values are bound; SQL expressions such as
+        ``sa.text("price * 100")`` run as written), ``where`` (SQL text or a SQLAlchemy
+        expression) chooses the rows, ``key`` is the column the chunks follow (default:
+        the primary key, which must then be one column). In a migration with
+        ``transactional = False`` each chunk commits with the record of how far the
+        backfill got, so a run that is killed or stopped continues after the last chunk
+        that committed and no row is updated twice; in a transactional migration the
+        chunks run in its one transaction. Progress reports the rows done.
+        """
+        if not set_:
+            raise TypeError(f"backfill({table!r}): set_ must name at least one column")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise TypeError(f"backfill({table!r}): batch_size must be a whole number of "
+                            f"rows, at least 1 (got {batch_size!r})")
+        return self._add(ops.Backfill(table, tuple(dict(set_).items()), where=where,
+                                      batch_size=batch_size, key=key, schema=schema))
+
+
+def _bound_params(sql: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``params`` after checking that they are exactly the ``:name`` parameters of
+    ``sql``; a ``TypeError`` naming what is missing or left over otherwise."""
+    import sqlalchemy as sa
+
+    if not isinstance(params, Mapping):
+        raise TypeError(f"execute({sql[:40]!r}...): params must be a mapping of values by "
+                        f"name (got {type(params).__name__}); to limit the SQL to some "
+                        "databases, pass dialects=...")
+    names = set(sa.text(sql).compile().binds)
+    missing, extra = names - set(params), set(params) - names
+    if missing or extra:
+        problems = ([f"the SQL names {', '.join(':' + n for n in sorted(missing))} but "
+                     "params has no value for it"] if missing else [])
+        problems += ([f"params gives {', '.join(sorted(extra))}, which the SQL does not "
+                      "name (write :name where the value goes)"] if extra else [])
+        raise TypeError(f"execute({sql[:40]!r}...): {'; '.join(problems)}.")
+    return params

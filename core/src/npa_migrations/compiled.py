@@ -44,8 +44,13 @@ class CompiledSql:
             return tuple(proc(v) if proc else v for _, v, proc in bound)
         return {name: (proc(v) if proc else v) for name, v, proc in bound}
 
+    def arguments(self, **values: Any) -> Any:
+        """What the driver gets beside :attr:`sql`: the bound parameters, or (no bind)
+        what makes it read the statement in its parameter style."""
+        return self.params(values) if self._binds else self._no_params
+
     def execute(self, conn: "DbConnection", **values: Any):
-        return conn.execute(self.sql, self.params(values) if self._binds else self._no_params)
+        return conn.execute(self.sql, self.arguments(**values))
 
     def fetchall(self, conn: "DbConnection", **values: Any) -> list[tuple]:
         rows = self.execute(conn, **values).fetchall()

@@ -241,6 +241,22 @@ def npa_operation_done(migration: "MigrationScript", operation: "MigrationOperat
 
 
 @hookspec
+def npa_operation_progress(migration: "MigrationScript", operation: "MigrationOperation",
+                           rows_done: int) -> None:
+    """Called after each chunk of a data operation that runs in chunks (``b.backfill``):
+    how many rows it has changed so far.
+
+    The count goes on across an interrupted run that continues (it is kept with the
+    chunk in the journal). Under ``all-in-one`` or in a transactional migration the rows
+    are not committed yet when this is called.
+
+    :param migration: the migration the operation belongs to.
+    :param operation: the operation under way (``operation.describe()``).
+    :param rows_done: rows changed so far (as the database counts them).
+    """
+
+
+@hookspec
 def npa_migration_retry(migration: "MigrationScript", attempt: int, retries: int,
                         delay: float, error: BaseException) -> None:
     """Called when a migration hit a lock timeout in a statement that took no effect and

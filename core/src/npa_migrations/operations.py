@@ -166,6 +166,11 @@ class MigrationOperation:
 
     #: what the ``name`` field names, for error messages
     name_kind: ClassVar[str] = "object"
+    #: a data step that runs one statement after another (a Python function, the chunks
+    #: of a backfill): outside the migration's transaction each runs in a transaction of
+    #: its own with the journal's record of it (:attr:`Step.data
+    #: <npa_migrations.statements.Step.data>`); not annotated, like ``added_fields``
+    data = False
 
     def identifiers(self) -> list[tuple[str, Any]]:
         """Every identifier this operation uses, as ``(what, name)`` pairs, so a provider
@@ -553,11 +558,15 @@ _STATEMENT_KIND = re.compile(
 
 @dataclass(frozen=True)
 class Execute(MigrationOperation):
-    """Custom SQL. ``dialects`` limits it to providers whose name or dialect is listed."""
+    """Custom SQL. ``dialects`` limits it to providers whose name or dialect is listed.
+    With ``params`` (values by name, ``:name`` in the SQL) it is one statement whose
+    values are bound parameters, never part of the SQL text."""
 
     kind: ClassVar[str] = "execute"
+    added_fields = ("params",)
     sql: str
     dialects: tuple[str, ...] | None = None
+    params: Any = None
 
     def tables(self):
         return ()
@@ -580,6 +589,63 @@ class SplitStatement(Execute):
     """One statement of a ``.sql`` migration, already split by the provider it runs on:
     rendered as it is, without splitting it again. Its canonical form is
     :class:`Execute`'s."""
+
+
+@dataclass(frozen=True)
+class RunPython(MigrationOperation):
+    """A Python function called with the live connection, inside the migration's
+    transaction: ``fn(connection)`` gets a SQLAlchemy ``Connection`` on the run's own
+    database session (:mod:`npa_migrations.provider.data`).
+
+    Its canonical form (and so the checksum) holds the function's qualified name and a
+    fingerprint of its code that comments, formatting and the docstring do not change
+    (:mod:`npa_migrations.pycode`).
+    """
+
+    kind: ClassVar[str] = "run_python"
+    data = True
+    fn: Any
+
+    def tables(self):
+        return ()
+
+    def describe(self) -> str:
+        from .pycode import function_name
+
+        return f"Running Python {function_name(self.fn)}(connection)"
+
+    def canonical(self) -> dict:
+        from .pycode import code_fingerprint, function_name
+
+        return {"op": self.kind, "function": function_name(self.fn),
+                "code": code_fingerprint(self.fn)}
+
+
+@dataclass(frozen=True)
+class Backfill(MigrationOperation):
+    """Update the rows of ``table`` in chunks of ``batch_size`` rows, in the order of
+    ``key`` (default: the table's primary key, a single column): ``values`` holds
+    ``(column, value)`` pairs, a value being a Python value (bound) or a SQL expression
+    (``sa.text("price * 100")``); ``where`` (SQL text or a SQLAlchemy expression)
+    chooses the rows. Outside a transaction each chunk commits with the record of how
+    far it got, so an interrupted run continues after the last chunk that committed.
+    """
+
+    kind: ClassVar[str] = "backfill"
+    data = True
+    table: str
+    values: tuple[tuple[str, Any], ...]
+    where: Any = None
+    batch_size: int = 1000
+    key: str | None = None
+    schema: str | None = None
+
+    def describe(self) -> str:
+        return f"Backfilling '{self.table}' in batches of {self.batch_size} rows"
+
+    def identifiers(self) -> list[tuple[str, Any]]:
+        found = super().identifiers() + [("column", name) for name, _ in self.values]
+        return found + ([("column", self.key)] if self.key is not None else [])
 
 
 #: the operations that change the shape of one table: those a table rebuild carries out

@@ -64,8 +64,9 @@ class MigrationResult:
 class ProgressStep:
     """What ``on_progress(migration, step)`` receives.
 
-    :ivar kind: ``"start"``, ``"operation"``, ``"end"``, ``"error"``, or ``"retry"`` (the
-        migration hit the DDL lock timeout, was rolled back and runs again).
+    :ivar kind: ``"start"``, ``"operation"``, ``"end"``, ``"error"``, ``"retry"`` (the
+        migration hit the DDL lock timeout, was rolled back and runs again), or
+        ``"progress"`` (a chunk of a backfill ran: the rows done so far).
     :ivar message: human text, e.g. ``"Adding column 'description'"``.
     :ivar duration: seconds, for ``operation`` and ``end``.
     """

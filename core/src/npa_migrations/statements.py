@@ -33,6 +33,17 @@ class Statement:
     #: statement when it fails; ``None``: :meth:`render` (e.g. PostgreSQL's bulk insert
     #: runs as ``COPY ... FROM STDIN`` while its script shows ``INSERT`` statements)
     label: str | None = None
+    #: Python code that runs instead of ``sql``, called with the
+    #: :class:`~npa_migrations.provider.connection.DbConnection` (a ``run_python`` step);
+    #: ``sql`` is then the comment a ``--sql`` script shows in its place
+    run: "Callable[[Any], None] | None" = None
+    #: set by a statement of a data step once it ran: where the step continues after it
+    #: (JSON-able, e.g. the last key a backfill chunk reached); the journal records it
+    #: with the statement, and the step renders from it when a run continues
+    checkpoint: Any = None
+    #: set by a statement of a data step once it ran: the rows the step has changed so
+    #: far (progress events report it)
+    rows_done: int | None = None
 
     def describe(self) -> str:
         """How a failure names this statement: :attr:`label`, else :meth:`render`."""
@@ -67,6 +78,12 @@ class Step:
     #: ``--sql`` script must be rendered online with the earlier statements applied
     live: bool = False
     notes: list[str] = field(default_factory=list)
+    #: a data step (``run_python``, the chunks of a ``backfill``): where the migration
+    #: runs outside a transaction, each of its statements runs in a transaction of its
+    #: own, committed with the journal's record of it (and its :attr:`Statement.checkpoint`),
+    #: so an interrupted run continues after the last statement that committed and never
+    #: applies one twice
+    data: bool = False
 
     def describe(self) -> str:
         """The human lines of its operations, joined with ``; ``."""

@@ -196,6 +196,19 @@ def execute(b):
     b.execute("SELECT 'only on postgresql'", dialects=["postgresql"])
 
 
+def fill_names(connection):
+    """A Python step: a script shows where it runs, never its code."""
+    connection.execute(sa.text("UPDATE products SET name = sku WHERE name IS NULL"))
+
+
+def data(b):
+    b.execute("UPDATE products SET name = :name WHERE sku = :sku AND [name] LIKE N'%;%'",
+              {"name": "It's; \"new\"", "sku": "A-1"})
+    b.run_python(fill_names)
+    b.backfill("products", {"price": sa.text("price * 100"), "name": "repriced"},
+               where="active = 1", batch_size=500)
+
+
 # hostile identifiers ----------------------------------------------------------------------
 def hostile(b):
     c = H_COLUMNS
@@ -311,6 +324,7 @@ SCENARIOS = {
     "schemas": schemas,
     "bulk_insert": bulk_insert,
     "execute": execute,
+    "data": data,
     "hostile_identifiers": hostile,
 }
 

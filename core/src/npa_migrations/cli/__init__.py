@@ -285,12 +285,24 @@ def up(obj: Context, target, transaction_mode, lock_timeout, no_lock, out_of_ord
                             acquire_lock=False if no_lock else None, out_of_order=out_of_order,
                             verify=verify, check_drift=check_drift)
     if as_sql:
-        echo(executor.script(target, offline=offline, direction="up"))
+        _print_script(executor.script(target, offline=offline, direction="up"))
         return
     if dry_run:
         _dry_run(obj, executor, executor.plan("up", target), as_json)
         return
     _apply(executor, lambda: executor.execute(target), "up", as_json)
+
+
+def _print_script(text: str) -> None:
+    """Print a ``--sql`` script; say on stderr when it leaves out Python steps."""
+    from ..provider.data import PYTHON_STEP_MARK
+
+    echo(text)
+    left_out = sum(PYTHON_STEP_MARK in line for line in text.splitlines())
+    if left_out:
+        echo(f"Note: the script leaves out {left_out} Python step(s) (b.run_python), which "
+             f"only 'npa migrate' can run; each place is marked '{PYTHON_STEP_MARK}'.",
+             err=True)
 
 
 def _apply(executor, action, direction: str, as_json: bool) -> None:
@@ -403,7 +415,8 @@ def down(obj: Context, target, steps, transaction_mode, lock_timeout, no_lock, d
     executor = obj.executor(transaction_mode=transaction_mode, lock_timeout_seconds=lock_timeout,
                             acquire_lock=False if no_lock else None)
     if as_sql:
-        echo(executor.script(target, offline=offline, direction="down", steps=steps))
+        _print_script(executor.script(target, offline=offline, direction="down",
+                                      steps=steps))
         return
     if dry_run:
         _dry_run(obj, executor, executor.plan("down", target, steps), as_json)

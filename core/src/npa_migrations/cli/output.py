@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 from typing import Any, Iterator
 
 import click
@@ -27,6 +28,8 @@ from ..hookspecs import hookimpl
 
 #: exit status after stdout's reader went away (128 + SIGPIPE)
 EXIT_PIPE_CLOSED = 141
+#: seconds between two progress lines of a long data step in the human output
+PROGRESS_INTERVAL = 1.0
 
 #: the real stdout while a ``--json`` command runs (see :func:`json_stream`)
 _json_stdout: list[Any] = []
@@ -123,6 +126,9 @@ class HumanReporter:
         self.style = Style()
         self.direction = direction
         self.current: Any = None
+        self.last_progress = float("-inf")
+        #: rows the data operation under way has changed so far
+        self.rows_done: int | None = None
 
     @hookimpl
     def npa_lock_requested(self, description: str, timeout: float) -> None:
@@ -149,7 +155,17 @@ class HumanReporter:
 
     @hookimpl
     def npa_operation_done(self, migration, operation, duration: float) -> None:
-        echo(f"  {self.style.good(self.style.ok)} {operation.describe()}")
+        rows, self.rows_done = self.rows_done, None
+        total = f" ({rows:,} row(s))" if rows is not None else ""
+        echo(f"  {self.style.good(self.style.ok)} {operation.describe()}{total}")
+
+    @hookimpl
+    def npa_operation_progress(self, migration, operation, rows_done: int) -> None:
+        self.rows_done = rows_done
+        now = time.monotonic()
+        if now - self.last_progress >= PROGRESS_INTERVAL:  # a line a second at most
+            self.last_progress = now
+            echo(f"    ... {rows_done:,} row(s) done")
 
     @hookimpl
     def npa_migration_end(self, migration, direction: str, duration: float, error) -> None:
@@ -222,6 +238,11 @@ class JsonReporter:
     def npa_operation_done(self, migration, operation, duration: float) -> None:
         self.emit("operation", id=migration.id, operation=operation.kind,
                   description=operation.describe(), duration_ms=round(duration * 1000, 3))
+
+    @hookimpl
+    def npa_operation_progress(self, migration, operation, rows_done: int) -> None:
+        self.emit("progress", id=migration.id, operation=operation.kind,
+                  description=operation.describe(), rows_done=rows_done)
 
     @hookimpl
     def npa_migration_end(self, migration, direction: str, duration: float, error) -> None:

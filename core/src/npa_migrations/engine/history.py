@@ -14,6 +14,9 @@ that runs statements which cannot be rolled back together (:mod:`npa_migrations.
   next one;
 * ``in_flight`` -- a statement that commits on its own was started at that position and
   its outcome is not recorded yet (the next run checks it against the live schema);
+* ``step_checkpoint`` -- where a data step continues after the statements done (JSON: a
+  backfill's last key and its rows done), so its next chunk follows the last one that
+  committed;
 * ``error`` -- what failed.
 
 A table created by an older version lacks the journal columns; :meth:`HistoryStore.ensure`
@@ -24,6 +27,7 @@ adds them (under the migration lock), and rows without a ``state`` read as ``app
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,16 +41,18 @@ if TYPE_CHECKING:  # pragma: no cover
 #: the states of a history row
 APPLIED, RUNNING, STOPPED, FAILED = "applied", "running", "stopped", "failed"
 #: the columns a table of an older version may lack, added by :meth:`HistoryStore.ensure`
-JOURNAL_COLUMNS = ("state", "direction", "statements_done", "in_flight")
+JOURNAL_COLUMNS = ("state", "direction", "statements_done", "in_flight", "step_checkpoint")
 
 
 @dataclass(frozen=True, order=True)
 class Position:
     """How far a migration's steps have taken effect: ``step`` whole steps, then
-    ``statement`` statements of the next one."""
+    ``statement`` statements of the next one; ``checkpoint`` is where a data step
+    continues after those statements (a backfill's last key), ``None`` for other steps."""
 
     step: int = 0
     statement: int = 0
+    checkpoint: Any = field(default=None, compare=False)
 
     def __str__(self) -> str:
         """Where a run continues: ``step 3`` or ``step 3, statement 2``."""
@@ -77,6 +83,7 @@ class HistoryRow:
     direction: str | None = None
     statements_done: int | None = None
     in_flight: bool = False
+    step_checkpoint: str | None = None
 
     @property
     def status(self) -> str:
@@ -89,7 +96,8 @@ class HistoryRow:
     @property
     def position(self) -> Position:
         """How far the migration's steps (in :attr:`direction`) have taken effect."""
-        return Position(self.steps_done or 0, self.statements_done or 0)
+        checkpoint = json.loads(self.step_checkpoint) if self.step_checkpoint else None
+        return Position(self.steps_done or 0, self.statements_done or 0, checkpoint)
 
     @property
     def under_way(self) -> bool:
@@ -130,6 +138,7 @@ class HistoryStore:
             sa.Column("direction", sa.String(8), nullable=True),
             sa.Column("statements_done", sa.Integer(), nullable=True),
             sa.Column("in_flight", sa.Boolean(create_constraint=False), nullable=True),
+            sa.Column("step_checkpoint", sa.Text(), nullable=True),
         )
         dialect = provider.dialect
         c = table.c
@@ -148,7 +157,7 @@ class HistoryStore:
         self._progress = CompiledSql(dialect, table.update().where(
             c.migration_id == sa.bindparam("migration_id_")).values(
             steps_done=sa.bindparam("steps"), statements_done=sa.bindparam("statements"),
-            in_flight=sa.bindparam("flight")))
+            in_flight=sa.bindparam("flight"), step_checkpoint=sa.bindparam("checkpoint")))
         self._settle = CompiledSql(dialect, table.update().where(
             c.migration_id == sa.bindparam("migration_id_")).values(
             state=sa.bindparam("state_"), error=sa.bindparam("error_"),
@@ -157,7 +166,8 @@ class HistoryStore:
             c.migration_id == sa.bindparam("migration_id_")).values(
             success=sa.bindparam("success_"), state=sa.bindparam("state_"),
             direction=sa.bindparam("direction_"), steps_done=sa.bindparam("steps"),
-            statements_done=sa.bindparam("statements"), in_flight=sa.bindparam("flight")))
+            statements_done=sa.bindparam("statements"), in_flight=sa.bindparam("flight"),
+            step_checkpoint=sa.bindparam("checkpoint")))
 
     def statements(self) -> list[str]:
         """The SQL of every statement the store runs (``CREATE TABLE`` first), as compiled
@@ -208,17 +218,23 @@ class HistoryStore:
 
         context = RenderContext(conn)
         for name in JOURNAL_COLUMNS:
-            probe = f"SELECT {self.provider.sql.quote(name)} FROM {self._probe[14:]}"
-            try:
-                conn.execute(probe).fetchall()
+            if self._has_column(conn, name):
                 continue
-            except Exception:
-                if conn.in_transaction:
-                    conn.rollback()
             column = self.table.c[name]._copy()
             for statement in self.provider.sql.sql_add_column(
                     AddColumn(self.table_name, column), context):
                 conn.execute(getattr(statement, "sql", statement))
+
+    def _has_column(self, conn: "DbConnection", name: str) -> bool:
+        """Whether the table has column ``name`` (a probe query; rolled back on failure)."""
+        try:
+            conn.execute(f"SELECT {self.provider.sql.quote(name)} FROM {self._probe[14:]}"
+                         ).fetchall()
+            return True
+        except Exception:
+            if conn.in_transaction:
+                conn.rollback()
+            return False
 
     # rows ------------------------------------------------------------------------------
     def read(self, conn: "DbConnection") -> dict[str, HistoryRow]:
@@ -237,14 +253,17 @@ class HistoryStore:
         return _row(rows[0]) if rows else None
 
     def _read_older(self, conn: "DbConnection") -> dict[str, HistoryRow]:
-        """The rows of a table an older version created (no journal columns yet; ``up``
-        adds them under the lock), read for ``status`` and idle runs."""
+        """The rows of a table an older version created (without some journal columns;
+        ``up`` adds them under the lock), read for ``status`` and idle runs: a missing
+        column reads as ``NULL``."""
         import sqlalchemy as sa
 
         c = self.table.c
+        journal = [c[name] if self._has_column(conn, name) else sa.null().label(name)
+                   for name in JOURNAL_COLUMNS]
         older = CompiledSql(self.provider.dialect, sa.select(
             c.migration_id, c.checksum, c.applied_at, c.execution_ms, c.product_version,
-            c.success, c.steps_done, c.error).order_by(c.applied_at, c.migration_id))
+            c.success, c.steps_done, c.error, *journal).order_by(c.applied_at, c.migration_id))
         return {r[0]: _row(r) for r in older.fetchall(conn)}
 
     def values(self, migration_id: str, checksum: str, execution_ms: int, success: bool,
@@ -277,7 +296,8 @@ class HistoryStore:
         """Record how far the migration's steps have taken effect (and whether a statement
         that commits on its own is now under way at that position)."""
         self._progress.execute(conn, migration_id_=migration_id, steps=position.step,
-                               statements=position.statement, flight=in_flight)
+                               statements=position.statement, flight=in_flight,
+                               checkpoint=_checkpoint_text(position))
 
     def mark(self, conn: "DbConnection", migration_id: str, *, success: bool, state: str,
              direction: str, position: Position, in_flight: bool = False) -> None:
@@ -285,7 +305,8 @@ class HistoryStore:
         rollback or undo starting on an applied or failed row, or putting it back)."""
         self._mark.execute(conn, migration_id_=migration_id, success_=success, state_=state,
                            direction_=direction, steps=position.step,
-                           statements=position.statement, flight=in_flight)
+                           statements=position.statement, flight=in_flight,
+                           checkpoint=_checkpoint_text(position))
 
     def settle(self, conn: "DbConnection", migration_id: str, state: str,
                error: str | None = None, execution_ms: int = 0) -> None:
@@ -312,12 +333,20 @@ class HistoryStore:
         self._update_checksum.execute(conn, migration_id_=migration_id, checksum=checksum)
 
 
+def _checkpoint_text(position: Position) -> str | None:
+    """A position's checkpoint as the column stores it (JSON; a value JSON has no type
+    for, such as a date or a UUID key, as its text)."""
+    if position.checkpoint is None:
+        return None
+    return json.dumps(position.checkpoint, default=str, sort_keys=True)
+
+
 def _row(r: tuple) -> HistoryRow:
-    journal = r[8:12] if len(r) > 8 else (None, None, None, None)
-    state, direction, statements_done, in_flight = journal
+    journal = r[8:13] if len(r) > 8 else (None, None, None, None, None)
+    state, direction, statements_done, in_flight, checkpoint = journal
     return HistoryRow(r[0], r[1], _as_datetime(r[2]), int(r[3]), r[4], bool(r[5]), r[6], r[7],
                       state=state, direction=direction, statements_done=statements_done,
-                      in_flight=bool(in_flight))
+                      in_flight=bool(in_flight), step_checkpoint=checkpoint)
 
 
 def _as_datetime(value: Any) -> dt.datetime | None:

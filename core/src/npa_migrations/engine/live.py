@@ -162,23 +162,41 @@ class LiveTarget(RunTarget):
 
     def run_statement(self, migration: "PlannedMigration", position: "Position",
                       step: "Step", statement: "Statement") -> None:
+        self._run_statement(migration, position, step, statement)
+        if statement.rows_done is not None:
+            self._rows_done(migration, step, statement.rows_done)
+
+    def _run_statement(self, migration: "PlannedMigration", position: "Position",
+                       step: "Step", statement: "Statement") -> None:
         if self.atomic:
             self._execute(migration.script, statement, cancellable=True)
             return
         journal = self.journal
         assert journal is not None  # every migration that is not atomic is journaled
-        after = type(position)(position.step, position.statement + 1)
+
+        def position_after() -> "Position":  # read once the statement ran: its
+            # checkpoint is set then
+            return type(position)(position.step, position.statement + 1, statement.checkpoint)
+
         if not self.wrapped[position.step]:
             self._end_transaction(migration)
+            if step.data:  # its own transaction, committed with the record of it; a
+                # stop request waits for it (a chunk is short), so the run stops cleanly
+                self._begin()
+                self._execute(migration.script, statement, cancellable=False)
+                journal.advance(position_after())
+                self._commit(migration)
+                return
             journal.advance(position, in_flight=True)
             self.unguarded = statement
             self._execute(migration.script, statement, cancellable=False)
             self.unguarded = None
-            journal.advance(after)
+            journal.advance(position_after())
             return
         if not self.conn.in_transaction:
             self._begin()
         self._execute(migration.script, statement, cancellable=self.transactional_ddl)
+        after = position_after()
         still_open = self.driver.transaction_open(self.conn)
         if still_open is False:
             # the statement committed everything before it, and itself: carry its record
@@ -194,6 +212,14 @@ class LiveTarget(RunTarget):
             self._commit(migration)
         else:
             journal.advance(after)  # commits with the next implicit or explicit commit
+
+    def _rows_done(self, migration: "PlannedMigration", step: "Step", rows: int) -> None:
+        """A chunk of a data step ran: report the rows it has changed so far."""
+        operation = step.operations[0]
+        self.hooks.npa_operation_progress(migration=migration.script, operation=operation,
+                                          rows_done=rows)
+        self._progress(migration.script, ProgressStep(
+            "progress", f"{operation.describe()}: {rows} row(s) done"))
 
     def finish_step(self, migration: "PlannedMigration", index: int, step: "Step",
                     duration: float) -> None:

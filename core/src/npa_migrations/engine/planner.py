@@ -107,7 +107,8 @@ def plan_steps(provider: "BaseProvider", operations: Sequence[ops.MigrationOpera
         partial index where there are none), before anything of the migration runs.
     """
     for operation in operations:
-        if getattr(operation, "where", None) and not provider.capabilities.partial_indexes:
+        if isinstance(operation, ops.CreateIndex) and operation.where \
+                and not provider.capabilities.partial_indexes:
             raise ConfigurationError(
                 f"{operation.describe()}: {provider.name} has no partial indexes, so "
                 "create_index(..., where=...) cannot run on it. Leave where= out, or create "
@@ -170,7 +171,7 @@ def step_for(provider: "BaseProvider", operation: ops.MigrationOperation) -> Ste
     transactional = live(hook.npa_operation_transactional)(provider=provider,
                                                             operation=operation)
     return Step((operation,), render, transactional=transactional is not False,
-                live=provider.sql.reads_live_schema(operation))
+                live=provider.sql.reads_live_schema(operation), data=operation.data)
 
 
 # --------------------------------------------------------------------------------------

@@ -13,12 +13,14 @@ and scripts all go through :meth:`Runner.run` -- the way Alembic switches one co
 between executing and writing a script (``as_sql``).
 
 A migration whose run was interrupted starts at the position its history row records:
-the steps and statements before it are skipped, not run again.
+the steps and statements before it are skipped, not run again; a data step that recorded
+a checkpoint there (a backfill's last key) renders from that checkpoint instead.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..errors import MigrationException, RunInterrupted
@@ -190,11 +192,14 @@ class Runner:
         for index, step in enumerate(steps):
             if index < start.step:
                 continue
-            skip = start.statement if index == start.step else 0
+            resume = start if index == start.step else Position(index)
             started = time.perf_counter()
             self.target.start_step(migration, index, step)
-            statements = step.render(self.target.context) if self.target.renders else ()
-            for number, statement in enumerate(statements):
+            context, first, skip = self.target.context, 0, resume.statement
+            if resume.checkpoint is not None:  # a data step renders from its checkpoint
+                context, first, skip = replace(context, checkpoint=resume.checkpoint), skip, 0
+            statements = step.render(context) if self.target.renders else ()
+            for number, statement in enumerate(statements, first):
                 if number < skip:
                     continue
                 self._safe_point(migration)

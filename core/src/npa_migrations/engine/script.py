@@ -12,6 +12,11 @@ non-transactional and streamed ``bulk_insert`` rows are not executed then. Where
 cannot be rehearsed (no transactional DDL), live steps render as offline, since the
 database does not show what the earlier statements of the script would have changed.
 
+Data steps render offline too: a backfill's chunks depend on the rows when it runs, so a
+script shows it as one ``UPDATE`` with a comment; a Python step cannot be written as SQL,
+so the script says so in a comment naming the function, where it would run
+(:data:`~npa_migrations.provider.data.PYTHON_STEP_MARK`).
+
 :class:`DescribeTarget` collects the planned steps of each migration, where a migration
 under way continues, without rendering any SQL (``--dry-run``).
 """
@@ -125,12 +130,16 @@ class ScriptTarget(RunTarget):
 
     def start_step(self, migration: "PlannedMigration", index: int, step: "Step") -> None:
         self.lines.append(f"-- {step.describe()}")
-        # without a rehearsal the live schema lags the script: render offline
-        self.context = RenderContext(self.connection if self.rehearse or not step.live
-                                     else None)
+        # without a rehearsal the live schema lags the script: render offline; a data
+        # step's chunks depend on the rows when the script runs: always offline
+        live = not step.data and (self.rehearse or not step.live)
+        self.context = RenderContext(self.connection if live else None)
 
     def run_statement(self, migration: "PlannedMigration", position: "Position",
                       step: "Step", statement: "Statement") -> None:
+        if statement.run is not None:  # Python: said, never run, never silently left out
+            self.lines.append(statement.render())
+            return
         self._write(statement.render())
         if self.rehearse and self.transactional and not statement.many:
             self._rehearse(migration, statement)

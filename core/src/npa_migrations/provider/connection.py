@@ -66,8 +66,11 @@ class DbConnection:
 
     def run(self, statement: "Statement") -> None:
         """Execute a :class:`~npa_migrations.statements.Statement`, streaming ``many``
-        parameter sets in batches of :data:`BATCH_SIZE`, then run its ``check``."""
-        if statement.many:
+        parameter sets in batches of :data:`BATCH_SIZE`, then run its ``check``; a
+        statement that is Python code (``run``) is called with this connection."""
+        if statement.run is not None:
+            statement.run(self)
+        elif statement.many:
             self.driver.execute_many(self, statement.sql, statement.params)
         else:
             cursor = self.execute(statement.sql, statement.params)

@@ -5,7 +5,7 @@ and the table rebuild it inherits from render with it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from .connection import DbConnection
@@ -18,9 +18,14 @@ class RenderContext:
     :ivar connection: the run's live connection, positioned where the earlier statements
         of the migration left the schema; ``None`` when a script is rendered offline (a
         provider then needs the operation to say everything, e.g. ``existing_type``).
+    :ivar checkpoint: where a data step continues when an earlier run of it was
+        interrupted, else ``None``.
     """
 
     connection: "DbConnection | None" = None
+    #: the :attr:`~npa_migrations.statements.Statement.checkpoint` of the data step's last
+    #: statement that took effect in an earlier run
+    checkpoint: Any = None
 
     @property
     def offline(self) -> bool:

@@ -546,12 +546,35 @@ class SqlGenerator(RebuildHooks):
         default passes it through."""
         return value
 
-    def sql_execute(self, op: ops.Execute, ctx: RenderContext) -> list[str]:
+    def sql_execute(self, op: ops.Execute, ctx: RenderContext) -> list[str | Statement]:
         """Custom SQL split into statements by :meth:`split_statements` (nothing when
         its ``dialects`` exclude this provider; a
-        :class:`~npa_migrations.operations.SplitStatement` as it is)."""
+        :class:`~npa_migrations.operations.SplitStatement` as it is); with ``params``,
+        one statement with its values bound in the driver's parameter style."""
         if not op.applies_to(self.names):
             return []
+        if op.params is not None:
+            import sqlalchemy as sa
+
+            from .data import bound_statement
+
+            return [bound_statement(self, sa.text(op.sql).bindparams(**op.params))]
         if isinstance(op, ops.SplitStatement):
             return [op.sql]
-        return self.split_statements(op.sql)
+        return list(self.split_statements(op.sql))
+
+    def sql_run_python(self, op: ops.RunPython, ctx: RenderContext) -> list[Statement]:
+        """A Python step: one statement that calls the function with the live connection
+        (:mod:`npa_migrations.provider.data`)."""
+        from .data import python_statement
+
+        return [python_statement(op)]
+
+    def sql_backfill(self, op: ops.Backfill, ctx: RenderContext) -> Iterable[Statement]:
+        """A backfill: one ``UPDATE`` per key-ordered chunk, each chunk's bounds read from
+        the database as it comes (:mod:`npa_migrations.provider.data`); offline, one
+        ``UPDATE`` for all rows."""
+        from .data import backfill_statements
+
+        return backfill_statements(self, op, ctx)
+

@@ -656,6 +656,13 @@ class SchemaModel:
     def _op_bulk_insert(self, op: ops.BulkInsert, where: str) -> set[Claim]:
         return set()
 
+    def _op_backfill(self, op: ops.Backfill, where: str) -> set[Claim]:
+        return set()
+
+    def _op_run_python(self, op: ops.RunPython, where: str) -> set[Claim]:
+        """A Python step changes data, not the schema (the builder's calls do that)."""
+        return set()
+
     def _op_execute(self, op: ops.Execute, where: str) -> set[Claim]:
         if self.provider_names is not None and not op.applies_to(self.provider_names):
             return set()

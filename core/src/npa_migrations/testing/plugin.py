@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pytest
 
+from ..apptest.options import URL_ENV, add_options  # the URL_ENV its npa_default_url reads
 from . import PREFIX
 from .requirements import MARK, SuiteRequirements
 
@@ -64,9 +65,6 @@ __all__ = [
     "npa_url", "npa_engine", "npa_migrations_folder", "npa_executor", "npa_db",
 ]
 
-#: the environment variable the plugin's default ``npa_default_url`` reads
-URL_ENV = "NPA_TEST_URL"
-
 
 def suite_table_options() -> dict[str, str]:
     """Every ``*_table`` option of ``MigrationExecutorOptions`` (history, lock, event
@@ -82,17 +80,9 @@ def suite_table_options() -> dict[str, str]:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("npa", "npa-migrations conformance suite")
-    try:
-        group.addoption(
-            "--npa-url", action="store", default=None, metavar="URL",
-            help="database URL the conformance suite runs against, e.g. "
-                 "postgresql://postgres@127.0.0.1/test (default: the provider's "
-                 f"npa_default_url fixture, else ${URL_ENV}, else the npa_url ini value).")
-    except ValueError:  # already added: several conftests star-import this module
-        return
-    parser.addini("npa_url", "default database URL of the npa-migrations conformance suite",
-                  default="")
+    """``--npa-url`` and the ``npa_url`` ini key, shared with the application plugin
+    (:mod:`npa_migrations.apptest.options`; several conftests may star-import this one)."""
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -18,6 +18,7 @@ CREATE TABLE npa_migrations_history (
 	direction VARCHAR2(8 CHAR), 
 	statements_done INTEGER, 
 	in_flight SMALLINT, 
+	step_checkpoint CLOB, 
 	PRIMARY KEY (migration_id)
 );
 
