@@ -152,7 +152,6 @@ def test_statement_scan():
     for harmless in ("INSERT INTO t VALUES (1)", "UPDATE t SET a = 1",
                      "CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ $$",
                      "GRANT SELECT ON t TO bob", "COMMENT ON TABLE t IS 'x'",
-                     "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END",
                      "CREATE TYPE mood AS ENUM ('sad', 'ok')", "ALTER TYPE mood ADD VALUE 'x'",
                      "CREATE DOMAIN posint AS integer CHECK (VALUE > 0)", "DROP TYPE mood",
                      "REFRESH MATERIALIZED VIEW CONCURRENTLY mv"):
@@ -161,6 +160,10 @@ def test_statement_scan():
                     "DROP TYPE mood CASCADE", "ALTER TYPE mood RENAME TO feeling",
                     "ALTER DOMAIN posint SET SCHEMA other"):
         assert kinds(unknown)[0][0] == "unknown", unknown
+    # a trigger does not change its table's shape, but a table rebuild must re-create it
+    assert kinds("CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END") == \
+        [("trigger", (None, "t"), None, "tr")]
+    assert kinds("DROP TRIGGER IF EXISTS tr") == [("drop_trigger", None, None, "tr")]
     assert kinds("CREATE VIEW v AS SELECT 1") == [("view", (None, "v"), None, None)]
     assert kinds("CREATE MATERIALIZED VIEW IF NOT EXISTS s.mv AS SELECT 1") == \
         [("view", ("s", "mv"), None, None)]

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 if TYPE_CHECKING:  # pragma: no cover
     from .builder import MigrationBuilder
@@ -16,6 +16,10 @@ if TYPE_CHECKING:  # pragma: no cover
 #: ``<14-digit UTC timestamp>_<Name>``; the name may hold any character but a path
 #: separator or a control character (``remove-categories``, ``v5.35``, ``add users``)
 MIGRATION_ID = re.compile(r"^(?P<ts>\d{14})_(?P<name>[^/\\\x00-\x1f\x7f-\x9f\u2028\u2029]+)\Z")
+#: ``R__<name>``: the id of a repeatable migration (the same characters in the name)
+REPEATABLE_ID = re.compile(r"^R__(?P<name>[^/\\\x00-\x1f\x7f-\x9f\u2028\u2029]+)\Z")
+#: the prefix of a repeatable migration's id and file name
+REPEATABLE_PREFIX = "R__"
 #: the longest id the history table's ``migration_id VARCHAR(255)`` holds
 MAX_ID_LENGTH = 255
 #: the id rule, as error messages state it
@@ -25,10 +29,15 @@ ID_RULE = ("'<14-digit UTC timestamp>_<name>', where the name may hold any chara
 CHECKSUM_ALGORITHM = "sha256"
 
 
-def id_problem(migration_id: str) -> str | None:
+def id_problem(migration_id: str, repeatable: bool = False) -> str | None:
     """Why ``migration_id`` cannot be a migration id (a sentence stating the rule), or
-    ``None`` when it can."""
-    if not MIGRATION_ID.match(migration_id):
+    ``None`` when it can; ``repeatable`` checks the rule of a repeatable migration's id
+    (``R__<name>``)."""
+    if repeatable:
+        if not REPEATABLE_ID.match(migration_id):
+            return (f"repeatable migration id {migration_id!r} is not 'R__<name>', where the "
+                    "name may hold any character except '/', '\\' and control characters.")
+    elif not MIGRATION_ID.match(migration_id):
         return f"migration id {migration_id!r} is not {ID_RULE}."
     if len(migration_id) > MAX_ID_LENGTH:
         return (f"migration id '{migration_id[:40]}...' is {len(migration_id)} characters "
@@ -52,12 +61,21 @@ class Migration:
     ``transactional = False`` runs it outside any transaction (e.g. for
     ``CREATE INDEX CONCURRENTLY``). ``lock_timeout_seconds`` sets the DDL lock wait for this
     migration on providers that support it.
+
+    ``repeatable = True`` makes it a repeatable migration (views, functions, grants): its
+    id is ``R__<ClassName>`` (or an ``id`` starting with ``R__``), it runs after the
+    versioned migrations, and again whenever its checksum changes. ``replaces = (ids...)``
+    makes it a squash of those migrations: a database where all of them are applied
+    treats it as applied, a fresh database runs only it (``npa migrate squash`` writes
+    one).
     """
 
     id: ClassVar[str | None] = None
     depends_on: ClassVar[tuple[str, ...]] = ()
     transactional: ClassVar[bool] = True
     lock_timeout_seconds: ClassVar[float | None] = None
+    repeatable: ClassVar[bool] = False
+    replaces: ClassVar[tuple[str, ...]] = ()
 
     def up(self, b: "MigrationBuilder") -> None:
         """Record the operations that apply this migration on the builder ``b``."""
@@ -93,6 +111,10 @@ class MigrationScript:
     :ivar migration_class: the :class:`Migration` subclass of a Python migration (``None``
         for SQL files); plugins read their own per-migration settings from its attributes,
         e.g. ``lint_ignore`` of npa-lint.
+    :ivar repeatable: a repeatable migration (id ``R__<name>``): it runs after the
+        versioned ones, and again whenever its checksum changes.
+    :ivar replaces: ids of the migrations this one squashes (see
+        :mod:`npa_migrations.engine.squash`).
     """
 
     id: str
@@ -103,6 +125,8 @@ class MigrationScript:
     transactional: bool = True
     lock_timeout_seconds: float | None = None
     migration_class: type | None = field(default=None, repr=False)
+    repeatable: bool = False
+    replaces: tuple[str, ...] = ()
     known_checksum: str | None = field(default=None, repr=False)
     _up: list | None = field(default=None, repr=False)
     _down: list | None = field(default=None, repr=False)
@@ -115,14 +139,23 @@ class MigrationScript:
 
     @property
     def name(self) -> str:
-        """The id without its timestamp, e.g. ``AddProductDescription``."""
-        return self.id[15:] if MIGRATION_ID.match(self.id) else self.id
+        """The id without its timestamp (or ``R__`` prefix), e.g.
+        ``AddProductDescription``."""
+        if MIGRATION_ID.match(self.id):
+            return self.id[15:]
+        return self.id[len(REPEATABLE_PREFIX):] if REPEATABLE_ID.match(self.id) else self.id
 
     def bind(self, provider: object) -> None:
         """Called by the engine with the provider the migration will run on, before it
         asks for operations. Nothing to do for most migrations; a ``.sql`` migration
         splits its text into statements with that provider's
         :meth:`~npa_migrations.provider.SqlGenerator.split_statements`."""
+
+    def use_placeholders(self, values: Mapping[str, Any]) -> None:
+        """Called by the engine with the run's placeholder values (option
+        ``placeholders``) before it asks for operations. Nothing to do for most
+        migrations; a ``.sql`` migration replaces ``${name}`` in its statements
+        (:mod:`npa_migrations.builtin.placeholders`)."""
 
     def up_operations(self) -> list["MigrationOperation"]:
         """The ``up`` operations (built once, then cached)."""

@@ -98,6 +98,10 @@ class MigrationExecutorOptions:
     :ivar verify: after each migration, reflect the tables it touched and check that each
         operation did what it declares (:mod:`npa_migrations.schema.verify`); the CLI turns it on.
     :ivar log_table: name of the append-only event log table; ``None`` turns the log off.
+    :ivar placeholders: values of the ``${name}`` placeholders of ``.sql`` migrations
+        (:mod:`npa_migrations.builtin.placeholders`; the CLI merges
+        ``[tool.npa.placeholders]`` and the ``NPA_PLACEHOLDER_<NAME>`` environment
+        variables into it).
     """
 
     transaction_mode: TransactionMode = TransactionMode.PER_MIGRATION
@@ -116,6 +120,7 @@ class MigrationExecutorOptions:
     check_drift: bool = False
     verify: bool = False
     log_table: str | None = DEFAULT_LOG_TABLE
+    placeholders: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.transaction_mode = TransactionMode.parse(self.transaction_mode)

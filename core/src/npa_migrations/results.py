@@ -108,6 +108,8 @@ class MigrationStatus:
         status shows what would stop ``up`` before it runs.
     :ivar interrupted: ids of migrations whose run was interrupted (the next run in the
         same direction continues them).
+    :ivar repeatables: ids of the repeatable migrations (applied or not); those in
+        :attr:`pending` run at the end of the next ``up`` (never applied, or changed).
     """
 
     database: str
@@ -118,6 +120,12 @@ class MigrationStatus:
     missing: list[str]
     problems: list = field(default_factory=list)
     interrupted: list[str] = field(default_factory=list)
+    repeatables: list[str] = field(default_factory=list)
+
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing for ``up`` to do: nothing pending, nothing interrupted."""
+        return not self.pending and not self.interrupted
 
     def to_json(self) -> dict:
         """The ``npa migrate status --json`` document."""
@@ -130,4 +138,5 @@ class MigrationStatus:
             "pending": [{"id": p} for p in self.pending],
             "problems": [p.to_json() for p in self.problems],
             "interrupted": list(self.interrupted),
+            "repeatables": list(self.repeatables),
         }

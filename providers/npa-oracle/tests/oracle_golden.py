@@ -44,9 +44,11 @@ def render_case(name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_script(folder: str | Path, monkeypatch, **options) -> str:
+def render_script(folder: str | Path, monkeypatch, script: dict | None = None,
+                  **options) -> str:
     """The offline ``--sql`` script of ``folder`` (``monkeypatch``: pytest's fixture, used
-    to fix the history row's time and product version)."""
+    to fix the history row's time and product version; ``script``: keyword arguments of
+    ``MigrationExecutor.script``, e.g. ``idempotent=True``)."""
     import npa_migrations
     from npa_migrations import MigrationExecutor, MigrationExecutorOptions
     from npa_migrations.engine import history
@@ -55,7 +57,7 @@ def render_script(folder: str | Path, monkeypatch, **options) -> str:
     monkeypatch.setattr(npa_migrations, "__version__", "0.0.0")
     executor = MigrationExecutor(scenarios.URL, str(folder),
                                  options=MigrationExecutorOptions(**options))
-    return normalise(executor.script(offline=True))
+    return normalise(executor.script(offline=True, **(script or {})))
 
 
 def normalise(text: str) -> str:

@@ -22,7 +22,8 @@
   with named arguments, ``SELECT ... INTO``, DML, exception handlers, and ``CREATE
   TRIGGER`` headers. Every SQL statement inside a block -- embedded DML and the dynamic
   SQL of ``EXECUTE IMMEDIATE`` (its string literal unescaped, concatenations evaluated
-  with sample values) -- goes through the SQL check above.
+  with sample values) -- goes through the SQL check above; dynamic PL/SQL (the guarded
+  blocks of an idempotent script run the provider's own blocks so) through this one.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Callable
 import sqlglot
 from sqlglot import exp
 
-from npa_oracle.sqltext import strip_comments
+from npa_oracle.sqltext import is_plsql, strip_comments
 
 IDENT = r'(?:"[^"\x00]+"|[A-Za-z][A-Za-z0-9_$#]*)'
 QUALIFIED = rf"{IDENT}(?:\.{IDENT})?"
@@ -320,7 +321,12 @@ def _statement(t: _Tokens, found: list[str], env: dict[str, str]) -> None:
         if value is None:
             raise SqlCheckError("PL/SQL: EXECUTE IMMEDIATE of a value this check cannot "
                                 "evaluate")
-        check_sql(value)
+        if is_plsql(value):  # dynamic PL/SQL: a block of its own, ending in END;
+            if not value.rstrip().endswith(";"):
+                raise SqlCheckError(f"dynamic PL/SQL must end with 'END;': {value!r}")
+            check_plsql(value)
+        else:
+            check_sql(value)
         found.append(value)
         t.expect(";")
     elif word == "IF":

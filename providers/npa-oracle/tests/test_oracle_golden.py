@@ -50,12 +50,25 @@ def test_examples_script_in_transaction_mode_none_matches_golden(monkeypatch):
           render_script(EXAMPLES, monkeypatch, transaction_mode="none"))
 
 
+#: the DBA scripts of the examples: golden file -> ``MigrationExecutor.script`` arguments
+OFFLINE_SCRIPTS = {
+    "examples_up_idempotent.sql": {"idempotent": True},
+    "examples_up_from.sql": {"start": "20251119143022"},
+    "examples_down.sql": {"direction": "down", "target": "20251119120000"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(OFFLINE_SCRIPTS))
+def test_offline_dba_scripts_match_golden(name, monkeypatch):
+    check(name, render_script(EXAMPLES, monkeypatch, script=OFFLINE_SCRIPTS[name]))
+
+
 def test_hostile_script_matches_golden(monkeypatch):
     check("hostile_up.sql", render_script(HOSTILE, monkeypatch))
 
 
 def test_every_golden_file_has_a_case():
-    known = {f"{n}.sql" for n in scenarios.CASES} | {
+    known = {f"{n}.sql" for n in scenarios.CASES} | set(OFFLINE_SCRIPTS) | {
         "examples_up.sql", "examples_up_mode_none.sql", "hostile_up.sql"}
     stray = {p.name for p in GOLDEN.glob("*.sql")} - known
     assert not stray, f"golden files without a test: {sorted(stray)}; delete them"

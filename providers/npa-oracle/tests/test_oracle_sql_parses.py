@@ -94,6 +94,30 @@ def test_migration_folder_statements_parse(folder):
             raise AssertionError(f"{where}: {exc}") from None
 
 
+@pytest.mark.parametrize("folder", [EXAMPLES, HOSTILE], ids=["examples", "hostile"])
+@pytest.mark.parametrize("kind", ["idempotent", "from", "down"])
+def test_offline_dba_scripts_parse(folder, kind):
+    """Every statement of an idempotent script (its PL/SQL guard blocks, and the dynamic SQL
+    they run), a range script and a rollback script, split back the SQL*Plus way."""
+    executor = MigrationExecutor(scenarios.URL, str(folder))
+    ids = [s.id for s in executor.discover()]
+    options = {"idempotent": {"idempotent": True}, "from": {"start": ids[0]},
+               "down": {"direction": "down", "steps": len(ids)}}[kind]
+    script = executor.script(offline=True, **options)
+    settings, body = script.split("\n\n", 1)  # SQL*Plus settings, then SQL
+    assert settings.startswith("WHENEVER SQLERROR EXIT FAILURE ROLLBACK")
+    pieces = sqltext.split_oracle(body)
+    assert len(pieces) > len(ids)
+    guards = 0
+    for piece in pieces:
+        try:
+            check(piece)
+        except SqlCheckError as exc:
+            raise AssertionError(f"{kind} script of {folder.name}: {exc}") from None
+        guards += "  npa_pending NUMBER;\nBEGIN" in piece
+    assert guards == (len(ids) if kind == "idempotent" else 0)
+
+
 def test_engine_tables_parse():
     from npa_migrations.engine.eventlog import event_log
     from npa_migrations.engine.history import HistoryStore

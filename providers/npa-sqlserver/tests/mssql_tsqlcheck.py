@@ -12,6 +12,9 @@ docs/providers/sqlserver.md):
 * ``SET IDENTITY_INSERT <table> ON|OFF`` and ``ALTER TABLE <t> ADD CONSTRAINT <n> DEFAULT
   <expr> FOR <c>`` -- sqlglot falls back to an unparsed ``Command``; they must match a
   strict grammar whose table, names and expression are each parsed by sqlglot.
+* ``IF <condition> BEGIN ... END`` of an idempotent script's guarded migration: the
+  condition as above, each statement of the block on its own, and the dynamic SQL of
+  each ``EXEC(N'...')`` (the literal unescaped) as a batch of its own.
 """
 
 from __future__ import annotations
@@ -30,8 +33,39 @@ _IDENTITY_INSERT = re.compile(rf"^SET IDENTITY_INSERT (?P<table>{TABLE}) (?:ON|O
 _ADD_DEFAULT = re.compile(
     rf"^ALTER TABLE (?P<table>{TABLE}) ADD CONSTRAINT (?P<name>{IDENT}) DEFAULT (?P<expr>.+) "
     rf"FOR (?P<column>{IDENT})$", re.S)
-_IF_BODY = re.compile(r"\b(EXEC|EXECUTE|SET|ROLLBACK|INSERT|UPDATE|DELETE|THROW|RETURN)\b",
+_IF_BODY = re.compile(r"\b(EXEC|EXECUTE|SET|ROLLBACK|INSERT|UPDATE|DELETE|THROW|RETURN|CREATE)\b",
                       re.IGNORECASE)
+
+
+#: ``IF <condition> BEGIN <statements> END`` (matched on the masked text)
+_GUARDED = re.compile(r"^IF (?P<condition>.+?)\nBEGIN\n(?P<body>.*)\nEND$", re.S)
+#: ``EXEC(N'<dynamic SQL>')``
+_EXEC_LITERAL = re.compile(r"^EXEC\((?P<literal>N'.*')\)$", re.S)
+
+
+def unescape(literal: str) -> str:
+    """The text of an ``N'...'`` literal as :func:`npa_sqlserver.tsql.nstring` writes one
+    (doubled quotes, and pieces joined with ``' + N'``)."""
+    out, i = [], 0
+    while True:
+        if not literal.startswith("N'", i):
+            raise TsqlError(f"not an N'...' literal: {literal}")
+        i += 2
+        while True:
+            j = literal.index("'", i)
+            out.append(literal[i:j])
+            if literal.startswith("''", j):
+                out.append("'")
+                i = j + 2
+                continue
+            i = j + 1
+            break
+        if literal.startswith(" + N'", i):
+            i += 3
+            continue
+        if i != len(literal):
+            raise TsqlError(f"text after the literal: {literal[i:]}")
+        return "".join(out)
 
 
 class TsqlError(AssertionError):
@@ -117,7 +151,26 @@ def check_statement(sql: str) -> str:
 
 def check_batch(batch: str) -> list[str]:
     """Check every statement of a batch; returns how each was checked."""
+    masked = mask(batch)
+    batch = batch[len(masked) - len(masked.lstrip()):].strip()  # leading comments
+    guarded = _GUARDED.match(mask(batch))
+    if guarded:
+        return [check_guarded(batch, guarded)]
     return [check_statement(s) for s in top_level_statements(batch)]
+
+
+def check_guarded(batch: str, guarded: re.Match) -> str:
+    """``IF <condition> BEGIN ... END``: the condition, each statement of the block, and
+    the dynamic SQL of each ``EXEC(N'...')`` as a batch of its own."""
+    parse(f"SELECT CASE WHEN {batch[guarded.start('condition'):guarded.end('condition')]} "
+          "THEN 1 END")
+    for statement in top_level_statements(batch[guarded.start("body"):guarded.end("body")]):
+        dynamic = _EXEC_LITERAL.match(statement)
+        if dynamic:
+            check_batch(unescape(dynamic["literal"]))
+        else:
+            check_statement(statement)
+    return "guarded block"
 
 
 # simulating dynamic SQL ---------------------------------------------------------------------

@@ -60,7 +60,24 @@ def test_examples_script_golden(frozen, mode):
     compare(f"examples_up_{mode.replace('-', '_')}", executor.script(offline=True))
 
 
+#: the DBA scripts of the examples: golden file -> ``MigrationExecutor.script`` arguments
+OFFLINE_SCRIPTS = {
+    "examples_up_idempotent": {"idempotent": True},
+    "examples_up_from": {"start": "20251119143022"},
+    "examples_down": {"direction": "down", "target": "20251119120000"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(OFFLINE_SCRIPTS))
+def test_offline_dba_scripts_golden(frozen, name):
+    from npa_migrations import MigrationExecutor
+
+    compare(name, MigrationExecutor(scenarios.URL, EXAMPLES).script(
+        offline=True, **OFFLINE_SCRIPTS[name]))
+
+
 def test_every_golden_file_is_checked():
     names = {f"{n}.sql" for n in scenarios.SCENARIOS} | {
+        f"{n}.sql" for n in OFFLINE_SCRIPTS} | {
         "examples_up_per_migration.sql", "examples_up_all_in_one.sql"}
     assert {p.name for p in GOLDEN.glob("*.sql")} == names

@@ -102,6 +102,35 @@ def test_server_test_migrations_render_and_parse(tmp_path, direction):
         check.check_batch(batch)
 
 
+@pytest.mark.parametrize("kind", ["idempotent", "from", "down"])
+def test_offline_dba_scripts_parse_batch_by_batch(kind):
+    """An idempotent script (its guarded blocks and the dynamic SQL they run), a range
+    script and a rollback script of the examples."""
+    from npa_migrations import MigrationExecutor
+
+    examples = MigrationExecutor(scenarios.URL, EXAMPLES)
+    ids = [s.id for s in examples.discover()]
+    options = {"idempotent": {"idempotent": True}, "from": {"start": ids[0]},
+               "down": {"direction": "down", "steps": len(ids)}}[kind]
+    batches = check.script_batches(examples.script(offline=True, **options))
+    kinds = [how for batch in batches for how in check.check_batch(batch)]
+    assert kinds.count("guarded block") == (len(ids) if kind == "idempotent" else 0)
+    assert check.unescape("N'it''s' + N'\\\nx'") == "it's\\\nx"
+
+
+def test_idempotent_guard_runs_identity_insert_outside_exec(provider):
+    """SET IDENTITY_INSERT set inside EXEC would end with it: it stays in the batch."""
+    from npa_sqlserver import tsql
+
+    batch = tsql.guarded_batch("NOT (EXISTS (SELECT * FROM h WHERE h.migration_id = N'x'))", [
+        tsql.identity_insert("[t]", ["id"], on=True), "INSERT INTO [t] (id) VALUES (1)",
+        tsql.identity_insert("[t]", ["id"], on=False)])
+    lines = batch.splitlines()
+    assert lines[2].startswith("    IF EXISTS (SELECT 1 FROM sys.identity_columns")
+    assert lines[3] == "    EXEC(N'INSERT INTO [t] (id) VALUES (1)');"
+    assert check.check_batch(batch) == ["guarded block"]
+
+
 def test_engine_statements_parse(provider):
     """History table, lock and session statements the engine runs itself."""
     from npa_migrations.engine.history import HistoryStore

@@ -183,7 +183,7 @@ def test_history_table_on_sql_server(provider):
     params = history._insert.params(history.values("m", "c", 5, True))
     assert params[5] in (1, True)
     script = history.insert_script("20250101000000_X", "sha256:0")
-    assert "CAST(N'" in script and "AS DATETIME2)" in script
+    assert "sysutcdatetime()" in script  # the time the script runs, in UTC
 
 
 # GO splitting and literals ----------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Callable
 
 from ..errors import MigrationSourceError
 from ..hookspecs import hookimpl
-from ..migration import Migration, MigrationScript, id_problem
+from ..migration import REPEATABLE_PREFIX, Migration, MigrationScript, id_problem
 from .sqlfile import FILE_NAME, load_sql_migration, unreadable
 
 
@@ -85,19 +85,19 @@ def _entries(directory: Path, source: str) -> list[Path]:
 
 def load_python_migrations(path: Path, package: str | None) -> list[MigrationScript]:
     """Import one Python migration module and return its :class:`Migration` subclasses."""
-    module_name = _module_name(path, package)
+    name = module_name(path, package)
     try:
         if package and "." not in path.stem:
-            module = importlib.import_module(module_name)
+            module = importlib.import_module(name)
         else:  # by path: "." in a file name is no package separator (20220101000000_v5.35.py)
-            spec = importlib.util.spec_from_file_location(module_name, path)
+            spec = importlib.util.spec_from_file_location(name, path)
             if spec is None or spec.loader is None:
                 raise ImportError(f"not a Python module: {path.name}")
             module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
+            sys.modules[name] = module
             spec.loader.exec_module(module)
     except (Exception, SystemExit) as exc:  # the user's code: any error is a source error
-        sys.modules.pop(module_name, None)
+        sys.modules.pop(name, None)
         raise MigrationSourceError(
             f"{path}: cannot import migration module: it {_what_happened(exc)}. "
             "Fix the file (run it with python to see the full traceback).") from exc
@@ -109,7 +109,10 @@ def load_python_migrations(path: Path, package: str | None) -> list[MigrationScr
     match = FILE_NAME.match(path.stem)
     scripts = []
     for cls in classes:
+        repeatable = bool(cls.repeatable)
         migration_id = cls.id
+        if migration_id is None and repeatable:
+            migration_id = f"{REPEATABLE_PREFIX}{cls.__name__}"
         if migration_id is None:
             if not match:
                 raise MigrationSourceError(
@@ -120,14 +123,14 @@ def load_python_migrations(path: Path, package: str | None) -> list[MigrationScr
                     f"{path}: {len(classes)} migration classes without 'id' in one file. "
                     "Give each an explicit id, or use one file per migration.")
             migration_id = f"{match['ts']}_{cls.__name__}"
-        problem = id_problem(str(migration_id))
+        problem = id_problem(str(migration_id), repeatable)
         if problem:
             raise MigrationSourceError(f"{path}: class {cls.__name__}: {problem}")
         scripts.append(_python_script(cls, migration_id, path))
     return scripts
 
 
-def _module_name(path: Path, package: str | None) -> str:
+def module_name(path: Path, package: str | None) -> str:
     """The module name a migration file is imported as: ``<package>.<stem>``, or
     ``npa_migrations_user.<stem>`` for a folder; a ``.`` in the stem becomes ``_``, with
     a digest of the stem so that two such files never share a name."""
@@ -162,14 +165,16 @@ def _python_script(cls: type[Migration], migration_id: str, path: Path) -> Migra
         return run
 
     has_down = cls.down is not Migration.down
-    depends = cls.depends_on
-    if isinstance(depends, str):
-        depends = (depends,)
     return MigrationScript(
         id=migration_id, source=str(path), build_up=build("up"),
-        build_down=build("down") if has_down else None, depends_on=tuple(depends),
+        build_down=build("down") if has_down else None, depends_on=_ids(cls.depends_on),
         transactional=bool(cls.transactional), lock_timeout_seconds=cls.lock_timeout_seconds,
-        migration_class=cls)
+        migration_class=cls, repeatable=bool(cls.repeatable), replaces=_ids(cls.replaces))
+
+
+def _ids(value: "str | tuple | list") -> tuple[str, ...]:
+    """``depends_on`` / ``replaces`` as a tuple of ids (one id may be given alone)."""
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 # checksum cache (see :mod:`npa_migrations.builtin.cache`) ---------------------------------
@@ -192,7 +197,8 @@ def load_python_cached(path: Path, package: str | None, cache) -> list[Migration
             "id": s.id, "class": s.migration_class.__name__ if s.migration_class else "",
             "checksum": s.checksum, "depends_on": list(s.depends_on),
             "transactional": s.transactional, "has_down": s.build_down is not None,
-            "lock_timeout_seconds": s.lock_timeout_seconds} for s in scripts]
+            "lock_timeout_seconds": s.lock_timeout_seconds, "repeatable": s.repeatable,
+            "replaces": list(s.replaces)} for s in scripts]
     except Exception:  # up()/down() raise: reported when they are needed, never cached
         return scripts
     if file_digest(_read_bytes(path)) == digest:  # unchanged while it was imported
@@ -247,6 +253,8 @@ class CachedPythonScript(MigrationScript):
                      depends_on=tuple(entry["depends_on"]),
                      transactional=entry["transactional"],
                      lock_timeout_seconds=entry.get("lock_timeout_seconds"),
+                     repeatable=bool(entry.get("repeatable", False)),
+                     replaces=tuple(entry.get("replaces", ())),
                      known_checksum=entry["checksum"])
         script.loader = loader
         return script

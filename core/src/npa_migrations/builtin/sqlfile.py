@@ -1,5 +1,7 @@
-"""SQL migration files: ``<timestamp>_<name>.sql`` with ``-- npa:up`` / ``-- npa:down``
-sections and an optional first line ``-- npa:no-transaction``.
+"""SQL migration files: ``<timestamp>_<name>.sql`` (or ``R__<name>.sql``, a repeatable
+migration) with ``-- npa:up`` / ``-- npa:down`` sections and an optional first line
+``-- npa:no-transaction``; a squash names the migrations it replaces in
+``-- npa:replaces <id> ...`` lines before ``-- npa:up``.
 
 The markers are found with the SQL lexer of the database the file runs on
 (:attr:`~npa_migrations.provider.SqlGenerator.lexicon`), not by a line search: a
@@ -15,12 +17,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..errors import MigrationSourceError, SqlSplitError
-from ..migration import MigrationScript, id_problem
+from ..migration import REPEATABLE_PREFIX, MigrationScript, id_problem
 from ..sqltext import (PORTABLE, Lexicon, comments_and_literals, mask, normalise,
                        split_statements)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .placeholders import Placeholders
 
 #: ``<14-digit timestamp>_<name>`` of a migration file's stem
 FILE_NAME = re.compile(r"^(?P<ts>\d{14})_(?P<rest>.+)$", re.DOTALL)
@@ -31,7 +36,7 @@ _MARKER = re.compile(r"--[ \t]*npa[ \t]*:[ \t]*(?P<name>[^\r\n]*?)[ \t]*\r?$",
                      re.IGNORECASE | re.MULTILINE)
 #: what could open a string, quoted name or comment in some dialect
 _OPENER = re.compile(r"['\"`\[$#]|/\*|--")
-UP, DOWN, NO_TRANSACTION = "up", "down", "no-transaction"
+UP, DOWN, NO_TRANSACTION, REPLACES = "up", "down", "no-transaction", "replaces"
 _MARKERS = "'-- npa:up', '-- npa:down' and (as the first line) '-- npa:no-transaction'"
 
 
@@ -56,13 +61,16 @@ def sql_migration_id(stem: str) -> str | None:
 
 def load_sql_migration(path: Path) -> "SqlMigrationScript":
     """Read one ``.sql`` migration; its sections are found with the portable lexicon
-    until :meth:`SqlMigrationScript.bind` gives the database's."""
-    migration_id = sql_migration_id(path.stem)
+    until :meth:`SqlMigrationScript.bind` gives the database's. A file named
+    ``R__<name>.sql`` is a repeatable migration with the id ``R__<name>``."""
+    repeatable = path.stem.startswith(REPEATABLE_PREFIX)
+    migration_id = path.stem if repeatable else sql_migration_id(path.stem)
     if migration_id is None:
         raise MigrationSourceError(
             f"{path}: SQL migration file names must be '<14-digit UTC timestamp>_<name>.sql', "
-            "e.g. 20251119150000_add_user_roles.sql. Rename the file.")
-    problem = id_problem(migration_id)
+            "e.g. 20251119150000_add_user_roles.sql (or 'R__<name>.sql' for a repeatable "
+            "migration). Rename the file.")
+    problem = id_problem(migration_id, repeatable)
     if problem:
         raise MigrationSourceError(f"{path}: {problem} Rename the file.")
     text = read_text(path)
@@ -71,8 +79,37 @@ def load_sql_migration(path: Path) -> "SqlMigrationScript":
     transactional = not (marker and marker["name"].lower() == NO_TRANSACTION)
     normalised = normalise(text)
     return SqlMigrationScript.from_text(text, id=migration_id, source=str(path),
-                                        transactional=transactional,
+                                        transactional=transactional, repeatable=repeatable,
+                                        replaces=replaced_ids(text, path),
                                         checksum_payload=lambda: normalised)
+
+
+def replaced_ids(text: str, path: Path) -> tuple[str, ...]:
+    """The ids of ``-- npa:replaces <id> <id> ...`` lines (ids separated by spaces or
+    commas; several lines add up), which must come before ``-- npa:up``."""
+    ids: list[str] = []
+    up_seen = False
+    for match in _markers(text, PORTABLE):
+        words = match["name"].replace(",", " ").split()
+        name = words[0].lower() if words else ""
+        if name == UP:
+            up_seen = True
+        elif name == REPLACES:
+            line = _line(text, match.start())
+            if up_seen:
+                raise MigrationSourceError(
+                    f"{path}: line {line}: '-- npa:replaces' must come before '-- npa:up'.")
+            if len(words) < 2:
+                raise MigrationSourceError(
+                    f"{path}: line {line}: '-- npa:replaces' names no migration; write the "
+                    "ids it replaces after it, e.g. '-- npa:replaces 20250101000000_A "
+                    "20250102000000_B'.")
+            for migration_id in words[1:]:
+                problem = id_problem(migration_id)
+                if problem:
+                    raise MigrationSourceError(f"{path}: line {line}: {problem}")
+                ids.append(migration_id)
+    return tuple(ids)
 
 
 def read_text(path: Path) -> str:
@@ -196,6 +233,8 @@ class SqlMigrationScript(MigrationScript):
     split: "Callable[[str], list[str]]"
     #: the ``up`` / ``down`` sections, once found
     sections: "Sections | None" = None
+    #: the values of ``${name}`` placeholders (:meth:`use_placeholders`)
+    placeholders: "Placeholders"
 
     @classmethod
     def from_text(cls, text: str, **fields) -> "SqlMigrationScript":
@@ -203,10 +242,22 @@ class SqlMigrationScript(MigrationScript):
         ``fields`` are those of :class:`~npa_migrations.migration.MigrationScript`
         except the builders. Its sections are found by :meth:`bind`, or with the
         portable lexicon when the operations are asked for unbound."""
+        from .placeholders import Placeholders
+
         script = cls(build_up=_unusable, build_down=None, **fields)
         script.text = text
         script.split = split_statements
+        script.placeholders = Placeholders()
         return script
+
+    def use_placeholders(self, values: Mapping[str, Any]) -> None:
+        """Replace ``${name}`` in the statements with these values (see
+        :mod:`npa_migrations.builtin.placeholders`); the checksum stays the one of the
+        file as written."""
+        from .placeholders import Placeholders
+
+        self.placeholders = Placeholders(values)
+        self._up = self._down = None
 
     def bind(self, provider) -> None:
         """Find the sections with the provider's lexicon and split them its way; an
@@ -239,6 +290,7 @@ class SqlMigrationScript(MigrationScript):
     def _statements(self, sql: str) -> list:
         from ..operations import SplitStatement
 
+        sql = self.placeholders.substitute(sql, self.source)
         try:
             return [SplitStatement(statement) for statement in self.split(sql)]
         except SqlSplitError as exc:

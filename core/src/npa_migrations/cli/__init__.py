@@ -31,6 +31,8 @@ def echo(text: str = "", err: bool = False) -> None:
 
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_VALIDATION, EXIT_LOCK = 0, 1, 2, 3, 4
+#: ``npa migrate status --exit-code``: migrations are pending (and nothing is wrong)
+EXIT_PENDING = 5
 #: the longest file name most file systems hold (ext4, APFS, NTFS: 255 bytes or units)
 MAX_FILE_NAME_BYTES = 255
 
@@ -73,6 +75,9 @@ class Context:
             values["lock_table"] = s["lock_table"]
         if "log_table" in s:
             values["log_table"] = s["log_table"] or None
+        from ..builtin.placeholders import Placeholders
+
+        values["placeholders"] = Placeholders.configured(s.get("placeholders")).values
         values.update({k: v for k, v in overrides.items() if v is not None})
         return MigrationExecutorOptions(**values)
 
@@ -206,7 +211,9 @@ def cli(ctx, database_url, migrations, config_file, verbose):
     """npa: database migrations that are applied exactly once.
 
     Exit codes: 0 success, 1 a migration failed, 2 usage or configuration error,
-    3 validation failed (also: a plan check found an error), 4 lock not acquired.
+    3 validation failed (also: a plan check found an error), 4 lock not acquired,
+    5 migrations pending ('status --exit-code' only), 130 / 143 interrupted by SIGINT /
+    SIGTERM.
 
     Plugins may add commands ('npa providers' lists installed plugins).
     """
@@ -264,6 +271,12 @@ def _exit_for(result) -> None:
 @click.option("--sql", "as_sql", is_flag=True, help="Print the SQL script instead of running it.")
 @click.option("--offline", is_flag=True, help="With --sql: render without connecting "
               "(every migration pending).")
+@click.option("--from", "start", metavar="ID",
+              help="With --sql --offline: the script starts after this migration, the "
+                   "newest the database has applied.")
+@click.option("--idempotent", is_flag=True,
+              help="With --sql --offline: guard each migration with the history table, so "
+                   "the script runs on a database at any point and applies what is missing.")
 @click.option("--verify/--no-verify", default=None,
               help="Check after each migration that its operations did what they declare "
                    "(default on; config key verify).")
@@ -273,10 +286,13 @@ def _exit_for(result) -> None:
 @click.pass_obj
 @handle_errors
 def up(obj: Context, target, transaction_mode, lock_timeout, no_lock, out_of_order, dry_run,
-       as_sql, offline, verify, check_drift, as_json):
-    """Apply pending migrations."""
+       as_sql, offline, start, idempotent, verify, check_drift, as_json):
+    """Apply pending migrations (then the repeatable ones that are new or changed)."""
     if offline and not as_sql:
         raise click.UsageError("--offline needs --sql.")
+    if (start or idempotent) and not (as_sql and offline):
+        raise click.UsageError("--from and --idempotent write offline scripts: use them with "
+                               "--sql --offline.")
     if verify is None:
         verify = bool(obj.config.settings.get("verify", True))
     if not check_drift:
@@ -285,7 +301,8 @@ def up(obj: Context, target, transaction_mode, lock_timeout, no_lock, out_of_ord
                             acquire_lock=False if no_lock else None, out_of_order=out_of_order,
                             verify=verify, check_drift=check_drift)
     if as_sql:
-        _print_script(executor.script(target, offline=offline, direction="up"))
+        _print_script(executor.script(target, offline=offline, direction="up", start=start,
+                                      idempotent=idempotent))
         return
     if dry_run:
         _dry_run(obj, executor, executor.plan("up", target), as_json)
@@ -401,45 +418,63 @@ def _print_steps(executor, described, direction: str) -> None:
 @click.option("--no-lock", is_flag=True)
 @click.option("--dry-run", is_flag=True, help="Print what would be rolled back; change nothing.")
 @click.option("--sql", "as_sql", is_flag=True, help="Print the SQL script instead.")
-@click.option("--offline", is_flag=True, help="With --sql: render without connecting.")
+@click.option("--offline", is_flag=True, help="With --sql: render without connecting "
+              "(every migration applied).")
+@click.option("--include-repeatables", is_flag=True,
+              help="Also roll back the applied repeatable migrations (first, newest first); "
+                   "without it down leaves them alone.")
 @json_flag
 @click.pass_obj
 @handle_errors
 def down(obj: Context, target, steps, transaction_mode, lock_timeout, no_lock, dry_run, as_sql,
-         offline, as_json):
-    """Roll back the last migration, N steps, or down to a target (which stays applied)."""
+         offline, include_repeatables, as_json):
+    """Roll back the last migration, N steps, or down to a target (which stays applied);
+    repeatable migrations only with --include-repeatables."""
     if target and steps:
         raise click.UsageError("Give either --target or --steps, not both.")
     if offline and not as_sql:
         raise click.UsageError("--offline needs --sql.")
     executor = obj.executor(transaction_mode=transaction_mode, lock_timeout_seconds=lock_timeout,
                             acquire_lock=False if no_lock else None)
+    repeatables = {"include_repeatables": include_repeatables}
     if as_sql:
-        _print_script(executor.script(target, offline=offline, direction="down",
-                                      steps=steps))
+        _print_script(executor.script(target, offline=offline, direction="down", steps=steps,
+                                      **repeatables))
         return
     if dry_run:
-        _dry_run(obj, executor, executor.plan("down", target, steps), as_json)
+        _dry_run(obj, executor, executor.plan("down", target, steps, **repeatables), as_json)
         return
     if target:
-        _apply(executor, lambda: executor.rollback_to(target), "down", as_json)
+        _apply(executor, lambda: executor.rollback_to(target, **repeatables), "down", as_json)
     else:
-        _apply(executor, lambda: executor.rollback(steps or 1), "down", as_json)
+        _apply(executor, lambda: executor.rollback(steps or 1, **repeatables), "down",
+               as_json)
 
 
 @migrate.command()
+@click.option("--exit-code", is_flag=True,
+              help="Exit 5 when migrations are pending, 3 when validation finds problems, "
+                   "0 when up to date (a deploy gate).")
 @json_flag
 @click.pass_obj
 @handle_errors
-def status(obj: Context, as_json):
-    """Show applied and pending migrations."""
-    from .output import Style
-
+def status(obj: Context, exit_code, as_json):
+    """Show applied and pending migrations (repeatable ones too)."""
     executor = obj.executor()
     state = executor.status()
     if as_json:
         echo_json(state.to_json())
-        return
+    else:
+        _print_status(executor, state)
+    if exit_code and state.problems:
+        sys.exit(EXIT_VALIDATION)
+    if exit_code and not state.up_to_date:
+        sys.exit(EXIT_PENDING)
+
+
+def _print_status(executor, state) -> None:
+    from .output import Style
+
     style = Style()
     echo(f"Database: {executor.provider.display_url()}")
     echo(f"Current version: {state.current or '(none)'}")
@@ -457,12 +492,18 @@ def status(obj: Context, as_json):
                 note += "  (file missing)"
             if ("checksum", row.id) in flagged:
                 note += "  (edited after it was applied)"
+            if row.id in state.repeatables:
+                note += "  (repeatable)"
             echo(f"  {mark} {row.id}  {style.dim(when)}{note}")
+    applied = {row.id for row in state.applied}
     if state.pending:
         echo("Pending:")
         for migration_id in state.pending:
             note = ("  (older than the newest applied)"
                     if ("out_of_order", migration_id) in flagged else "")
+            if migration_id in state.repeatables:
+                note += ("  (repeatable, changed: runs again)" if migration_id in applied
+                         else "  (repeatable)")
             echo(f"  {style.box} {migration_id}{note}")
     if not state.applied and not state.pending:
         echo("No migrations found.")
@@ -481,17 +522,22 @@ def status(obj: Context, as_json):
 @click.pass_obj
 @handle_errors
 def validate(obj: Context, as_json):
-    """Check the history against the migration files; change nothing."""
-    executor = obj.executor()
-    problems = executor.validate()
+    """Check the history against the migration files; change nothing. Lists the
+    repeatable migrations the next 'up' runs (new or changed: no problem)."""
+    state = obj.executor().status()
+    problems = state.problems
+    due = [i for i in state.pending if i in state.repeatables]
     if as_json:
-        echo_json({"valid": not problems,
-                               "problems": [p.to_json() for p in problems]})
+        echo_json({"valid": not problems, "problems": [p.to_json() for p in problems],
+                   "repeatables_due": due})
     elif problems:
         for problem in problems:
             echo(f"✗ {problem}" if _unicode() else f"FAIL {problem}", err=True)
     else:
         echo("Validation passed: history and migration files agree.")
+        if due:
+            echo("Repeatable migration(s) the next 'npa migrate up' runs (new or changed): "
+                 + ", ".join(due))
     if problems:
         sys.exit(EXIT_VALIDATION)
 
@@ -500,6 +546,16 @@ def _unicode() -> bool:
     from .output import Style
 
     return Style().ok == "✓"
+
+
+def migration_names(name: str) -> tuple[str, str]:
+    """The class name (CamelCase) and file name part (snake_case) of a new migration's
+    NAME; a usage error unless it is letters, digits and underscores."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        raise click.BadParameter("use letters, digits and underscores, starting with a letter "
+                                 "(e.g. AddUserRoles).", param_hint="NAME")
+    class_name = "".join(p[:1].upper() + p[1:] for p in name.split("_") if p)
+    return class_name, re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name).lower()
 
 
 @migrate.command()
@@ -521,14 +577,10 @@ def new(obj: Context, name, as_sql, autogenerate, model, from_database):
 
     from .templates import PYTHON, SQL
 
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
-        raise click.BadParameter("use letters, digits and underscores, starting with a letter "
-                                 "(e.g. AddUserRoles).", param_hint="NAME")
+    class_name, snake = migration_names(name)
     if (model or from_database) and not autogenerate or autogenerate and as_sql:
         raise click.UsageError("--model and --database go with --autogenerate, which writes "
                                "a Python migration (not --sql).")
-    class_name = "".join(p[:1].upper() + p[1:] for p in name.split("_") if p)
-    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", class_name).lower()
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
     file_name = f"{stamp}_{snake}.{'sql' if as_sql else 'py'}"
     if len(file_name.encode("utf-8")) > MAX_FILE_NAME_BYTES:
@@ -725,6 +777,51 @@ def baseline(obj: Context, target, lock_timeout, as_json):
     else:
         echo(f"Nothing to baseline: every migration up to {report.target} is already "
              "recorded.")
+
+
+@migrate.command()
+@click.argument("migration_id", metavar="ID")
+@click.option("--applied", "state", flag_value="applied",
+              help="Record it as applied without running it (you applied it by hand).")
+@click.option("--pending", "state", flag_value="pending",
+              help="Forget its history row without running its down (the next up runs it).")
+@click.option("--force", is_flag=True,
+              help="Mark it even though the history would then be inconsistent.")
+@click.option("--lock-timeout", type=float, metavar="S")
+@json_flag
+@click.pass_obj
+@handle_errors
+def mark(obj: Context, migration_id, state, force, lock_timeout, as_json):
+    """Record one migration as applied, or forget it (pending), without running it."""
+    if state is None:
+        raise click.UsageError("Give --applied or --pending.")
+    executor = obj.executor(lock_timeout_seconds=lock_timeout)
+    report = executor.mark(migration_id, applied=state == "applied", force=force)
+    if as_json:
+        echo_json(report.to_json())
+        return
+    if not report.changed:
+        echo(f"Nothing to do: {report.migration_id} is already recorded as applied.")
+        return
+    echo(f"Marked {report.migration_id} {state} without running it"
+         + (" (--force)" if report.forced else "") + ".")
+    for problem in report.forced:
+        echo(f"  warning: {problem}", err=True)
+
+
+@migrate.command()
+@click.argument("start", metavar="FROM")
+@click.argument("end", metavar="TO")
+@click.argument("name")
+@click.pass_obj
+@handle_errors
+def squash(obj: Context, start, end, name):
+    """Write one migration NAME that replaces the migrations FROM to TO (builder
+    operations only); databases that applied them all count it as applied."""
+    from .squash import write_squash
+
+    for line in write_squash(obj, start, end, name):
+        echo(line)
 
 
 @migrate.command()

@@ -3,8 +3,9 @@
 The history table holds the *current* state of each migration; the log keeps every
 event that led there, never updated or deleted by the engine: ``apply``, ``revert``,
 ``failure`` (with the failed statement and the error), ``interrupt`` (a run stopped at a
-safe point, and where), ``repair`` (including ``--accept-checksum``), ``baseline`` and
-``unlock``, each with the time (UTC), host,
+safe point, and where), ``repair`` (including ``--accept-checksum``), ``baseline``,
+``mark`` (``npa migrate mark``), ``squash`` (a squashed migration recorded because every
+migration it replaces is applied) and ``unlock``, each with the time (UTC), host,
 OS user, duration, checksum and product version. ``npa migrate history`` shows it.
 
 Writes are SQLAlchemy Core compiled once (like the history table). An ``apply`` or
@@ -31,7 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..provider.connection import DbConnection
     from ..provider.base import BaseProvider
 
-EVENTS = ("apply", "revert", "failure", "interrupt", "repair", "baseline", "unlock")
+EVENTS = ("apply", "revert", "failure", "interrupt", "repair", "baseline", "mark", "squash",
+          "unlock")
 
 
 def _os_user() -> str:

@@ -22,11 +22,12 @@ from ..options import MigrationExecutorOptions, TransactionMode
 from ..results import AppliedMigration, MigrationResult, MigrationStatus
 from .interrupt import Interruption
 from .ordering import ValidationProblem, order_migrations
-from .plan import DOWN, UP, Plan, select_down, select_up
+from .plan import DOWN, UP, Plan, assumed_history, check_range, select_down, select_up
 from .planner import plan_steps
 from .session import Session
+from .squash import SquashedView, resolve_squashes
 from .target import DatabaseTarget
-from .validation import validate_history
+from .validation import repeatables_due, validate_history
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..migration import MigrationScript
@@ -34,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .baseline import BaselineReport
     from .eventlog import LogEntry
     from .history import HistoryRow
+    from .mark import MarkReport
     from .repair import RepairReport
 
 T = TypeVar("T")
@@ -85,6 +87,7 @@ class MigrationExecutor:
                     raise MigrationSourceError(
                         f"Duplicate migration id {script.id}: {other.source} and "
                         f"{script.source}. Give one of them a new timestamp.")
+                script.use_placeholders(self.options.placeholders or {})
                 script.bind(self.provider)
                 found[script.id] = script
 
@@ -122,62 +125,77 @@ class MigrationExecutor:
         with self.session(read_only=True) as session:
             return session.read_history()
 
+    def view(self, rows: dict[str, "HistoryRow"]) -> SquashedView:
+        """The migrations and the history ``rows`` with squashed migrations resolved
+        (:mod:`npa_migrations.engine.squash`): what validation and the plan work with."""
+        return resolve_squashes(self.discover(), rows)
+
     def problems(self, rows: dict[str, "HistoryRow"], direction: str = UP
                  ) -> list[ValidationProblem]:
         """Every validation problem between the migrations and the history ``rows`` for a
         run in ``direction``."""
-        problems = validate_history(self.discover(), rows,
-                                    validate_checksums=self.options.validate_checksums,
-                                    out_of_order=self.options.out_of_order,
-                                    direction=direction)
+        view = self.view(rows)
+        problems = view.problems + validate_history(
+            view.scripts, view.rows, validate_checksums=self.options.validate_checksums,
+            out_of_order=self.options.out_of_order, direction=direction)
         if direction == DOWN:
             problems = [p for p in problems if p.code != "out_of_order"]
         return problems
 
     def status(self) -> MigrationStatus:
-        """Applied, pending, interrupted, failed and missing migrations (reads only; no
-        lock; a database that does not exist yet is not created)."""
-        rows = self._read()
-        scripts = self.discover()
+        """Applied, pending, interrupted, failed and missing migrations, and the
+        repeatable ones (reads only; no lock; a database that does not exist yet is not
+        created). ``pending`` lists what ``up`` would run: the versioned migrations not
+        applied, then the repeatable ones never applied or changed since."""
+        recorded = self._read()
+        view = self.view(recorded)
+        scripts, rows = view.scripts, view.rows
         known = {s.id for s in scripts}
         applied = [AppliedMigration(r.migration_id, r.applied_at, r.checksum, r.success,
                                     r.execution_ms, r.status) for r in rows.values()]
-        succeeded = [s.id for s in scripts if s.id in rows and rows[s.id].success]
+        succeeded = [s.id for s in scripts
+                     if not s.repeatable and s.id in rows and rows[s.id].success]
         return MigrationStatus(
             database=self.provider.database_name(),
             current=succeeded[-1] if succeeded else None,
             applied=applied,
-            pending=[s.id for s in scripts if s.id not in rows],
+            pending=[s.id for s in scripts if not s.repeatable and s.id not in rows]
+            + [s.id for s in repeatables_due(scripts, rows)],
             failed=[r.migration_id for r in rows.values() if r.status == "failed"],
             missing=[i for i in rows if i not in known],
-            problems=self.problems(rows),
-            interrupted=[r.migration_id for r in rows.values() if r.under_way])
+            problems=self.problems(recorded),
+            interrupted=[r.migration_id for r in rows.values() if r.under_way],
+            repeatables=[s.id for s in scripts if s.repeatable])
 
     def validate(self) -> list[ValidationProblem]:
         """Every validation problem, without applying anything (``npa migrate validate``)."""
         return self.problems(self._read())
 
     def plan(self, direction: str = UP, target: str | None = None,
-             steps: int | None = None) -> Plan:
+             steps: int | None = None, *, include_repeatables: bool = False) -> Plan:
         """What a run would carry out, after validation, without taking the lock or
         changing anything: :class:`~npa_migrations.engine.plan.Plan` -- for ``up``, the
-        interrupted and pending migrations up to ``target``; for ``down``, the last
-        ``steps`` applied migrations or those after ``target``. ``--dry-run``, the script
-        writer and :meth:`execute` / :meth:`rollback` all take their plan from here."""
+        interrupted and pending migrations up to ``target`` (then the repeatable ones due);
+        for ``down``, the last ``steps`` applied migrations or those after ``target``
+        (first the applied repeatable ones with ``include_repeatables``). ``--dry-run``,
+        the script writer and :meth:`execute` / :meth:`rollback` all take their plan from
+        here."""
         target = self.resolve_target(target)
         rows = self._read()
         problems = self.problems(rows, direction)
         if problems:
             raise ValidationError(problems)
-        return self._select(direction, rows, target, steps)
+        return self._select(direction, rows, target, steps, include_repeatables)
 
     def _select(self, direction: str, rows: dict[str, "HistoryRow"], target: str | None,
-                steps: int | None) -> Plan:
+                steps: int | None, include_repeatables: bool = False) -> Plan:
+        view = self.view(rows)
         if direction == UP:
-            return select_up(self.discover(), rows, out_of_order=self.options.out_of_order,
+            return select_up(view.scripts, view.rows, out_of_order=self.options.out_of_order,
                              target=target)
         if direction == DOWN:
-            return select_down(self.discover(), rows, target=target, steps=steps)
+            return select_down(view.scripts, view.rows, target=target, steps=steps,
+                               include_repeatables=include_repeatables)
         raise ConfigurationError(f"Unknown direction '{direction}'; use 'up' or 'down'.")
 
     # applying ----------------------------------------------------------------------------
@@ -186,37 +204,43 @@ class MigrationExecutor:
         is continued first."""
         return self._apply(UP, self.resolve_target(target), None)
 
-    def rollback(self, steps: int = 1) -> MigrationResult:
-        """Revert the last ``steps`` applied migrations, newest first."""
+    def rollback(self, steps: int = 1, *, include_repeatables: bool = False
+                 ) -> MigrationResult:
+        """Revert the last ``steps`` applied migrations, newest first (with
+        ``include_repeatables``, every applied repeatable migration before them)."""
         if steps < 1:
             raise ConfigurationError(f"--steps must be at least 1 (got {steps}).")
-        return self._apply(DOWN, None, steps)
+        return self._apply(DOWN, None, steps, include_repeatables)
 
-    def rollback_to(self, target: str) -> MigrationResult:
-        """Revert every migration applied after ``target``; ``target`` stays applied."""
-        return self._apply(DOWN, self.resolve_target(target), None)
+    def rollback_to(self, target: str, *, include_repeatables: bool = False
+                    ) -> MigrationResult:
+        """Revert every migration applied after ``target``; ``target`` stays applied (with
+        ``include_repeatables``, every applied repeatable migration is reverted first)."""
+        return self._apply(DOWN, self.resolve_target(target), None, include_repeatables)
 
-    def _apply(self, direction: str, target: str | None, steps: int | None) -> MigrationResult:
+    def _apply(self, direction: str, target: str | None, steps: int | None,
+               include_repeatables: bool = False) -> MigrationResult:
         started = time.perf_counter()
         self._check_mode()
         with self.session() as session:
             if direction == UP:  # idle instances answer from a read, never queue on the lock
                 rows = session.read_history()
                 plan = self._select(UP, rows, target, steps)
-                if not plan and not self.problems(rows):
+                if not plan and not self.problems(rows) and not self.view(rows).unrecorded:
                     return _finished(MigrationResult(migrations_ignored=plan.ignored), started)
             with session.locked():
                 session.ensure_tables()
                 rows = session.read_history()
                 problems = self.problems(rows, direction)
                 if direction == UP and self.options.check_drift:
-                    problems += self._drift_problems(session, rows)
+                    problems += self._drift_problems(session, self.view(rows).rows)
                 if problems:
                     raise ValidationError(problems)
                 self._rehash(session, rows)
-                plan = self._select(direction, rows, target, steps)
+                rows = self._record_squashes(session, rows)
+                plan = self._select(direction, rows, target, steps, include_repeatables)
                 self._preflight(plan)
-                result = self.run(session, plan, rows)
+                result = self.run(session, plan, self.view(rows).rows)
         return _finished(result, started)
 
     def run(self, session: Session, plan: Plan, rows: dict[str, "HistoryRow"]
@@ -241,12 +265,10 @@ class MigrationExecutor:
     def _verifier(self, session: Session, plan: Plan, rows: dict[str, "HistoryRow"]) -> Any:
         if not (self.options.verify and len(plan)):
             return None
-        from ..schema.drift import engine_tables, expected_model
+        from ..schema.drift import engine_tables
         from ..schema.verify import Verifier
 
-        applied = {i: r for i, r in rows.items() if r.success}
-        return Verifier(self.provider, session.connection,
-                        expected_model(self.provider, self.discover(), applied),
+        return Verifier(self.provider, session.connection, self._expected(rows),
                         engine_tables(self.options),
                         continue_after_failure=not self.options.stop_on_error)
 
@@ -255,7 +277,6 @@ class MigrationExecutor:
         """Each migration a dead run left under way: settle its in-doubt statement against
         the live schema (or stop, exit 3, when it cannot be told), and announce where it
         continues."""
-        from ..schema.drift import expected_model
         from .live import step_in_transaction
         from .recovery import settle_in_doubt
 
@@ -268,8 +289,7 @@ class MigrationExecutor:
                        for step in steps]
             model = None
             if migration.direction == UP:
-                applied = {i: r for i, r in rows.items() if r.success}
-                model = expected_model(self.provider, self.discover(), applied)
+                model = self._expected(rows)
                 for step in steps[:migration.start.step]:
                     for operation in step.operations:
                         model.apply(operation, migration.id)
@@ -280,11 +300,9 @@ class MigrationExecutor:
 
     def _drift_problems(self, session: Session, rows: dict[str, "HistoryRow"]
                         ) -> list[ValidationProblem]:
-        from ..schema.drift import detect_drift, drift_messages, engine_tables, expected_model
+        from ..schema.drift import detect_drift, drift_messages, engine_tables
 
-        applied = {i: r for i, r in rows.items() if r.success}
-        report = detect_drift(self.provider, session.connection,
-                              expected_model(self.provider, self.discover(), applied),
+        report = detect_drift(self.provider, session.connection, self._expected(rows),
                               "the applied migrations", engine_tables(self.options))
         return [ValidationProblem("drift", None, message) for message in drift_messages(report)]
 
@@ -321,6 +339,19 @@ class MigrationExecutor:
                 f"Migration(s) {', '.join(outside)} must run outside a transaction, which "
                 "all-in-one mode cannot do. Use --transaction-mode per-migration.")
 
+    def _record_squashes(self, session: Session, rows: dict[str, "HistoryRow"]
+                         ) -> dict[str, "HistoryRow"]:
+        """Record, under the lock, each squashed migration that counts as applied because
+        every migration it replaces is (so a rollback has its row to journal and delete);
+        returns the history read again."""
+        unrecorded = self.view(rows).unrecorded
+        if not unrecorded:
+            return rows
+        from .squash import record_squashes
+
+        record_squashes(session, [s for s in self.discover() if s.id in unrecorded])
+        return session.read_history()
+
     def _rehash(self, session: Session, rows: dict[str, "HistoryRow"]) -> None:
         """Checksums stored with an older algorithm tag are replaced silently."""
         by_id = {s.id: s for s in self.discover()}
@@ -332,27 +363,45 @@ class MigrationExecutor:
 
     # scripts and descriptions ------------------------------------------------------------
     def script(self, target: str | None = None, *, offline: bool = False,
-               direction: str = UP, steps: int | None = None) -> str:
+               direction: str = UP, steps: int | None = None, start: str | None = None,
+               idempotent: bool = False, include_repeatables: bool = False) -> str:
         """The SQL script a run would execute, without changing the database.
 
-        ``offline`` renders it without connecting: for ``up`` every migration is pending
-        and the history table is created first; for ``down`` every migration counts as
-        applied, so ``steps`` / ``target`` choose what the script rolls back. Online, the
-        plan of the database's history is rendered.
+        ``offline`` renders it without connecting, for the history of the database it is
+        written for (:func:`~npa_migrations.engine.plan.assumed_history`): for ``up`` none
+        (the history table is created first) -- or, with ``start``, every migration up to
+        and including ``start`` (``--from``: the script holds those after it); for
+        ``down`` every migration, so ``steps`` / ``target`` choose what the script rolls
+        back. ``idempotent`` (offline ``up``) guards each migration with the history table,
+        so the script can run on a database at any point of the history and applies only
+        what is missing (:meth:`~npa_migrations.provider.SqlGenerator.guard_migration`).
+        Online, the plan of the database's history is rendered.
         """
         from .runner import Runner
         from .script import ScriptTarget
 
         target = self.resolve_target(target)
         self._check_mode()
+        if (start is not None or idempotent) and not (offline and direction == UP):
+            raise ConfigurationError(
+                "--from and --idempotent write offline scripts of 'up': use them with "
+                "'npa migrate up --sql --offline'.")
         if offline:
-            from .history import HistoryRow
-
-            rows = {} if direction == UP else {
-                s.id: HistoryRow(s.id, s.checksum, None, 0, "", True) for s in self.discover()}
-            plan = self._select(direction, rows, target, steps)
+            scripts = self.discover()
+            start = self.resolve_target(start)
+            if start is not None:
+                check_range(scripts, start, target)
+            rows: dict[str, "HistoryRow"] = {}
+            if direction == DOWN:
+                rows = assumed_history(scripts)
+            elif start is not None:
+                rows = assumed_history(scripts, through=start)
+            plan = self._select(direction, rows, target, steps, include_repeatables)
             writer = ScriptTarget(self.provider, self.options, direction,
-                                  create_history=direction == UP)
+                                  create_history=direction == UP and (
+                                      start is None or idempotent),
+                                  idempotent=idempotent,
+                                  schema=lambda: self._expected(self.view(rows).rows))
             Runner(self.provider, writer, self.options).run(plan)
             return writer.text()
         with self.session(read_only=True) as session:
@@ -360,7 +409,7 @@ class MigrationExecutor:
             problems = self.problems(rows, direction)
             if problems:
                 raise ValidationError(problems)
-            plan = self._select(direction, rows, target, steps)
+            plan = self._select(direction, rows, target, steps, include_repeatables)
             create = not session.connected or not session.history.exists(session.connection)
             writer = ScriptTarget(self.provider, self.options, direction,
                                   create_history=create,
@@ -370,6 +419,13 @@ class MigrationExecutor:
             finally:
                 writer.close()
         return writer.text()
+
+    def _expected(self, rows: dict[str, "HistoryRow"]) -> Any:
+        """The schema the applied ones of ``rows`` build (replayed, no database)."""
+        from ..schema.drift import expected_model
+
+        return expected_model(self.provider, self.discover(),
+                              {i: r for i, r in rows.items() if r.success})
 
     # maintenance ---------------------------------------------------------------------------
     def repair(self, action: str | None = None, accept_checksum: str | None = None, *,
@@ -400,7 +456,7 @@ class MigrationExecutor:
     def drift(self, model: Any = None) -> "DriftReport":
         """Compare the live schema with the applied migrations (or a SQLAlchemy
         ``MetaData`` / ``"module:attr"``): a :class:`~npa_migrations.schema.drift.DriftReport`."""
-        from ..schema.drift import detect_drift, engine_tables, expected_model, load_model
+        from ..schema.drift import detect_drift, engine_tables, load_model
         from ..schema.model import SchemaModel
 
         with self.session(read_only=True) as session:
@@ -410,9 +466,9 @@ class MigrationExecutor:
                 source = (f"model {model}" if isinstance(model, str)
                           else f"the given MetaData ({len(expected.tables)} tables)")
             else:
-                rows = session.read_history()
-                applied = {i: r for i, r in rows.items() if r.success}
-                expected = expected_model(self.provider, self.discover(), applied)
+                rows = self.view(session.read_history()).rows
+                applied = [r for r in rows.values() if r.success]
+                expected = self._expected(rows)
                 source = f"{len(applied)} applied migration{'s' if len(applied) != 1 else ''}"
             if not session.connected:
                 raise ConfigurationError(
@@ -428,6 +484,23 @@ class MigrationExecutor:
 
         with self.session() as session:
             return baseline(session, self.discover(), self.resolve_target(target) or target)
+
+    def mark(self, migration_id: str, *, applied: bool, force: bool = False) -> "MarkReport":
+        """Record one migration as applied without running it (``applied=True``) or forget
+        its history row (``applied=False``), under the lock
+        (:mod:`npa_migrations.engine.mark`); ``force`` lets an inconsistent history
+        through."""
+        from .mark import mark
+
+        try:  # a row whose file is gone can still be marked pending, by its full id
+            migration_id = self.resolve_target(migration_id) or migration_id
+        except UnknownTargetError:
+            if applied:
+                raise
+        with self.session() as session, session.locked():
+            session.ensure_tables()
+            rows = self._record_squashes(session, session.read_history())
+            return mark(session, self.view(rows), migration_id, applied=applied, force=force)
 
     def events(self, limit: int | None = None) -> list["LogEntry"]:
         """The event log, oldest first (:mod:`npa_migrations.engine.eventlog`)."""
@@ -457,13 +530,17 @@ class MigrationExecutor:
         """:meth:`execute` in a worker thread; cancellation stops it at a safe point."""
         return await self._in_thread(self.execute, target)
 
-    async def rollback_async(self, steps: int = 1) -> MigrationResult:
+    async def rollback_async(self, steps: int = 1, *, include_repeatables: bool = False
+                             ) -> MigrationResult:
         """:meth:`rollback` in a worker thread."""
-        return await self._in_thread(self.rollback, steps)
+        return await self._in_thread(lambda: self.rollback(
+            steps, include_repeatables=include_repeatables))
 
-    async def rollback_to_async(self, target: str) -> MigrationResult:
+    async def rollback_to_async(self, target: str, *, include_repeatables: bool = False
+                                ) -> MigrationResult:
         """:meth:`rollback_to` in a worker thread."""
-        return await self._in_thread(self.rollback_to, target)
+        return await self._in_thread(lambda: self.rollback_to(
+            target, include_repeatables=include_repeatables))
 
     async def status_async(self) -> MigrationStatus:
         """:meth:`status` in a worker thread."""
@@ -478,11 +555,9 @@ class MigrationExecutor:
         """:meth:`plan` in a worker thread."""
         return await self._in_thread(self.plan, direction, target, steps)
 
-    async def script_async(self, target: str | None = None, *, offline: bool = False,
-                           direction: str = UP, steps: int | None = None) -> str:
-        """:meth:`script` in a worker thread."""
-        return await self._in_thread(lambda: self.script(target, offline=offline,
-                                                         direction=direction, steps=steps))
+    async def script_async(self, target: str | None = None, **options: Any) -> str:
+        """:meth:`script` in a worker thread (the same keyword options)."""
+        return await self._in_thread(lambda: self.script(target, **options))
 
     async def drift_async(self, model: Any = None) -> "DriftReport":
         """:meth:`drift` in a worker thread."""
@@ -496,6 +571,12 @@ class MigrationExecutor:
     async def baseline_async(self, target: str) -> "BaselineReport":
         """:meth:`baseline` in a worker thread."""
         return await self._in_thread(self.baseline, target)
+
+    async def mark_async(self, migration_id: str, *, applied: bool, force: bool = False
+                         ) -> "MarkReport":
+        """:meth:`mark` in a worker thread."""
+        return await self._in_thread(lambda: self.mark(migration_id, applied=applied,
+                                                       force=force))
 
     async def events_async(self, limit: int | None = None) -> list["LogEntry"]:
         """:meth:`events` in a worker thread."""

@@ -315,14 +315,35 @@ class HistoryStore:
                              error_=error[:4000] if error else None, ms=int(execution_ms))
 
     def insert_script(self, migration_id: str, checksum: str) -> str:
-        """The history insert with literal values, for ``--sql`` scripts."""
+        """The history insert with literal values, for ``--sql`` scripts; ``applied_at``
+        is the database's clock when the script runs
+        (:meth:`~npa_migrations.provider.SqlGenerator.utc_now`), not when it was written:
+        a script run days later must not put its rows before those written meanwhile."""
         values = self.values(migration_id, checksum, 0, True)
+        values["applied_at"] = self.provider.sql.utc_now()
         return self.provider.sql.compile_literal(self.table.insert().values(**values))
 
     def delete_script(self, migration_id: str) -> str:
         """The history delete with a literal id, for ``--sql`` scripts."""
         return self.provider.sql.compile_literal(
             self.table.delete().where(self.table.c.migration_id == migration_id))
+
+    def create_if_missing_statements(self) -> list[str]:
+        """DDL that creates the table unless it exists (idempotent ``--sql`` scripts)."""
+        return self.provider.sql.create_table_if_missing(self.table)
+
+    def pending_condition(self, ids: list[str], checksum: str | None = None) -> str:
+        """A SQL condition, with literal values, that holds while none of ``ids`` is
+        recorded -- with ``checksum``, recorded with that checksum (a repeatable
+        migration that changed is pending again): the guard of a migration in an
+        idempotent script."""
+        import sqlalchemy as sa
+
+        c = self.table.c
+        recorded: sa.ColumnElement[bool] = c.migration_id.in_(ids)
+        if checksum is not None:
+            recorded = sa.and_(recorded, c.checksum == checksum)
+        return self.provider.sql.compile_literal(~sa.exists().where(recorded))
 
     def delete(self, conn: "DbConnection", migration_id: str) -> None:
         """Remove one migration's row."""

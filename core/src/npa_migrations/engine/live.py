@@ -241,12 +241,13 @@ class LiveTarget(RunTarget):
             self._begin()
         history, conn = self.session.history, self.conn
         with self.driver.batched(conn):
-            if migration.direction == "up":
+            if migration.direction == "up":  # a repeatable one may run again: its new row
                 history.record(conn, script.id, script.checksum, elapsed_ms, True,
-                               replace=self.journal is not None, state="applied",
-                               direction="up")
-            else:
-                history.delete(conn, script.id)
+                               replace=self.journal is not None or script.repeatable,
+                               state="applied", direction="up")
+            else:  # a squash takes the rows of the migrations it replaces with it
+                for migration_id in (script.id, *script.replaces):
+                    history.delete(conn, migration_id)
             self.session.eventlog.record(
                 conn, "apply" if migration.direction == "up" else "revert",
                 migration_id=script.id, checksum=script.checksum, duration_ms=elapsed_ms,

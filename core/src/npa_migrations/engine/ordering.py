@@ -34,14 +34,21 @@ class ValidationProblem:
 def order_migrations(scripts: Iterable["MigrationScript"]) -> list["MigrationScript"]:
     """Topological order: dependencies first, ties broken by id (timestamp, then name).
 
-    Raises :class:`ValidationError` for unknown dependencies and cycles, naming the ids.
+    A dependency on a migration that a squash replaces (its file may be gone) is a
+    dependency on the squash. Raises :class:`ValidationError` for unknown dependencies
+    and cycles, naming the ids.
     """
     by_id = {s.id: s for s in scripts}
+    replaced_by = {old: s.id for s in by_id.values() for old in s.replaces}
     problems = []
     indegree = {i: 0 for i in by_id}
     dependants: dict[str, list[str]] = {i: [] for i in by_id}
     for script in by_id.values():
         for dep in script.depends_on:
+            if dep not in by_id and dep in replaced_by:
+                dep = replaced_by[dep]
+                if dep == script.id:
+                    continue
             if dep not in by_id:
                 problems.append(ValidationProblem(
                     "unknown_dependency", script.id,

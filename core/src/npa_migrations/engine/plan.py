@@ -8,6 +8,12 @@ This module is the one place that decides what ``up`` applies and what ``down`` 
 A migration whose run was interrupted (its history row is ``running`` or ``stopped``)
 is continued, not started again: its :class:`PlannedMigration` carries the history row,
 and the runner starts at the position the row records.
+
+Repeatable migrations (``R__<name>``) run after the versioned ones, when they were never
+applied or their checksum changed; ``down`` reverts them only when asked
+(``include_repeatables``). An offline script is planned from the history of the database
+it is written for (:func:`assumed_history`): none for ``up``, the migrations up to
+``--from`` for a range, all of them for ``down``.
 """
 
 from __future__ import annotations
@@ -17,13 +23,12 @@ from typing import TYPE_CHECKING, Iterator
 
 from ..errors import ConfigurationError, IrreversibleMigrationError, UnknownTargetError
 from ..options import OutOfOrder
-from .history import APPLIED, Position
-from .validation import pending_migrations
+from .history import APPLIED, HistoryRow, Position
+from .validation import pending_migrations, repeatables_due
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..migration import MigrationScript
     from ..operations import MigrationOperation
-    from .history import HistoryRow
 
 UP, DOWN, UNDO = "up", "down", "undo"
 
@@ -96,14 +101,22 @@ def select_up(scripts: list["MigrationScript"], rows: dict[str, "HistoryRow"], *
               out_of_order: OutOfOrder = OutOfOrder.ERROR,
               target: str | None = None) -> Plan:
     """What ``up`` carries out: first every migration whose ``up`` was interrupted (it
-    continues), then the pending ones in run order up to ``target`` (inclusive)."""
+    continues), then the pending ones in run order up to ``target`` (inclusive), then --
+    without a ``target`` -- the repeatable migrations never applied or changed since."""
     order = [s.id for s in scripts]
+    if target is not None and target not in order:
+        raise UnknownTargetError(
+            f"Target {target} is replaced by a squashed migration on this database; give "
+            "the squash (or a later migration) as the target.")
     limit = order.index(target) if target is not None else len(order)
     resumed = [PlannedMigration(s, UP, s.up_operations(), rows[s.id]) for s in scripts
                if s.id in rows and rows[s.id].under_way and (rows[s.id].direction or UP) == UP]
     pending = [PlannedMigration(s, UP, s.up_operations())
                for s in pending_migrations(scripts, rows, out_of_order)
                if order.index(s.id) <= limit]
+    if target is None:
+        pending += [PlannedMigration(s, UP, s.up_operations())
+                    for s in repeatables_due(scripts, rows)]
     plan = Plan(UP, resumed + pending)
     if out_of_order is OutOfOrder.IGNORE:
         kept = {s.id for s in pending_migrations(scripts, rows, OutOfOrder.IGNORE)}
@@ -112,10 +125,13 @@ def select_up(scripts: list["MigrationScript"], rows: dict[str, "HistoryRow"], *
 
 
 def select_down(scripts: list["MigrationScript"], rows: dict[str, "HistoryRow"], *,
-                target: str | None = None, steps: int | None = None) -> Plan:
+                target: str | None = None, steps: int | None = None,
+                include_repeatables: bool = False) -> Plan:
     """What ``down`` reverts, newest first: a rollback that was interrupted first (it
-    continues, and counts as one step), then the last ``steps`` applied migrations
-    (default 1), or every migration applied after ``target`` (which stays applied).
+    continues, and counts as one step), then -- with ``include_repeatables`` -- every
+    applied repeatable migration (they count as no step), then the last ``steps``
+    applied versioned migrations (default 1), or every one applied after ``target``
+    (which stays applied).
 
     Raises :class:`IrreversibleMigrationError` when a chosen migration has no down steps
     and :class:`UnknownTargetError` when ``target`` is not applied.
@@ -124,7 +140,9 @@ def select_down(scripts: list["MigrationScript"], rows: dict[str, "HistoryRow"],
         raise ConfigurationError(f"--steps must be at least 1 (got {steps}).")
     resumed = [s for s in scripts if s.id in rows and rows[s.id].under_way
                and rows[s.id].direction == DOWN]
-    applied = [s for s in scripts if s.id in rows and rows[s.id].status == APPLIED]
+    done = [s for s in scripts if s.id in rows and rows[s.id].status == APPLIED]
+    repeatables = [s for s in done if s.repeatable] if include_repeatables else []
+    applied = [s for s in done if not s.repeatable]
     if target is not None:
         ids = [s.id for s in applied]
         if target not in ids:
@@ -135,7 +153,7 @@ def select_down(scripts: list["MigrationScript"], rows: dict[str, "HistoryRow"],
     else:
         count = max(0, (steps or 1) - len(resumed))
         chosen = applied[len(applied) - count:] if count else []
-    ordered = list(reversed(resumed)) + list(reversed(chosen))
+    ordered = list(reversed(resumed)) + list(reversed(repeatables)) + list(reversed(chosen))
     irreversible = [s for s in ordered if s.down_operations() is None]
     if irreversible:
         raise IrreversibleMigrationError(
@@ -144,3 +162,31 @@ def select_down(scripts: list["MigrationScript"], rows: dict[str, "HistoryRow"],
             "back to a later target. Nothing was rolled back.")
     return Plan(DOWN, [PlannedMigration(s, DOWN, s.down_operations() or [], rows[s.id])
                        for s in ordered])
+
+
+def assumed_history(scripts: list["MigrationScript"], *, through: str | None = None
+                    ) -> dict[str, HistoryRow]:
+    """The history of the database an offline script is written for: every versioned
+    migration up to and including ``through`` applied (``up --from``), or with ``through``
+    ``None`` every migration, repeatable ones included (what ``down`` rolls back)."""
+    if through is None:
+        chosen = scripts
+    else:
+        versioned = [s for s in scripts if not s.repeatable]
+        ids = [s.id for s in versioned]
+        if through not in ids:
+            raise UnknownTargetError(
+                f"--from {through}: a repeatable migration cannot start a range; give the "
+                "newest versioned migration the database has applied.")
+        chosen = versioned[:ids.index(through) + 1]
+    return {s.id: HistoryRow(s.id, s.checksum, None, 0, "", True) for s in chosen}
+
+
+def check_range(scripts: list["MigrationScript"], start: str, target: str | None) -> None:
+    """Refuse ``--from start --target target`` when the target does not come after the
+    start: the script would apply nothing."""
+    order = [s.id for s in scripts]
+    if target is not None and order.index(target) <= order.index(start):
+        raise ConfigurationError(
+            f"--target {target} is not after --from {start}, so the range holds no "
+            "migration. Give a target after the start, or leave --target out.")

@@ -17,6 +17,16 @@ script shows it as one ``UPDATE`` with a comment; a Python step cannot be writte
 so the script says so in a comment naming the function, where it would run
 (:data:`~npa_migrations.provider.data.PYTHON_STEP_MARK`).
 
+Offline, a step that reads the schema to render itself (a table rebuild) reads the schema
+the migrations build instead: the schema model of the history the script is written for
+(:func:`~npa_migrations.engine.plan.assumed_history`), replayed step by step as the script
+goes (:attr:`RenderContext.schema <npa_migrations.provider.context.RenderContext.schema>`).
+
+An idempotent script guards each migration with the history table: its statements and
+its history write run only while the history does not record it, wrapped the database's
+way by :meth:`~npa_migrations.provider.SqlGenerator.guard_migration`; the history table
+is created only when missing.
+
 :class:`DescribeTarget` collects the planned steps of each migration, where a migration
 under way continues, without rendering any SQL (``--dry-run``).
 """
@@ -24,9 +34,9 @@ under way continues, without rendering any SQL (``--dry-run``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from ..errors import MigrationException, NpaError
+from ..errors import ConfigurationError, MigrationException, NpaError
 from ..options import TransactionMode
 from ..provider.context import RenderContext
 from ..sqltext import first_line
@@ -36,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..options import MigrationExecutorOptions
     from ..provider import BaseProvider
     from ..provider.connection import DbConnection
+    from ..schema.model import SchemaModel
     from ..statements import Statement, Step
     from .history import Position
     from .plan import Plan, PlannedMigration
@@ -49,13 +60,23 @@ class ScriptTarget(RunTarget):
     :param direction: ``up`` or ``down``.
     :param create_history: start with the history table's ``CREATE``.
     :param connection: the live database for an online script, ``None`` offline.
+    :param idempotent: guard each migration with the history table (see the module docs).
+    :param schema: offline, makes the schema model of the history the script is written
+        for; called only when a step reads the schema.
     """
 
     def __init__(self, provider: "BaseProvider", options: "MigrationExecutorOptions",
                  direction: str, *, create_history: bool,
-                 connection: "DbConnection | None" = None):
+                 connection: "DbConnection | None" = None, idempotent: bool = False,
+                 schema: "Callable[[], SchemaModel] | None" = None):
         from ..plugins import get_plugin_manager
 
+        self.idempotent = idempotent
+        self.schema = schema
+        #: offline, the schema the migrations build up to the step being written
+        self.model: "SchemaModel | None" = None
+        #: idempotent: the statements of the migration being written, guarded together
+        self.guarded: list[str] = []
         self.provider = provider
         self.options = options
         self.direction = direction
@@ -87,10 +108,16 @@ class ScriptTarget(RunTarget):
         from .planner import plan_steps
 
         sql, driver = self.provider.sql, self.provider.driver
-        self.rehearse = (self.connection is not None
-                         and self.provider.capabilities.transactional_ddl
-                         and any(step.live for migration in plan
-                                 for step in plan_steps(self.provider, migration.operations)))
+        online = self.connection is not None
+        # a step that reads the schema is rehearsed online, or read from the replayed
+        # schema offline (only then are the steps looked at: planning them costs)
+        wanted = (self.provider.capabilities.transactional_ddl if online
+                  else self.schema is not None)
+        live = wanted and any(step.live for migration in plan
+                              for step in plan_steps(self.provider, migration.operations))
+        self.rehearse = live and online
+        if live and not online and self.schema is not None:
+            self.model = self.schema()
         # the client settings come first: they govern how the client reads everything
         # after them, the header comments included (SQL*Plus substitutes '&' even there)
         prologue = list(sql.script_prologue(self.mode))
@@ -99,7 +126,8 @@ class ScriptTarget(RunTarget):
                        f"{self.provider.display_url()}",
                        f"-- transaction mode: {self.mode.value}", ""]
         if self.create_history:
-            for statement in self.history.create_statements():
+            for statement in (self.history.create_if_missing_statements() if self.idempotent
+                              else self.history.create_statements()):
                 self._write(statement)
             self.lines.append("")
         if self.mode is TransactionMode.ALL_IN_ONE and len(plan) and driver.begin_statement:
@@ -121,6 +149,7 @@ class ScriptTarget(RunTarget):
                                  for step in steps)
         # a database without a BEGIN statement (Oracle) still needs the COMMIT
         self.own_transaction = self.mode is TransactionMode.PER_MIGRATION and self.transactional
+        self.guarded = []
         self.lines.append(f"-- {migration.id} ({self.direction})")
         if migration.start.step or migration.start.statement:
             self.lines.append(f"-- (continues at {migration.start})")
@@ -133,26 +162,55 @@ class ScriptTarget(RunTarget):
         # without a rehearsal the live schema lags the script: render offline; a data
         # step's chunks depend on the rows when the script runs: always offline
         live = not step.data and (self.rehearse or not step.live)
-        self.context = RenderContext(self.connection if live else None)
+        self.context = RenderContext(self.connection if live else None, schema=self.model)
 
     def run_statement(self, migration: "PlannedMigration", position: "Position",
                       step: "Step", statement: "Statement") -> None:
         if statement.run is not None:  # Python: said, never run, never silently left out
-            self.lines.append(statement.render())
+            (self.guarded if self.idempotent else self.lines).append(statement.render())
+            return
+        if self.idempotent:
+            self.guarded.append(statement.render())
             return
         self._write(statement.render())
         if self.rehearse and self.transactional and not statement.many:
             self._rehearse(migration, statement)
 
+    def finish_step(self, migration: "PlannedMigration", index: int, step: "Step",
+                    duration: float) -> None:
+        if self.model is not None:  # the next steps read the schema this one leaves
+            for operation in step.operations:
+                self.model.apply(operation, migration.id)
+
     def finish_migration(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
         script = migration.script
-        if migration.direction == "up":
-            self._write(self.history.insert_script(script.id, script.checksum))
+        if migration.direction == "up":  # a repeatable one replaces its row
+            writes = [self.history.delete_script(script.id)] if script.repeatable else []
+            writes.append(self.history.insert_script(script.id, script.checksum))
+        else:  # a squash takes the rows of the migrations it replaces with it
+            writes = [self.history.delete_script(i) for i in (script.id, *script.replaces)]
+        if self.idempotent:
+            self._guard(migration, self.guarded + writes)
         else:
-            self._write(self.history.delete_script(script.id))
+            for sql in writes:
+                self._write(sql)
         if self.own_transaction:
             self._write(self.provider.driver.commit_statement or "COMMIT")
         self.lines.append("")
+
+    def _guard(self, migration: "PlannedMigration", statements: list[str]) -> None:
+        """Write ``statements`` guarded by the history table: they run while it records
+        neither the migration nor (a squash) a migration it replaces -- a repeatable one:
+        while it does not record it with its current checksum."""
+        script = migration.script
+        pending = self.history.pending_condition(
+            [script.id, *script.replaces], script.checksum if script.repeatable else None)
+        try:
+            self.lines += self.provider.sql.guard_migration(
+                pending, statements, transactional=self.transactional)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"Migration {script.id} ({script.source}): {exc}") \
+                from None
 
     def _rehearse(self, migration: "PlannedMigration", statement: "Statement") -> None:
         """Run one statement of an online script rendering (rolled back afterwards)."""

@@ -25,7 +25,8 @@ def validate_history(ordered: list["MigrationScript"], history: dict[str, "Histo
     ``missing`` (applied but not found), ``checksum`` (changed after it was applied or
     started), ``out_of_order`` (pending but older than the newest applied one),
     ``dependency`` (an applied migration depends on a pending one). A migration under way
-    in ``direction`` is no problem: the run continues it.
+    in ``direction`` is no problem: the run continues it. A repeatable migration whose
+    checksum changed is no problem either (it runs again), and is never out of order.
     """
     problems: list[ValidationProblem] = []
     by_id = {s.id: s for s in ordered}
@@ -52,7 +53,7 @@ def validate_history(ordered: list["MigrationScript"], history: dict[str, "Histo
                 "the migration sources. Restore its file, or check -m / NPA_MIGRATIONS points "
                 "at the right folder."))
             continue
-        if validate_checksums and row.checksum != script.checksum \
+        if validate_checksums and not script.repeatable and row.checksum != script.checksum \
                 and _same_algorithm(row.checksum, script.checksum):
             what = "applied" if row.success else "started"
             problems.append(ValidationProblem(
@@ -62,18 +63,19 @@ def validate_history(ordered: list["MigrationScript"], history: dict[str, "Histo
                 f"{short(script.checksum)} now). Revert the edit and add a new migration, "
                 f"or if the change is harmless run 'npa migrate repair --accept-checksum "
                 f"{row.migration_id}'."))
-    applied_positions = [position[i] for i, r in history.items() if i in position and r.success]
-    newest = max(applied_positions, default=-1)
+    newest = newest_applied(ordered, history)
+    replaced_by = {old: s.id for s in ordered for old in s.replaces}
     for script in ordered:
         if script.id in history:
             for dep in script.depends_on:
-                if dep not in history:
+                if dep not in history and replaced_by.get(dep) not in history:
                     problems.append(ValidationProblem(
                         "dependency", script.id,
                         f"Migration {script.id} is applied but its dependency {dep} is not. "
                         "Apply it or fix depends_on."))
             continue
-        if position[script.id] < newest and out_of_order is OutOfOrder.ERROR:
+        if position[script.id] < newest and out_of_order is OutOfOrder.ERROR \
+                and not script.repeatable:
             problems.append(ValidationProblem(
                 "out_of_order", script.id,
                 f"Pending migration {script.id} ({script.source}) is older than the newest "
@@ -101,15 +103,33 @@ def _run_direction(direction: str) -> str:
     return "undo" if direction == "undo" else direction
 
 
+def newest_applied(ordered: list["MigrationScript"], history: dict[str, "HistoryRow"]) -> int:
+    """The position in ``ordered`` of the newest applied versioned migration (repeatable
+    ones do not count), ``-1`` when none is applied."""
+    return max((n for n, s in enumerate(ordered)
+                if not s.repeatable and s.id in history and history[s.id].success),
+               default=-1)
+
+
 def pending_migrations(ordered: list["MigrationScript"], history: dict[str, "HistoryRow"],
                        out_of_order: OutOfOrder = OutOfOrder.ERROR) -> list["MigrationScript"]:
-    """Scripts not in the history, in run order (``IGNORE`` drops the out-of-order ones)."""
+    """Versioned scripts not in the history, in run order (``IGNORE`` drops the
+    out-of-order ones)."""
+    versioned = [s for s in ordered if not s.repeatable]
     if out_of_order is not OutOfOrder.IGNORE:
-        return [s for s in ordered if s.id not in history]
+        return [s for s in versioned if s.id not in history]
     position = {s.id: n for n, s in enumerate(ordered)}
-    newest = max((position[i] for i, r in history.items() if i in position and r.success),
-                 default=-1)
-    return [s for s in ordered if s.id not in history and position[s.id] > newest]
+    newest = newest_applied(ordered, history)
+    return [s for s in versioned if s.id not in history and position[s.id] > newest]
+
+
+def repeatables_due(ordered: list["MigrationScript"], history: dict[str, "HistoryRow"]
+                    ) -> list["MigrationScript"]:
+    """Repeatable scripts that run: never applied, or changed since they were (a failed
+    or interrupted one is settled by repair, not run again), in run order."""
+    return [s for s in ordered if s.repeatable and (
+        s.id not in history or (history[s.id].success
+                                and history[s.id].checksum != s.checksum))]
 
 
 def _same_algorithm(stored: str, current: str) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..schema.model import SchemaModel
     from .connection import DbConnection
 
 
@@ -20,12 +21,16 @@ class RenderContext:
         provider then needs the operation to say everything, e.g. ``existing_type``).
     :ivar checkpoint: where a data step continues when an earlier run of it was
         interrupted, else ``None``.
+    :ivar schema: offline, the schema the migrations build up to this step (a
+        :class:`~npa_migrations.schema.model.SchemaModel` replayed from their operations),
+        when the script has a step that reads the schema (a table rebuild); else ``None``.
     """
 
     connection: "DbConnection | None" = None
     #: the :attr:`~npa_migrations.statements.Statement.checkpoint` of the data step's last
     #: statement that took effect in an earlier run
     checkpoint: Any = None
+    schema: "SchemaModel | None" = None
 
     @property
     def offline(self) -> bool:

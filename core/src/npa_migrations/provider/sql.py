@@ -133,6 +133,43 @@ class SqlGenerator(RebuildHooks):
         None by default."""
         return []
 
+    def utc_now(self) -> "sa.ColumnElement[Any]":
+        """The SQL expression of the current UTC time, as a script writes a history row's
+        ``applied_at`` (the history keeps UTC). Default: ``CURRENT_TIMESTAMP``; a
+        database whose ``CURRENT_TIMESTAMP`` is local time, or too coarse, overrides it."""
+        import sqlalchemy as sa
+
+        return sa.func.current_timestamp()
+
+    def guard_migration(self, pending: str, statements: list[str], *,
+                        transactional: bool = True) -> list[str]:
+        """One migration of an idempotent script (``npa migrate up --sql --offline
+        --idempotent``): its ``statements`` -- its SQL, then its history write, each as
+        rendered, without a terminator -- wrapped so that they run only while the SQL
+        condition ``pending`` holds (it is true while the history table does not record
+        the migration). Returns the script's text for the migration in pieces, each ended
+        as the database's client expects (like :meth:`script_statement`).
+        ``transactional`` is ``False`` for a migration that must run outside a transaction.
+
+        The default refuses with a :class:`~npa_migrations.errors.ConfigurationError`:
+        plain SQL cannot run statements only when a condition holds. A provider whose
+        database has procedural blocks overrides it (PostgreSQL ``DO``, T-SQL ``IF``,
+        PL/SQL, a MySQL procedure)."""
+        raise ConfigurationError(
+            f"{self.name} cannot write an idempotent script: its SQL has no way to run "
+            "statements only when a condition holds (no procedural blocks). Write the "
+            "script for the range the database needs instead -- 'npa migrate up --sql "
+            "--offline --from <the newest migration it has applied>' -- or render it "
+            "against the database with 'npa migrate up --sql'.")
+
+    def create_table_if_missing(self, table: "sa.Table") -> list[str]:
+        """The ``CREATE TABLE`` of an idempotent script's history table, done only when the
+        table does not exist yet (the script may run on a database that has it). Default:
+        ``CREATE TABLE IF NOT EXISTS``, compiled by SQLAlchemy."""
+        import sqlalchemy as sa
+
+        return [self.compile(sa.schema.CreateTable(table, if_not_exists=True))]
+
     # rendering -------------------------------------------------------------------------
     def generate(self, operation: ops.MigrationOperation, context: RenderContext
                  ) -> Iterable[Statement | str]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .. import operations as ops
+from ..sqla import constraint_name
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -148,13 +149,29 @@ class PythonWriter:
 
     # schema objects ----------------------------------------------------------------------
     def column(self, column: "sa.Column") -> Call:
-        """``sa.Column("name", <type>, nullable=..., server_default=..., comment=...)``."""
-        args: list[str | Call] = [self.literal(column.name), self.type(column.type),
-                                  f"nullable={bool(column.nullable)}"]
-        if column.server_default is not None:
+        """``sa.Column("name", <type>, <foreign keys>, <computed>, primary_key=...,
+        nullable=..., server_default=..., comment=...)`` -- what the column declares."""
+        args: list[str | Call] = [self.literal(column.name), self.type(column.type)]
+        for fk in sorted(column.foreign_keys, key=lambda fk: fk._get_colspec()):
+            options = {"name": constraint_name(fk), "ondelete": fk.ondelete,
+                       "onupdate": fk.onupdate}
+            fk_args: list[str | Call] = [self.literal(fk._get_colspec())]
+            fk_args += [f"{k}={self.literal(v)}" for k, v in options.items() if v]
+            args.append(Call("sa.ForeignKey", fk_args))
+        if column.computed is not None:
+            persisted = column.computed.persisted
+            computed: list[str | Call] = [self.literal(str(column.computed.sqltext))]
+            if persisted is not None:
+                computed.append(f"persisted={persisted!r}")
+            args.append(Call("sa.Computed", computed))
+        for flag in ("primary_key", "unique", "index"):
+            if getattr(column, flag):
+                args.append(f"{flag}=True")
+        args.append(f"nullable={bool(column.nullable)}")
+        if column.server_default is not None and column.computed is None:
             args.append(f"server_default={self.default(column.server_default)}")
-        if column.autoincrement is False:
-            args.append("autoincrement=False")
+        if column.autoincrement is not True and column.autoincrement != "auto":
+            args.append(f"autoincrement={column.autoincrement!r}")
         if column.comment is not None:
             args.append(f"comment={self.literal(column.comment)}")
         return Call("sa.Column", args)
@@ -261,6 +278,14 @@ class PythonWriter:
         if op.type_:
             args.append(f"type_={self.literal(op.type_)}")
         return "drop_constraint", args
+
+    def _bulk_insert(self, op: ops.BulkInsert):
+        rows = ", ".join("{" + ", ".join(f"{self.literal(k)}: {self.literal(v)}"
+                                         for k, v in row.items()) + "}" for row in op.rows)
+        args = [self.literal(op.table), f"[{rows}]"]
+        if op.columns:
+            args.append(f"columns={self.literal(tuple(op.columns))}")
+        return "bulk_insert", args
 
     def _create_schema(self, op: ops.CreateSchema):
         return "create_schema", [self.literal(op.name)]

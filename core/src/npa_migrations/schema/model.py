@@ -82,6 +82,8 @@ class ColumnModel:
     autoincrement: bool = False
     #: the reflected ``identity`` / ``autoincrement`` information (live side)
     identity: bool = False
+    #: a generated column's ``(expression, persisted)``, else ``None`` (declared side)
+    computed: tuple[str, bool | None] | None = None
 
 
 @dataclass
@@ -140,6 +142,11 @@ class TableModel:
     maybe_absent: bool = False
     #: why parts of the table are not known (shown under "not compared")
     notes: list[str] = field(default_factory=list)
+    #: triggers raw SQL created on the table: name -> their ``CREATE TRIGGER`` statement
+    triggers: dict[str, str] = field(default_factory=dict)
+    #: folded former names of renamed columns (SQL text the model keeps -- a CHECK, a
+    #: partial index's predicate, a trigger -- may still say them)
+    renamed_columns: set[str] = field(default_factory=set)
 
     @property
     def key(self) -> TableKey:
@@ -216,9 +223,12 @@ class TableModel:
 
 def column_from_sa(column: "sa.Column") -> ColumnModel:
     default = column.server_default
+    computed = None
+    if column.computed is not None:
+        computed = (str(column.computed.sqltext), column.computed.persisted)
     return ColumnModel(name=column.name, type=column.type, nullable=bool(column.nullable),
                        default=default if default is not None else None,
-                       comment=column.comment)
+                       comment=column.comment, computed=computed)
 
 
 def _colspec(spec: str) -> tuple[str | None, str, str]:
@@ -573,6 +583,7 @@ class SchemaModel:
         column.name = new
         table.columns[new] = column
         table.rename_column_refs(old, new)
+        table.renamed_columns.add(fold(old))
         for other in self.tables.values():
             for fk in other.foreign_keys:
                 if (same_name(fk.referred_table, table.name)
@@ -685,6 +696,14 @@ class SchemaModel:
             table = self._put(TableModel(name=name, schema=schema, primary_key=UNKNOWN,
                                          known=set()))
             table.notes.append(f"created by raw SQL ({origin}{effect.statement})")
+        elif effect.kind == "trigger":
+            owner = self.get(name, schema)
+            if owner is not None and effect.index:
+                owner.triggers[effect.index] = effect.sql
+        elif effect.kind == "drop_trigger":
+            for table in self.tables.values():
+                table.triggers = {n: sql for n, sql in table.triggers.items()
+                                  if not same_name(n, effect.index)}
         elif effect.kind in ("view", "drop_view"):
             key = self._view_key(name, schema)
             if effect.kind == "view":

@@ -54,6 +54,13 @@ _HARMLESS = re.compile(
     r"POLICY|RULE|STATISTICS|SYNONYM|PUBLIC\s+SYNONYM|EVENT|AGGREGATE|OPERATOR|CAST|"
     r"PUBLICATION|SUBSCRIPTION|SERVER|TEXT\s+SEARCH|LANGUAGE|TABLESPACE|TYPE|DOMAIN))\b",
     re.IGNORECASE)
+#: a trigger on a table: the table keeps it (a table rebuild must re-create it)
+_CREATE_TRIGGER = re.compile(
+    rf"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP\s+|TEMPORARY\s+)?TRIGGER\s+"
+    rf"(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{QNAME})\s.*?\bON\s+(?P<table>{QNAME})",
+    re.IGNORECASE | re.DOTALL)
+_DROP_TRIGGER = re.compile(rf"^DROP\s+TRIGGER\s+(?:IF\s+EXISTS\s+)?(?P<name>{QNAME})",
+                           re.IGNORECASE)
 #: a view or materialized view: a relation that is no table (an index on one is no
 #: table's index)
 _CREATE_VIEW = re.compile(
@@ -111,8 +118,9 @@ class SqlEffect:
     ``kind``: ``none`` (cannot change tables), ``create`` / ``alter`` (table shape unknown),
     ``drop``, ``rename`` (``table`` -> ``new``), ``indexes`` (indexes of ``table`` unknown),
     ``drop_index`` (``index``, ``table`` or ``None``), ``view`` / ``drop_view`` (a view or
-    materialized view ``table`` was created / dropped), ``drop_schema`` or ``unknown``
-    (anything may have changed).
+    materialized view ``table`` was created / dropped), ``trigger`` (trigger ``index`` on
+    ``table``, whose definition is ``sql``) / ``drop_trigger``, ``drop_schema`` or
+    ``unknown`` (anything may have changed).
     """
 
     kind: str
@@ -120,6 +128,8 @@ class SqlEffect:
     new: TableKey | None = None
     index: str | None = None
     statement: str = ""
+    #: the whole statement, where the effect keeps it (a trigger's definition)
+    sql: str = ""
 
 
 def analyse_statement(sql: str) -> list[SqlEffect]:
@@ -151,6 +161,11 @@ def analyse_statement(sql: str) -> list[SqlEffect]:
             effects.append(SqlEffect("rename", split_qname(parts[0]), split_qname(parts[1]),
                                      statement=shown))
         return effects
+    if m := _CREATE_TRIGGER.match(text):
+        return [SqlEffect("trigger", split_qname(m["table"]),
+                          index=split_qname(m["name"])[1], statement=shown, sql=text)]
+    if m := _DROP_TRIGGER.match(text):
+        return [SqlEffect("drop_trigger", index=split_qname(m["name"])[1], statement=shown)]
     if m := _CREATE_VIEW.match(text):
         return [SqlEffect("view", split_qname(m["name"]), statement=shown)]
     if m := _DROP_VIEW.match(text):

@@ -21,6 +21,7 @@ from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError
 from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderContext,
                                      SqlGenerator)
+from npa_migrations.schema.model import UNKNOWN
 
 from .comparison import MysqlSchemaRules
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
     from npa_migrations.provider.connection import DbConnection
+    from npa_migrations.schema.model import ColumnModel
 
     from .locking import MysqlLock
 
@@ -82,6 +84,13 @@ _COLUMN_LINE = re.compile(
     r"(?: +COMMENT +(?P<comment>'(?:''|[^'])*'))?"
     r"(?: +(?P<extra>.*?))?"
     r",?$", re.IGNORECASE)
+
+
+def _model_column(ctx: RenderContext, table: str, column: str, schema: str | None
+                  ) -> "ColumnModel | None":
+    """The column in the schema an offline script replays (``ctx.schema``), if known."""
+    model = ctx.schema.get(table, schema) if ctx.schema is not None else None
+    return model.column(column) if model is not None and model.fully_known else None
 
 
 class MysqlDriver(Driver):
@@ -270,6 +279,23 @@ class MysqlSql(SqlGenerator):
 
         return split_mysql(sql, backslash_escapes=self.provider.backslash_escapes)
 
+    def utc_now(self) -> Any:
+        """``UTC_TIMESTAMP()``: ``CURRENT_TIMESTAMP`` is the session's time zone."""
+        import sqlalchemy as sa
+
+        return sa.func.utc_timestamp()
+
+    def guard_migration(self, pending: str, statements: list[str], *,
+                        transactional: bool = True) -> list[str]:
+        """A stored procedure that runs the statements while ``pending`` holds, created,
+        called and dropped (:mod:`npa_mysql.guard`)."""
+        from npa_migrations.sqltext import strip_comments
+
+        from .guard import procedure_script
+
+        return procedure_script(pending, statements, self.split_statements,
+                                lambda sql: strip_comments(sql, self.lexicon))
+
     # planning: render with the live connection ---------------------------------------------
     def sql_rename_table(self, op: ops.RenameTable, ctx: RenderContext) -> list[str]:
         # RENAME keeps the table in its database only when the new name is qualified too
@@ -281,7 +307,8 @@ class MysqlSql(SqlGenerator):
         change; otherwise ``MODIFY COLUMN`` (``CHANGE COLUMN`` with a new name) restating
         the whole definition: the new parts from the operation, the others from
         ``existing_type`` / ``existing_nullable`` / ``existing_server_default`` /
-        ``existing_comment``, or, when not given, from the live table. The live table also
+        ``existing_comment``, or, when not given, from the live table -- offline, from the
+        schema the migrations build, when the script has it. The live table also
         supplies what ``MODIFY`` would otherwise drop silently: ``AUTO_INCREMENT``, the
         comment, the character set and collation of an unchanged type, ``INVISIBLE``."""
         table = self.table_name(op.table, op.schema)
@@ -307,6 +334,7 @@ class MysqlSql(SqlGenerator):
 
         conn = ctx.connection
         current = self.reflect_column(conn, op.table, column, op.schema) if conn else None
+        known = _model_column(ctx, op.table, column, op.schema) if current is None else None
         missing = []
         if type_changes:
             type_sql = self.compile_type(op.type_)
@@ -314,6 +342,8 @@ class MysqlSql(SqlGenerator):
             type_sql = self.compile_type(op.existing_type)
         elif current is not None:
             type_sql = current.type_sql
+        elif known is not None and known.type is not UNKNOWN:
+            type_sql = self.compile_type(known.type)
         else:
             type_sql = ""
             missing.append("existing_type")
@@ -323,6 +353,8 @@ class MysqlSql(SqlGenerator):
             nullable = bool(op.existing_nullable)
         elif current is not None:
             nullable = current.nullable
+        elif known is not None and known.nullable is not UNKNOWN:
+            nullable = bool(known.nullable)
         else:
             nullable = True
             missing.append("existing_nullable")
@@ -340,6 +372,8 @@ class MysqlSql(SqlGenerator):
             default = self.render_default(op.existing_server_default)
         elif current is not None:
             default = current.default_sql
+        elif known is not None and known.default not in (None, UNKNOWN):
+            default = self.render_default(known.default)
         else:
             default = None  # offline without existing_server_default: the column has none
         if default is not None and default.upper() == "NULL" and not nullable:
@@ -360,7 +394,8 @@ class MysqlSql(SqlGenerator):
             comment_sql = None if comment is None else self.compile_literal(sa.literal(comment))
         else:
             comment_sql = current.comment_sql
-        if current is not None and current.auto_increment:
+        if (current is not None and current.auto_increment) or (known is not None
+                                                                 and known.autoincrement):
             parts.append("AUTO_INCREMENT")
         if comment_sql:
             parts.append(f"COMMENT {comment_sql}")

@@ -241,6 +241,26 @@ class OracleSql(SqlGenerator):
             return sqltext.finish_plsql(text) + self.plsql_terminator
         return text.rstrip(";").rstrip() + self.script_terminator
 
+    def utc_now(self) -> Any:
+        """``SYS_EXTRACT_UTC(SYSTIMESTAMP)``: ``CURRENT_TIMESTAMP`` is the session's time
+        zone."""
+        import sqlalchemy as sa
+
+        return sa.func.sys_extract_utc(sa.literal_column("SYSTIMESTAMP"))
+
+    def guard_migration(self, pending: str, statements: list[str], *,
+                        transactional: bool = True) -> list[str]:
+        """A PL/SQL block that runs the statements with ``EXECUTE IMMEDIATE`` while
+        ``pending`` holds (:func:`npa_oracle.sqltext.guarded_block`)."""
+        return [self.script_statement(sqltext.guarded_block(pending, statements))]
+
+    def create_table_if_missing(self, table: Any) -> list[str]:
+        """``CREATE TABLE`` in a PL/SQL block that ignores ORA-00955 (the name is
+        already used): Oracle before 23ai has no ``IF NOT EXISTS``."""
+        import sqlalchemy as sa
+
+        return [sqltext.ignore_errors(self.compile(sa.schema.CreateTable(table)), 955)]
+
     def script_prologue(self, transaction_mode: Any = None) -> list[str]:
         """SQL*Plus / SQLcl settings: stop at the first error and roll back what is not
         committed (DDL has committed itself), no ``&`` substitution, blank lines allowed

@@ -118,3 +118,16 @@ def ignore_errors(sql: str, *codes: int) -> str:
             "      RAISE;\n"
             "    END IF;\n"
             "END;")
+
+
+def guarded_block(pending: str, statements: list[str]) -> str:
+    """One migration of an idempotent script: a PL/SQL block that runs ``statements``
+    (each split the SQL*Plus way first: a bulk insert's script holds one ``INSERT`` per
+    row) with ``EXECUTE IMMEDIATE`` while the condition ``pending`` holds. DDL commits on
+    its own; the script's ``COMMIT`` after the block commits the rest. A statement longer
+    than a PL/SQL string literal holds (32,767 bytes) fails when the block runs."""
+    body = [f"    EXECUTE IMMEDIATE {literal(piece)};"
+            for text in statements for piece in split_oracle(text)]
+    return "\n".join(["DECLARE", "  npa_pending NUMBER;", "BEGIN",
+                      f"  SELECT COUNT(*) INTO npa_pending FROM dual WHERE {pending};",
+                      "  IF npa_pending = 1 THEN", *body, "  END IF;", "END;"])

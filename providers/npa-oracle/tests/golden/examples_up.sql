@@ -38,7 +38,7 @@ CREATE TABLE products (
 	price NUMERIC(10, 2) DEFAULT '0' NOT NULL, 
 	PRIMARY KEY (id)
 );
-INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES ('20251119120000_InitialCreate', 'sha256:<checksum>', TO_TIMESTAMP('2025-01-02 03:04:05.678000', 'YYYY-MM-DD HH24:MI:SS.FF'), 0, '0.0.0', 1, NULL, NULL, 'applied', NULL, NULL, 0);
+INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES ('20251119120000_InitialCreate', 'sha256:<checksum>', sys_extract_utc(SYSTIMESTAMP), 0, '0.0.0', 1, NULL, NULL, 'applied', NULL, NULL, 0);
 COMMIT;
 
 -- 20251119143022_AddProductDescription (up)
@@ -46,7 +46,7 @@ COMMIT;
 ALTER TABLE products ADD (description VARCHAR2(500 CHAR));
 -- Creating index 'ix_products_description'
 CREATE INDEX ix_products_description ON products (description);
-INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES ('20251119143022_AddProductDescription', 'sha256:<checksum>', TO_TIMESTAMP('2025-01-02 03:04:05.678000', 'YYYY-MM-DD HH24:MI:SS.FF'), 0, '0.0.0', 1, NULL, NULL, 'applied', NULL, NULL, 0);
+INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES ('20251119143022_AddProductDescription', 'sha256:<checksum>', sys_extract_utc(SYSTIMESTAMP), 0, '0.0.0', 1, NULL, NULL, 'applied', NULL, NULL, 0);
 COMMIT;
 
 -- 20251119150000_AddUserRoles (up)
@@ -56,12 +56,12 @@ CREATE TABLE user_roles (
     role VARCHAR(50) NOT NULL,
     PRIMARY KEY (user_id, role)
 );
-INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES ('20251119150000_AddUserRoles', 'sha256:<checksum>', TO_TIMESTAMP('2025-01-02 03:04:05.678000', 'YYYY-MM-DD HH24:MI:SS.FF'), 0, '0.0.0', 1, NULL, NULL, 'applied', NULL, NULL, 0);
+INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES ('20251119150000_AddUserRoles', 'sha256:<checksum>', sys_extract_utc(SYSTIMESTAMP), 0, '0.0.0', 1, NULL, NULL, 'applied', NULL, NULL, 0);
 COMMIT;
 
 -- 20251120090000_SeedProducts (up)
 -- Inserting rows into 'products'
 INSERT INTO products (id, name, price, description) VALUES (1, 'Widget', 9.99, 'A small widget');
 INSERT INTO products (id, name, price, description) VALUES (2, 'Gadget', 24.5, NULL);
-INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES ('20251120090000_SeedProducts', 'sha256:<checksum>', TO_TIMESTAMP('2025-01-02 03:04:05.678000', 'YYYY-MM-DD HH24:MI:SS.FF'), 0, '0.0.0', 1, NULL, NULL, 'applied', NULL, NULL, 0);
+INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES ('20251120090000_SeedProducts', 'sha256:<checksum>', sys_extract_utc(SYSTIMESTAMP), 0, '0.0.0', 1, NULL, NULL, 'applied', NULL, NULL, 0);
 COMMIT;

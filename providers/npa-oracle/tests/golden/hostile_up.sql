@@ -56,7 +56,7 @@ CREATE TABLE "order" (
 ALTER TABLE "order" ADD CONSTRAINT "pk order" PRIMARY KEY ("group");
 -- Adding foreign key 'fk 'quote''
 ALTER TABLE "order" ADD CONSTRAINT "fk 'quote'" FOREIGN KEY("group") REFERENCES "My Schema"."select" (id) ON DELETE CASCADE;
-INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES ('20250101000000_HostileSchema', 'sha256:<checksum>', TO_TIMESTAMP('2025-01-02 03:04:05.678000', 'YYYY-MM-DD HH24:MI:SS.FF'), 0, '0.0.0', 1, NULL, NULL, 'applied', NULL, NULL, 0);
+INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES ('20250101000000_HostileSchema', 'sha256:<checksum>', sys_extract_utc(SYSTIMESTAMP), 0, '0.0.0', 1, NULL, NULL, 'applied', NULL, NULL, 0);
 COMMIT;
 
 -- 20250102000000_HostileChanges (up)
@@ -76,7 +76,7 @@ ALTER TABLE "Order Items" ADD CONSTRAINT "ck 'from'" CHECK ("from" > DATE '2000-
 INSERT INTO "Order Items" ("group", "user") VALUES (1, 'O''Brien; DROP TABLE x');
 -- Executing SQL: UPDATE "Order Items" SET "user" = 'it''s' WHERE "group" = 1
 UPDATE "Order Items" SET "user" = 'it''s' WHERE "group" = 1;
-INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES ('20250102000000_HostileChanges', 'sha256:<checksum>', TO_TIMESTAMP('2025-01-02 03:04:05.678000', 'YYYY-MM-DD HH24:MI:SS.FF'), 0, '0.0.0', 1, NULL, NULL, 'applied', NULL, NULL, 0);
+INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES ('20250102000000_HostileChanges', 'sha256:<checksum>', sys_extract_utc(SYSTIMESTAMP), 0, '0.0.0', 1, NULL, NULL, 'applied', NULL, NULL, 0);
 COMMIT;
 
 -- 20250103000000_HostileSql (up)
@@ -94,5 +94,5 @@ END;
 /
 -- Inserting rows into 'semi;colon'
 INSERT INTO "semi;colon" ("it's", "x y") VALUES (q'[it's]', 2);
-INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES ('20250103000000_HostileSql', 'sha256:<checksum>', TO_TIMESTAMP('2025-01-02 03:04:05.678000', 'YYYY-MM-DD HH24:MI:SS.FF'), 0, '0.0.0', 1, NULL, NULL, 'applied', NULL, NULL, 0);
+INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES ('20250103000000_HostileSql', 'sha256:<checksum>', sys_extract_utc(SYSTIMESTAMP), 0, '0.0.0', 1, NULL, NULL, 'applied', NULL, NULL, 0);
 COMMIT;

@@ -29,6 +29,7 @@ from npa_migrations.sqltext import Lexicon
 from npa_migrations.statements import Statement
 
 from .comparison import PostgresSchemaRules
+from .guard import do_block, psql_conditional
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -349,6 +350,22 @@ class PostgresSql(SqlGenerator):
     inserts as ``COPY``."""
 
     lexicon = POSTGRES
+
+    def utc_now(self) -> Any:
+        """``timezone('UTC', now())``: the history keeps UTC in a ``TIMESTAMP``."""
+        import sqlalchemy as sa
+
+        return sa.func.timezone("UTC", sa.func.now())
+
+    def guard_migration(self, pending: str, statements: list[str], *,
+                        transactional: bool = True) -> list[str]:
+        """A ``DO`` block running the statements with ``EXECUTE`` while ``pending``
+        holds; a migration that must run outside a transaction, which a ``DO`` block
+        cannot hold, is guarded with psql's ``\\if`` instead (:mod:`npa_postgres.guard`)."""
+        sql = [piece for text in statements for piece in self.split_statements(text)]
+        if not transactional:
+            return psql_conditional(pending, sql, self.script_statement)
+        return [self.script_statement(do_block(pending, sql))]
 
     def _type_prelude(self, columns) -> list[str]:
         """``CREATE TYPE ... AS ENUM`` for native enum columns (the dialect's CREATE TABLE

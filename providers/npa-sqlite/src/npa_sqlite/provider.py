@@ -77,6 +77,14 @@ class SqliteSql(SqlGenerator):
 
     lexicon = SQLITE
 
+    def utc_now(self) -> Any:
+        """The UTC time with microseconds, as the history's other rows are written
+        (``CURRENT_TIMESTAMP`` has whole seconds, which would sort a script's row before a
+        row written earlier in the same second)."""
+        import sqlalchemy as sa
+
+        return sa.func.strftime("%Y-%m-%d %H:%M:%f000", "now")
+
     def needs_rebuild(self, operation: ops.MigrationOperation) -> bool:
         """Constraint changes, a column's type, nullability or default, and columns
         ``ADD COLUMN`` cannot add (:func:`npa_sqlite.rebuild.needs_rebuild`)."""
@@ -93,10 +101,11 @@ class SqliteSql(SqlGenerator):
     def sql_drop_column(self, op: ops.DropColumn, ctx: RenderContext
                         ) -> "Iterable[Statement | str]":
         """``ALTER TABLE ... DROP COLUMN``, or a table rebuild when an index, constraint
-        or generated column uses the column (read from the live table; an offline script
-        assumes the plain form)."""
-        needed = None if ctx.offline else quirks.drop_column_rebuild(self.provider, op,
-                                                                     ctx.connection)
+        or generated column uses the column (read from the live table, or offline from the
+        schema the migrations build; without either, the plain form)."""
+        needed = None
+        if not ctx.offline or ctx.schema is not None:
+            needed = quirks.drop_column_rebuild(self.provider, op, ctx)
         return super().sql_drop_column(op, ctx) if needed is None else needed.statements()
 
     def reflect_rebuild_table(self, rebuild: "TableRebuild") -> "TableShape":

@@ -34,6 +34,7 @@ a column whose type is altered gets the new type's collation (PostgreSQL's rule)
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -48,7 +49,7 @@ from .sqlscan import (TableText, fold, index_expression_names, names_used,
                       scan_create_table)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from npa_migrations.provider.connection import DbConnection
+    from npa_migrations.provider import RenderContext
 
     from .provider import SqliteProvider, SqliteSql
 
@@ -96,11 +97,11 @@ def _addable_in_place(column: Any, sql: "SqliteSql") -> bool:
 
 
 def drop_column_rebuild(provider: "SqliteProvider", operation: ops.DropColumn,
-                        conn: "DbConnection") -> TableRebuild | None:
-    """The table rebuild a ``drop_column`` needs, decided from the live table: ``None``
-    (plain ``ALTER TABLE ... DROP COLUMN``) unless an index, a constraint or a generated
-    column uses the column."""
-    rebuild = TableRebuild(provider, conn, (operation,))
+                        context: "RenderContext") -> TableRebuild | None:
+    """The table rebuild a ``drop_column`` needs, decided from the live table (offline:
+    from the schema the migrations build): ``None`` (plain ``ALTER TABLE ... DROP
+    COLUMN``) unless an index, a constraint or a generated column uses the column."""
+    rebuild = TableRebuild(provider, context.connection, (operation,), model=context.schema)
     try:
         table = rebuild.read()
     finally:
@@ -309,7 +310,14 @@ def _defers_foreign_keys(rebuild: TableRebuild) -> bool:
 
 
 def prologue(rebuild: TableRebuild, table: TableShape) -> list[Statement]:
-    """Refuse a rebuild that would fire ``ON DELETE`` actions; defer foreign keys."""
+    """Refuse a rebuild that would fire ``ON DELETE`` actions; defer foreign keys.
+    Offline, the script refuses it itself when foreign keys are on and tables reference
+    the table (:func:`offline_check`)."""
+    if rebuild.offline:
+        if not _referenced_in_model(rebuild, table):
+            return []
+        return offline_check(f"PRAGMA foreign_keys must be OFF to rebuild {rebuild.table}, "
+                             "which tables reference", "SELECT foreign_keys FROM pragma_foreign_keys")
     if _count(rebuild, "PRAGMA foreign_keys"):
         self_ref = any(c.kind == "foreignkey" and fold(c.referent) == fold(rebuild.table)
                        for c in table.constraints)
@@ -331,7 +339,7 @@ def rename(rebuild: TableRebuild) -> list[Statement]:
     for that statement only (unless it is on already)."""
     statements = [Statement(f"ALTER TABLE {rebuild.quoted(rebuild.tmp)} "
                             f"RENAME TO {rebuild.sql.quote(rebuild.table)}")]
-    if _count(rebuild, "PRAGMA legacy_alter_table"):
+    if not rebuild.offline and _count(rebuild, "PRAGMA legacy_alter_table"):
         return statements
     return [Statement("PRAGMA legacy_alter_table = ON"), *statements,
             Statement("PRAGMA legacy_alter_table = OFF")]
@@ -339,7 +347,14 @@ def rename(rebuild: TableRebuild) -> list[Statement]:
 
 def epilogue(rebuild: TableRebuild, table: TableShape) -> list[Statement]:
     """Restore the ``AUTOINCREMENT`` counter, check the foreign keys of the table and of
-    the tables referencing it and that views still compile, undo the deferral."""
+    the tables referencing it and that views still compile, undo the deferral. Offline
+    the script checks the foreign keys itself (:func:`offline_check`)."""
+    if rebuild.offline:
+        names = [rebuild.table, *_referencing_in_model(rebuild)]
+        counted = " + ".join(f"(SELECT COUNT(*) FROM pragma_foreign_key_check("
+                             f"{_string(rebuild, n)}))" for n in names)
+        return offline_check(f"rows violate a foreign key after the rebuild of {rebuild.table}",
+                             f"SELECT {counted}")
     statements: list[Statement] = []
     if table.options.get("sqlite_autoincrement"):
         statements += _sequence(rebuild)
@@ -353,6 +368,41 @@ def epilogue(rebuild: TableRebuild, table: TableShape) -> list[Statement]:
     if _defers_foreign_keys(rebuild):
         statements.append(Statement("PRAGMA defer_foreign_keys = OFF"))
     return statements
+
+
+def offline_check(message: str, select: str) -> list[Statement]:
+    """Statements of an offline script that fail it, saying ``message``, unless
+    ``select`` returns 0: the value goes into a temporary table whose CHECK constraint is
+    named after the message (SQLite's error names the constraint), so a script run with
+    ``sqlite3 -bail`` stops there, inside the migration's transaction."""
+    quoted = f'"npa_check_{hashlib.sha256(message.encode("utf-8")).hexdigest()[:12]}"'
+    name = '"' + message.replace('"', '""') + '"'
+    return [Statement(f"CREATE TEMP TABLE IF NOT EXISTS {quoted} (value INTEGER "
+                      f"CONSTRAINT {name} CHECK (value = 0))"),
+            Statement(f"DELETE FROM {quoted}"),
+            Statement(f"INSERT INTO {quoted} (value) {select}")]
+
+
+def _string(rebuild: TableRebuild, text: str) -> str:
+    """``text`` as an SQL string literal, compiled by SQLAlchemy."""
+    import sqlalchemy as sa
+
+    return rebuild.sql.compile_literal(sa.literal(text, sa.String()))
+
+
+def _referencing_in_model(rebuild: TableRebuild) -> list[str]:
+    """Other tables of the schema model whose foreign keys reference the table."""
+    return sorted(t.name for t in rebuild.model.tables.values()
+                  if fold(t.name) != fold(rebuild.table)
+                  and any(fold(fk.referred_table) == fold(rebuild.table)
+                          for fk in t.foreign_keys))
+
+
+def _referenced_in_model(rebuild: TableRebuild, table: TableShape) -> bool:
+    """Whether tables of the schema model (the table itself included) reference it."""
+    return bool(_referencing_in_model(rebuild)) or any(
+        c.kind == "foreignkey" and fold(c.referent) == fold(rebuild.table)
+        for c in table.constraints)
 
 
 def _sequence(rebuild: TableRebuild) -> list[Statement]:

@@ -260,6 +260,26 @@ class SqlServerSql(SqlGenerator):
         row or by the next migration."""
         return f"{sql.rstrip().rstrip(';')}{self.script_terminator}\n{SCRIPT_GUARD}\nGO"
 
+    def utc_now(self) -> Any:
+        """``SYSUTCDATETIME()``: ``CURRENT_TIMESTAMP`` is the server's local time."""
+        import sqlalchemy as sa
+
+        return sa.func.sysutcdatetime()
+
+    def guard_migration(self, pending: str, statements: list[str], *,
+                        transactional: bool = True) -> list[str]:
+        """One batch: ``IF <pending> BEGIN ... END`` running each statement with ``EXEC``
+        (:func:`npa_sqlserver.tsql.guarded_batch`)."""
+        return [self.script_statement(tsql.guarded_batch(pending, statements))]
+
+    def create_table_if_missing(self, table: Any) -> list[str]:
+        """``IF OBJECT_ID(...) IS NULL`` before the ``CREATE TABLE``."""
+        import sqlalchemy as sa
+
+        name = self.table_name(table.name, table.schema)
+        return [f"IF OBJECT_ID({tsql.nstring(name)}, N'U') IS NULL\n"
+                f"{self.compile(sa.schema.CreateTable(table))}"]
+
     def split_statements(self, sql: str) -> list[str]:
         """Custom SQL with ``GO`` lines is split into those batches, each sent whole (as
         ``sqlcmd`` does: ``CREATE PROCEDURE`` and friends need a batch of their own);

@@ -273,6 +273,23 @@ def unique_index(create_sql: str, table: str, columns: Iterable[str]) -> str:
     ])
 
 
+def guarded_batch(pending: str, statements: Iterable[str]) -> str:
+    """One migration of an idempotent script: a batch that runs ``statements`` while the
+    condition ``pending`` holds. Each statement runs as dynamic SQL (``EXEC(N'...')``), so
+    it is compiled only when it runs -- a statement of a migration already applied may
+    name a column a later one dropped -- and ``CREATE VIEW`` / ``PROCEDURE`` get the batch
+    of their own they need. ``SET IDENTITY_INSERT`` runs in the batch itself: set inside
+    ``EXEC`` it would end with it."""
+    body = [f"    {text};" if _IDENTITY_INSERT.match(text) else f"    EXEC({nstring(text)});"
+            for text in statements]
+    return "\n".join([f"IF {pending}", "BEGIN", *body, "END"])
+
+
+#: the statement :func:`identity_insert` writes
+_IDENTITY_INSERT = re.compile(r"^IF EXISTS \(SELECT 1 FROM sys\.identity_columns .*\) "
+                              r"SET IDENTITY_INSERT ", re.DOTALL)
+
+
 def identity_insert(table: str, columns: Iterable[str], on: bool) -> str:
     """``SET IDENTITY_INSERT ... ON|OFF`` when one of ``columns`` is the table's identity
     column (SQL Server refuses explicit values for it otherwise, and refuses the SET on a

@@ -59,7 +59,7 @@ CREATE TABLE products (
 GO
 IF @@ERROR <> 0 SET NOEXEC ON
 GO
-INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES (N'20251119120000_InitialCreate', N'sha256:5be620e454a9c4d102813d0880d50143dc1af3b8c8657aada573295a19bf3ccf', CAST(N'2025-11-19T14:30:22.123000' AS DATETIME2), 0, N'0.0.0', 1, NULL, NULL, N'applied', NULL, NULL, 0)
+INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES (N'20251119120000_InitialCreate', N'sha256:5be620e454a9c4d102813d0880d50143dc1af3b8c8657aada573295a19bf3ccf', sysutcdatetime(), 0, N'0.0.0', 1, NULL, NULL, N'applied', NULL, NULL, 0)
 GO
 IF @@ERROR <> 0 SET NOEXEC ON
 GO
@@ -83,7 +83,7 @@ CREATE INDEX ix_products_description ON products (description)
 GO
 IF @@ERROR <> 0 SET NOEXEC ON
 GO
-INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES (N'20251119143022_AddProductDescription', N'sha256:78e8001f3917458ed12aca39d9afa082eedefa013b5cbe60c6ffe656b3722ad3', CAST(N'2025-11-19T14:30:22.123000' AS DATETIME2), 0, N'0.0.0', 1, NULL, NULL, N'applied', NULL, NULL, 0)
+INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES (N'20251119143022_AddProductDescription', N'sha256:78e8001f3917458ed12aca39d9afa082eedefa013b5cbe60c6ffe656b3722ad3', sysutcdatetime(), 0, N'0.0.0', 1, NULL, NULL, N'applied', NULL, NULL, 0)
 GO
 IF @@ERROR <> 0 SET NOEXEC ON
 GO
@@ -106,7 +106,7 @@ CREATE TABLE user_roles (
 GO
 IF @@ERROR <> 0 SET NOEXEC ON
 GO
-INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES (N'20251119150000_AddUserRoles', N'sha256:a91997b2ab3cbb518464f3fa6d10c33fa3a2521ca15bf40c2fedbccd3d6cb019', CAST(N'2025-11-19T14:30:22.123000' AS DATETIME2), 0, N'0.0.0', 1, NULL, NULL, N'applied', NULL, NULL, 0)
+INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES (N'20251119150000_AddUserRoles', N'sha256:a91997b2ab3cbb518464f3fa6d10c33fa3a2521ca15bf40c2fedbccd3d6cb019', sysutcdatetime(), 0, N'0.0.0', 1, NULL, NULL, N'applied', NULL, NULL, 0)
 GO
 IF @@ERROR <> 0 SET NOEXEC ON
 GO
@@ -134,7 +134,7 @@ IF EXISTS (SELECT 1 FROM sys.identity_columns AS c WHERE c.object_id = OBJECT_ID
 GO
 IF @@ERROR <> 0 SET NOEXEC ON
 GO
-INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES (N'20251120090000_SeedProducts', N'sha256:6016264131a9faf3a276da1b32585f223fa205f1a790f79cef802612432a69ca', CAST(N'2025-11-19T14:30:22.123000' AS DATETIME2), 0, N'0.0.0', 1, NULL, NULL, N'applied', NULL, NULL, 0)
+INSERT INTO npa_migrations_history (migration_id, checksum, applied_at, execution_ms, product_version, success, steps_done, error, state, direction, statements_done, in_flight) VALUES (N'20251120090000_SeedProducts', N'sha256:6016264131a9faf3a276da1b32585f223fa205f1a790f79cef802612432a69ca', sysutcdatetime(), 0, N'0.0.0', 1, NULL, NULL, N'applied', NULL, NULL, 0)
 GO
 IF @@ERROR <> 0 SET NOEXEC ON
 GO

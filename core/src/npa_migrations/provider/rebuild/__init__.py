@@ -29,9 +29,10 @@ portable default (:meth:`~npa_migrations.provider.SqlGenerator.prepare_rebuilt_t
 :meth:`~npa_migrations.provider.SqlGenerator.rebuild_epilogue`, ...); npa-sqlite's
 overrides are the example.
 
-The new definition is derived from the live table, so a rebuild is not rendered offline
-(:func:`offline_error`). The :class:`TableShape` is plain data so that a later source --
-the schema model replayed from the migrations -- can feed the same procedure.
+Offline (``--sql --offline``) the new definition is derived from the schema the
+migrations build instead of the live table (:mod:`.model`): the :class:`TableShape` is
+plain data, so either source feeds the same procedure; the checks that read rows are left
+to the database's own constraints, and provider hooks see ``rebuild.offline``.
 """
 
 from .changes import column_is_used

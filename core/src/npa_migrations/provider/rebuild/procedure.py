@@ -18,6 +18,7 @@ from .shape import ColumnShape, TableShape
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
+    from ...schema.model import SchemaModel, TableModel
     from ..base import BaseProvider
     from ..connection import DbConnection
     from ..sql import SqlGenerator
@@ -39,16 +40,24 @@ class TableRebuild:
     columns, once read), and :meth:`query`, :meth:`quoted`, :meth:`error`,
     :meth:`inspector`.
 
+    Offline (``conn`` is ``None``), it reads the table from ``model``, the schema the
+    migrations build (:mod:`.model`), and leaves out what only the data can tell: the
+    checks before the copy (the database's own constraints stop a copy that does not fit)
+    and the read-back afterwards. Provider hooks see :attr:`offline`.
+
     :param provider: the provider of the database.
-    :param conn: the migration's connection, inside its transaction.
+    :param conn: the migration's connection, inside its transaction; ``None`` offline.
     :param operations: consecutive operations on one table.
+    :param model: offline, the schema the migrations build up to this step.
     """
 
-    def __init__(self, provider: "BaseProvider", conn: "DbConnection",
-                 operations: Sequence[ops.TableShapeOperation]):
+    def __init__(self, provider: "BaseProvider", conn: "DbConnection | None",
+                 operations: Sequence[ops.TableShapeOperation],
+                 model: "SchemaModel | None" = None):
         self.provider = provider
         self.sql: "SqlGenerator" = provider.sql
         self.conn = conn
+        self.model = model
         self.operations = tuple(operations)
         first = self.operations[0]
         self.schema: str | None = first.schema
@@ -60,9 +69,28 @@ class TableRebuild:
         self.source_names: list[str] = []
 
     # -- helpers for the rebuild and the provider hooks ---------------------------------------
+    @property
+    def offline(self) -> bool:
+        """Whether the rebuild is written for a script, from the schema model, with no
+        database to read (a provider hook then writes what it would have read)."""
+        return self.conn is None
+
     def query(self, sql: str, params: Any = ()) -> list[tuple]:
         """Rows of ``sql`` run on the migration's connection."""
-        return self.conn.query(sql, params)
+        return self.live().query(sql, params)
+
+    def live(self) -> "DbConnection":
+        """The migration's connection; an error when the rebuild is written offline."""
+        if self.conn is None:
+            raise self.error("this step reads the live table, which an offline script "
+                             "cannot. Render the script without --offline.")
+        return self.conn
+
+    def schema_model(self) -> "SchemaModel":
+        """The schema model an offline rebuild reads."""
+        if self.model is None:
+            raise self.error("there is neither a database nor a schema model to read.")
+        return self.model
 
     def quoted(self, name: str | None = None) -> str:
         """The quoted, schema-qualified name of ``name`` (default: the rebuilt table)."""
@@ -80,7 +108,7 @@ class TableRebuild:
         from ...schema.live import reflection_engine
 
         if self._engine is None:
-            self._engine = reflection_engine(self.provider, self.conn.raw)
+            self._engine = reflection_engine(self.provider, self.live().raw)
         return sa.inspect(self._engine)
 
     def close(self) -> None:
@@ -95,7 +123,17 @@ class TableRebuild:
             and same_name(schema or self.schema, self.schema)
 
     def _table_names(self) -> list[str]:
+        if self.offline:
+            return [t.name for t in self.schema_model().tables.values()
+                    if same_name(t.schema, self.schema)]
         return self.inspector().get_table_names(schema=self.schema)
+
+    def _model_table(self) -> "TableModel":
+        """The table in the schema model (offline)."""
+        table = self.schema_model().get(self.table, self.schema)
+        if table is None:
+            raise self.error("the schema the migrations build has no such table.")
+        return table
 
     def _stored_name(self, table: str) -> str:
         names = self._table_names()
@@ -123,24 +161,37 @@ class TableRebuild:
         renames ran and checks the result after the new table took the old one's name."""
         try:
             changes = self.changes()
-            for old, new in changes.renames():
+            renames = changes.renames()
+            for old, new in renames:
                 yield from self._sql(ops.RenameColumn(self.table, old, new,
                                                       schema=self.schema))
-            table = self.read()
+            table = self.read(renames)
             changes.apply(table)
             yield from self.rebuild(table)
         finally:
             self.close()
 
     def changes(self) -> TableChanges:
-        """The operations resolved against the live table's column names."""
-        names = [c["name"] for c in self.inspector().get_columns(self.table, schema=self.schema)]
+        """The operations resolved against the table's column names."""
+        if self.offline:
+            names = [c.name for c in self._model_table().columns.values()]
+        else:
+            names = [c["name"] for c in self.inspector().get_columns(self.table,
+                                                                     schema=self.schema)]
         return TableChanges(self, names)
 
-    def read(self) -> TableShape:
-        """The live table as :meth:`~npa_migrations.provider.SqlGenerator.reflect_rebuild_table`
-        reads it; remembers its column names in :attr:`source_names`."""
-        table = self.sql.reflect_rebuild_table(self)
+    def read(self, renames: Sequence[tuple[str, str]] = ()) -> TableShape:
+        """The table after the in-place column ``renames``: the live table as
+        :meth:`~npa_migrations.provider.SqlGenerator.reflect_rebuild_table` reads it (the
+        renames are done), or offline the schema model's
+        (:func:`~npa_migrations.provider.rebuild.model.shape_from_model`); remembers its
+        column names in :attr:`source_names`."""
+        if self.offline:
+            from .model import shape_from_model
+
+            table = shape_from_model(self, self._model_table(), renames)
+        else:
+            table = self.sql.reflect_rebuild_table(self)
         self.source_names = [c.name for c in table.columns]
         return table
 
@@ -151,7 +202,8 @@ class TableRebuild:
             raise self.error(
                 f"a table named '{self.tmp}' already exists (left by an interrupted rebuild "
                 "outside a transaction?). Check its rows, then drop or rename it.")
-        self.precheck(table)
+        if not self.offline:
+            self.precheck(table)
         self.sql.prepare_rebuilt_table(self, table)
         # the hooks read what they need now, before anything of the rebuild runs
         prologue = list(self.sql.rebuild_prologue(self, table))
@@ -168,7 +220,8 @@ class TableRebuild:
         yield from map(Statement, indexes)
         yield from (Statement(t.sql) for t in table.triggers)
         yield from epilogue
-        self.verify(table)
+        if not self.offline:
+            self.verify(table)
 
     def _sql(self, operation: ops.MigrationOperation) -> list[Statement]:
         """The provider's ``sql_<kind>`` statements for one plain step of the rebuild
@@ -177,11 +230,11 @@ class TableRebuild:
 
         method = getattr(self.sql, f"sql_{operation.kind}")
         return [s if isinstance(s, Statement) else Statement(s)
-                for s in method(operation, RenderContext(self.conn))]
+                for s in method(operation, RenderContext(self.conn, schema=self.model))]
 
     # -- checks before copying ----------------------------------------------------------------
     def _rows(self, select: Any) -> list[tuple]:
-        return CompiledSql(self.sql.dialect, select).fetchall(self.conn)
+        return CompiledSql(self.sql.dialect, select).fetchall(self.live())
 
     def precheck(self, table: TableShape) -> None:
         """Fail with a clear message before copying when the rows cannot fit the new

@@ -33,9 +33,10 @@ def rebuild_step(provider: "BaseProvider", operations: Sequence[ops.TableShapeOp
     operations = tuple(operations)
 
     def render(context: "RenderContext") -> Iterator[Statement]:
-        if context.connection is None:
+        if context.connection is None and context.schema is None:
             raise offline_error(provider, operations)
-        return TableRebuild(provider, context.connection, operations).statements()
+        return TableRebuild(provider, context.connection, operations,
+                            model=context.schema).statements()
 
     return RebuildStep(operations, render, live=True)
 
@@ -46,8 +47,8 @@ def offline_error(provider: "BaseProvider", operations: Sequence[ops.TableShapeO
     table = operations[0].table
     what = "; ".join(op.describe() for op in operations)
     return ConfigurationError(
-        f"Cannot render the {provider.name} rebuild of table '{table}' ({what}) offline: "
-        "the new table definition is derived from the live table, which needs the "
-        "database. Run the same --sql command without --offline (e.g. 'npa migrate up "
-        "--sql'): it renders the script against the database, rehearsing the run in a "
-        "transaction that is rolled back, so nothing is changed.")
+        f"Cannot render the {provider.name} rebuild of table '{table}' ({what}) without "
+        "the database or the schema the migrations build. Render it within a migration "
+        "script ('npa migrate up --sql --offline' replays the migrations), or without "
+        "--offline against the database, which rehearses the run in a transaction that "
+        "is rolled back, so nothing is changed.")
