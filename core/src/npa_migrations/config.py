@@ -29,7 +29,7 @@ KNOWN_KEYS = {
     "database_url", "migrations", "transaction_mode", "lock_timeout", "timeout",
     "history_table", "lock_table", "out_of_order", "validate_checksums", "ensure_created",
     "ddl_lock_timeout", "ddl_lock_retries", "log_table", "verify", "check_drift", "model",
-    "placeholders",
+    "placeholders", "fleet",
 }
 
 
