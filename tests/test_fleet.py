@@ -220,3 +220,19 @@ def test_fleet_runner_killed_midway_converges_on_rerun(fleet):
     assert rerun.returncode == 0, out + err
     for path in files(fleet):
         assert rows(path) == [1, 2, 3] and applied(path) == IDS
+
+
+def test_history_statements_are_compiled_once_per_kind_of_server(tmp_path):
+    from npa_migrations.engine.history import HistoryStore
+    from npa_migrations.provider.registry import resolve_provider
+    from npa_migrations.urls import parse_url
+
+    def store(url: str, table: str = "npa_migrations_history") -> HistoryStore:
+        return HistoryStore(resolve_provider(parse_url(url)), table)
+
+    first, second = store(f"sqlite:///{tmp_path}/a.db"), store(f"sqlite:///{tmp_path}/b.db")
+    assert second._select is first._select  # two tenants: compiled once
+    other = store(f"sqlite:///{tmp_path}/a.db", "app_history")
+    assert other._select is not first._select and "app_history" in other._select.sql
+    pg = [store(f"postgresql://app@{host}/db") for host in ("db1", "db1", "db2")]
+    assert pg[0]._select is pg[1]._select and pg[2]._select is not pg[0]._select
