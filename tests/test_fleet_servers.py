@@ -168,6 +168,9 @@ def test_postgres_without_advisory_locks_falls_back_to_the_lease_lock(tmp_path):
         try:
             code, output = run_cli("-d", text, "migrate", "up", "--tenant-schemas", query,
                                    "--lock-timeout", "0.5", "--json", cwd=tmp_path)
+            _, status = run_cli("-d", text, "migrate", "status", "--tenant-schemas", query,
+                                "--json", cwd=tmp_path)
+            assert json.loads(status)["summary"]["locked"] == {"lease_0": held.owner}
         finally:
             held.release()
         events = [json.loads(line) for line in output.splitlines()]

@@ -146,7 +146,11 @@ class AdvisoryLock(SessionLock):
         """The session holding the key, else the owner of a lease-lock row (a run that
         fell back), else ``None``; takes nothing."""
         self.use_schema_of(conn)
-        return self.find_holder(conn) or self.lease_lock().probe(conn)
+        holder = self.find_holder(conn)
+        if holder is None and conn.query("SELECT to_regclass(%s)", (
+                self.provider.sql.table_name(self.name),))[0][0] is not None:
+            return self.lease_lock().probe(conn)
+        return holder
 
     def force_release(self) -> bool:
         """An advisory lock cannot be left behind: the server frees it when its session
