@@ -1,0 +1,48 @@
+"""Edges a fault campaign hit (issue "Every edge answered"): each test reproduces one case
+and checks its single clear outcome."""
+
+import sqlite3
+
+import pytest
+
+from npa_migrations import MigrationExecutor
+from npa_migrations.errors import LockTimeoutError
+
+
+def table_lock(url):
+    executor = MigrationExecutor(url, ".")
+    return executor.hook.npa_create_lock(provider=executor.provider,
+                                         table_name="npa_migrations_lock")
+
+
+@pytest.fixture
+def busy_sqlite(tmp_path):
+    """A SQLite database whose lock row is held by a live run that is inside a write
+    transaction (as while it runs a migration): the database is 'locked' to writers."""
+    path = tmp_path / "busy.db"
+    holder = table_lock(f"sqlite:///{path}")
+    holder.acquire(1)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    yield f"sqlite:///{path}", holder
+    writer.execute("ROLLBACK")
+    writer.close()
+    holder.release()
+
+
+def test_sqlite_lock_waits_out_a_busy_database_and_names_the_holder(busy_sqlite):
+    url, holder = busy_sqlite
+    with pytest.raises(LockTimeoutError) as caught:  # not OperationalError: database is locked
+        table_lock(url).acquire(0.5)
+    assert caught.value.exit_code == 4
+    assert holder.owner in str(caught.value)
+
+
+def test_sqlite_unlock_waits_for_a_busy_database_then_names_the_holder(busy_sqlite):
+    url, holder = busy_sqlite
+    lock = table_lock(url)
+    lock.unlock_wait_seconds = 0.5
+    with pytest.raises(LockTimeoutError) as caught:
+        lock.force_release()
+    assert caught.value.exit_code == 4
+    assert holder.owner in str(caught.value) and "still migrating" in str(caught.value)
