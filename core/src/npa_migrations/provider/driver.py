@@ -211,6 +211,11 @@ class Driver:
         undoes what an earlier migration set). A no-op where the database has no such
         setting."""
 
+    def is_statement_timeout(self, exc: BaseException) -> bool:
+        """Whether a statement failed because it ran longer than the statement timeout
+        (:meth:`set_statement_timeout`); the failure message then names that setting."""
+        return False
+
     def is_lock_timeout(self, exc: BaseException) -> bool:
         """Whether a statement failed because it waited too long for a lock (the DDL lock
         timeout); the engine then retries the migration while nothing of it took effect,

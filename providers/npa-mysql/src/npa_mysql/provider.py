@@ -37,6 +37,9 @@ if TYPE_CHECKING:  # pragma: no cover
 DRIVER = "pymysql"
 #: MySQL error numbers
 ER_LOCK_WAIT_TIMEOUT = 1205
+#: the statement timeout expired: MariaDB's ``max_statement_time``, MySQL's
+#: ``max_execution_time``
+ER_STATEMENT_TIMEOUT = {1969, 3024}
 ER_BAD_DB_ERROR = 1049
 #: ``SERVER_STATUS_IN_TRANS`` bit of the server status flags in every OK packet
 SERVER_STATUS_IN_TRANS = 1
@@ -212,6 +215,17 @@ class MysqlDriver(Driver):
     def set_wait_timeout(self, conn: "DbConnection", seconds: float) -> None:
         conn.execute(f"SET SESSION lock_wait_timeout = {max(1, math.ceil(seconds))}, "
                      f"SESSION innodb_lock_wait_timeout = {max(1, math.ceil(seconds))}")
+
+    def is_statement_timeout(self, exc: BaseException) -> bool:
+        """Error 1969 (MariaDB ``max_statement_time``) or 3024 (MySQL
+        ``max_execution_time``)."""
+        seen = set()
+        while exc is not None and id(exc) not in seen:
+            seen.add(id(exc))
+            if _errno(exc) in ER_STATEMENT_TIMEOUT:
+                return True
+            exc = getattr(exc, "original", None) or exc.__cause__
+        return False
 
     def is_lock_timeout(self, exc: BaseException) -> bool:
         """Error 1205, "Lock wait timeout exceeded" (metadata or row lock)."""

@@ -272,6 +272,11 @@ class PostgresDriver(Driver):
     def is_lock_timeout(self, exc: BaseException) -> bool:
         return sqlstate(exc) == LOCK_NOT_AVAILABLE
 
+    def is_statement_timeout(self, exc: BaseException) -> bool:
+        """``query_canceled`` with the server's "statement timeout" reason (a cancel
+        request of an interrupted run has the same SQLSTATE, another reason)."""
+        return sqlstate(exc) == QUERY_CANCELED and "statement timeout" in str(exc)
+
     # ensure_created --------------------------------------------------------------------
 
     # ensure_created --------------------------------------------------------------------
