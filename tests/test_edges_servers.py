@@ -33,3 +33,41 @@ def test_statement_timeout_flag_stops_a_statement_and_names_the_setting(server, 
     assert "statement timeout (1s: --statement-timeout, setting statement_timeout" \
         in result.output
     assert "0 for no limit" in result.output
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP port that accepts connections and never says a word."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+@pytest.mark.parametrize("scheme", ["mysql+pymysql", "postgresql"])
+def test_a_server_that_never_answers_fails_within_the_connect_timeout(silent_server, scheme):
+    from npa_migrations import MigrationExecutor
+    from npa_migrations.errors import DatabaseUnavailableError
+
+    url = f"{scheme}://app:s3cret@127.0.0.1:{silent_server}/app?connect_timeout=1"
+    with pytest.raises(DatabaseUnavailableError) as caught:  # MySQL hung for minutes
+        MigrationExecutor(url, ".").status()
+    assert caught.value.exit_code == 2
+    assert "no answer within the connect timeout" in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+
+
+def test_mysql_connections_are_bounded_unless_the_url_says():
+    from npa_migrations.engine.target import parse_url
+    from npa_migrations.provider.registry import resolve_provider
+
+    class Dbapi:
+        def connect(self, *args, **kwargs):
+            return kwargs
+
+    driver = resolve_provider(parse_url("mysql+pymysql://app@db/app")).driver
+    assert driver.open_dbapi(Dbapi(), [], {})["connect_timeout"] == 10
+    assert driver.open_dbapi(Dbapi(), [], {"connect_timeout": 3})["connect_timeout"] == 3

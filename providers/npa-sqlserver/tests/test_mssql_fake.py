@@ -64,6 +64,7 @@ def test_connect_uses_pyodbc_in_autocommit_with_session_settings(server, provide
     assert args == ("DRIVER={ODBC Driver 18 for SQL Server};Server=db.example.com;"
                     f"Database=shop;UID=app;PWD=secret;APP={{npa-migrations {host}:{pid}}}",)
     assert kwargs["autocommit"] is True
+    assert kwargs["timeout"] == 10  # login timeout: a server that never answers fails
     raw = server.connections[0]
     assert raw.autocommit is True
     assert server.statements(0) == [SESSION_SETUP]

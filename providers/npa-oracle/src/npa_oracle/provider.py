@@ -82,6 +82,8 @@ class OracleDriver(Driver):
         for key in ("expire_time", "retry_count", "retry_delay", "port", "sdu"):
             if isinstance(params.get(key), str) and params[key].isdigit():
                 params[key] = int(params[key])
+        # the connect bound (TCP and the listener's answer), unless the URL sets one
+        params.setdefault("tcp_connect_timeout", float(self.connect_timeout))
         return dbapi.connect(*cargs, **params)
 
     def connection_error(self, exc: BaseException):

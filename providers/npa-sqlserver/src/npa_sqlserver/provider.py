@@ -113,6 +113,8 @@ class SqlServerDriver(Driver):
             cargs[0] = f"{cargs[0].rstrip(';')};APP={{{app}}}"
         cparams = dict(cparams)
         cparams["autocommit"] = True  # never an implicit transaction, even before setup
+        # pyodbc's login timeout (TCP connect, TLS and login), unless the URL sets one
+        cparams.setdefault("timeout", math.ceil(self.connect_timeout))
         return dbapi.connect(*cargs, **cparams)
 
     def connection_error(self, exc: BaseException):
