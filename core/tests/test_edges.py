@@ -46,3 +46,40 @@ def test_sqlite_unlock_waits_for_a_busy_database_then_names_the_holder(busy_sqli
         lock.force_release()
     assert caught.value.exit_code == 4
     assert holder.owner in str(caught.value) and "still migrating" in str(caught.value)
+
+
+ONLY_PG = '''
+from npa_migrations import Migration
+
+class OnlyPg(Migration):
+    def up(self, b):
+        b.execute("CREATE TABLE only_pg (id int)", dialects=["postgresql"])
+        b.execute("CREATE TABLE everywhere (id int)")
+
+    def down(self, b):
+        b.execute("DROP TABLE everywhere")
+'''
+
+
+def test_sql_for_another_dialect_is_reported_as_skipped(tmp_path, migrations_dir):
+    import json
+
+    from click.testing import CliRunner
+
+    from npa_migrations.cli import cli
+
+    folder = migrations_dir("20250101000000_only_pg.py", ONLY_PG).parent
+    args = ["-d", f"sqlite:///{tmp_path / 'app.db'}", "-m", str(folder), "migrate", "up"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "  - Creating table 'only_pg' (skipped: only for postgresql)" in result.output
+    assert "✓ Creating table 'only_pg'" not in result.output
+    assert "✓ Creating table 'everywhere'" in result.output
+    CliRunner().invoke(cli, args[:-1] + ["down"])
+    events = [json.loads(line) for line in CliRunner().invoke(cli, args + ["--json"]).output
+              .splitlines()]
+    skipped = [e for e in events if e["event"] == "operation_skipped"]
+    assert [(e["description"], e["reason"]) for e in skipped] == [
+        ("Creating table 'only_pg'", "only for postgresql")]
+    assert all(e["description"] != "Creating table 'only_pg'"
+               for e in events if e["event"] == "operation")

@@ -225,7 +225,16 @@ class LiveTarget(RunTarget):
                     duration: float) -> None:
         if self.journal is not None:
             self.journal.step_done(index)
+        names = self.provider.sql.names
         for operation in step.operations:
+            skipped = operation.skipped_on(names)
+            if skipped is not None:
+                self.hooks.npa_operation_skipped(migration=migration.script,
+                                                 operation=operation, reason=skipped)
+                if self.options.on_progress is not None:
+                    self._progress(migration.script, ProgressStep(
+                        "skipped", f"{operation.describe()} (skipped: {skipped})"))
+                continue
             self.hooks.npa_operation_done(migration=migration.script, operation=operation,
                                           duration=duration)
             if self.options.on_progress is not None:
