@@ -83,3 +83,21 @@ def test_sql_for_another_dialect_is_reported_as_skipped(tmp_path, migrations_dir
         ("Creating table 'only_pg'", "only for postgresql")]
     assert all(e["description"] != "Creating table 'only_pg'"
                for e in events if e["event"] == "operation")
+
+
+@pytest.mark.parametrize("command", [["status"], ["validate"], ["history"], ["drift"],
+                                     ["up", "--dry-run"], ["down", "--dry-run"],
+                                     ["up", "--sql"], ["status", "--json"]])
+def test_read_only_commands_never_create_the_database(tmp_path, monkeypatch, command):
+    from click.testing import CliRunner
+
+    from npa_migrations.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NPA_DATABASE_URL", raising=False)
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "20250101000000_a.sql").write_text(
+        "-- npa:up\nCREATE TABLE a (id INTEGER);\n")
+    result = CliRunner().invoke(cli, ["migrate", *command])  # the default sqlite:///npa.db
+    assert result.exit_code in (0, 2), result.output
+    assert not (tmp_path / "npa.db").exists()

@@ -485,18 +485,22 @@ def status(obj: Context, exit_code, as_json):
 
 
 def _print_status(executor, state) -> None:
+    """The seed's layout (SPEC §7): database name, ``Current Version``, ``Applied
+    Migrations:`` with their applied time, ``Pending Migrations:``; npa's extras (notes on
+    a row, the counts, the URL) after it."""
     from .output import Style
 
     style = Style()
-    echo(f"Database: {executor.provider.display_url()}")
-    echo(f"Current version: {state.current or '(none)'}")
+    provider = executor.provider
+    echo(f"Database: {provider.database_name()}")
+    echo(f"Current Version: {state.current or '(none)'}")
     echo()
     flagged = {(p.code, p.migration_id) for p in state.problems}
     if state.applied:
-        echo("Applied:")
+        echo("Applied Migrations:")
         for row in state.applied:
             mark = style.good(style.ok) if row.success else style.bad(style.fail)
-            when = row.applied_at.strftime("%Y-%m-%d %H:%M:%S UTC") if row.applied_at else ""
+            when = f" ({row.applied_at:%Y-%m-%d %H:%M:%S})" if row.applied_at else ""
             note = {"applied": "", "failed": "  FAILED - run 'npa migrate repair'",
                     "running": "  INTERRUPTED - the next run continues it",
                     "stopped": "  INTERRUPTED - the next run continues it"}.get(row.status, "")
@@ -506,10 +510,11 @@ def _print_status(executor, state) -> None:
                 note += "  (edited after it was applied)"
             if row.id in state.repeatables:
                 note += "  (repeatable)"
-            echo(f"  {mark} {row.id}  {style.dim(when)}{note}")
+            echo(f"  {mark} {row.id}{style.dim(when)}{note}")
+        echo()
     applied = {row.id for row in state.applied}
     if state.pending:
-        echo("Pending:")
+        echo("Pending Migrations:")
         for migration_id in state.pending:
             note = ("  (older than the newest applied)"
                     if ("out_of_order", migration_id) in flagged else "")
@@ -517,12 +522,14 @@ def _print_status(executor, state) -> None:
                 note += ("  (repeatable, changed: runs again)" if migration_id in applied
                          else "  (repeatable)")
             echo(f"  {style.box} {migration_id}{note}")
+        echo()
     if not state.applied and not state.pending:
         echo("No migrations found.")
-    echo()
+        echo()
     echo(f"{len([a for a in state.applied if a.success])} applied, {len(state.pending)} pending"
          + (f", {len(state.failed)} failed" if state.failed else "")
          + (f", {len(state.interrupted)} interrupted" if state.interrupted else ""))
+    echo(f"URL: {provider.display_url()} (applied times in UTC)")
     if state.problems:
         count = len(state.problems)
         echo(style.bad(f"{count} validation problem{'s' if count != 1 else ''}: 'npa migrate "
