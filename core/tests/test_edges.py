@@ -101,3 +101,69 @@ def test_read_only_commands_never_create_the_database(tmp_path, monkeypatch, com
     result = CliRunner().invoke(cli, ["migrate", *command])  # the default sqlite:///npa.db
     assert result.exit_code in (0, 2), result.output
     assert not (tmp_path / "npa.db").exists()
+
+
+EMPTY_PY_DOWN = '''
+from npa_migrations import Migration
+
+class AddThings(Migration):
+    def up(self, b):
+        b.execute("CREATE TABLE things (id INTEGER)")
+
+    def down(self, b):
+        pass
+'''
+
+
+@pytest.mark.parametrize("name, text", [
+    ("20250101000000_add_things.py", EMPTY_PY_DOWN),
+    ("20250101000000_add_things.sql", "-- npa:up\nCREATE TABLE things (id INTEGER);\n"
+                                      "-- npa:down\n-- nothing yet\n")], ids=["python", "sql"])
+def test_an_empty_down_is_irreversible(tmp_path, migrations_dir, name, text):
+    from click.testing import CliRunner
+
+    from npa_migrations.cli import cli
+
+    folder = migrations_dir(name, text).parent
+    base = ["-d", f"sqlite:///{tmp_path / 'app.db'}", "-m", str(folder), "migrate"]
+    assert CliRunner().invoke(cli, base + ["up"]).exit_code == 0
+    result = CliRunner().invoke(cli, base + ["down"])
+    assert result.exit_code == 1  # it printed "rolled back successfully", the table stayed
+    assert "has an empty down, which would undo nothing" in result.output
+    assert "empty_down = True" in result.output and "-- npa:empty-down" in result.output
+    assert "rolled back successfully" not in result.output
+    with sqlite3.connect(tmp_path / "app.db") as conn:
+        assert conn.execute("SELECT count(*) FROM npa_migrations_history").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("20250101000000_add_things.py", EMPTY_PY_DOWN.replace(
+        "class AddThings(Migration):\n", "class AddThings(Migration):\n    empty_down = True\n")),
+    ("20250101000000_add_things.sql", "-- npa:up\nINSERT INTO t VALUES (1);\n"
+                                      "-- npa:empty-down\n")], ids=["python", "sql"])
+def test_a_declared_empty_down_rolls_back(tmp_path, migrations_dir, name, text):
+    from click.testing import CliRunner
+
+    from npa_migrations.cli import cli
+
+    with sqlite3.connect(tmp_path / "app.db") as conn:
+        conn.execute("CREATE TABLE t (id INTEGER)")
+    folder = migrations_dir(name, text).parent
+    base = ["-d", f"sqlite:///{tmp_path / 'app.db'}", "-m", str(folder), "migrate"]
+    assert CliRunner().invoke(cli, base + ["up"]).exit_code == 0
+    result = CliRunner().invoke(cli, base + ["down"])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(tmp_path / "app.db") as conn:
+        assert conn.execute("SELECT count(*) FROM npa_migrations_history").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("-- npa:up\nSELECT 1;\n-- npa:empty-down\nSELECT 2;\n", "SQL after '-- npa:empty-down'"),
+    ("-- npa:up\nSELECT 1;\n-- npa:down\n-- npa:empty-down\n", "exclude each other")])
+def test_empty_down_marker_misuse_is_refused(text, problem):
+    from npa_migrations.builtin.sqlfile import find_sections
+    from npa_migrations.errors import MigrationSourceError
+    from npa_migrations.sqltext import PORTABLE
+
+    with pytest.raises(MigrationSourceError, match=problem):
+        find_sections(text, PORTABLE)
