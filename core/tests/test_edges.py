@@ -167,3 +167,27 @@ def test_empty_down_marker_misuse_is_refused(text, problem):
 
     with pytest.raises(MigrationSourceError, match=problem):
         find_sections(text, PORTABLE)
+
+
+def test_a_baseline_has_a_documented_way_back(tmp_path, migrations_dir):
+    from click.testing import CliRunner
+
+    from npa_migrations.cli import cli
+
+    for n in range(3):
+        migrations_dir(f"2025010{n + 1}000000_step{n}.sql",
+                       f"-- npa:up\nCREATE TABLE t{n} (id INTEGER);\n-- npa:down\nDROP TABLE t{n};\n")
+    base = ["-d", f"sqlite:///{tmp_path / 'app.db'}", "-m", str(tmp_path / "migrations"),
+            "migrate"]
+    result = CliRunner().invoke(cli, base + ["baseline", "--target", "20250102000000"])
+    assert result.exit_code == 0, result.output
+    assert "'npa migrate mark 20250102000000_Step1 --pending'" in result.output
+    assert CliRunner().invoke(cli, base + ["mark", "20250101000000_Step0", "--pending"]
+                              ).exit_code == 2  # newest first: the order cannot go wrong
+    for migration_id in ("20250102000000_Step1", "20250101000000_Step0"):
+        assert CliRunner().invoke(cli, base + ["mark", migration_id, "--pending"]).exit_code == 0
+    assert "0 applied, 3 pending" in CliRunner().invoke(cli, base + ["status"]).output
+    assert CliRunner().invoke(cli, base + ["up"]).exit_code == 0  # now really runs them
+    with sqlite3.connect(tmp_path / "app.db") as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"t0", "t1", "t2"} <= tables

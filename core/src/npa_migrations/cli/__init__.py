@@ -795,6 +795,9 @@ def baseline(obj: Context, target, lock_timeout, as_json):
              "applied without running them:")
         for migration_id in report.recorded:
             echo(f"  {migration_id}")
+        echo(f"To undo it, forget them newest first: 'npa migrate mark {report.recorded[-1]} "
+             "--pending', and so on up the list (nothing runs; 'npa migrate history' keeps "
+             "the record).")
     else:
         echo(f"Nothing to baseline: every migration up to {report.target} is already "
              "recorded.")
