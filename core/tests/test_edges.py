@@ -191,3 +191,34 @@ def test_a_baseline_has_a_documented_way_back(tmp_path, migrations_dir):
     with sqlite3.connect(tmp_path / "app.db") as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert {"t0", "t1", "t2"} <= tables
+
+
+def test_continuing_past_a_failure_does_not_leave_it_out_of_order(tmp_path, migrations_dir):
+    from click.testing import CliRunner
+
+    from npa_migrations import MigrationExecutor, MigrationExecutorOptions
+    from npa_migrations.cli import cli
+
+    migrations_dir("20250101000000_a.sql", "-- npa:up\nCREATE TABLE a (id INTEGER);\n"
+                                           "INSERT INTO nowhere VALUES (1);\n")
+    migrations_dir("20250102000000_b.sql", "-- npa:up\nCREATE TABLE b (id INTEGER);\n")
+    url, folder = f"sqlite:///{tmp_path / 'app.db'}", tmp_path / "migrations"
+    result = MigrationExecutor(url, folder, MigrationExecutorOptions(stop_on_error=False)).execute()
+    assert (result.success, result.migration_ids) == (False, ["20250102000000_B"])
+    status = MigrationExecutor(url, folder).status()
+    assert status.pending == ["20250101000000_A"] and status.problems == []
+    migrations_dir("20250101000000_a.sql", "-- npa:up\nCREATE TABLE a (id INTEGER);\n")  # fixed
+    up = CliRunner().invoke(cli, ["-d", url, "-m", str(folder), "migrate", "up"])
+    assert up.exit_code == 0, up.output  # was exit 3: "older than the newest applied"
+    assert [r.id for r in MigrationExecutor(url, folder).status().applied] == [
+        "20250102000000_B", "20250101000000_A"]
+
+
+def test_an_old_migration_added_later_is_still_out_of_order(tmp_path, migrations_dir):
+    from npa_migrations import MigrationExecutor
+
+    migrations_dir("20250102000000_b.sql", "-- npa:up\nCREATE TABLE b (id INTEGER);\n")
+    url, folder = f"sqlite:///{tmp_path / 'app.db'}", tmp_path / "migrations"
+    MigrationExecutor(url, folder).execute()
+    migrations_dir("20250101000000_a.sql", "-- npa:up\nCREATE TABLE a (id INTEGER);\n")
+    assert [p.code for p in MigrationExecutor(url, folder).validate()] == ["out_of_order"]
