@@ -222,3 +222,47 @@ def test_an_old_migration_added_later_is_still_out_of_order(tmp_path, migrations
     MigrationExecutor(url, folder).execute()
     migrations_dir("20250101000000_a.sql", "-- npa:up\nCREATE TABLE a (id INTEGER);\n")
     assert [p.code for p in MigrationExecutor(url, folder).validate()] == ["out_of_order"]
+
+
+def test_cancelling_execute_async_stops_the_run_with_a_truthful_record(tmp_path, migrations_dir):
+    """asyncio.wait_for(execute_async(), t) timed out while the run went on and applied
+    everything; now the cancellation stops it at the next safe point (the slow statement
+    is cancelled) and the history says exactly what ran."""
+    import asyncio
+
+    from npa_migrations import MigrationExecutor
+
+    slow = ("CREATE TABLE s{n} AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+            "FROM c WHERE x < 50000000) SELECT count(*) AS n FROM c;\n")
+    for n in range(3):
+        migrations_dir(f"2025010{n + 1}000000_slow{n}.sql", "-- npa:up\n" + slow.format(n=n))
+    url, folder = f"sqlite:///{tmp_path / 'app.db'}", tmp_path / "migrations"
+
+    async def main():
+        await asyncio.wait_for(MigrationExecutor(url, folder).execute_async(), 0.5)
+
+    with pytest.raises(asyncio.TimeoutError):
+        asyncio.run(main())
+    status = MigrationExecutor(url, folder).status()
+    assert [r.id for r in status.applied if r.success] == []  # stopped inside the first
+    assert status.pending == [f"2025010{n + 1}000000_Slow{n}" for n in range(3)]
+    with sqlite3.connect(tmp_path / "app.db") as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert conn.execute("SELECT count(*) FROM npa_migrations_lock").fetchone() == (0,)
+    assert not tables & {"s0", "s1", "s2"}
+
+
+def test_a_failure_outside_a_transaction_says_why_it_ran_there(tmp_path, migrations_dir):
+    """It said "sqlite cannot roll back DDL", which is false."""
+    from click.testing import CliRunner
+
+    from npa_migrations.cli import cli
+
+    migrations_dir("20250101000000_outside.sql", "-- npa:no-transaction\n-- npa:up\n"
+                   "CREATE TABLE t1 (id INTEGER);\nINSERT INTO nowhere VALUES (1);\n")
+    result = CliRunner().invoke(cli, ["-d", f"sqlite:///{tmp_path / 'app.db'}", "-m",
+                                      str(tmp_path / "migrations"), "migrate", "up"])
+    assert result.exit_code == 1
+    assert ("It ran outside a single transaction (the migration is marked to run outside a "
+            "transaction): 1 of 2 operation(s) took effect") in result.output
+    assert "cannot roll back DDL" not in result.output and "npa migrate repair" in result.output
