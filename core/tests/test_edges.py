@@ -205,6 +205,7 @@ def test_continuing_past_a_failure_does_not_leave_it_out_of_order(tmp_path, migr
     url, folder = f"sqlite:///{tmp_path / 'app.db'}", tmp_path / "migrations"
     result = MigrationExecutor(url, folder, MigrationExecutorOptions(stop_on_error=False)).execute()
     assert (result.success, result.migration_ids) == (False, ["20250102000000_B"])
+    assert result.migrations_applied == 1  # SPEC §6: a count (the seed's int); ids apart
     status = MigrationExecutor(url, folder).status()
     assert status.pending == ["20250101000000_A"] and status.problems == []
     migrations_dir("20250101000000_a.sql", "-- npa:up\nCREATE TABLE a (id INTEGER);\n")  # fixed
