@@ -180,13 +180,14 @@ def find_sections(text: str, lexicon: Lexicon) -> Sections:
         raise MigrationSourceError("'-- npa:down' and '-- npa:empty-down' exclude each "
                                    "other; keep one.")
     empty = bool(markers[EMPTY_DOWN])
-    down = (markers[DOWN] or markers[EMPTY_DOWN] or [None])[0]
+    found = markers[DOWN] or markers[EMPTY_DOWN]
+    down = found[0] if found else None
     if down is not None and down.start() < up.start():
         raise MigrationSourceError(f"'-- npa:{EMPTY_DOWN if empty else DOWN}' must come after "
                                    "'-- npa:up'.")
     _nothing_before(text, up, markers[NO_TRANSACTION], lexicon)
     down_sql = _section(text, down.end(), len(text)) if down else None
-    if empty and mask(down_sql or "", lexicon).strip():
+    if empty and down is not None and mask(down_sql or "", lexicon).strip():
         raise MigrationSourceError(
             f"line {_line(text, down.start())}: SQL after '-- npa:empty-down' would never "
             "run. Write '-- npa:down' before the statements that revert the migration, or "

@@ -149,6 +149,8 @@ class TableLock(MigrationLock):
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
         self.holder: str | None = None
+        #: why the last attempt could not even begin (shown when no holder is known)
+        self.last_error: Exception | None = None
 
     # table -------------------------------------------------------------------------------
     def _connection(self) -> "DbConnection":
@@ -187,7 +189,8 @@ class TableLock(MigrationLock):
             conn = self._connection()
             self.provider.driver.begin_write(conn)
             conn.in_transaction = True
-        except Exception:
+        except Exception as exc:
+            self.last_error = exc
             self._note_holder()
             return False
         try:
@@ -233,7 +236,9 @@ class TableLock(MigrationLock):
         while not self.try_acquire():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                holder = f" It is held by {self.holder}." if self.holder else ""
+                holder = (f" It is held by {self.holder}." if self.holder
+                          else f" The database kept refusing: {self.last_error}."
+                          if self.last_error else "")
                 raise LockTimeoutError(
                     f"Could not acquire the migration lock ({self.description}) within "
                     f"{timeout:g}s.{holder} Wait for the other run to finish, raise "
