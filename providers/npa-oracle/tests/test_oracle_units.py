@@ -205,3 +205,11 @@ def test_connect_is_bounded_unless_the_url_says():
     driver = provider().driver
     assert driver.open_dbapi(Dbapi(), [], {})["tcp_connect_timeout"] == 10.0
     assert driver.open_dbapi(Dbapi(), [], {"tcp_connect_timeout": 3})["tcp_connect_timeout"] == 3
+
+
+def test_a_call_timeout_is_the_statement_timeout():
+    driver = provider().driver
+    assert driver.is_statement_timeout(Exception("DPY-4024: call timeout of 1000 ms exceeded"))
+    assert driver.is_statement_timeout(Exception("DPI-1067: call timeout of 1000 ms exceeded "
+                                                 "with ORA-3156"))
+    assert not driver.is_statement_timeout(Exception("ORA-00942: table or view does not exist"))

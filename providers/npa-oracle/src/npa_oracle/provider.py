@@ -175,6 +175,12 @@ class OracleDriver(Driver):
     def set_wait_timeout(self, conn: "DbConnection", seconds: float) -> None:
         self.apply_ddl_lock_timeout(conn, seconds)
 
+    def is_statement_timeout(self, exc: BaseException) -> bool:
+        """python-oracledb's ``call_timeout`` expired: ``DPY-4024`` (thin mode) or
+        ``DPI-1067`` (thick mode)."""
+        text = error_text(exc)
+        return "DPY-4024" in text or "DPI-1067" in text
+
     def is_lock_timeout(self, exc: BaseException) -> bool:
         """ORA-00054 (resource busy) or ORA-04021 (timeout waiting to lock an object)."""
         return ora_code(exc) in (ORA_RESOURCE_BUSY, ORA_LIBRARY_CACHE_TIMEOUT)

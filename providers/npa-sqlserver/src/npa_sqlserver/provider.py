@@ -180,6 +180,11 @@ class SqlServerDriver(Driver):
         text = " ".join(str(a) for a in getattr(exc, "args", ())) or str(exc)
         return f"({ERROR_LOCK_TIMEOUT})" in text
 
+    def is_statement_timeout(self, exc: BaseException) -> bool:
+        """ODBC's SQLSTATE ``HYT00`` (query timeout expired): pyodbc's query timeout."""
+        args = getattr(exc, "args", ())
+        return bool(args) and args[0] == "HYT00"
+
     def execute_many(self, conn: "DbConnection", sql: str, rows: Iterable[Any]) -> None:
         """Rows in batches with pyodbc's ``fast_executemany`` (ODBC parameter arrays: one
         round trip per batch, not per row), on the session's own cursor -- a second
