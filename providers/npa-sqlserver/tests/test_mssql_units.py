@@ -241,3 +241,9 @@ def test_schema_rules_float_and_time_spellings():
     assert rules.compare_type("FLOAT(53)", "FLOAT")
     assert not rules.compare_type("FLOAT(24)", "FLOAT")
     assert rules.normalise_default("(getdate())") == rules.normalise_default("SYSDATETIME()")
+
+
+def test_a_query_timeout_is_the_statement_timeout(provider):
+    driver = provider.driver
+    assert driver.is_statement_timeout(Exception("HYT00", "[HYT00] Query timeout expired (0)"))
+    assert not driver.is_statement_timeout(Exception("42S02", "[42S02] Invalid object name"))
