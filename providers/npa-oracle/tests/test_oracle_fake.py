@@ -349,7 +349,7 @@ def test_wrapped_connection_is_restored(server, provider):
     raw = server.connect()
     raw.autocommit, raw.call_timeout, raw.outputtypehandler = False, 5, "theirs"
     conn = provider.driver.wrap(raw)
-    assert raw.autocommit is True and raw.outputtypehandler is not "theirs"
+    assert raw.autocommit is True and raw.outputtypehandler != "theirs"
     provider.driver.set_statement_timeout(conn, 1.5)
     assert raw.call_timeout == 1500
     conn.close()

@@ -13,7 +13,7 @@ from npa_migrations.builder import MigrationBuilder
 from npa_migrations.engine.target import DatabaseTarget, parse_url
 from npa_migrations.errors import ConfigurationError
 from npa_migrations.engine.history import HistoryStore
-from npa_sqlserver import plugin, tsql
+from npa_sqlserver import tsql
 from npa_sqlserver.provider import SqlServerProvider
 from npa_migrations.provider import OFFLINE
 from npa_migrations.engine.planner import plan_steps
