@@ -202,7 +202,8 @@ def executor_overrides(command: str, obj: Any, kwargs: dict[str, Any]) -> dict[s
     overrides: dict[str, Any] = {}
     if command in ("up", "down"):
         overrides.update(transaction_mode=kwargs.get("transaction_mode"),
-                         lock_timeout_seconds=kwargs.get("lock_timeout"))
+                         lock_timeout_seconds=kwargs.get("lock_timeout"),
+                         timeout_seconds=kwargs.get("statement_timeout"))
     if command == "up":
         verify = kwargs.get("verify")
         overrides.update(
