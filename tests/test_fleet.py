@@ -236,3 +236,22 @@ def test_history_statements_are_compiled_once_per_kind_of_server(tmp_path):
     assert other._select is not first._select and "app_history" in other._select.sql
     pg = [store(f"postgresql://app@{host}/db") for host in ("db1", "db1", "db2")]
     assert pg[0]._select is pg[1]._select and pg[2]._select is not pg[0]._select
+
+
+def test_sigint_stops_the_fleet_at_safe_points_and_a_rerun_finishes(fleet):
+    args = ("-m", "migrations", "migrate", "up", "--tenants", "tenants.txt",
+            "--concurrency", "2", "--json")
+    runner = npa(*args, cwd=fleet, sleep=0.3)
+    for line in runner.stdout:
+        if json.loads(line)["event"] == "target_end":
+            break
+    runner.send_signal(signal.SIGINT)
+    out, err = runner.communicate(timeout=60)
+    result = json.loads(out.strip().splitlines()[-1])
+    assert runner.returncode == 130 and result["event"] == "fleet_result", out + err
+    assert result["stopped"].startswith("interrupted") and result["not_started"]
+    rerun = npa(*args[:-1], cwd=fleet)
+    out, err = rerun.communicate(timeout=240)
+    assert rerun.returncode == 0, out + err
+    for path in files(fleet):
+        assert rows(path) == [1, 2, 3] and applied(path) == IDS
