@@ -456,8 +456,10 @@ def print_failures(result: Any, style: Any) -> None:
         for outcome in result.failed:
             write(f"  {outcome.tenant}: {outcome.error}", err=True)
     if result.not_started:
-        write(f"{len(result.not_started)} target(s) not started ({result.stopped}); run the "
-              "command again to continue: finished targets are no-ops.", err=True)
+        stopped = sum(1 for o in result.not_started if o.state == "interrupted")
+        midway = f", {stopped} of them stopped midway" if stopped else ""
+        write(f"{len(result.not_started)} target(s) not finished{midway} ({result.stopped}); "
+              "run the command again to continue: finished targets are no-ops.", err=True)
 
 
 def print_status_summary(result: Any, style: Any) -> None:

@@ -138,7 +138,8 @@ class FleetResult:
 
     @property
     def not_started(self) -> list[TargetOutcome]:
-        """Targets the fleet did not start (it stopped first)."""
+        """Targets not finished: not started (the fleet stopped first), or stopped at a
+        safe point by an interruption (their next run continues them)."""
         return self._in(NOT_STARTED) + self._in(INTERRUPTED)
 
     @property
