@@ -10,7 +10,11 @@ databases (``npa_fleet_NNNN``). For each kind, on N targets:
   a sample of fresh targets, in-process time from the ``fleet_result`` line) times N --
   the baseline of the ratio column: ``fleet up`` should come close to it / concurrency;
 * ``shell loop of npa up``: one ``npa -d URL migrate up`` process per target, timed on a
-  sample and scaled to N (start-up included, as a shell loop pays it).
+  sample and scaled to N (start-up included, as a shell loop pays it);
+* ``re-run after kill -9``: a fleet ``up`` over N fresh targets is killed with SIGKILL
+  once half of them finished, then run again (timed); ``status`` must then show every
+  target at the last migration with nothing failed -- each migration recorded once per
+  target (a DDL migration applied twice would fail the re-run).
 
 Samples are marked with how many targets they were measured on.
 """
@@ -162,17 +166,53 @@ def bench_fleet(b, dbs: list[str]) -> None:
         up_s, up_rss, _ = fleet("main")
         b.log(f"  fleet no-op ({n} targets)")
         noop_s, noop_rss, _ = fleet("main")
+        b.log(f"  fault: kill -9 of a fleet up over {n} fresh targets at half, then re-run")
+        targets.create("fault", n)
+        head, rest = targets.fleet_args("fault")
+        command = npa + head + ["-m", str(migrations), "migrate", "up", *rest]
+        killed_after = kill_midway(command + ["--json"], b, n // 2)
+        rerun_s, rerun_rss, _ = measured(command, b)
+        _, _, status = measured(npa + head + ["-m", str(migrations), "migrate", "status",
+                                              *rest, "--json"], b)
+        summary = json.loads(status)["summary"]
+        converged = (summary["versions"] == {workloads.migration_id(m - 1): n}
+                     and not summary["failed_migrations"] and not summary["problems"])
+        if not converged:
+            raise RuntimeError(f"the fleet did not converge after kill -9: {summary}")
+        b.log(f"  killed after {killed_after} targets; re-run converged: every target at "
+              f"{workloads.migration_id(m - 1)}, each migration recorded once")
         for case, seconds, rss in (
                 (f"sum of single targets (from {seq})", per_target * n, None),
                 ("fleet up", up_s, up_rss),
                 (f"shell loop of npa up (from {loop})", shell * n, None),
-                ("fleet no-op (all up to date)", noop_s, noop_rss)):
+                ("fleet no-op (all up to date)", noop_s, noop_rss),
+                (f"re-run after kill -9 at {killed_after} (converged)", rerun_s, rerun_rss)):
             b.results.append({"group": group, "db": kind, "case": case,
                               "median_s": seconds, "samples_s": [round(seconds, 4)],
                               "rss_mib": rss})
             b.log(f"  {case:<40} {seconds:8.3f}s" + (f"  {rss:.0f} MiB" if rss else ""))
-        for part, count in (("main", n), ("seq", seq), ("loop", loop)):
+        for part, count in (("main", n), ("seq", seq), ("loop", loop), ("fault", n)):
             targets.drop(part, count)
+
+
+def kill_midway(command: list[str], b, after: int) -> int:
+    """Start a fleet ``--json`` run and kill it with SIGKILL once ``after`` targets
+    finished; returns how many had finished."""
+    import signal
+
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=b.env, cwd=b.work, text=True)
+    finished = 0
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if '"event": "target_end"' in line:
+            finished += 1
+            if finished >= max(1, after):
+                break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    return finished
 
 
 def measured(command: list[str], b) -> tuple[float, float, str]:
