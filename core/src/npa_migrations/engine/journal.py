@@ -13,10 +13,11 @@ transaction mode ``none`` -- its history row is the journal:
 * a statement that runs inside a transaction shares that transaction with the update of
   the row's position, so a data change and the record of it commit together -- a data
   change is never counted twice. Where the provider says the next statement cannot
-  commit the transaction (plain DML, :meth:`~npa_migrations.provider.driver.Driver.keeps_transaction`),
-  the update waits in memory (:meth:`Journal.advance_later`) and is written once before
-  the transaction commits or a statement that may commit it runs (:meth:`Journal.flush`):
-  what commits is still the data with its record, and what rolls back takes neither;
+  commit the transaction (plain DML,
+  :meth:`~npa_migrations.provider.driver.Driver.keeps_transaction`), the update waits
+  in memory (:meth:`Journal.advance_later`) and is written once before the transaction
+  commits or a statement that may commit it runs (:meth:`Journal.flush`): what commits
+  is still the data with its record, and what rolls back takes neither;
 * a statement that commits by itself (DDL where DDL commits implicitly) is settled in
   the next transaction: if the process dies in between, the row's position says the
   statement may have run, and the next run checks it against the live schema
