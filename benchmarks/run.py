@@ -439,20 +439,29 @@ BASELINES = {"raw": None, "raw SELECT": None, "raw fastest": None, "raw rebuild"
 
 
 def report(b: Bench) -> str:
+    """The table. ``ratio`` is the median of the per-round ratios (each case's sample over
+    the baseline's sample of the same interleaved round): on a shared machine whose
+    speed drifts, a pair taken seconds apart is compared, not two medians that may come
+    from different minutes. ``+N ms`` for start-up rows, the same way."""
+    return table(b.results)
+
+
+def table(results: list[dict]) -> str:
     lines = ["| benchmark | database | case | median | ratio | peak RSS |",
              "|---|---|---|---:|---:|---:|"]
-    base: dict[tuple, float] = {}
-    for row in b.results:
+    base: dict[tuple, list[float]] = {}
+    for row in results:
         if row["case"] in BASELINES:
-            base[(row["group"], row["db"])] = row["median_s"]
-    for row in b.results:
+            base[(row["group"], row["db"])] = row["samples_s"]
+    for row in results:
         ref = base.get((row["group"], row["db"]))
         if row["case"] in BASELINES or ref is None:
             ratio = ""
         elif row["group"] == "cold start":
-            ratio = f"+{(row['median_s'] - ref) * 1000:.0f} ms"
+            extra = statistics.median([a - r for a, r in zip(row["samples_s"], ref)])
+            ratio = f"+{extra * 1000:.0f} ms"
         else:
-            ratio = f"{row['median_s'] / ref:.2f}×"
+            ratio = f"{statistics.median([a / r for a, r in zip(row['samples_s'], ref)]):.2f}×"
         rss = f"{row['rss_mib']:.0f} MiB" if row.get("rss_mib") else ""
         lines.append(f"| {row['group']} | {LABELS.get(row['db'], row['db'])} | {row['case']} | "
                      f"{row['median_s']:.3f} s | {ratio} | {rss} |")
