@@ -84,6 +84,7 @@ class Journal:
         self.written = True
         if not conn.in_transaction:
             self.durable_row = True
+            self._journaled()
 
     def advance(self, position: Position, *, in_flight: bool = False) -> None:
         """Record that the steps have run up to ``position`` (and, with ``in_flight``,
@@ -93,6 +94,7 @@ class Journal:
         self.position = position
         if not self.session.connection.in_transaction:
             self.settled = position
+            self._journaled()
 
     def committed(self) -> None:
         """The open transaction committed (explicitly, or implicitly before a DDL
@@ -144,6 +146,12 @@ class Journal:
             self.start()
         self.session.history.progress(conn, self.migration.id, self.settled)
         self.session.history.settle(conn, self.migration.id, state, error, execution_ms)
+        self._journaled()
+
+    def _journaled(self) -> None:
+        """A write of the row took effect for good (outside any transaction): a boundary
+        of the run (``npa_checkpoint`` point ``journaled``)."""
+        self.session.checkpoint("journaled", self.migration.script)
 
     def _put_back(self) -> None:
         """Nothing took effect: the row as it was before the run (none, for a migration
