@@ -42,10 +42,16 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sqlalchemy as sa
 
 #: the objects the campaign's history creates share this prefix
 PREFIX = "npat_crash_"
+
+#: the engine's own tables (history, lock, event log), left out of the schema snapshot
+ENGINE_TABLES = ("npat_crash_history", "npat_crash_lock", "npat_crash_log")
 
 #: the engine's tables, named so the suite's provisioning drops them with the rest
 CONFIG = """\
@@ -155,6 +161,8 @@ class CrashCampaign:
     :param fresh: returns the URL of an empty database; called before every run from
         scratch (a new file for SQLite; the suite's objects dropped on a server).
     :param env: extra environment for every child (``NPA_DISABLE_PLUGINS=...``).
+    :param connect: makes the SQLAlchemy engine the campaign reads a database with
+        (default: ``create_engine`` with no pool).
     :param fork: start each ``npa`` by forking this process (:func:`run_forked`: the
         imports are done once, a child costs milliseconds instead of a Python start-up);
         ``False`` execs ``python -m npa_migrations.cli`` each time. Forking needs a POSIX
@@ -163,9 +171,12 @@ class CrashCampaign:
 
     def __init__(self, workdir: Path, fresh: Callable[[], str],
                  env: dict[str, str] | None = None, timeout: float = 120, *,
-                 fork: bool = hasattr(os, "fork")):
+                 fork: bool = hasattr(os, "fork"),
+                 connect: "Callable[[str], sa.engine.Engine] | None" = None):
         self.workdir = workdir
         self.fork = fork
+        self.connect = connect or _engine
+        self._engines: dict[str, "sa.engine.Engine"] = {}
         self.fresh = fresh
         self.timeout = timeout
         self.folder = workdir / "migrations"
@@ -181,6 +192,18 @@ class CrashCampaign:
                 self.env.pop(name, None)
         self.reference: dict[str, Any] | None = None
         self.trace: list[str] = []
+
+    def engine(self, url: str) -> "sa.engine.Engine":
+        """The engine reading ``url`` (one per URL, kept until :meth:`close`)."""
+        if url not in self._engines:
+            self._engines[url] = self.connect(url)
+        return self._engines[url]
+
+    def close(self) -> None:
+        """Dispose of the engines."""
+        for engine in self._engines.values():
+            engine.dispose()
+        self._engines.clear()
 
     # children --------------------------------------------------------------------------
     def npa(self, url: str, *args: str, **crash: str) -> subprocess.CompletedProcess:
@@ -211,7 +234,7 @@ class CrashCampaign:
         if done.returncode != 0:
             raise AssertionError(f"the uninterrupted run failed ({done.returncode}):\n"
                                  f"{done.stdout}\n{done.stderr}")
-        self.reference = snapshot(url)
+        self.reference = snapshot(self.engine(url))
         return len(self.trace)
 
     def run(self, signal_name: str = "KILL", points: list[int] | None = None
@@ -252,7 +275,7 @@ class CrashCampaign:
         if again.returncode != 0:
             return Outcome(k, point, WRONG, f"the plain run after it exited "
                            f"{again.returncode}:\n{again.stdout}\n{again.stderr}")
-        found = snapshot(url)
+        found = snapshot(self.engine(url))
         if found != self.reference:
             return Outcome(k, point, WRONG, "ended elsewhere than the uninterrupted run:\n"
                            + describe_difference(self.reference, found))
@@ -274,12 +297,15 @@ class CrashCampaign:
             return f"expected exit {expected} after SIG{signal_name}: {text}"
         if "Interrupted:" not in first.stderr + first.stdout:
             return f"no 'Interrupted:' message saying what state the database is in: {text}"
-        rows = history_rows(url)
+        rows = history_rows(self.engine(url))
         bad = [r for r in rows if r[2] not in ("applied", "stopped")]
         if bad:
             return f"history rows neither applied nor stopped after a stop: {bad}\n{text}"
-        if any(r[2] == "stopped" for r in rows) and "interrupt" not in event_kinds(url):
+        engine = self.engine(url)
+        if any(r[2] == "stopped" for r in rows) and "interrupt" not in event_kinds(engine):
             return f"a migration stopped but the event log has no interrupt entry\n{text}"
+        if lock_rows(engine):
+            return f"the lock table still holds the lock after the stop\n{text}"
         return None
 
 
@@ -387,69 +413,67 @@ def _child(argv: list[str], env: dict[str, str], cwd: Path, out: int,
 
 
 # snapshots ---------------------------------------------------------------------------------
-def _engine(url: str) -> Any:
+def _engine(url: str) -> "sa.engine.Engine":
     import sqlalchemy as sa
 
     return sa.create_engine(url, poolclass=sa.pool.NullPool)
 
 
-def snapshot(url: str) -> dict[str, Any]:
+def snapshot(engine: "sa.engine.Engine") -> dict[str, Any]:
     """The campaign's tables -- columns, primary keys, indexes and every row -- and the
     history: ``(migration_id, success, state)`` per row."""
     import sqlalchemy as sa
 
-    engine = _engine(url)
-    try:
-        inspector = sa.inspect(engine)
-        schema: dict[str, Any] = {}
-        data: dict[str, Any] = {}
-        with engine.connect() as conn:
-            for table in sorted(t for t in inspector.get_table_names() if t.startswith(PREFIX)):
-                if table in ("npat_crash_history", "npat_crash_lock", "npat_crash_log"):
-                    continue
-                schema[table] = {
-                    "columns": [(c["name"], str(c["type"]), c["nullable"])
-                                for c in inspector.get_columns(table)],
-                    "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
-                    "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
-                                      for i in inspector.get_indexes(table)),
-                }
-                rows = conn.execute(sa.text(f"SELECT * FROM {table}")).all()
-                data[table] = sorted(tuple(str(v) for v in row) for row in rows)
-    finally:
-        engine.dispose()
-    return {"schema": schema, "data": data, "history": history_rows(url)}
+    inspector = sa.inspect(engine)
+    schema: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    with engine.connect() as conn:
+        for table in sorted(t for t in inspector.get_table_names() if t.startswith(PREFIX)):
+            if table in ENGINE_TABLES:
+                continue
+            schema[table] = {
+                "columns": [(c["name"], str(c["type"]), c["nullable"])
+                            for c in inspector.get_columns(table)],
+                "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
+                "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                                  for i in inspector.get_indexes(table)),
+            }
+            rows = conn.execute(sa.text(f"SELECT * FROM {table}")).all()
+            data[table] = sorted(tuple(str(v) for v in row) for row in rows)
+    return {"schema": schema, "data": data, "history": history_rows(engine)}
 
 
-def history_rows(url: str) -> list[tuple[str, bool, str]]:
+def history_rows(engine: "sa.engine.Engine") -> list[tuple[str, bool, str]]:
     """``(migration_id, success, state)`` of every history row, by id."""
     import sqlalchemy as sa
 
-    engine = _engine(url)
-    try:
-        if not sa.inspect(engine).has_table("npat_crash_history"):
-            return []
-        with engine.connect() as conn:
-            return sorted((r[0], bool(r[1]), r[2] or ("applied" if r[1] else "failed"))
-                          for r in conn.execute(sa.text(
-                              "SELECT migration_id, success, state FROM npat_crash_history")))
-    finally:
-        engine.dispose()
+    if not sa.inspect(engine).has_table("npat_crash_history"):
+        return []
+    with engine.connect() as conn:
+        return sorted((r[0], bool(r[1]), r[2] or ("applied" if r[1] else "failed"))
+                      for r in conn.execute(sa.text(
+                          "SELECT migration_id, success, state FROM npat_crash_history")))
 
 
-def event_kinds(url: str) -> Counter:
+def lock_rows(engine: "sa.engine.Engine") -> int:
+    """How many rows the lock table holds (0 when the lock is free, or is a session lock
+    of the database, which dies with its connection)."""
+    import sqlalchemy as sa
+
+    if not sa.inspect(engine).has_table("npat_crash_lock"):
+        return 0
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT COUNT(*) FROM npat_crash_lock")).scalar_one()
+
+
+def event_kinds(engine: "sa.engine.Engine") -> Counter:
     """How many event-log entries of each kind."""
     import sqlalchemy as sa
 
-    engine = _engine(url)
-    try:
-        if not sa.inspect(engine).has_table("npat_crash_log"):
-            return Counter()
-        with engine.connect() as conn:
-            return Counter(r[0] for r in conn.execute(sa.text(
-                "SELECT event FROM npat_crash_log")))
-    finally:
-        engine.dispose()
+    if not sa.inspect(engine).has_table("npat_crash_log"):
+        return Counter()
+    with engine.connect() as conn:
+        return Counter(r[0] for r in conn.execute(sa.text("SELECT event FROM npat_crash_log")))
 
 
 def describe_difference(expected: dict[str, Any], found: dict[str, Any]) -> str:
