@@ -55,16 +55,25 @@ def settle_in_doubt(session: "Session", migration: "PlannedMigration", steps: li
     if row is None or row.status != RUNNING:
         return None
     position = migration.start
+    in_flight = row.in_flight
+    statement = None
+    while position.step < len(steps):
+        commits_itself = not session.provider.capabilities.transactional_ddl \
+            and wrapped[position.step]
+        if not in_flight and not commits_itself:
+            return None  # the statement rolled back with the record of it
+        statement = _statement_at(session, steps[position.step], position.statement)
+        if statement is not None or position.statement == 0:
+            break
+        # the record says the whole step ran ("step 1, statement 2" of a one-statement
+        # step): the statement under way is the first of the next step -- on MySQL the
+        # next step's DDL committed that record implicitly, and may itself have run
+        position = Position(position.step + 1, 0)
     if position.step >= len(steps):
         return None  # every statement took effect; only the bookkeeping was left
-    in_flight = row.in_flight
-    commits_itself = not session.provider.capabilities.transactional_ddl \
-        and wrapped[position.step]
-    if not in_flight and not commits_itself:
-        return None  # the statement rolled back with the record of it
-    statement = _statement_at(session, steps[position.step], position.statement)
     if statement is None:
-        return None  # the step had no statement left: nothing ran
+        return None  # the step had no statement: nothing ran
+    migration.start = position
     context = RenderContext(session.connection)
     for cleanup in session.provider.sql.interrupted_statement_cleanup(statement.sql, context):
         session.connection.run(cleanup)
