@@ -22,8 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from npa_migrations.testing.campaign import (CONVERGED, MANUAL, WRONG, CrashCampaign,
-                                             history_rows, snapshot)
-from npa_migrations.testing.provision import drop_owned
+                                             drop_tables, history_rows, snapshot)
 from server_databases import fresh_database
 
 #: npa-concurrent-index loaded in the child (the test session blocks it, see conftest.py)
@@ -49,7 +48,7 @@ def campaign_on(backend: str, tmp_path: Path,
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
 
         def fresh() -> str:
-            drop_owned(engine)
+            drop_tables(engine)
             return text
 
         campaign = CrashCampaign(tmp_path, fresh, env)
@@ -90,11 +89,14 @@ def test_postgresql_with_concurrent_index_kill_at_every_boundary(tmp_path):
 
 # SIGTERM and SIGINT ------------------------------------------------------------------------
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mariadb"])
-@pytest.mark.parametrize("signal_name", ["TERM", "INT"])
+@pytest.mark.parametrize("backend, signal_name", [
+    ("sqlite", "TERM"), ("sqlite", "INT"), ("postgresql", "TERM"), ("mariadb", "TERM")])
 def test_signal_at_every_boundary_stops_truthfully(tmp_path, backend, signal_name):
     """Exit 143 / 130 with an 'Interrupted:' line, history rows applied or stopped, an
-    interrupt entry in the event log, the lock released; the plain run converges."""
+    interrupt entry in the event log, the lock released; the plain run converges.
+
+    SIGINT and SIGTERM take the same path (one handler; only the exit code differs), so
+    SIGINT runs every boundary on SQLite only, to keep the suite within its budget."""
     with campaign_on(backend, tmp_path) as campaign:
         result = campaign.run(signal_name)
     check(result)
@@ -128,8 +130,8 @@ def test_stop_requested_before_a_statement_outside_a_transaction_stops_before_it
         first, _ = campaign.traced(url, "up", at=str(k), signal="TERM")
         assert first.returncode == 143, first.stdout + first.stderr
         assert "Interrupted: 20250104000000_OrderIndex stopped where" in first.stderr
-        assert ("20250104000000_OrderIndex", False, "stopped") in \
-            history_rows(campaign.engine(url))
+        with campaign.engine(url).connect() as conn:
+            assert ("20250104000000_OrderIndex", False, "stopped") in history_rows(conn)
         assert campaign.npa(url, "up").returncode == 0
         assert snapshot(campaign.engine(url)) == campaign.reference
 

@@ -52,6 +52,8 @@ PREFIX = "npat_crash_"
 
 #: the engine's own tables (history, lock, event log), left out of the schema snapshot
 ENGINE_TABLES = ("npat_crash_history", "npat_crash_lock", "npat_crash_log")
+#: every table a run of the campaign's history may leave behind
+TABLES = ("npat_crash_orders", "npat_crash_accounts", *ENGINE_TABLES)
 
 #: the engine's tables, named so the suite's provisioning drops them with the rest
 CONFIG = """\
@@ -297,14 +299,17 @@ class CrashCampaign:
             return f"expected exit {expected} after SIG{signal_name}: {text}"
         if "Interrupted:" not in first.stderr + first.stdout:
             return f"no 'Interrupted:' message saying what state the database is in: {text}"
-        rows = history_rows(self.engine(url))
+        with self.engine(url).connect() as conn:
+            rows = history_rows(conn)
+            stopped_without_entry = any(r[2] == "stopped" for r in rows) \
+                and "interrupt" not in event_kinds(conn)
+            locked = lock_rows(conn)
         bad = [r for r in rows if r[2] not in ("applied", "stopped")]
         if bad:
             return f"history rows neither applied nor stopped after a stop: {bad}\n{text}"
-        engine = self.engine(url)
-        if any(r[2] == "stopped" for r in rows) and "interrupt" not in event_kinds(engine):
+        if stopped_without_entry:
             return f"a migration stopped but the event log has no interrupt entry\n{text}"
-        if lock_rows(engine):
+        if locked:
             return f"the lock table still holds the lock after the stop\n{text}"
         return None
 
@@ -421,13 +426,13 @@ def _engine(url: str) -> "sa.engine.Engine":
 
 def snapshot(engine: "sa.engine.Engine") -> dict[str, Any]:
     """The campaign's tables -- columns, primary keys, indexes and every row -- and the
-    history: ``(migration_id, success, state)`` per row."""
+    history: ``(migration_id, success, state)`` per row (read on one connection)."""
     import sqlalchemy as sa
 
-    inspector = sa.inspect(engine)
     schema: dict[str, Any] = {}
     data: dict[str, Any] = {}
     with engine.connect() as conn:
+        inspector = sa.inspect(conn)
         for table in sorted(t for t in inspector.get_table_names() if t.startswith(PREFIX)):
             if table in ENGINE_TABLES:
                 continue
@@ -440,40 +445,48 @@ def snapshot(engine: "sa.engine.Engine") -> dict[str, Any]:
             }
             rows = conn.execute(sa.text(f"SELECT * FROM {table}")).all()
             data[table] = sorted(tuple(str(v) for v in row) for row in rows)
-    return {"schema": schema, "data": data, "history": history_rows(engine)}
+        history = history_rows(conn)
+    return {"schema": schema, "data": data, "history": history}
 
 
-def history_rows(engine: "sa.engine.Engine") -> list[tuple[str, bool, str]]:
+def history_rows(conn: "sa.engine.Connection") -> list[tuple[str, bool, str]]:
     """``(migration_id, success, state)`` of every history row, by id."""
     import sqlalchemy as sa
 
-    if not sa.inspect(engine).has_table("npat_crash_history"):
+    if not sa.inspect(conn).has_table("npat_crash_history"):
         return []
-    with engine.connect() as conn:
-        return sorted((r[0], bool(r[1]), r[2] or ("applied" if r[1] else "failed"))
-                      for r in conn.execute(sa.text(
-                          "SELECT migration_id, success, state FROM npat_crash_history")))
+    return sorted((r[0], bool(r[1]), r[2] or ("applied" if r[1] else "failed"))
+                  for r in conn.execute(sa.text(
+                      "SELECT migration_id, success, state FROM npat_crash_history")))
 
 
-def lock_rows(engine: "sa.engine.Engine") -> int:
+def lock_rows(conn: "sa.engine.Connection") -> int:
     """How many rows the lock table holds (0 when the lock is free, or is a session lock
     of the database, which dies with its connection)."""
     import sqlalchemy as sa
 
-    if not sa.inspect(engine).has_table("npat_crash_lock"):
+    if not sa.inspect(conn).has_table("npat_crash_lock"):
         return 0
-    with engine.connect() as conn:
-        return conn.execute(sa.text("SELECT COUNT(*) FROM npat_crash_lock")).scalar_one()
+    return conn.execute(sa.text("SELECT COUNT(*) FROM npat_crash_lock")).scalar_one()
 
 
-def event_kinds(engine: "sa.engine.Engine") -> Counter:
+def event_kinds(conn: "sa.engine.Connection") -> Counter:
     """How many event-log entries of each kind."""
     import sqlalchemy as sa
 
-    if not sa.inspect(engine).has_table("npat_crash_log"):
+    if not sa.inspect(conn).has_table("npat_crash_log"):
         return Counter()
-    with engine.connect() as conn:
-        return Counter(r[0] for r in conn.execute(sa.text("SELECT event FROM npat_crash_log")))
+    return Counter(r[0] for r in conn.execute(sa.text("SELECT event FROM npat_crash_log")))
+
+
+def drop_tables(engine: "sa.engine.Engine") -> None:
+    """Drop every table of :data:`TABLES` that exists, in one statement (a quick
+    :meth:`CrashCampaign.fresh` on a server database of the campaign's own; the suite
+    uses its provisioning instead)."""
+    import sqlalchemy as sa
+
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {', '.join(TABLES)}"))
 
 
 def describe_difference(expected: dict[str, Any], found: dict[str, Any]) -> str:
