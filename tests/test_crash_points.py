@@ -199,3 +199,31 @@ def test_cancelled_async_run_stops_at_the_next_safe_point(tmp_path):
             assert conn.execute(sa.text("SELECT id FROM npat_crash_slow")).all() == [(1,)]
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("crash_point, repair", [
+    # killed before the CREATE INDEX: the CREATE TABLE before it committed itself, its
+    # record did not -- it is in doubt, and the schema shows it ran
+    (("statement", 2), ["--resume"]),
+    # killed after the CREATE INDEX: the record 'step 1 done' committed with it; the
+    # user checked that the index is there
+    (("executed", 2), ["--resume", "--skip-in-doubt"]),
+])
+def test_mariadb_repair_after_a_kill_never_reruns_ddl_that_took_effect(tmp_path, crash_point,
+                                                                         repair):
+    """``repair --resume`` settles the statement in doubt against the live schema as ``up``
+    does (it used to run a CREATE TABLE that had taken effect again: 'already exists');
+    ``--skip-in-doubt`` skips the statement truly in doubt, also when the record says a
+    whole step ran (it used to skip nothing and fail with 'Duplicate key name'). Then
+    ``up`` converges."""
+    with campaign_on("mariadb", tmp_path) as campaign:
+        campaign.learn()
+        k = nth(campaign.trace, *crash_point)
+        url = campaign.fresh()
+        first, _ = campaign.traced(url, "up", at=str(k))
+        assert first.returncode == -9
+        repaired = campaign.npa(url, "repair", *repair)
+        assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+        again = campaign.npa(url, "up")
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert snapshot(campaign.engine(url)) == campaign.reference
