@@ -315,16 +315,14 @@ class CrashCampaign:
 
 
 def statement_ran(passed: list[str]) -> bool:
-    """Whether the statement under way when the run was killed after the boundaries
-    ``passed`` had run: the kill came after its ``executed`` boundary and before the
-    journal recorded it (a ``journaled`` boundary after ``executed`` is the marking of
-    the next statement, which had not started)."""
-    for point in reversed(passed):
-        if point == "executed":
-            return True
-        if point in ("statement", "journaled"):
-            return False
-    return False
+    """Whether the statement in doubt after a kill at the last of the boundaries
+    ``passed`` had run -- what a user finds out by looking at the database. It had when
+    the kill came at its ``executed`` boundary, or at the ``begin`` right after it (where
+    DDL commits implicitly, the run opens the transaction that records it). At any other
+    boundary the statement in doubt is the next one, which had not started."""
+    if passed[-1:] == ["executed"]:
+        return True
+    return passed[-2:] == ["executed", "begin"]
 
 
 def _after_last_statement(trace: list[str], k: int) -> bool:
