@@ -129,9 +129,9 @@ def test_stop_requested_before_a_statement_outside_a_transaction_stops_before_it
         url = campaign.fresh()
         first, _ = campaign.traced(url, "up", at=str(k), signal="TERM")
         assert first.returncode == 143, first.stdout + first.stderr
-        assert "Interrupted: 20250104000000_OrderIndex stopped where" in first.stderr
+        assert "Interrupted: 20250104000000_Audit stopped where" in first.stderr
         with campaign.engine(url).connect() as conn:
-            assert ("20250104000000_OrderIndex", False, "stopped") in history_rows(conn)
+            assert ("20250104000000_Audit", False, "stopped") in history_rows(conn)
         assert campaign.npa(url, "up").returncode == 0
         assert snapshot(campaign.engine(url)) == campaign.reference
 

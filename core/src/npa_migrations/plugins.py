@@ -68,10 +68,11 @@ def _import_plugin(name: str) -> object:
 
     try:
         return importlib.import_module(name)
-    except ImportError as exc:
+    except Exception as exc:  # not found, or failed while importing: either way, say which
         raise ConfigurationError(
-            f"NPA_PLUGINS names the module {name!r}, which cannot be imported ({exc}). "
-            "Install the package that provides it, or remove it from NPA_PLUGINS.") from exc
+            f"NPA_PLUGINS names the module {name!r}, which cannot be imported "
+            f"({type(exc).__name__}: {exc}). Install the package that provides it, fix "
+            "what the message says, or remove it from NPA_PLUGINS.") from exc
 
 
 def _noop(**kwargs) -> None:

@@ -28,7 +28,9 @@ stopped inside a migration, and no lock left behind -- then the plain run conver
 The history (:data:`HISTORY`) is small and mixed on purpose: a Python builder migration
 (create table, index, ``bulk_insert``), a multi-statement ``.sql`` file mixing DDL and
 inserts, a builder migration that adds a column and runs a data ``UPDATE`` (balance +10:
-run twice it shows), and a ``-- npa:no-transaction`` file. Every object starts with
+run twice it shows), and a ``-- npa:no-transaction`` file (a table and a data
+``UPDATE``). Every migration's down is its exact inverse, so a rollback can be put to
+the same test. Every object starts with
 ``npat_`` so a shared test database is cleaned by the conformance suite's provisioning.
 """
 
@@ -53,7 +55,7 @@ PREFIX = "npat_crash_"
 #: the engine's own tables (history, lock, event log), left out of the schema snapshot
 ENGINE_TABLES = ("npat_crash_history", "npat_crash_lock", "npat_crash_log")
 #: every table a run of the campaign's history may leave behind
-TABLES = ("npat_crash_orders", "npat_crash_accounts", *ENGINE_TABLES)
+TABLES = ("npat_crash_audit", "npat_crash_orders", "npat_crash_accounts", *ENGINE_TABLES)
 
 #: the engine's tables, named so the suite's provisioning drops them with the rest
 CONFIG = """\
@@ -108,13 +110,14 @@ HISTORY: dict[str, str] = {
                 b.execute("UPDATE npat_crash_accounts SET balance = balance - 10")
                 b.drop_column("npat_crash_accounts", "note")
     ''',
-    "20250104000000_order_index.sql": '''
+    "20250104000000_audit.sql": '''
         -- npa:no-transaction
         -- npa:up
-        CREATE INDEX ix_npat_crash_orders_account ON npat_crash_orders (account_id);
+        CREATE TABLE npat_crash_audit (id INTEGER PRIMARY KEY, note VARCHAR(20));
         UPDATE npat_crash_orders SET total = total + 1;
         -- npa:down
-        DROP INDEX ix_npat_crash_orders_account;
+        UPDATE npat_crash_orders SET total = total - 1;
+        DROP TABLE npat_crash_audit;
     ''',
 }
 
