@@ -30,14 +30,15 @@ WITH_CONCURRENT_INDEX = {"NPA_DISABLE_PLUGINS": ""}
 
 
 @contextmanager
-def campaign_on(backend: str, tmp_path: Path,
-                env: dict[str, str] | None = None) -> Iterator[CrashCampaign]:
+def campaign_on(backend: str, tmp_path: Path, env: dict[str, str] | None = None,
+                rollback: bool = False) -> Iterator[CrashCampaign]:
     """A campaign on a database of ``backend``: a new SQLite file per run, or a throwaway
     server database emptied of the campaign's tables before each run."""
     if backend == "sqlite":
         counter = itertools.count()
         campaign = CrashCampaign(
-            tmp_path, lambda: f"sqlite:///{tmp_path / f'run{next(counter)}.db'}", env)
+            tmp_path, lambda: f"sqlite:///{tmp_path / f'run{next(counter)}.db'}", env,
+            rollback=rollback)
         try:
             yield campaign
         finally:
@@ -51,7 +52,7 @@ def campaign_on(backend: str, tmp_path: Path,
             drop_tables(engine)
             return text
 
-        campaign = CrashCampaign(tmp_path, fresh, env)
+        campaign = CrashCampaign(tmp_path, fresh, env, rollback=rollback)
         try:
             yield campaign
         finally:
@@ -227,3 +228,17 @@ def test_mariadb_repair_after_a_kill_never_reruns_ddl_that_took_effect(tmp_path,
         again = campaign.npa(url, "up")
         assert again.returncode == 0, again.stdout + again.stderr
         assert snapshot(campaign.engine(url)) == campaign.reference
+
+
+# a rollback killed ------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "mariadb"])
+def test_rollback_killed_at_every_boundary(tmp_path, backend):
+    """``npa migrate down --steps 4`` of the whole history killed at every boundary: the
+    plain ``up`` says the rollback must be finished first, ``npa migrate down`` finishes
+    it, and ``up`` then ends exactly where the uninterrupted ``up`` did (every down is the
+    exact inverse of its up: a data change undone twice, or not at all, would show)."""
+    with campaign_on(backend, tmp_path, rollback=True) as campaign:
+        result = campaign.run("KILL")
+        assert campaign.trace.count("statement") == 6  # every down statement, counted
+    check(result)

@@ -168,6 +168,10 @@ class CrashCampaign:
     :param env: extra environment for every child (``NPA_DISABLE_PLUGINS=...``).
     :param connect: makes the SQLAlchemy engine the campaign reads a database with
         (default: ``create_engine`` with no pool).
+    :param rollback: signal ``npa migrate down --steps 4`` of the whole history (applied
+        first, uninterrupted) instead of ``up``; afterwards the plain ``up`` answers that
+        the rollback must be finished first (exit 3), so ``npa migrate down`` finishes it
+        -- the step its message documents -- and ``up`` must then end at the reference.
     :param fork: start each ``npa`` by forking this process (:func:`run_forked`: the
         imports are done once, a child costs milliseconds instead of a Python start-up);
         ``False`` execs ``python -m npa_migrations.cli`` each time. Forking needs a POSIX
@@ -177,8 +181,12 @@ class CrashCampaign:
     def __init__(self, workdir: Path, fresh: Callable[[], str],
                  env: dict[str, str] | None = None, timeout: float = 120, *,
                  fork: bool = hasattr(os, "fork"),
-                 connect: "Callable[[str], sa.engine.Engine] | None" = None):
+                 connect: "Callable[[str], sa.engine.Engine] | None" = None,
+                 rollback: bool = False):
         self.workdir = workdir
+        self.rollback = rollback
+        #: the command that is signalled
+        self.command = ("down", "--steps", str(len(HISTORY))) if rollback else ("up",)
         self.fork = fork
         self.connect = connect or _engine
         self._engines: dict[str, "sa.engine.Engine"] = {}
@@ -240,7 +248,21 @@ class CrashCampaign:
             raise AssertionError(f"the uninterrupted run failed ({done.returncode}):\n"
                                  f"{done.stdout}\n{done.stderr}")
         self.reference = snapshot(self.engine(url))
+        if self.rollback:
+            done, self.trace = self.traced(url, *self.command)
+            if done.returncode != 0:
+                raise AssertionError(f"the uninterrupted rollback failed "
+                                     f"({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return len(self.trace)
+
+    def _start(self) -> str:
+        """A fresh database where the signalled command has its work to do."""
+        url = self.fresh()
+        if self.rollback:
+            done = self.npa(url, "up")
+            if done.returncode != 0:
+                raise AssertionError(f"applying before the rollback failed:\n{done.stderr}")
+        return url
 
     def run(self, signal_name: str = "KILL", points: list[int] | None = None
             ) -> CampaignResult:
@@ -257,13 +279,18 @@ class CrashCampaign:
         """One crash point: crash, run again, classify."""
         assert self.reference is not None, "learn() first"
         point = self.trace[k - 1] if k <= len(self.trace) else "?"
-        url = self.fresh()
-        first, passed = self.traced(url, "up", at=str(k), signal=signal_name)
+        url = self._start()
+        first, passed = self.traced(url, *self.command, at=str(k), signal=signal_name)
         problem = self._check_first(url, first, passed, k, signal_name)
         if problem:
             return Outcome(k, point, WRONG, problem)
         again = self.npa(url, "up")
         verdict = CONVERGED
+        if self.rollback and again.returncode == 3 and \
+                "being rolled back" in again.stdout + again.stderr:
+            again = self.npa(url, "down")  # what the message says: finish the rollback
+            if again.returncode == 0:
+                again = self.npa(url, "up")
         if again.returncode == 3:
             text = again.stdout + again.stderr
             if "cannot tell whether it took effect" not in text or \
