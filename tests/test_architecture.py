@@ -187,8 +187,8 @@ def test_the_core_type_checks():
 def test_the_code_lints_clean():
     core = _tool("ruff", "check", "core/src")
     assert core.returncode == 0, core.stdout + core.stderr
-    # providers and plugins: unused and undefined names (pyflakes)
+    # providers, plugins and every test folder: unused and undefined names (pyflakes)
     sources = [str(p.relative_to(ROOT)) for pkg in ("providers", "plugins")
-               for p in sorted((ROOT / pkg).glob("*/src"))]
-    others = _tool("ruff", "check", "--select", "F", *sources)
+               for folder in ("src", "tests") for p in sorted((ROOT / pkg).glob(f"*/{folder}"))]
+    others = _tool("ruff", "check", "--select", "F", "core/tests", "tests", *sources)
     assert others.returncode == 0, others.stdout + others.stderr

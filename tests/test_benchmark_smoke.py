@@ -2,8 +2,9 @@
 
 Runs ``benchmarks/run.py --smoke`` on SQLite, and the apply/bulk groups on PostgreSQL
 and MariaDB at ``NPA_TEST_POSTGRES_URL`` / ``NPA_TEST_MYSQL_URL`` (default: the local
-servers), in a separate database ``npa_bench_smoke`` dropped and re-created by the
-harness.
+servers), in a separate database ``npa_bench_smoke_<test database>`` dropped and
+re-created by the harness (named after the test database, so runs against different test
+databases of one server never drop each other's).
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ DEFAULTS = {"NPA_TEST_POSTGRES_URL": "postgresql://postgres@127.0.0.1:5432/test"
 
 def _server_url(env: str, scheme: str) -> str:
     url = os.environ.get(env) or DEFAULTS[env]
-    base = url.split("://", 1)[1].rsplit("/", 1)[0]
-    return f"{scheme}://{base}/npa_bench_smoke"
+    base, test_database = url.split("://", 1)[1].split("?", 1)[0].rsplit("/", 1)
+    return f"{scheme}://{base}/npa_bench_smoke_{test_database}"
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """The `npa` command line: output layout, JSON, config resolution and exit codes."""
 
 import json
+import re
 import sqlite3
 
 import pytest
@@ -78,7 +79,7 @@ def test_status_flags_what_would_stop_up(project, migrations_dir):
                    "-- npa:up\nCREATE TABLE roles (id INTEGER, name TEXT);\n")
     migrations_dir("20240101000000_older.sql", "-- npa:up\nCREATE TABLE older (id INTEGER);\n")
     text = run("migrate", "status").output
-    assert "20250102000000_Roles  " in text and "(edited after it was applied)" in text
+    assert re.search(r"20250102000000_Roles \(.*\)  \(edited after it was applied\)", text)
     assert "□ 20240101000000_Older  (older than the newest applied)" in text
     assert "2 validation problems: 'npa migrate up' will refuse to run" in text
     data = json.loads(run("migrate", "status", "--json").output)
@@ -89,9 +90,14 @@ def test_status_flags_what_would_stop_up(project, migrations_dir):
 def test_status_text_and_json(project):
     run("migrate", "up", "--target", "20250101000000")
     text = run("migrate", "status").output
-    assert "Current version: 20250101000000_CreateUsers" in text
-    assert "✓ 20250101000000_CreateUsers" in text
-    assert "□ 20250102000000_Roles" in text
+    # the seed's layout (SPEC §7), npa's extras after it
+    lines = text.splitlines()
+    assert lines[:3] == ["Database: npa.db", "Current Version: 20250101000000_CreateUsers", ""]
+    assert lines[3] == "Applied Migrations:"
+    assert re.fullmatch(r"  ✓ 20250101000000_CreateUsers \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\)",
+                        lines[4])
+    assert lines[5:8] == ["", "Pending Migrations:", "  □ 20250102000000_Roles"]
+    assert lines[-1] == "URL: sqlite:///npa.db (applied times in UTC)"
     data = json.loads(run("migrate", "status", "--json").output)
     assert data["current"] == "20250101000000_CreateUsers"
     assert [a["id"] for a in data["applied"]] == ["20250101000000_CreateUsers"]

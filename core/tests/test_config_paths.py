@@ -78,7 +78,7 @@ def test_paths_in_the_config_file_are_relative_to_it(project, monkeypatch, user_
     assert user_tables(project / "app.db") == {"a", "b"}
     assert not (project / "sub" / "app.db").exists()
     result = runner.invoke(cli, ["--config", "../npa.toml", "migrate", "status"])
-    assert f"Database: sqlite:///{Path('..') / 'app.db'}" in result.output
+    assert f"URL: sqlite:///{Path('..') / 'app.db'}" in result.output
     assert "2 applied, 0 pending" in result.output
 
 

@@ -6,7 +6,6 @@ import json
 import sqlite3
 
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner
 
 from npa_migrations import MigrationExecutor, MigrationExecutorOptions, TransactionMode

@@ -27,6 +27,7 @@ DEFAULT_MIGRATIONS = "migrations"
 #: keys accepted in npa.toml / [tool.npa]
 KNOWN_KEYS = {
     "database_url", "migrations", "transaction_mode", "lock_timeout", "timeout",
+    "statement_timeout",
     "history_table", "lock_table", "out_of_order", "validate_checksums", "ensure_created",
     "ddl_lock_timeout", "ddl_lock_retries", "log_table", "verify", "check_drift", "model",
     "placeholders",

@@ -241,6 +241,18 @@ def npa_operation_done(migration: "MigrationScript", operation: "MigrationOperat
 
 
 @hookspec
+def npa_operation_skipped(migration: "MigrationScript", operation: "MigrationOperation",
+                          reason: str) -> None:
+    """Called instead of :func:`npa_operation_done` for an operation that does nothing on
+    this database, e.g. SQL limited to other dialects (``execute(..., dialects=...)``).
+
+    :param migration: the migration the operation belongs to.
+    :param operation: the skipped operation.
+    :param reason: why, e.g. ``"only for postgresql"``.
+    """
+
+
+@hookspec
 def npa_operation_progress(migration: "MigrationScript", operation: "MigrationOperation",
                            rows_done: int) -> None:
     """Called after each chunk of a data operation that runs in chunks (``b.backfill``):

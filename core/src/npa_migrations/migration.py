@@ -68,6 +68,11 @@ class Migration:
     makes it a squash of those migrations: a database where all of them are applied
     treats it as applied, a fresh database runs only it (``npa migrate squash`` writes
     one).
+
+    A ``down()`` that records no steps (the generated template's ``pass``) makes the
+    migration irreversible: ``down`` refuses it rather than report a rollback that
+    changed nothing. ``empty_down = True`` says there is nothing to undo (e.g. a data
+    fix), so ``down`` just forgets it.
     """
 
     id: ClassVar[str | None] = None
@@ -76,6 +81,7 @@ class Migration:
     lock_timeout_seconds: ClassVar[float | None] = None
     repeatable: ClassVar[bool] = False
     replaces: ClassVar[tuple[str, ...]] = ()
+    empty_down: ClassVar[bool] = False
 
     def up(self, b: "MigrationBuilder") -> None:
         """Record the operations that apply this migration on the builder ``b``."""
@@ -115,6 +121,8 @@ class MigrationScript:
         versioned ones, and again whenever its checksum changes.
     :ivar replaces: ids of the migrations this one squashes (see
         :mod:`npa_migrations.engine.squash`).
+    :ivar empty_down: a down with no steps is intended (``Migration.empty_down``,
+        ``-- npa:empty-down``); without it such a migration is irreversible.
     """
 
     id: str
@@ -127,6 +135,7 @@ class MigrationScript:
     migration_class: type | None = field(default=None, repr=False)
     repeatable: bool = False
     replaces: tuple[str, ...] = ()
+    empty_down: bool = False
     known_checksum: str | None = field(default=None, repr=False)
     _up: list | None = field(default=None, repr=False)
     _down: list | None = field(default=None, repr=False)
@@ -170,6 +179,16 @@ class MigrationScript:
         if self._down is None:
             self._down = list(self.build_down())
         return self._down
+
+    def irreversible(self) -> str | None:
+        """Why ``down`` cannot revert this migration (no down at all, or a down with no
+        steps that is not declared empty); ``None`` when it can."""
+        down = self.down_operations()
+        if down is None:
+            return "has no down steps"
+        if not down and not self.empty_down:
+            return "has an empty down, which would undo nothing"
+        return None
 
     def forget_operations(self) -> None:
         """Drop the operation lists built so far (the builders changed: they are built

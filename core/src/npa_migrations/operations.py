@@ -164,6 +164,12 @@ class MigrationOperation:
         """The operation that undoes this one, or ``None`` when it cannot be known."""
         return None
 
+    def skipped_on(self, names: set[str]) -> str | None:
+        """Why this operation does nothing on a provider known by ``names`` (its name and
+        dialect names), e.g. ``"only for postgresql"``; ``None`` when it runs there. A
+        skipped operation is reported as skipped, never as done."""
+        return None
+
     #: what the ``name`` field names, for error messages
     name_kind: ClassVar[str] = "object"
     #: a data step that runs one statement after another (a Python function, the chunks
@@ -582,6 +588,9 @@ class Execute(MigrationOperation):
     def applies_to(self, names: set[str]) -> bool:
         """Whether this SQL runs on a provider known by ``names`` (its name and dialect names)."""
         return self.dialects is None or bool(names.intersection(self.dialects))
+
+    def skipped_on(self, names: set[str]) -> str | None:
+        return None if self.applies_to(names) else f"only for {', '.join(self.dialects or ())}"
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,9 @@ class MigrationExecutorOptions:
 
     :ivar transaction_mode: see :class:`TransactionMode` (its value, e.g. ``"none"``, is
         accepted too and parsed).
-    :ivar timeout_seconds: statement timeout where the database supports one.
+    :ivar timeout_seconds: statement timeout where the database supports one; ``None``
+        (the default) leaves the server's setting, ``0`` means no limit. Long index
+        builds and backfills are normal migrations, so there is none unless asked.
     :ivar validate_checksums: compare checksums of applied migrations with the files.
     :ivar ensure_created: create the database itself when it does not exist.
     :ivar acquire_lock: take the migration lock (turn off only for single-process tools).
@@ -105,7 +107,7 @@ class MigrationExecutorOptions:
     """
 
     transaction_mode: TransactionMode = TransactionMode.PER_MIGRATION
-    timeout_seconds: float | None = 300
+    timeout_seconds: float | None = None
     validate_checksums: bool = True
     ensure_created: bool = False
     acquire_lock: bool = True

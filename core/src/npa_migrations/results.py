@@ -66,7 +66,8 @@ class ProgressStep:
 
     :ivar kind: ``"start"``, ``"operation"``, ``"end"``, ``"error"``, ``"retry"`` (the
         migration hit the DDL lock timeout, was rolled back and runs again), or
-        ``"progress"`` (a chunk of a backfill ran: the rows done so far).
+        ``"progress"`` (a chunk of a backfill ran: the rows done so far), or ``"skipped"``
+        (an operation that does nothing on this database, e.g. SQL for other dialects).
     :ivar message: human text, e.g. ``"Adding column 'description'"``.
     :ivar duration: seconds, for ``operation`` and ``end``.
     """

@@ -191,3 +191,26 @@ def test_sqlite_rebuilds_are_rewrites(run_lint, base, make_script, tmp_path):
                      url=f"sqlite:///{tmp_path / 'x.db'}", estimate=lambda s, t: 10**7)
     [finding] = findings
     assert finding.rule == "rewrite-large-table" and "rebuilds 'users'" in finding.message
+
+
+# empty-down ---------------------------------------------------------------------------------
+def _with_down(migration_id, down, empty_down=False):
+    from npa_migrations.migration import MigrationScript
+
+    return MigrationScript(id=migration_id, source=f"{migration_id}.py", build_up=lambda: [USERS],
+                           build_down=None if down is None else lambda: list(down),
+                           empty_down=empty_down)
+
+
+def test_an_empty_down_is_flagged(run_lint):
+    [finding] = run_lint(PG, _with_down("20250101000000_Users", []))
+    assert finding.rule == "empty-down" and finding.severity == "warning"
+    assert "down() of 20250101000000_Users records no steps" in finding.message
+    assert "empty_down = True" in finding.fix
+
+
+@pytest.mark.parametrize("down, declared", [([ops.DropTable("users")], False), ([], True),
+                                            (None, False)],
+                         ids=["real-down", "declared-empty", "no-down-method"])
+def test_a_down_with_steps_or_declared_empty_is_fine(run_lint, down, declared):
+    assert run_lint(PG, _with_down("20250101000000_Users", down, declared)) == []

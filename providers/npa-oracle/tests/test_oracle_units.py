@@ -195,3 +195,21 @@ def test_schema_rules_integer_and_time_spellings():
     assert rules.compare_type("NUMBER(*,0)", "INTEGER")
     assert not rules.compare_type("NUMBER(10,2)", "INTEGER")
     assert rules.normalise_default("SYSTIMESTAMP") == rules.normalise_default("sysdate")
+
+
+def test_connect_is_bounded_unless_the_url_says():
+    class Dbapi:
+        def connect(self, *args, **kwargs):
+            return kwargs
+
+    driver = provider().driver
+    assert driver.open_dbapi(Dbapi(), [], {})["tcp_connect_timeout"] == 10.0
+    assert driver.open_dbapi(Dbapi(), [], {"tcp_connect_timeout": 3})["tcp_connect_timeout"] == 3
+
+
+def test_a_call_timeout_is_the_statement_timeout():
+    driver = provider().driver
+    assert driver.is_statement_timeout(Exception("DPY-4024: call timeout of 1000 ms exceeded"))
+    assert driver.is_statement_timeout(Exception("DPI-1067: call timeout of 1000 ms exceeded "
+                                                 "with ORA-3156"))
+    assert not driver.is_statement_timeout(Exception("ORA-00942: table or view does not exist"))

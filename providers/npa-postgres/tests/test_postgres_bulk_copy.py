@@ -7,7 +7,6 @@ import decimal
 import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from npa_migrations import operations as ops
 from npa_migrations.provider import OFFLINE

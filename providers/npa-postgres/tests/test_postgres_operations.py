@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from npa_migrations import MigrationException
 
 
 def ok(result):

@@ -142,3 +142,23 @@ def test_killed_run_recovers_without_unlock(pg):
     assert pg.query("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", sleeper) == [(0,)]
     print(f"\n[kill -9 mid-migration] next run succeeded {recovered:.2f}s after the kill, "
           "no unlock needed; migration applied once")
+
+
+@pytest.mark.slow
+def test_queued_runs_never_stall_a_concurrent_index_build(pg):
+    """Four runs at once, the first builds an index CONCURRENTLY, which waits for every
+    older snapshot: runs queued on the advisory lock must hold none, or the build stalls
+    until they give up (exit 4 after --lock-timeout) -- here every run exits 0."""
+    pg.query("CREATE TABLE big (id INT PRIMARY KEY, v INT)")
+    pg.query("INSERT INTO big SELECT g, g % 97 FROM generate_series(1, 200000) g")
+    pg.sql("20250101000000_index_big", """
+        -- npa:up
+        SELECT pg_sleep(1);
+        CREATE INDEX CONCURRENTLY ix_big_v ON big (v);
+    """, no_transaction=True)
+    procs = [npa(pg, "up", "--lock-timeout", "20") for _ in range(4)]
+    codes = [p.wait(timeout=120) for p in procs]
+    outputs = [p.stdout.read() + p.stderr.read() for p in procs]
+    assert codes == [0, 0, 0, 0], outputs
+    assert pg.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_big_v'::regclass") \
+        == [(True,)]

@@ -56,7 +56,7 @@ def test_postgres_scheme_urls_work(pg):
                                    "-- npa:down\nDROP TABLE first;")
     assert npa(pg, url, "up").exit_code == 0
     result = npa(pg, url, "status")
-    assert result.exit_code == 0 and "Database: postgres://postgres:***@" in result.output
+    assert result.exit_code == 0 and "URL: postgres://postgres:***@" in result.output
     assert pg.tables() == {"first"}
     assert npa(pg, url, "down").exit_code == 0
     assert pg.tables() == set()

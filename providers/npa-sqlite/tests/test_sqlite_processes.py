@@ -18,7 +18,8 @@ def write_migrations(folder: Path, count: int) -> None:
     for n in range(count):
         (folder / f"2025010100{n:04d}_step_{n}.sql").write_text(
             "-- npa:up\n"
-            f"CREATE TABLE t{n} (id INTEGER);\n"
+            f"CREATE TABLE t{n} AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+            "FROM c WHERE x < 300000) SELECT x AS id FROM c;\n"
             f"INSERT INTO side_effects (migration) VALUES ({n});\n")
 
 
@@ -34,6 +35,8 @@ def test_eight_processes_apply_each_migration_once(tmp_path):
         conn.execute("CREATE TABLE side_effects (migration INTEGER)")
     folder = tmp_path / "migrations"
     write_migrations(folder, 20)
+    # each migration holds SQLite's write lock for a while, so the waiters find the
+    # database busy, not only the lock row taken: they must keep waiting, never fail
     procs = [npa(db, folder, "up", "--lock-timeout", "60") for _ in range(8)]
     codes = [p.wait(timeout=120) for p in procs]
     outputs = [p.stdout.read() + p.stderr.read() for p in procs]

@@ -13,7 +13,7 @@ from npa_migrations.builder import MigrationBuilder
 from npa_migrations.engine.target import DatabaseTarget, parse_url
 from npa_migrations.errors import ConfigurationError
 from npa_migrations.engine.history import HistoryStore
-from npa_sqlserver import plugin, tsql
+from npa_sqlserver import tsql
 from npa_sqlserver.provider import SqlServerProvider
 from npa_migrations.provider import OFFLINE
 from npa_migrations.engine.planner import plan_steps
@@ -241,3 +241,9 @@ def test_schema_rules_float_and_time_spellings():
     assert rules.compare_type("FLOAT(53)", "FLOAT")
     assert not rules.compare_type("FLOAT(24)", "FLOAT")
     assert rules.normalise_default("(getdate())") == rules.normalise_default("SYSDATETIME()")
+
+
+def test_a_query_timeout_is_the_statement_timeout(provider):
+    driver = provider.driver
+    assert driver.is_statement_timeout(Exception("HYT00", "[HYT00] Query timeout expired (0)"))
+    assert not driver.is_statement_timeout(Exception("42S02", "[42S02] Invalid object name"))

@@ -128,7 +128,7 @@ def _walk(runner: "MigrationRunner") -> Iterator["MigrationScript"]:
     irreversible = []
     for script in runner.migrations:
         _step(f"up() of {script.id}", lambda: runner.up(script.id))
-        if script.down_operations() is None:
+        if script.irreversible():
             irreversible.append(script.id)
             continue
         yield script

@@ -169,7 +169,8 @@ def _python_script(cls: type[Migration], migration_id: str, path: Path) -> Migra
         id=migration_id, source=str(path), build_up=build("up"),
         build_down=build("down") if has_down else None, depends_on=_ids(cls.depends_on),
         transactional=bool(cls.transactional), lock_timeout_seconds=cls.lock_timeout_seconds,
-        migration_class=cls, repeatable=bool(cls.repeatable), replaces=_ids(cls.replaces))
+        migration_class=cls, repeatable=bool(cls.repeatable), replaces=_ids(cls.replaces),
+        empty_down=bool(getattr(cls, "empty_down", False)))
 
 
 def _ids(value: "str | tuple | list") -> tuple[str, ...]:
@@ -198,7 +199,7 @@ def load_python_cached(path: Path, package: str | None, cache) -> list[Migration
             "checksum": s.checksum, "depends_on": list(s.depends_on),
             "transactional": s.transactional, "has_down": s.build_down is not None,
             "lock_timeout_seconds": s.lock_timeout_seconds, "repeatable": s.repeatable,
-            "replaces": list(s.replaces)} for s in scripts]
+            "replaces": list(s.replaces), "empty_down": s.empty_down} for s in scripts]
     except Exception:  # up()/down() raise: reported when they are needed, never cached
         return scripts
     if file_digest(_read_bytes(path)) == digest:  # unchanged while it was imported
@@ -255,6 +256,7 @@ class CachedPythonScript(MigrationScript):
                      lock_timeout_seconds=entry.get("lock_timeout_seconds"),
                      repeatable=bool(entry.get("repeatable", False)),
                      replaces=tuple(entry.get("replaces", ())),
+                     empty_down=bool(entry.get("empty_down", False)),
                      known_checksum=entry["checksum"])
         script.loader = loader
         return script

@@ -37,7 +37,11 @@ _MARKER = re.compile(r"--[ \t]*npa[ \t]*:[ \t]*(?P<name>[^\r\n]*?)[ \t]*\r?$",
 #: what could open a string, quoted name or comment in some dialect
 _OPENER = re.compile(r"['\"`\[$#]|/\*|--")
 UP, DOWN, NO_TRANSACTION, REPLACES = "up", "down", "no-transaction", "replaces"
-_MARKERS = "'-- npa:up', '-- npa:down' and (as the first line) '-- npa:no-transaction'"
+#: instead of ``-- npa:down``: the migration has nothing to undo (else an empty down
+#: section makes it irreversible)
+EMPTY_DOWN = "empty-down"
+_MARKERS = ("'-- npa:up', '-- npa:down' (or '-- npa:empty-down') and (as the first line) "
+            "'-- npa:no-transaction'")
 
 
 def camel_case(snake: str) -> str:
@@ -133,10 +137,12 @@ def unreadable(path: Path, exc: OSError) -> MigrationSourceError:
 @dataclass(frozen=True)
 class Sections:
     """The ``up`` and ``down`` SQL of a file, each preceded by as many line breaks as
-    come before it in the file, so a line number in it is the file's line number."""
+    come before it in the file, so a line number in it is the file's line number;
+    ``empty_down``: the file says ``-- npa:empty-down`` (its down is ``""``)."""
 
     up: str
     down: str | None
+    empty_down: bool = False
 
 
 def find_sections(text: str, lexicon: Lexicon) -> Sections:
@@ -146,7 +152,7 @@ def find_sections(text: str, lexicon: Lexicon) -> Sections:
         on a line of its own, ``-- npa:no-transaction`` not on the first line, or SQL
         before ``-- npa:up``.
     """
-    markers: dict[str, list[re.Match]] = {UP: [], DOWN: [], NO_TRANSACTION: []}
+    markers: dict[str, list[re.Match]] = {UP: [], DOWN: [], NO_TRANSACTION: [], EMPTY_DOWN: []}
     for match in _markers(text, lexicon):
         words = match["name"].lower().split()
         name = words[0] if words else ""
@@ -170,12 +176,24 @@ def find_sections(text: str, lexicon: Lexicon) -> Sections:
             "no '-- npa:up' line. Put '-- npa:up' before the statements that apply the "
             "migration (and '-- npa:down' before those that revert it).")
     up = markers[UP][0]
-    down = markers[DOWN][0] if markers[DOWN] else None
+    if markers[DOWN] and markers[EMPTY_DOWN]:
+        raise MigrationSourceError("'-- npa:down' and '-- npa:empty-down' exclude each "
+                                   "other; keep one.")
+    empty = bool(markers[EMPTY_DOWN])
+    found = markers[DOWN] or markers[EMPTY_DOWN]
+    down = found[0] if found else None
     if down is not None and down.start() < up.start():
-        raise MigrationSourceError("'-- npa:down' must come after '-- npa:up'.")
+        raise MigrationSourceError(f"'-- npa:{EMPTY_DOWN if empty else DOWN}' must come after "
+                                   "'-- npa:up'.")
     _nothing_before(text, up, markers[NO_TRANSACTION], lexicon)
+    down_sql = _section(text, down.end(), len(text)) if down else None
+    if empty and down is not None and mask(down_sql or "", lexicon).strip():
+        raise MigrationSourceError(
+            f"line {_line(text, down.start())}: SQL after '-- npa:empty-down' would never "
+            "run. Write '-- npa:down' before the statements that revert the migration, or "
+            "remove them.")
     return Sections(up=_section(text, up.end(), down.start() if down else len(text)),
-                    down=_section(text, down.end(), len(text)) if down else None)
+                    down=down_sql, empty_down=empty)
 
 
 def _markers(text: str, lexicon: Lexicon):
@@ -273,6 +291,7 @@ class SqlMigrationScript(MigrationScript):
         except MigrationSourceError as exc:
             raise MigrationSourceError(f"{self.source}: {exc}") from None
         self.sections = sections
+        self.empty_down = sections.empty_down
         self.build_up = lambda: self._statements(sections.up)
         down = sections.down
         self.build_down = None if down is None else lambda: self._statements(down)

@@ -62,7 +62,7 @@ class Context:
         values = {
             "transaction_mode": s.get("transaction_mode", "per-migration"),
             "lock_timeout_seconds": float(s.get("lock_timeout", 30)),
-            "timeout_seconds": s.get("timeout", 300),
+            "timeout_seconds": s.get("statement_timeout", s.get("timeout")),
             "out_of_order": s.get("out_of_order", "error"),
             "validate_checksums": bool(s.get("validate_checksums", True)),
             "ensure_created": bool(s.get("ensure_created", False)),
@@ -225,6 +225,14 @@ def migrate():
     """Apply, roll back and inspect migrations."""
 
 
+#: ``--statement-timeout S`` (parameter ``statement_timeout``) of the commands that run
+#: migrations; option ``timeout_seconds``, config key ``statement_timeout``
+statement_timeout_flag = click.option(
+    "--statement-timeout", type=click.FloatRange(min=0), metavar="S",
+    help="Stop any one statement after S seconds (0: no limit). Default: none, as long "
+         "index builds and backfills are normal; config key statement_timeout.")
+
+
 def json_flag(func: Callable) -> Callable:
     """The ``--json`` option (parameter ``as_json``) of a command: with it, the command
     runs inside :func:`~npa_migrations.cli.output.json_stream`, so stdout carries only
@@ -282,11 +290,12 @@ def _exit_for(result) -> None:
                    "(default on; config key verify).")
 @click.option("--check-drift", is_flag=True, default=None,
               help="Refuse to apply when the schema drifted from the applied migrations.")
+@statement_timeout_flag
 @json_flag
 @click.pass_obj
 @handle_errors
 def up(obj: Context, target, transaction_mode, lock_timeout, no_lock, out_of_order, dry_run,
-       as_sql, offline, start, idempotent, verify, check_drift, as_json):
+       as_sql, offline, start, idempotent, verify, check_drift, statement_timeout, as_json):
     """Apply pending migrations (then the repeatable ones that are new or changed)."""
     if offline and not as_sql:
         raise click.UsageError("--offline needs --sql.")
@@ -299,7 +308,8 @@ def up(obj: Context, target, transaction_mode, lock_timeout, no_lock, out_of_ord
         check_drift = bool(obj.config.settings.get("check_drift", False))
     executor = obj.executor(transaction_mode=transaction_mode, lock_timeout_seconds=lock_timeout,
                             acquire_lock=False if no_lock else None, out_of_order=out_of_order,
-                            verify=verify, check_drift=check_drift)
+                            verify=verify, check_drift=check_drift,
+                            timeout_seconds=statement_timeout)
     if as_sql:
         _print_script(executor.script(target, offline=offline, direction="up", start=start,
                                       idempotent=idempotent))
@@ -423,11 +433,12 @@ def _print_steps(executor, described, direction: str) -> None:
 @click.option("--include-repeatables", is_flag=True,
               help="Also roll back the applied repeatable migrations (first, newest first); "
                    "without it down leaves them alone.")
+@statement_timeout_flag
 @json_flag
 @click.pass_obj
 @handle_errors
 def down(obj: Context, target, steps, transaction_mode, lock_timeout, no_lock, dry_run, as_sql,
-         offline, include_repeatables, as_json):
+         offline, include_repeatables, statement_timeout, as_json):
     """Roll back the last migration, N steps, or down to a target (which stays applied);
     repeatable migrations only with --include-repeatables."""
     if target and steps:
@@ -435,7 +446,8 @@ def down(obj: Context, target, steps, transaction_mode, lock_timeout, no_lock, d
     if offline and not as_sql:
         raise click.UsageError("--offline needs --sql.")
     executor = obj.executor(transaction_mode=transaction_mode, lock_timeout_seconds=lock_timeout,
-                            acquire_lock=False if no_lock else None)
+                            acquire_lock=False if no_lock else None,
+                            timeout_seconds=statement_timeout)
     repeatables = {"include_repeatables": include_repeatables}
     if as_sql:
         _print_script(executor.script(target, offline=offline, direction="down", steps=steps,
@@ -473,18 +485,22 @@ def status(obj: Context, exit_code, as_json):
 
 
 def _print_status(executor, state) -> None:
+    """The seed's layout (SPEC §7): database name, ``Current Version``, ``Applied
+    Migrations:`` with their applied time, ``Pending Migrations:``; npa's extras (notes on
+    a row, the counts, the URL) after it."""
     from .output import Style
 
     style = Style()
-    echo(f"Database: {executor.provider.display_url()}")
-    echo(f"Current version: {state.current or '(none)'}")
+    provider = executor.provider
+    echo(f"Database: {provider.database_name()}")
+    echo(f"Current Version: {state.current or '(none)'}")
     echo()
     flagged = {(p.code, p.migration_id) for p in state.problems}
     if state.applied:
-        echo("Applied:")
+        echo("Applied Migrations:")
         for row in state.applied:
             mark = style.good(style.ok) if row.success else style.bad(style.fail)
-            when = row.applied_at.strftime("%Y-%m-%d %H:%M:%S UTC") if row.applied_at else ""
+            when = f" ({row.applied_at:%Y-%m-%d %H:%M:%S})" if row.applied_at else ""
             note = {"applied": "", "failed": "  FAILED - run 'npa migrate repair'",
                     "running": "  INTERRUPTED - the next run continues it",
                     "stopped": "  INTERRUPTED - the next run continues it"}.get(row.status, "")
@@ -494,10 +510,11 @@ def _print_status(executor, state) -> None:
                 note += "  (edited after it was applied)"
             if row.id in state.repeatables:
                 note += "  (repeatable)"
-            echo(f"  {mark} {row.id}  {style.dim(when)}{note}")
+            echo(f"  {mark} {row.id}{style.dim(when)}{note}")
+        echo()
     applied = {row.id for row in state.applied}
     if state.pending:
-        echo("Pending:")
+        echo("Pending Migrations:")
         for migration_id in state.pending:
             note = ("  (older than the newest applied)"
                     if ("out_of_order", migration_id) in flagged else "")
@@ -505,12 +522,14 @@ def _print_status(executor, state) -> None:
                 note += ("  (repeatable, changed: runs again)" if migration_id in applied
                          else "  (repeatable)")
             echo(f"  {style.box} {migration_id}{note}")
+        echo()
     if not state.applied and not state.pending:
         echo("No migrations found.")
-    echo()
+        echo()
     echo(f"{len([a for a in state.applied if a.success])} applied, {len(state.pending)} pending"
          + (f", {len(state.failed)} failed" if state.failed else "")
          + (f", {len(state.interrupted)} interrupted" if state.interrupted else ""))
+    echo(f"URL: {provider.display_url()} (applied times in UTC)")
     if state.problems:
         count = len(state.problems)
         echo(style.bad(f"{count} validation problem{'s' if count != 1 else ''}: 'npa migrate "
@@ -649,13 +668,15 @@ def check(obj: Context, model, as_json):
               help="With --resume: the statement under way when a run died took effect; "
                    "continue after it.")
 @click.option("--lock-timeout", type=float, metavar="S")
+@statement_timeout_flag
 @click.pass_obj
 @handle_errors
-def repair(obj: Context, action, accept_checksum, skip_in_doubt, lock_timeout):
+def repair(obj: Context, action, accept_checksum, skip_in_doubt, lock_timeout,
+           statement_timeout):
     """Settle failed or interrupted migrations and accept intended checksum changes."""
     if skip_in_doubt and action != "resume":
         raise click.UsageError("--skip-in-doubt goes with --resume.")
-    executor = obj.executor(lock_timeout_seconds=lock_timeout)
+    executor = obj.executor(lock_timeout_seconds=lock_timeout, timeout_seconds=statement_timeout)
     if action is None and accept_checksum is None:
         _list_unsettled(executor)
         return
@@ -774,6 +795,9 @@ def baseline(obj: Context, target, lock_timeout, as_json):
              "applied without running them:")
         for migration_id in report.recorded:
             echo(f"  {migration_id}")
+        echo(f"To undo it, forget them newest first: 'npa migrate mark {report.recorded[-1]} "
+             "--pending', and so on up the list (nothing runs; 'npa migrate history' keeps "
+             "the record).")
     else:
         echo(f"Nothing to baseline: every migration up to {report.target} is already "
              "recorded.")

@@ -160,6 +160,10 @@ class HumanReporter:
         echo(f"  {self.style.good(self.style.ok)} {operation.describe()}{total}")
 
     @hookimpl
+    def npa_operation_skipped(self, migration, operation, reason: str) -> None:
+        echo(f"  - {operation.describe()} (skipped: {reason})")
+
+    @hookimpl
     def npa_operation_progress(self, migration, operation, rows_done: int) -> None:
         self.rows_done = rows_done
         now = time.monotonic()
@@ -238,6 +242,11 @@ class JsonReporter:
     def npa_operation_done(self, migration, operation, duration: float) -> None:
         self.emit("operation", id=migration.id, operation=operation.kind,
                   description=operation.describe(), duration_ms=round(duration * 1000, 3))
+
+    @hookimpl
+    def npa_operation_skipped(self, migration, operation, reason: str) -> None:
+        self.emit("operation_skipped", id=migration.id, operation=operation.kind,
+                  description=operation.describe(), reason=reason)
 
     @hookimpl
     def npa_operation_progress(self, migration, operation, rows_done: int) -> None:

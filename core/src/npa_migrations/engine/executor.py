@@ -140,7 +140,27 @@ class MigrationExecutor:
             out_of_order=self.options.out_of_order, direction=direction)
         if direction == DOWN:
             problems = [p for p in problems if p.code != "out_of_order"]
+        late = {p.migration_id for p in problems
+                if p.code == "out_of_order" and p.migration_id is not None}
+        if late:
+            retried = self._failed_last(late)
+            problems = [p for p in problems
+                        if not (p.code == "out_of_order" and p.migration_id in retried)]
         return problems
+
+    def _failed_last(self, ids: set[str]) -> set[str]:
+        """Those of ``ids`` whose last attempt, per the event log, failed on the way up: a
+        run with ``stop_on_error=False`` went on past them, so they are older than what
+        it applied next -- the next ``up`` retries them, which is no out-of-order apply.
+        Only read when an out-of-order migration is found."""
+        last: dict[str, str] = {}
+        with self.session(read_only=True) as session:
+            for entry in session.eventlog.read(session.connection):
+                if entry.migration_id is not None and entry.migration_id in ids:
+                    last[entry.migration_id] = (
+                        "failed-up" if entry.event == "failure" and entry.detail == UP
+                        else entry.event)
+        return {i for i, event in last.items() if event == "failed-up"}
 
     def status(self) -> MigrationStatus:
         """Applied, pending, interrupted, failed and missing migrations, and the

@@ -230,7 +230,16 @@ class LiveTarget(RunTarget):
                     duration: float) -> None:
         if self.journal is not None:
             self.journal.step_done(index)
+        names = self.provider.sql.names
         for operation in step.operations:
+            skipped = operation.skipped_on(names)
+            if skipped is not None:
+                self.hooks.npa_operation_skipped(migration=migration.script,
+                                                 operation=operation, reason=skipped)
+                if self.options.on_progress is not None:
+                    self._progress(migration.script, ProgressStep(
+                        "skipped", f"{operation.describe()} (skipped: {skipped})"))
+                continue
             self.hooks.npa_operation_done(migration=migration.script, operation=operation,
                                           duration=duration)
             if self.options.on_progress is not None:
@@ -291,6 +300,12 @@ class LiveTarget(RunTarget):
         if recording_failed is not None:
             advice += (f" (Recording the failure also failed: {recording_failed}; the next "
                        "run checks the database.)")
+        timeout = self.options.timeout_seconds
+        if timeout and self.driver.is_statement_timeout(exc):
+            advice = (f"The statement ran longer than the statement timeout ({timeout:g}s: "
+                      "--statement-timeout, setting statement_timeout, option "
+                      "timeout_seconds). Raise it, or set 0 for no limit (the default). "
+                      + advice)
         if retryable:
             advice = (f"It waited too long for a table lock {self.options.ddl_lock_retries + 1} "
                       "time(s). Find what holds the lock (a long transaction, an open "

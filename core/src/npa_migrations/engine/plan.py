@@ -154,12 +154,16 @@ def select_down(scripts: list["MigrationScript"], rows: dict[str, "HistoryRow"],
         count = max(0, (steps or 1) - len(resumed))
         chosen = applied[len(applied) - count:] if count else []
     ordered = list(reversed(resumed)) + list(reversed(repeatables)) + list(reversed(chosen))
-    irreversible = [s for s in ordered if s.down_operations() is None]
+    irreversible = [(s, s.irreversible()) for s in ordered]
+    irreversible = [(s, why) for s, why in irreversible if why]
     if irreversible:
         raise IrreversibleMigrationError(
-            "Cannot roll back: " + ", ".join(f"{s.id} ({s.source})" for s in irreversible)
-            + " has no down steps. Add a down() method / '-- npa:down' section, or roll "
-            "back to a later target. Nothing was rolled back.")
+            "Cannot roll back: " + "; ".join(f"{s.id} ({s.source}) {why}"
+                                             for s, why in irreversible)
+            + ". Add the steps that revert it to down() / the '-- npa:down' section; if "
+            "there is nothing to undo, say so with 'empty_down = True' on the class / "
+            "'-- npa:empty-down' instead of '-- npa:down'. Or roll back to a later target. "
+            "Nothing was rolled back.")
     return Plan(DOWN, [PlannedMigration(s, DOWN, s.down_operations() or [], rows[s.id])
                        for s in ordered])
 

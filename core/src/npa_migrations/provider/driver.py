@@ -38,6 +38,10 @@ class Driver:
     commit_statement: ClassVar[str | None] = "COMMIT"
     #: rolls it back; ``None``: the DB-API ``rollback()``
     rollback_statement: ClassVar[str | None] = "ROLLBACK"
+    #: seconds a new connection may take (TCP connect and the server's greeting) when
+    #: the URL does not say: a server that accepts connections and never answers fails
+    #: with a clear message instead of hanging; a provider passes it in its driver's way
+    connect_timeout: ClassVar[float] = 10.0
 
     def __init__(self, provider: "BaseProvider"):
         self.provider = provider
@@ -99,9 +103,31 @@ class Driver:
 
     def connection_error(self, exc: BaseException) -> ConfigurationError:
         """A clear error for a failed connection; never shows the password."""
+        if self.connect_timed_out(exc):
+            return DatabaseUnavailableError(
+                f"Cannot connect to {self.provider.display_url()}: no answer within the "
+                f"connect timeout ({self.connect_timeout:g}s unless the URL sets one; {exc}). "
+                "Check that the host and port are those of the database server and that it "
+                "is not overloaded; a firewall or proxy that accepts connections and never "
+                "forwards them looks like this.")
         return DatabaseUnavailableError(
             f"Cannot connect to {self.provider.display_url()}: {exc}. Check that the server "
             "is running and the URL (host, port, user, database) is right.")
+
+    def connect_timed_out(self, exc: BaseException) -> bool:
+        """Whether a failed connection ran out of :attr:`connect_timeout` (a socket timeout
+        anywhere in the exception's chain, or a driver's "timed out" / "timeout expired"
+        message); providers whose driver says it otherwise override this."""
+        seen: set[int] = set()
+        current: BaseException | None = exc
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            text = str(current).lower()
+            if isinstance(current, TimeoutError) or "timed out" in text \
+                    or "timeout expired" in text:
+                return True
+            current = current.__cause__ or current.__context__
+        return False
 
     def wrap(self, raw: Any) -> "DbConnection":
         """Wrap a connection the caller owns (from an SQLAlchemy Connection); its session
@@ -210,6 +236,11 @@ class Driver:
         ``ddl_lock_timeout_seconds``, else ``None`` (the database default; a provider
         undoes what an earlier migration set). A no-op where the database has no such
         setting."""
+
+    def is_statement_timeout(self, exc: BaseException) -> bool:
+        """Whether a statement failed because it ran longer than the statement timeout
+        (:meth:`set_statement_timeout`); the failure message then names that setting."""
+        return False
 
     def is_lock_timeout(self, exc: BaseException) -> bool:
         """Whether a statement failed because it waited too long for a lock (the DDL lock

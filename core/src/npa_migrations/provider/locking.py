@@ -113,6 +113,8 @@ class TableLock(MigrationLock):
     #: how long a lock stays valid without renewal
     lease_seconds = 60.0
     poll_min, poll_max = 0.05, 1.0
+    #: how long ``npa migrate unlock`` waits for a database kept busy by a live run
+    unlock_wait_seconds = 30.0
 
     def __init__(self, provider: "BaseProvider", table_name: str = DEFAULT_LOCK_TABLE):
         import sqlalchemy as sa
@@ -147,13 +149,20 @@ class TableLock(MigrationLock):
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
         self.holder: str | None = None
+        #: why the last attempt could not even begin (shown when no holder is known)
+        self.last_error: Exception | None = None
 
     # table -------------------------------------------------------------------------------
     def _connection(self) -> "DbConnection":
         if self._conn is None:
-            self._conn = self.provider.driver.connect()
-            self.provider.driver.set_wait_timeout(self._conn, self.poll_min * 4)
-            self._ensure_table(self._conn)
+            conn = self.provider.driver.connect()
+            try:
+                self.provider.driver.set_wait_timeout(conn, self.poll_min * 4)
+                self._ensure_table(conn)
+            except BaseException:  # e.g. a database too busy to create the table yet
+                conn.close()
+                raise
+            self._conn = conn
         return self._conn
 
     def _ensure_table(self, conn: "DbConnection") -> None:
@@ -169,11 +178,21 @@ class TableLock(MigrationLock):
 
     # acquire / release -------------------------------------------------------------------
     def try_acquire(self) -> bool:
-        """One attempt in one write transaction; ``True`` if the lock is now ours."""
-        conn = self._connection()
+        """One attempt in one write transaction; ``True`` if the lock is now ours.
+
+        A database too busy to begin it (SQLite: the run holding the lock is inside a
+        migration's write transaction) is an attempt that failed, like a held row: the
+        caller polls again until its timeout, and :attr:`holder` names the row's owner."""
         now = time.time()
         until = now + self.lease_seconds
-        self.provider.driver.begin_write(conn)
+        try:
+            conn = self._connection()
+            self.provider.driver.begin_write(conn)
+            conn.in_transaction = True
+        except Exception as exc:
+            self.last_error = exc
+            self._note_holder()
+            return False
         try:
             rows = self._select.fetchall(conn)
             if not rows:
@@ -196,13 +215,30 @@ class TableLock(MigrationLock):
                     pass
             return False
 
+    def _note_holder(self) -> None:
+        """Read who holds the row without a write transaction (readers are not blocked by
+        the holder's writes), for the timeout message; best effort."""
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction:
+                conn.rollback()
+            rows = self._select.fetchall(conn)
+        except Exception:
+            return
+        if rows and rows[0][0] != self.owner:
+            self.holder = rows[0][0]
+
     def acquire(self, timeout: float, conn: "DbConnection | None" = None) -> None:
         deadline = time.monotonic() + max(0.0, timeout)
         delay = self.poll_min
         while not self.try_acquire():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                holder = f" It is held by {self.holder}." if self.holder else ""
+                holder = (f" It is held by {self.holder}." if self.holder
+                          else f" The database kept refusing: {self.last_error}."
+                          if self.last_error else "")
                 raise LockTimeoutError(
                     f"Could not acquire the migration lock ({self.description}) within "
                     f"{timeout:g}s.{holder} Wait for the other run to finish, raise "
@@ -247,17 +283,40 @@ class TableLock(MigrationLock):
                 self._conn = None
 
     def force_release(self) -> bool:
+        """Delete the row whoever holds it. A database kept busy by a live run (SQLite:
+        its migration's write transaction) is waited for up to :attr:`unlock_wait_seconds`,
+        then :class:`~npa_migrations.errors.LockTimeoutError` names the holder."""
+        deadline = time.monotonic() + self.unlock_wait_seconds
+        delay = self.poll_min
+        while True:
+            try:
+                return self._delete_row()
+            except Exception as exc:
+                self._note_holder()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    held = f" held by {self.holder}" if self.holder else ""
+                    raise LockTimeoutError(
+                        f"Could not remove the migration lock ({self.description}){held} "
+                        f"within {self.unlock_wait_seconds:g}s: the database stayed busy "
+                        f"({exc}). A run is still migrating; wait for it to finish (it "
+                        "releases the lock itself), then try again.",
+                        holder=self.holder) from exc
+            finally:
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, self.poll_max)
+
+    def _delete_row(self) -> bool:
         conn = self._connection()
-        try:
-            rows = self._select.fetchall(conn)
-            if not rows:
-                return False
-            self.holder = rows[0][0]
-            self._delete_any.execute(conn)
-            return True
-        finally:
-            conn.close()
-            self._conn = None
+        rows = self._select.fetchall(conn)
+        if not rows:
+            return False
+        self.holder = rows[0][0]
+        self._delete_any.execute(conn)
+        return True
 
 
 class SessionLock(MigrationLock):

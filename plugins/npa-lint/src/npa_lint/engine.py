@@ -86,7 +86,23 @@ class Linter:
                 findings += self._check(script, operation, model, new_tables, ignored)
                 self._track_new(operation, new_tables)
                 self._replay(model, [operation], script.id)
+            findings += self._check_down(script, ignored)
         return findings
+
+    def _check_down(self, script: "MigrationScript", ignored: set[str]) -> list[PlanFinding]:
+        """``empty-down``: a down that records no steps and does not say it means to."""
+        try:
+            empty = script.down_operations() == [] and not script.empty_down
+        except Exception:  # down() raises: the run reports it, not the linter
+            return []
+        if not empty:
+            return []
+        where = "'-- npa:down' section" if script.source.endswith(".sql") else "down()"
+        hit = Hit(rules.EMPTY_DOWN.id,
+                  f"The {where} of {script.id} records no steps: 'npa migrate down' refuses "
+                  "to roll it back (it would undo nothing).")
+        finding = self._finding(script, hit, "down", set(), ignored)
+        return [finding] if finding is not None else []
 
     # one operation -------------------------------------------------------------------
     def _check(self, script: "MigrationScript", operation: ops.MigrationOperation,

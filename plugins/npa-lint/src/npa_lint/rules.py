@@ -58,6 +58,14 @@ DROP_TABLE = Rule(
     "Release application code that no longer uses the table first; rename it (or keep a "
     "backup) and drop it in a later migration once nothing broke.")
 
+EMPTY_DOWN = Rule(
+    "empty-down", "warning",
+    "a down() / '-- npa:down' section with no steps (the generated template's), which makes "
+    "the migration irreversible",
+    "Write the steps that revert the migration in down() / after '-- npa:down'; if there "
+    "is nothing to undo, say so: 'empty_down = True' on the class, or '-- npa:empty-down' "
+    "instead of '-- npa:down'.")
+
 NARROW_COLUMN_TYPE = Rule(
     "narrow-column-type", "error",
     "changing a column to a type that holds fewer values (shorter, smaller, less precise)",
@@ -85,7 +93,7 @@ REWRITE_LARGE_TABLE = Rule(
 
 #: every rule by id, in documentation order
 RULES: dict[str, Rule] = {rule.id: rule for rule in (
-    ADD_NOT_NULL_COLUMN, CREATE_INDEX_NOT_CONCURRENTLY, DROP_COLUMN, DROP_TABLE,
+    ADD_NOT_NULL_COLUMN, CREATE_INDEX_NOT_CONCURRENTLY, DROP_COLUMN, DROP_TABLE, EMPTY_DOWN,
     NARROW_COLUMN_TYPE, RENAME_COLUMN, RENAME_TABLE, REWRITE_LARGE_TABLE)}
 
 #: what ``lint_ignore`` / ``-- npa:lint-ignore`` accept to ignore every rule

@@ -37,6 +37,9 @@ if TYPE_CHECKING:  # pragma: no cover
 DRIVER = "pymysql"
 #: MySQL error numbers
 ER_LOCK_WAIT_TIMEOUT = 1205
+#: the statement timeout expired: MariaDB's ``max_statement_time``, MySQL's
+#: ``max_execution_time``
+ER_STATEMENT_TIMEOUT = {1969, 3024}
 ER_BAD_DB_ERROR = 1049
 #: ``SERVER_STATUS_IN_TRANS`` bit of the server status flags in every OK packet
 SERVER_STATUS_IN_TRANS = 1
@@ -110,7 +113,10 @@ class MysqlDriver(Driver):
 
     def open_dbapi(self, dbapi: Any, cargs: list, cparams: dict) -> Any:
         # autocommit in the handshake (no extra round trip), and a name DBAs can see
-        params = {"autocommit": True, "program_name": "npa-migrations", **cparams}
+        # connect_timeout bounds the greeting too (see _connection_class), so a server that
+        # accepts TCP and never answers fails instead of hanging
+        params = {"autocommit": True, "program_name": "npa-migrations",
+                  "connect_timeout": self.connect_timeout, **cparams}
         return _connection_class(dbapi)(*cargs, **params)
 
     def connection_error(self, exc: BaseException):
@@ -212,6 +218,17 @@ class MysqlDriver(Driver):
     def set_wait_timeout(self, conn: "DbConnection", seconds: float) -> None:
         conn.execute(f"SET SESSION lock_wait_timeout = {max(1, math.ceil(seconds))}, "
                      f"SESSION innodb_lock_wait_timeout = {max(1, math.ceil(seconds))}")
+
+    def is_statement_timeout(self, exc: BaseException) -> bool:
+        """Error 1969 (MariaDB ``max_statement_time``) or 3024 (MySQL
+        ``max_execution_time``)."""
+        seen = set()
+        while exc is not None and id(exc) not in seen:
+            seen.add(id(exc))
+            if _errno(exc) in ER_STATEMENT_TIMEOUT:
+                return True
+            exc = getattr(exc, "original", None) or exc.__cause__
+        return False
 
     def is_lock_timeout(self, exc: BaseException) -> bool:
         """Error 1205, "Lock wait timeout exceeded" (metadata or row lock)."""
@@ -591,7 +608,13 @@ _CONNECTION_CLASS: Any = None
 
 
 def _connection_class(dbapi: Any) -> Any:
-    """PyMySQL's ``Connection`` sharing one TLS context between connections.
+    """PyMySQL's ``Connection`` sharing one TLS context between connections, with a
+    bounded handshake.
+
+    PyMySQL's ``connect_timeout`` covers only the TCP connect: the server's greeting and
+    the authentication are read with ``read_timeout`` (none by default), so a server that
+    accepts a connection and never answers made ``npa`` wait forever. The handshake is
+    read with ``connect_timeout``; the connection's own read timeout applies afterwards.
 
     Without TLS options recent PyMySQL (1.2) tries TLS when the server offers it and
     builds a fresh default ``SSLContext`` for every connection, which loads the system's CA
@@ -608,6 +631,18 @@ def _connection_class(dbapi: Any) -> Any:
 
         class Connection(base):
             _npa_shared_ctx = None
+
+            def connect(self, sock=None):
+                read_timeout = self._read_timeout
+                if read_timeout is None:
+                    self._read_timeout = self.connect_timeout
+                try:
+                    super().connect(sock)
+                finally:
+                    self._read_timeout = read_timeout
+                if self._sock is not None:
+                    self._sock.settimeout(read_timeout)
+                    self._current_timeout = read_timeout
 
             def _create_ssl_ctx(self, sslp):
                 if not (isinstance(sslp, dict) and not sslp):

@@ -82,6 +82,8 @@ class OracleDriver(Driver):
         for key in ("expire_time", "retry_count", "retry_delay", "port", "sdu"):
             if isinstance(params.get(key), str) and params[key].isdigit():
                 params[key] = int(params[key])
+        # the connect bound (TCP and the listener's answer), unless the URL sets one
+        params.setdefault("tcp_connect_timeout", float(self.connect_timeout))
         return dbapi.connect(*cargs, **params)
 
     def connection_error(self, exc: BaseException):
@@ -172,6 +174,12 @@ class OracleDriver(Driver):
 
     def set_wait_timeout(self, conn: "DbConnection", seconds: float) -> None:
         self.apply_ddl_lock_timeout(conn, seconds)
+
+    def is_statement_timeout(self, exc: BaseException) -> bool:
+        """python-oracledb's ``call_timeout`` expired: ``DPY-4024`` (thin mode) or
+        ``DPI-1067`` (thick mode)."""
+        text = error_text(exc)
+        return "DPY-4024" in text or "DPI-1067" in text
 
     def is_lock_timeout(self, exc: BaseException) -> bool:
         """ORA-00054 (resource busy) or ORA-04021 (timeout waiting to lock an object)."""

@@ -19,6 +19,7 @@ BEGIN
 	direction VARCHAR2(8 CHAR), 
 	statements_done INTEGER, 
 	in_flight SMALLINT, 
+	step_checkpoint CLOB, 
 	PRIMARY KEY (migration_id)
 )';
 EXCEPTION

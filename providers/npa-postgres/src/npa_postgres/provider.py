@@ -115,8 +115,6 @@ class PostgresDriver(Driver):
 
     #: names of the maintenance databases ``ensure_created`` connects to, in order
     maintenance_databases = ("postgres", "template1")
-    #: seconds to wait for a TCP connection when neither the URL nor PGCONNECT_TIMEOUT says
-    connect_timeout = 10
     #: ``client_connection_check_interval`` (ms) of the run's connection (PostgreSQL 14+)
     client_check_interval_ms = 1000
 
@@ -129,7 +127,8 @@ class PostgresDriver(Driver):
     def open_dbapi(self, dbapi: Any, cargs: list, cparams: dict) -> Any:
         cparams.setdefault("application_name", default_application_name())
         if "PGCONNECT_TIMEOUT" not in os.environ:
-            cparams.setdefault("connect_timeout", self.connect_timeout)
+            # libpq's connect_timeout: the base's bound, unless the URL or PGCONNECT_TIMEOUT says
+            cparams.setdefault("connect_timeout", math.ceil(self.connect_timeout))
         return dbapi.connect(*cargs, autocommit=True, **cparams)
 
     def connect(self) -> "DbConnection":
@@ -271,6 +270,11 @@ class PostgresDriver(Driver):
 
     def is_lock_timeout(self, exc: BaseException) -> bool:
         return sqlstate(exc) == LOCK_NOT_AVAILABLE
+
+    def is_statement_timeout(self, exc: BaseException) -> bool:
+        """``query_canceled`` with the server's "statement timeout" reason (a cancel
+        request of an interrupted run has the same SQLSTATE, another reason)."""
+        return sqlstate(exc) == QUERY_CANCELED and "statement timeout" in str(exc)
 
     # ensure_created --------------------------------------------------------------------
 

@@ -113,6 +113,8 @@ class SqlServerDriver(Driver):
             cargs[0] = f"{cargs[0].rstrip(';')};APP={{{app}}}"
         cparams = dict(cparams)
         cparams["autocommit"] = True  # never an implicit transaction, even before setup
+        # pyodbc's login timeout (TCP connect, TLS and login), unless the URL sets one
+        cparams.setdefault("timeout", math.ceil(self.connect_timeout))
         return dbapi.connect(*cargs, **cparams)
 
     def connection_error(self, exc: BaseException):
@@ -177,6 +179,11 @@ class SqlServerDriver(Driver):
     def is_lock_timeout(self, exc: BaseException) -> bool:
         text = " ".join(str(a) for a in getattr(exc, "args", ())) or str(exc)
         return f"({ERROR_LOCK_TIMEOUT})" in text
+
+    def is_statement_timeout(self, exc: BaseException) -> bool:
+        """ODBC's SQLSTATE ``HYT00`` (query timeout expired): pyodbc's query timeout."""
+        args = getattr(exc, "args", ())
+        return bool(args) and args[0] == "HYT00"
 
     def execute_many(self, conn: "DbConnection", sql: str, rows: Iterable[Any]) -> None:
         """Rows in batches with pyodbc's ``fast_executemany`` (ODBC parameter arrays: one

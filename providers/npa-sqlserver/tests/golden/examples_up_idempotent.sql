@@ -27,6 +27,7 @@ CREATE TABLE npa_migrations_history (
 	direction NVARCHAR(8) NULL, 
 	statements_done INTEGER NULL, 
 	in_flight BIT NULL, 
+	step_checkpoint NVARCHAR(max) NULL, 
 	PRIMARY KEY (migration_id)
 )
 GO
