@@ -306,8 +306,10 @@ def bench_rebuild(b: Bench, dbs: list[str]) -> None:
         ("npa alter_column", b.sample("sqlite", "npa_rebuild", rows=rows, dir=str(directory)))])
 
 
+from fleet import bench_fleet  # noqa: E402
+
 GROUPS = {"apply": bench_apply, "cli": bench_cli, "noop": bench_noop, "bulk": bench_bulk,
-          "rebuild": bench_rebuild}
+          "rebuild": bench_rebuild, "fleet": bench_fleet}
 
 
 # --------------------------------------------------------------------------------------
@@ -315,6 +317,13 @@ GROUPS = {"apply": bench_apply, "cli": bench_cli, "noop": bench_noop, "bulk": be
 # --------------------------------------------------------------------------------------
 BASELINES = {"raw": None, "raw SELECT": None, "raw fastest": None, "raw rebuild": None,
              "python -c pass": None}
+#: baselines named after their sample size (the fleet group's "sum of single targets")
+BASELINE_PREFIXES = ("sum of single targets",)
+
+
+def is_baseline(case: str) -> bool:
+    """Whether ``case`` is the one its group's ratios are taken against."""
+    return case in BASELINES or case.startswith(BASELINE_PREFIXES)
 
 
 def report(b: Bench) -> str:
@@ -322,11 +331,11 @@ def report(b: Bench) -> str:
              "|---|---|---|---:|---:|---:|"]
     base: dict[tuple, float] = {}
     for row in b.results:
-        if row["case"] in BASELINES:
+        if is_baseline(row["case"]):
             base[(row["group"], row["db"])] = row["median_s"]
     for row in b.results:
         ref = base.get((row["group"], row["db"]))
-        if row["case"] in BASELINES or ref is None:
+        if is_baseline(row["case"]) or ref is None:
             ratio = ""
         elif row["group"] == "cold start":
             ratio = f"+{(row['median_s'] - ref) * 1000:.0f} ms"

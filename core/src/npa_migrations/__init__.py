@@ -17,6 +17,9 @@ _EXPORTS = {
     "MigrationScript": "migration",
     "MigrationBuilder": "builder",
     "MigrationExecutor": "engine.executor",
+    "FleetExecutor": "engine.fleet",
+    "FleetResult": "engine.fleet",
+    "Tenant": "engine.tenants",
     "MigrationExecutorOptions": "options",
     "TransactionMode": "options",
     "OutOfOrder": "options",
@@ -53,6 +56,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .errors import (ConfigurationError, LockTimeoutError, MigrationException, NpaError,
                          ValidationError)
     from .engine.executor import MigrationExecutor
+    from .engine.fleet import FleetExecutor, FleetResult
+    from .engine.tenants import Tenant
     from .hookspecs import hookimpl, hookspec
     from .migration import Migration, MigrationScript
     from .options import MigrationExecutorOptions, OutOfOrder, TransactionMode

@@ -30,7 +30,7 @@ KNOWN_KEYS = {
     "statement_timeout",
     "history_table", "lock_table", "out_of_order", "validate_checksums", "ensure_created",
     "ddl_lock_timeout", "ddl_lock_retries", "log_table", "verify", "check_drift", "model",
-    "placeholders",
+    "placeholders", "fleet",
 }
 
 

@@ -34,7 +34,7 @@ def held_locks(pg, key):
 def holder(pg):
     """Another session holding the run's advisory lock."""
     conn = pg.connect(application_name="npa-test-holder")
-    conn.execute("SELECT pg_advisory_lock(%s)", (advisory_key(pg.lock_name),))
+    conn.execute("SELECT pg_advisory_lock(%s)", (advisory_key(pg.lock_name, pg.schema),))
     yield conn
     conn.close()
 
@@ -97,7 +97,7 @@ def test_waiting_holds_no_snapshot_and_is_granted_soon_after_release(pg, holder)
 
 
 def test_lock_is_released_after_success_and_after_failure(pg):
-    key = advisory_key(pg.lock_name)
+    key = advisory_key(pg.lock_name, pg.schema)
     pending_migration(pg)
     assert pg.executor().execute().success
     assert held_locks(pg, key) == []
@@ -113,7 +113,7 @@ def test_idle_run_does_not_wait_for_the_lock(pg, holder):
     pending_migration(pg)
     holder.execute("SELECT pg_advisory_unlock_all()")
     assert pg.executor().execute().success
-    holder.execute("SELECT pg_advisory_lock(%s)", (advisory_key(pg.lock_name),))
+    holder.execute("SELECT pg_advisory_lock(%s)", (advisory_key(pg.lock_name, pg.schema),))
     started = time.monotonic()
     result = pg.executor(lock_timeout_seconds=5).execute()  # nothing pending
     assert result.success and result.migration_ids == []

@@ -118,7 +118,7 @@ def test_killed_run_recovers_without_unlock(pg):
         SELECT pg_sleep((SELECT sleep_seconds FROM control));
         CREATE TABLE created_after_sleep (id INT);
     """)
-    key = advisory_key(pg.lock_name)
+    key = advisory_key(pg.lock_name, pg.schema)
     unsigned = key & 0xFFFFFFFFFFFFFFFF
     victim = npa(pg, "up")
     # mid-migration: its session sleeps inside the migration's transaction, lock held

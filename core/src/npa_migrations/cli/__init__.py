@@ -251,6 +251,15 @@ def json_flag(func: Callable) -> Callable:
                         help="Machine-readable output.")(wrapper)
 
 
+def fleet_command(command: str) -> Callable:
+    """The fleet options (``--tenants``, ``--tenant-schemas``, ``--concurrency``,
+    ``--shard``, ``--max-failures``, ``--canary``) of ``npa migrate <command>``
+    (:mod:`npa_migrations.cli.fleet`); put it between ``json_flag`` and ``pass_obj``."""
+    from .fleet import fleet_options
+
+    return fleet_options(command, handle_errors)
+
+
 def _run_with_reporter(reporter, action: Callable[[], Any]):
     from ..plugins import get_plugin_manager
 
@@ -292,6 +301,7 @@ def _exit_for(result) -> None:
               help="Refuse to apply when the schema drifted from the applied migrations.")
 @statement_timeout_flag
 @json_flag
+@fleet_command("up")
 @click.pass_obj
 @handle_errors
 def up(obj: Context, target, transaction_mode, lock_timeout, no_lock, out_of_order, dry_run,
@@ -435,6 +445,7 @@ def _print_steps(executor, described, direction: str) -> None:
                    "without it down leaves them alone.")
 @statement_timeout_flag
 @json_flag
+@fleet_command("down")
 @click.pass_obj
 @handle_errors
 def down(obj: Context, target, steps, transaction_mode, lock_timeout, no_lock, dry_run, as_sql,
@@ -468,6 +479,7 @@ def down(obj: Context, target, steps, transaction_mode, lock_timeout, no_lock, d
               help="Exit 5 when migrations are pending, 3 when validation finds problems, "
                    "0 when up to date (a deploy gate).")
 @json_flag
+@fleet_command("status")
 @click.pass_obj
 @handle_errors
 def status(obj: Context, exit_code, as_json):
@@ -538,6 +550,7 @@ def _print_status(executor, state) -> None:
 
 @migrate.command()
 @json_flag
+@fleet_command("validate")
 @click.pass_obj
 @handle_errors
 def validate(obj: Context, as_json):
@@ -760,6 +773,7 @@ def unlock(obj: Context):
               help="Compare with an application's SQLAlchemy MetaData (or declarative Base) "
                    "instead of the applied migrations, e.g. myapp.models:Base.")
 @json_flag
+@fleet_command("drift")
 @click.pass_obj
 @handle_errors
 def drift(obj: Context, model, as_json):

@@ -25,7 +25,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..compiled import CompiledSql
+from ..compiled import CompiledSql, compiled_once
 from ..options import DEFAULT_LOG_TABLE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -88,14 +88,32 @@ class LogEntry:
 
 
 class EventLog:
-    """Creates, appends to and reads the event log table for one provider."""
+    """Creates, appends to and reads the event log table for one provider (statements
+    compiled once per kind of provider and server:
+    :func:`~npa_migrations.compiled.compiled_once`)."""
+
+    #: the ``sqlalchemy.Table`` of the log
+    table: Any
+    _columns: list[str]
+    _create: str
+    _probe: str
+    _insert: CompiledSql
+    _select: CompiledSql
 
     def __init__(self, provider: "BaseProvider", table_name: str = DEFAULT_LOG_TABLE):
-        import sqlalchemy as sa
-
         self.provider = provider
         self.table_name = provider.sql.check_identifier(table_name, "log table")
-        self.table = table = sa.Table(
+        self.__dict__.update(compiled_once(("log", table_name), provider,
+                                           lambda: self._compile(provider, table_name)))
+        self._exists: "weakref.WeakSet[DbConnection]" = weakref.WeakSet()
+
+    @staticmethod
+    def _compile(provider: "BaseProvider", table_name: str) -> dict[str, Any]:
+        """The table and its statements, compiled for ``provider``
+        (:func:`~npa_migrations.compiled.compiled_once` shares them)."""
+        import sqlalchemy as sa
+
+        table = sa.Table(
             table_name, sa.MetaData(),
             sa.Column("id", sa.Integer(), sa.Identity(), primary_key=True),
             sa.Column("occurred_at", sa.DateTime(), nullable=False),
@@ -113,14 +131,17 @@ class EventLog:
         )
         dialect = provider.dialect
         c = table.c
-        self._columns = [col.name for col in table.columns if col.name != "id"]
-        self._create = provider.sql.compile(sa.schema.CreateTable(table))
-        self._probe = f"SELECT 1 FROM {provider.sql.table_name(table_name)} WHERE 1 = 0"
-        self._insert = CompiledSql(dialect, table.insert().values(
-            {name: sa.bindparam(f"v_{name}") for name in self._columns}))
-        self._select = CompiledSql(dialect, sa.select(*[c[n] for n in ["id"] + self._columns])
-                                   .order_by(c.id))
-        self._exists: "weakref.WeakSet[DbConnection]" = weakref.WeakSet()
+        columns = [col.name for col in table.columns if col.name != "id"]
+        return {
+            "table": table,
+            "_columns": columns,
+            "_create": provider.sql.compile(sa.schema.CreateTable(table)),
+            "_probe": f"SELECT 1 FROM {provider.sql.table_name(table_name)} WHERE 1 = 0",
+            "_insert": CompiledSql(dialect, table.insert().values(
+                {name: sa.bindparam(f"v_{name}") for name in columns})),
+            "_select": CompiledSql(dialect, sa.select(*[c[n] for n in ["id"] + columns])
+                                   .order_by(c.id)),
+        }
 
     # schema ----------------------------------------------------------------------------
     def create_statements(self) -> list[str]:

@@ -96,6 +96,12 @@ class MigrationExecutor:
             self._scripts = order_migrations(found.values())
         return self._scripts
 
+    def use_discovered(self, scripts: list["MigrationScript"]) -> None:
+        """Take the migrations another executor on the same kind of database discovered
+        (:meth:`discover` of it), instead of reading the sources again: a fleet reads
+        them once for all its targets."""
+        self._scripts = scripts
+
     def resolve_target(self, target: str | None) -> str | None:
         """Full id or 14-digit timestamp -> full id; unknown targets are errors."""
         if target is None:
@@ -167,7 +173,11 @@ class MigrationExecutor:
         repeatable ones (reads only; no lock; a database that does not exist yet is not
         created). ``pending`` lists what ``up`` would run: the versioned migrations not
         applied, then the repeatable ones never applied or changed since."""
-        recorded = self._read()
+        return self.status_of(self._read())
+
+    def status_of(self, recorded: dict[str, "HistoryRow"]) -> MigrationStatus:
+        """:meth:`status` for history rows already read (``session.read_history()``), so
+        a caller holding a session -- a fleet's status check -- reads once."""
         view = self.view(recorded)
         scripts, rows = view.scripts, view.rows
         known = {s.id for s in scripts}

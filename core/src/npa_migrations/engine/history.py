@@ -31,7 +31,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..compiled import CompiledSql
+from ..compiled import CompiledSql, compiled_once
 from ..options import DEFAULT_HISTORY_TABLE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -115,16 +115,38 @@ def utcnow() -> dt.datetime:
 class HistoryStore:
     """Creates, reads and writes the history table for one provider.
 
-    Statements are SQLAlchemy Core compiled once for the provider's dialect.
+    Statements are SQLAlchemy Core compiled once for the provider's dialect (and shared
+    by the stores of later providers of the same kind on the same server:
+    :func:`~npa_migrations.compiled.compiled_once`).
     """
 
-    def __init__(self, provider: "BaseProvider", table_name: str = DEFAULT_HISTORY_TABLE):
-        import sqlalchemy as sa
+    #: the ``sqlalchemy.Table`` of the history
+    table: Any
+    _create: str
+    _probe: str
+    _select: CompiledSql
+    _select_one: CompiledSql
+    _insert: CompiledSql
+    _delete: CompiledSql
+    _update_checksum: CompiledSql
+    _progress: CompiledSql
+    _settle: CompiledSql
+    _mark: CompiledSql
 
+    def __init__(self, provider: "BaseProvider", table_name: str = DEFAULT_HISTORY_TABLE):
         self.provider = provider
         self.table_name = provider.sql.check_identifier(table_name, "history table")
+        self.__dict__.update(compiled_once(("history", table_name), provider,
+                                           lambda: self._compile(provider, table_name)))
+
+    @staticmethod
+    def _compile(provider: "BaseProvider", table_name: str) -> dict[str, Any]:
+        """The table and its statements, compiled for ``provider``
+        (:func:`~npa_migrations.compiled.compiled_once` shares them)."""
+        import sqlalchemy as sa
+
         metadata = sa.MetaData()
-        self.table = table = sa.Table(
+        table = sa.Table(
             table_name, metadata,
             sa.Column("migration_id", sa.String(255), primary_key=True),
             sa.Column("checksum", sa.String(100), nullable=False),
@@ -142,32 +164,35 @@ class HistoryStore:
         )
         dialect = provider.dialect
         c = table.c
-        self._create = provider.sql.compile(sa.schema.CreateTable(table))
-        self._probe = f"SELECT 1 FROM {provider.sql.table_name(table_name)} WHERE 1 = 0"
-        self._select = CompiledSql(dialect, sa.select(*table.columns).order_by(
-            c.applied_at, c.migration_id))
-        self._select_one = CompiledSql(dialect, sa.select(*table.columns).where(
-            c.migration_id == sa.bindparam("migration_id_")))
-        self._insert = CompiledSql(dialect, table.insert())
-        self._delete = CompiledSql(dialect, table.delete().where(
-            c.migration_id == sa.bindparam("migration_id")))
-        self._update_checksum = CompiledSql(dialect, table.update().where(
-            c.migration_id == sa.bindparam("migration_id_")).values(
-            checksum=sa.bindparam("checksum")))
-        self._progress = CompiledSql(dialect, table.update().where(
-            c.migration_id == sa.bindparam("migration_id_")).values(
-            steps_done=sa.bindparam("steps"), statements_done=sa.bindparam("statements"),
-            in_flight=sa.bindparam("flight"), step_checkpoint=sa.bindparam("checkpoint")))
-        self._settle = CompiledSql(dialect, table.update().where(
-            c.migration_id == sa.bindparam("migration_id_")).values(
-            state=sa.bindparam("state_"), error=sa.bindparam("error_"),
-            execution_ms=sa.bindparam("ms")))
-        self._mark = CompiledSql(dialect, table.update().where(
-            c.migration_id == sa.bindparam("migration_id_")).values(
-            success=sa.bindparam("success_"), state=sa.bindparam("state_"),
-            direction=sa.bindparam("direction_"), steps_done=sa.bindparam("steps"),
-            statements_done=sa.bindparam("statements"), in_flight=sa.bindparam("flight"),
-            step_checkpoint=sa.bindparam("checkpoint")))
+        return {
+            "table": table,
+            "_create": provider.sql.compile(sa.schema.CreateTable(table)),
+            "_probe": f"SELECT 1 FROM {provider.sql.table_name(table_name)} WHERE 1 = 0",
+            "_select": CompiledSql(dialect, sa.select(*table.columns).order_by(
+                c.applied_at, c.migration_id)),
+            "_select_one": CompiledSql(dialect, sa.select(*table.columns).where(
+                c.migration_id == sa.bindparam("migration_id_"))),
+            "_insert": CompiledSql(dialect, table.insert()),
+            "_delete": CompiledSql(dialect, table.delete().where(
+                c.migration_id == sa.bindparam("migration_id"))),
+            "_update_checksum": CompiledSql(dialect, table.update().where(
+                c.migration_id == sa.bindparam("migration_id_")).values(
+                checksum=sa.bindparam("checksum"))),
+            "_progress": CompiledSql(dialect, table.update().where(
+                c.migration_id == sa.bindparam("migration_id_")).values(
+                steps_done=sa.bindparam("steps"), statements_done=sa.bindparam("statements"),
+                in_flight=sa.bindparam("flight"), step_checkpoint=sa.bindparam("checkpoint"))),
+            "_settle": CompiledSql(dialect, table.update().where(
+                c.migration_id == sa.bindparam("migration_id_")).values(
+                state=sa.bindparam("state_"), error=sa.bindparam("error_"),
+                execution_ms=sa.bindparam("ms"))),
+            "_mark": CompiledSql(dialect, table.update().where(
+                c.migration_id == sa.bindparam("migration_id_")).values(
+                success=sa.bindparam("success_"), state=sa.bindparam("state_"),
+                direction=sa.bindparam("direction_"), steps_done=sa.bindparam("steps"),
+                statements_done=sa.bindparam("statements"), in_flight=sa.bindparam("flight"),
+                step_checkpoint=sa.bindparam("checkpoint"))),
+        }
 
     def statements(self) -> list[str]:
         """The SQL of every statement the store runs (``CREATE TABLE`` first), as compiled

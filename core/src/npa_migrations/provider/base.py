@@ -127,6 +127,15 @@ class BaseProvider:
         file's folder."""
         return None
 
+    def tenant_url(self, url: "sa.engine.URL", schema: str) -> "sa.engine.URL":
+        """The URL of one fleet target named by ``--tenant-schemas``: ``url`` with
+        ``schema`` as the place its history and objects live (PostgreSQL: first on the
+        ``search_path``; MySQL: the database). Databases without such a notion refuse."""
+        raise ConfigurationError(
+            f"--tenant-schemas is not supported on {self.name}: its connections cannot be "
+            "pointed at one schema through the URL. List one URL per tenant in a file and "
+            "pass it with --tenants.")
+
     # locking ---------------------------------------------------------------------------
     def create_lock(self, table_name: str) -> "MigrationLock":
         """The lock for this database: the portable lock table unless overridden."""

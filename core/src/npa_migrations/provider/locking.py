@@ -68,6 +68,20 @@ def holder_is_dead(owner: str) -> bool:
     return False
 
 
+class LockUnavailable(Exception):
+    """Raised by :meth:`SessionLock.request` when the server-side lock cannot be used at
+    all -- the function is missing (PostgreSQL-wire databases such as CockroachDB or
+    YugabyteDB) or the user may not execute it -- as opposed to being held by someone
+    else. The lock then falls back to its :meth:`SessionLock.lease_lock`.
+
+    :ivar reason: what the database said, for the lock line.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class MigrationLock:
     """A lock that serialises migration runs against one database.
 
@@ -97,6 +111,22 @@ class MigrationLock:
         """Remove the lock whoever holds it (``npa migrate unlock``); ``True`` if one was
         removed. Only meaningful for table locks."""
         return False
+
+    def probe(self, conn: "DbConnection") -> str | None:
+        """Who holds the lock right now (a description), or ``None`` when it is free --
+        for ``npa migrate status --tenants``. The default takes the lock without waiting
+        on ``conn`` and releases it at once."""
+        try:
+            self.acquire(0, conn)
+        except LockTimeoutError as exc:
+            return exc.holder or self.holder_of(exc)
+        self.release()
+        return None
+
+    @staticmethod
+    def holder_of(error: LockTimeoutError) -> str:
+        """A holder to show when the database did not name one."""
+        return "another run"
 
 
 class TableLock(MigrationLock):
@@ -318,6 +348,19 @@ class TableLock(MigrationLock):
         self._delete_any.execute(conn)
         return True
 
+    def probe(self, conn: "DbConnection") -> str | None:
+        """The owner of an unexpired lock row (read on ``conn``, no table created), or
+        ``None``."""
+        try:
+            rows = self._select.fetchall(conn)
+        except Exception:  # no lock table: no run ever took the lock
+            if conn.in_transaction:
+                conn.rollback()
+            return None
+        if rows and rows[0][1] >= time.time() and not holder_is_dead(rows[0][0]):
+            return str(rows[0][0])
+        return None
+
 
 class SessionLock(MigrationLock):
     """A server-side named lock owned by a database session.
@@ -363,6 +406,9 @@ class SessionLock(MigrationLock):
         self._guard = threading.Lock()
         self._stop = threading.Event()
         self._keepalive: threading.Thread | None = None
+        #: the lease lock taken instead when :meth:`request` raised
+        #: :class:`LockUnavailable`
+        self.fallback: MigrationLock | None = None
 
     # what a provider implements -----------------------------------------------------------
     def request(self, conn: "DbConnection", timeout: float) -> None:
@@ -379,6 +425,12 @@ class SessionLock(MigrationLock):
         was no longer held (e.g. ``"RELEASE_LOCK returned 0"``), which becomes a warning.
         An exception means the session is gone, and the server released the lock with it."""
         raise NotImplementedError
+
+    def lease_lock(self) -> MigrationLock | None:
+        """The lock to take when :meth:`request` raises :class:`LockUnavailable`: the
+        portable lease lock (:class:`TableLock`, expiry and renewal) for a provider that
+        supports falling back; ``None`` (the default) makes the unavailability an error."""
+        return None
 
     def ping(self, conn: "DbConnection") -> None:
         """Keep the lock's session alive (called every :attr:`keepalive_seconds`)."""
@@ -406,13 +458,18 @@ class SessionLock(MigrationLock):
 
     # acquire / release ------------------------------------------------------------------
     def acquire(self, timeout: float, conn: "DbConnection | None" = None) -> None:
-        if self._conn is not None:
+        if self._conn is not None or self.fallback is not None:
             return
         owned = conn is None
         if conn is None:
             conn = self.provider.driver.connect()
         try:
             self.request(conn, timeout)
+        except LockUnavailable as exc:
+            if owned:
+                self.close_connection(conn)
+            self._fall_back(exc, timeout)
+            return
         except BaseException:
             if owned:
                 self.close_connection(conn)
@@ -421,10 +478,31 @@ class SessionLock(MigrationLock):
         if owned:
             self._start_keepalive()
 
+    def _fall_back(self, unavailable: LockUnavailable, timeout: float) -> None:
+        lease = self.lease_lock()
+        if lease is None:
+            raise LockTimeoutError(
+                f"Could not acquire the migration lock ({self.description}): "
+                f"{unavailable.reason}. Grant the user the right to take it.")
+        lease.description = f"{lease.description} (fallback: {unavailable.reason})"
+        self.description = lease.description
+        self.fallback = lease
+        try:
+            lease.acquire(timeout)
+        except BaseException:
+            self.fallback = None
+            raise
+        finally:
+            self.holder = getattr(lease, "holder", None)
+
     def release(self) -> None:
         """Release the lock (and close its connection when it owns one). Never raises: a
         lock whose session was lost is already free, and the run's own outcome is what the
         caller reports; a lock found no longer held is a :class:`RuntimeWarning`."""
+        if self.fallback is not None:
+            lease, self.fallback = self.fallback, None
+            lease.release()
+            return
         self._stop.set()
         if self._keepalive is not None:
             self._keepalive.join()

@@ -597,6 +597,10 @@ class MysqlProvider(BaseProvider):
             self.backslash_escapes = self.ddl_dialect._backslash_escapes
             self.server_version = version
 
+    def tenant_url(self, url: "sa.engine.URL", schema: str) -> "sa.engine.URL":
+        """A MySQL schema is a database: the target is ``url`` naming it."""
+        return url.set(database=schema)
+
     def create_lock(self, table_name: str) -> "MysqlLock":
         from .locking import MysqlLock
 

@@ -1,9 +1,13 @@
 """The PostgreSQL migration lock: a session-level advisory lock on the run's connection.
 
 * **Key**: a signed 64-bit integer derived from the lock name (the ``lock_table`` option,
-  default ``npa_migrations_lock``): the first 8 bytes of
-  ``sha256("npa-migrations:" + name)``. Advisory locks are scoped to the current
-  database, so two databases on one server never block each other.
+  default ``npa_migrations_lock``) and the schema the run migrates (``current_schema()``,
+  where its history table lives): the first 8 bytes of
+  ``sha256("npa-migrations:" + schema + ":" + name)``, or of
+  ``sha256("npa-migrations:" + name)`` in the default schema ``public`` (the key earlier
+  versions used there). Advisory locks are scoped to the current database, so two
+  databases on one server never block each other, and two schemas of a fleet
+  (``--tenant-schemas``) never block each other either.
 * **Session**: the engine takes it on the run's own connection, so the lock ends exactly
   when the session that migrates ends: if the process dies while the server still
   executes one of its statements, the next run waits until that statement is over.
@@ -17,6 +21,11 @@
   our own runs — user, client address, connected since).
 * **Release**: ``pg_advisory_unlock`` on success and failure; if the process dies, the
   server ends its session and frees the lock by itself.
+* **Fallback**: where ``pg_try_advisory_lock`` does not exist or may not be executed
+  (PostgreSQL-wire distributed SQL such as CockroachDB or YugabyteDB, or a role without
+  EXECUTE on it), the lock falls back to the portable lease lock -- the lock table
+  ``npa_migrations_lock`` with expiry and renewal, in the run's schema -- and the lock
+  line says so.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ import time
 from typing import TYPE_CHECKING
 
 from npa_migrations.errors import LockTimeoutError
-from npa_migrations.provider.locking import SessionLock
+from npa_migrations.provider.locking import LockUnavailable, SessionLock, TableLock
 
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,10 +44,31 @@ if TYPE_CHECKING:  # pragma: no cover
     from .provider import PostgresProvider
 
 
-def advisory_key(name: str) -> int:
-    """The advisory lock key of a lock name (signed 64-bit, as ``pg_advisory_lock`` takes)."""
-    digest = hashlib.sha256(f"npa-migrations:{name}".encode("utf-8")).digest()
+#: the schema whose lock keys are those of earlier versions (the name alone)
+DEFAULT_SCHEMA = "public"
+#: the run's schema: the first existing one on its search_path (the setting itself when
+#: none exists yet)
+CURRENT_SCHEMA_SQL = "SELECT coalesce(current_schema(), current_setting('search_path'))"
+#: SQLSTATEs saying advisory locks cannot be used at all: insufficient_privilege,
+#: undefined_function, feature_not_supported
+UNAVAILABLE_SQLSTATES = {"42501", "42883", "0A000"}
+
+
+def advisory_key(name: str, schema: str | None = None) -> int:
+    """The advisory lock key of a lock name in ``schema`` (signed 64-bit, as
+    ``pg_advisory_lock`` takes); the name alone in the default schema ``public``."""
+    scoped = name if schema in (None, DEFAULT_SCHEMA) else f"{schema}:{name}"
+    digest = hashlib.sha256(f"npa-migrations:{scoped}".encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def advisory_unavailable(exc: BaseException) -> str | None:
+    """Why advisory locks cannot be used, when ``exc`` says so (no such function, no
+    EXECUTE on it, not supported), else ``None``."""
+    if getattr(exc, "sqlstate", None) not in UNAVAILABLE_SQLSTATES:
+        return None
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"pg_try_advisory_lock is unavailable: {text}"
 
 
 #: the session holding a bigint advisory key (split into classid/objid, objsubid = 1)
@@ -67,8 +97,20 @@ class AdvisoryLock(SessionLock):
         super().__init__(provider)
         self.name = provider.sql.check_identifier(name, "lock")
         self.key = advisory_key(name)
-        self.description = f"PostgreSQL advisory lock {self.key} ({name})"
+        self.description = f"PostgreSQL advisory lock ({name})"
         self.holder_pid: int | None = None
+
+    def use_schema_of(self, conn: "DbConnection") -> None:
+        """Key the lock by the schema ``conn`` migrates (:func:`advisory_key`)."""
+        schema = conn.query(CURRENT_SCHEMA_SQL)[0][0]
+        self.key = advisory_key(self.name, schema)
+        where = "" if schema in (None, DEFAULT_SCHEMA) else f"{schema}."
+        self.description = f"PostgreSQL advisory lock {self.key} ({where}{self.name})"
+
+    def lease_lock(self) -> TableLock:
+        """The portable lease lock in the run's schema, where advisory locks are
+        unavailable."""
+        return TableLock(self.provider, self.name)
 
     # acquire / release -----------------------------------------------------------------
     def request(self, conn: "DbConnection", timeout: float) -> None:
@@ -79,16 +121,36 @@ class AdvisoryLock(SessionLock):
         lock would stall the migrating one until they gave up."""
         deadline = time.monotonic() + max(0.0, timeout)
         delay = self.poll_min
-        while not conn.query(f"SELECT pg_try_advisory_lock({self.key})")[0][0]:
+        self.use_schema_of(conn)
+        while not self._try(conn):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise self._timeout_error(conn, timeout)
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, self.poll_max)
 
+    def _try(self, conn: "DbConnection") -> bool:
+        try:
+            return bool(conn.query(f"SELECT pg_try_advisory_lock({self.key})")[0][0])
+        except Exception as exc:
+            reason = advisory_unavailable(exc)
+            if reason is None:
+                raise
+            raise LockUnavailable(reason) from exc
+
     def unlock(self, conn: "DbConnection") -> str | None:
         conn.execute(f"SELECT pg_advisory_unlock({self.key})").fetchall()
         return None
+
+    def probe(self, conn: "DbConnection") -> str | None:
+        """The session holding the key, else the owner of a lease-lock row (a run that
+        fell back), else ``None``; takes nothing."""
+        self.use_schema_of(conn)
+        holder = self.find_holder(conn)
+        if holder is None and conn.query("SELECT to_regclass(%s)", (
+                self.provider.sql.table_name(self.name),))[0][0] is not None:
+            return self.lease_lock().probe(conn)
+        return holder
 
     def force_release(self) -> bool:
         """An advisory lock cannot be left behind: the server frees it when its session
@@ -96,9 +158,16 @@ class AdvisoryLock(SessionLock):
         :class:`LockTimeoutError` naming it (npa never terminates another session)."""
         conn = self.provider.driver.connect()
         try:
+            self.use_schema_of(conn)
             holder = self.find_holder(conn)
+            lease = self.lease_lock()
+            leased = lease.probe(conn) if holder is None else None
         finally:
             conn.close()
+        if leased is not None:  # a run that fell back to the lease lock left its row
+            removed = lease.force_release()
+            self.holder = lease.holder
+            return removed
         if holder is None:
             return False
         raise LockTimeoutError(

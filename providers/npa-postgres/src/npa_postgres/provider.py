@@ -102,6 +102,14 @@ def server_version(raw: Any) -> int:
     return int(version or 0)
 
 
+def search_path_option(schema: str) -> str:
+    """The libpq ``options`` value that puts ``schema`` alone on the ``search_path``: the
+    name double-quoted (any case, any character), with the spaces and backslashes libpq
+    splits ``options`` on escaped by a backslash."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    return "-csearch_path=" + quoted.replace("\\", "\\\\").replace(" ", "\\ ")
+
+
 def milliseconds(seconds: float) -> int:
     """A PostgreSQL timeout setting in ms; at least 1 ms (0 would mean "no timeout")."""
     return max(1, int(math.ceil(float(seconds) * 1000)))
@@ -189,6 +197,14 @@ class PostgresDriver(Driver):
     # transactions ----------------------------------------------------------------------
     def begin(self, conn: "DbConnection") -> None:
         conn.execute("BEGIN")
+        conn.session_settings["local_lock_timeout"] = False
+
+    def begin_write(self, conn: "DbConnection") -> None:
+        """``BEGIN ISOLATION LEVEL SERIALIZABLE`` for the lease lock (the fallback where
+        advisory locks are unavailable): two runs that both see an expired lock and both
+        take it over conflict, and the second one's commit fails instead of both holding
+        it (read committed would let the second ``UPDATE`` overwrite the first)."""
+        conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
         conn.session_settings["local_lock_timeout"] = False
 
     def commit(self, conn: "DbConnection") -> None:
@@ -507,6 +523,12 @@ class PostgresProvider(BaseProvider):
         return self.url.database or self.url.username or self.display_url()
 
     # connections -----------------------------------------------------------------------
+
+    def tenant_url(self, url: "sa.engine.URL", schema: str) -> "sa.engine.URL":
+        """``url`` with ``schema`` alone on the ``search_path`` (libpq ``options``
+        ``-c search_path=...``): the history table, the lock and every unqualified object
+        of the migrations live in that schema."""
+        return url.update_query_dict({"options": search_path_option(schema)})
 
     # locking ---------------------------------------------------------------------------
     def create_lock(self, table_name: str):
