@@ -11,6 +11,13 @@ alike. Databases: SQLite (a file in a temporary directory on disk), PostgreSQL a
 MariaDB/MySQL at the URLs given (database ``npa_bench``, dropped and re-created before
 each sample; a server that cannot be reached is skipped). Alembic is installed into
 ``benchmarks/.venv-alembic`` (gitignored) on first use. See docs/performance.md.
+
+Groups (``--only``): ``apply`` (the Python API, in-process time), ``cliapply`` (what
+users run: ``npa migrate up`` with its defaults, whole process, beside a whole raw
+process), ``cli`` (start-up), ``noop`` (no-op ``up``/``status``), ``bigsql`` (one large
+``.sql`` file against ``psql`` and the ``mariadb`` client), ``growth`` (apply and status
+at each ``--scaling`` size), ``bulk``, ``rebuild``. The header records the machine and
+its load (load averages and the busiest processes) before and after the run.
 """
 
 from __future__ import annotations
@@ -123,16 +130,31 @@ class Bench:
             raise RuntimeError(f"{case} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
         return json.loads(proc.stdout.strip().splitlines()[-1])
 
-    def wall(self, command: list[str]) -> dict:
-        """Wall time of a whole command (start-up included)."""
-        started = time.perf_counter()
-        proc = subprocess.run(command, capture_output=True, text=True, env=self.env,
-                              cwd=self.work)
-        seconds = time.perf_counter() - started
-        if proc.returncode != 0:
-            raise RuntimeError(f"{command} failed ({proc.returncode}):\n{proc.stdout}\n"
-                               f"{proc.stderr}")
-        return {"seconds": seconds, "rss_mib": None}
+    def wall(self, command: list[str], stdin: Path | None = None) -> dict:
+        """Wall time of a whole command (start-up included) and, where GNU ``time`` is
+        installed, its peak RSS (``%M``: measured by a small parent, so this harness's own
+        size does not leak in through ``fork``). Output goes to a file, as to a redirected
+        terminal, so a pipe's back-pressure is not timed."""
+        gnu_time = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+        with tempfile.TemporaryDirectory() as tmp:
+            rss_file = Path(tmp) / "rss"
+            if gnu_time:
+                command = [gnu_time, "-q", "-f", "%M", "-o", str(rss_file), *command]
+            with open(Path(tmp) / "out", "w+b") as out, \
+                    open(stdin if stdin is not None else os.devnull, "rb") as source:
+                started = time.perf_counter()
+                proc = subprocess.run(command, stdin=source, stdout=out,
+                                      stderr=subprocess.STDOUT, env=self.env, cwd=self.work)
+                seconds = time.perf_counter() - started
+                if proc.returncode != 0:
+                    out.seek(0)
+                    raise RuntimeError(f"{command} failed ({proc.returncode}):\n"
+                                       f"{out.read()[-3000:].decode(errors='replace')}")
+            rss = None
+            if gnu_time and rss_file.exists():
+                value = rss_file.read_text().strip().splitlines()
+                rss = int(value[-1]) / 1024 if value and value[-1].isdigit() else None
+        return {"seconds": seconds, "rss_mib": rss}
 
     def npa_command(self) -> list[str]:
         script = Path(self.python).parent / ("npa.exe" if os.name == "nt" else "npa")
@@ -306,17 +328,116 @@ def bench_rebuild(b: Bench, dbs: list[str]) -> None:
         ("npa alter_column", b.sample("sqlite", "npa_rebuild", rows=rows, dir=str(directory)))])
 
 
+def bench_cliapply(b: Bench, dbs: list[str]) -> None:
+    """What users run: ``npa migrate up`` with its defaults (verification on, the event
+    log, the human output to a file), whole process, beside a whole raw-driver process
+    doing the same work (interpreter and imports included on both sides)."""
+    n = b.args.n
+    sql = workloads.write_sql(b.work / f"sql-{n}", n)
+    py = workloads.write_python(b.work / f"py-{n}", n)
+    npa = b.npa_command()
+    for db in dbs:
+        b.log(f"CLI apply {n} migrations on {LABELS[db]}")
+
+        def raw(db=db) -> dict:
+            url = b.url(db)
+            b.reset(db, url)
+            return b.wall([b.python, str(WORKER), "raw_apply",
+                           json.dumps({"kind": db, "url": url, "dir": str(sql)})])
+
+        def cli(directory: Path, *flags: str, db=db) -> dict:
+            url = b.url(db)
+            b.reset(db, url)
+            return b.wall(npa + ["-d", url, "-m", str(directory), "migrate", "up", *flags])
+
+        b.paired(f"CLI apply {n}", db, [
+            ("raw process", raw),
+            ("npa up", lambda: cli(sql)),
+            ("npa up --no-verify", lambda: cli(sql, "--no-verify")),
+            ("npa up (python)", lambda: cli(py))])
+
+
+def bench_bigsql(b: Bench, dbs: list[str]) -> None:
+    """One ``.sql`` migration of ``--big-statements`` statements (a data dump) through
+    ``npa migrate up`` against the database's own client running the same statements in
+    one transaction (``psql --single-transaction``; the ``mariadb`` client reading a
+    script wrapped in ``START TRANSACTION`` / ``COMMIT``)."""
+    n = b.args.big_statements
+    migrations, plain, mysql_script = workloads.write_big_sql(b.work / f"big-{n}", n)
+    npa = b.npa_command()
+    group = f"large .sql {n:,} statements ({plain.stat().st_size / 1e6:.0f} MB)"
+    for db in dbs:
+        url = b.url(db)
+        if db == "postgresql" and shutil.which("psql"):
+            name = "psql"
+            client = [shutil.which("psql") or "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                      "--single-transaction", "-d",
+                      url.replace("postgresql+psycopg://", "postgresql://"), "-f", str(plain)]
+            stdin = None
+        elif db == "mysql" and (shutil.which("mariadb") or shutil.which("mysql")):
+            from worker import _mysql_args
+
+            name = "mariadb client"
+            params = _mysql_args(url)
+            client = [shutil.which("mariadb") or shutil.which("mysql") or "mysql", "--batch",
+                      "-h", params["host"], "-P", str(params["port"]), "-u", params["user"],
+                      *([f"-p{params['password']}"] if params["password"] else []),
+                      params["database"]]
+            stdin = mysql_script
+        else:
+            b.log(f"large .sql: no client to compare with on {LABELS[db]}; skipped")
+            continue
+        b.log(f"{group} on {LABELS[db]}")
+
+        def run_client(db=db, url=url, client=client, stdin=stdin) -> dict:
+            b.reset(db, url)
+            return b.wall(client, stdin=stdin)
+
+        def run_npa(db=db, url=url) -> dict:
+            b.reset(db, url)
+            return b.wall(npa + ["-d", url, "-m", str(migrations), "migrate", "up"])
+
+        b.paired(group, db, [(name, run_client), ("npa up", run_npa)])
+
+
+def bench_growth(b: Bench, dbs: list[str]) -> None:
+    """Apply (whole ``npa migrate up`` process, against a whole raw process) and then
+    ``status`` at each ``--scaling`` size, on SQLite: the curve should be a line."""
+    npa = b.npa_command()
+    for size in b.args.scaling:
+        directory = workloads.write_sql(b.work / f"sql-{size}", size)
+        last: dict[str, str] = {}
+
+        def raw(directory=directory) -> dict:
+            url = b.url("sqlite")
+            return b.wall([b.python, str(WORKER), "raw_apply",
+                           json.dumps({"kind": "sqlite", "url": url, "dir": str(directory)})])
+
+        def up(directory=directory) -> dict:
+            last["url"] = b.url("sqlite")
+            return b.wall(npa + ["-d", last["url"], "-m", str(directory), "migrate", "up"])
+
+        def status(directory=directory) -> dict:  # the database the last 'up' built
+            return b.wall(npa + ["-d", last["url"], "-m", str(directory), "migrate",
+                                 "status", "--json"])
+
+        b.log(f"growth: {size} migrations on SQLite")
+        b.paired("growth (apply, status)", str(size),
+                 [("raw process", raw), ("npa up", up), ("npa status", status)])
+
+
 from fleet import bench_fleet  # noqa: E402
 
-GROUPS = {"apply": bench_apply, "cli": bench_cli, "noop": bench_noop, "bulk": bench_bulk,
-          "rebuild": bench_rebuild, "fleet": bench_fleet}
+GROUPS = {"apply": bench_apply, "cli": bench_cli, "cliapply": bench_cliapply,
+          "noop": bench_noop, "bigsql": bench_bigsql, "growth": bench_growth,
+          "bulk": bench_bulk, "rebuild": bench_rebuild, "fleet": bench_fleet}
 
 
 # --------------------------------------------------------------------------------------
 # report
 # --------------------------------------------------------------------------------------
 BASELINES = {"raw": None, "raw SELECT": None, "raw fastest": None, "raw rebuild": None,
-             "python -c pass": None}
+             "python -c pass": None, "raw process": None, "psql": None, "mariadb client": None}
 #: baselines named after their sample size (the fleet group's "sum of single targets")
 BASELINE_PREFIXES = ("sum of single targets",)
 
@@ -327,20 +448,30 @@ def is_baseline(case: str) -> bool:
 
 
 def report(b: Bench) -> str:
+    """The table. ``ratio`` is the median of the per-round ratios (each case's sample over
+    the baseline's sample of the same interleaved round): on a shared machine whose
+    speed drifts, a pair taken seconds apart is compared, not two medians that may come
+    from different minutes. ``+N ms`` for start-up rows, the same way."""
+    return table(b.results)
+
+
+def table(results: list[dict]) -> str:
     lines = ["| benchmark | database | case | median | ratio | peak RSS |",
              "|---|---|---|---:|---:|---:|"]
-    base: dict[tuple, float] = {}
-    for row in b.results:
+    base: dict[tuple, list[float]] = {}
+    for row in results:
         if is_baseline(row["case"]):
-            base[(row["group"], row["db"])] = row["median_s"]
-    for row in b.results:
+            base[(row["group"], row["db"])] = row["samples_s"]
+    for row in results:
         ref = base.get((row["group"], row["db"]))
-        if is_baseline(row["case"]) or ref is None:
+        if is_baseline(row["case"]) or ref is None or row["case"] == "npa status" \
+                and row["group"].startswith("growth"):  # status has no raw twin there
             ratio = ""
         elif row["group"] == "cold start":
-            ratio = f"+{(row['median_s'] - ref) * 1000:.0f} ms"
+            extra = statistics.median([a - r for a, r in zip(row["samples_s"], ref)])
+            ratio = f"+{extra * 1000:.0f} ms"
         else:
-            ratio = f"{row['median_s'] / ref:.2f}×"
+            ratio = f"{statistics.median([a / r for a, r in zip(row['samples_s'], ref)]):.2f}×"
         rss = f"{row['rss_mib']:.0f} MiB" if row.get("rss_mib") else ""
         lines.append(f"| {row['group']} | {LABELS.get(row['db'], row['db'])} | {row['case']} | "
                      f"{row['median_s']:.3f} s | {ratio} | {rss} |")
@@ -360,6 +491,25 @@ def machine() -> str:
             f"Python {platform.python_version()}")
 
 
+def load() -> str:
+    """The machine's load now: load averages and the busiest processes (what else ran)."""
+    try:
+        one, five, fifteen = os.getloadavg()
+        text = f"load {one:.2f}/{five:.2f}/{fifteen:.2f}"
+    except OSError:
+        text = "load unknown"
+    try:
+        ps = subprocess.run(["ps", "-eo", "pcpu=,comm=", "--sort=-pcpu"], capture_output=True,
+                            text=True, timeout=10).stdout.splitlines()
+        busy = [" ".join(line.split()[::-1]) + "%" for line in ps[:8]
+                if line.split() and line.split()[-1] != "ps" and float(line.split()[0]) >= 5]
+        if busy:
+            text += " (busiest: " + ", ".join(busy[:4]) + ")"
+    except (OSError, ValueError, subprocess.SubprocessError):
+        pass
+    return text
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -370,6 +520,8 @@ def parse_args(argv=None):
     p.add_argument("--scaling", help="comma-separated sizes for status scaling "
                    "(1000,5000,10000)")
     p.add_argument("--bulk-rows", type=int, help="rows for bulk_insert (1000000)")
+    p.add_argument("--big-statements", type=int,
+                   help="statements in the large .sql file (143212, about 20 MB)")
     p.add_argument("--rebuild-rows", type=int, help="rows in the rebuilt table (1000000)")
     p.add_argument("--db", default="sqlite,postgresql,mysql",
                    help="databases to run (sqlite,postgresql,mysql)")
@@ -387,11 +539,12 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     size = ("smoke" if args.smoke else "quick" if args.quick else "full")
     defaults = {
-        "full": dict(n=1000, repeat=3, scaling="1000,5000,10000", bulk_rows=1_000_000,
-                     rebuild_rows=1_000_000),
+        "full": dict(n=1000, repeat=3, scaling="1000,3000,10000", bulk_rows=1_000_000,
+                     rebuild_rows=1_000_000, big_statements=143_212),
         "quick": dict(n=300, repeat=3, scaling="300,1000", bulk_rows=100_000,
-                      rebuild_rows=100_000),
-        "smoke": dict(n=5, repeat=1, scaling="5", bulk_rows=500, rebuild_rows=500),
+                      rebuild_rows=100_000, big_statements=20_000),
+        "smoke": dict(n=5, repeat=1, scaling="5", bulk_rows=500, rebuild_rows=500,
+                      big_statements=200),
     }[size]
     for key, value in defaults.items():
         if getattr(args, key) is None:
@@ -410,6 +563,7 @@ def main(argv=None) -> int:
     dbs = [d for d in dbs if b.available(d)]
     groups = args.only.split(",") if args.only else list(GROUPS)
     started = time.perf_counter()
+    load_before = load()
     try:
         for name in groups:
             GROUPS[name](b, dbs)
@@ -420,7 +574,7 @@ def main(argv=None) -> int:
     header = (f"npa-migrations benchmark ({args.size}: n={args.n}, repeat={args.repeat}, "
               f"bulk={args.bulk_rows:,}, rebuild={args.rebuild_rows:,}); {machine()}; "
               f"databases: {', '.join(LABELS[d] for d in dbs)}; "
-              f"{time.perf_counter() - started:.0f}s")
+              f"{time.perf_counter() - started:.0f}s; before: {load_before}; after: {load()}")
     if getattr(b, "alembic_versions", None):
         header += f"; Alembic {b.alembic_versions[0]} (SQLAlchemy {b.alembic_versions[1]})"
     print(header)

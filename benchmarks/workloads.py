@@ -154,3 +154,40 @@ class Rebuild(Migration):
         b.alter_column("big", "name", type_=sa.String(200), nullable=True)
 ''', encoding="utf-8")
     return directory
+
+
+BIG_TABLE = "big_load"
+
+
+def big_statements(n: int) -> list[str]:
+    """``CREATE TABLE`` and ``n - 1`` single-row ``INSERT``s (about 130 bytes each): a data
+    dump. Strings hold doubled quotes; every 50th a ``;`` and every 100th row is preceded
+    by a ``--`` comment line, so the splitter has to read what it splits."""
+    out = [f"CREATE TABLE {BIG_TABLE} (id INTEGER NOT NULL PRIMARY KEY, "
+           "name VARCHAR(200) NOT NULL, note VARCHAR(200))"]
+    for i in range(1, n):
+        name = f"customer {i} of the big load; part {i % 7}" if i % 50 == 0 else \
+            f"customer number {i} of the big load"
+        row = (f"INSERT INTO {BIG_TABLE} (id, name, note) VALUES "
+               f"({i}, '{name}', 'it''s row {i}, written by the dump tool')")
+        out.append(f"-- rows from page {i // 100}\n{row}" if i % 100 == 0 else row)
+    return out
+
+
+def write_big_sql(directory: Path, n: int) -> tuple[Path, Path, Path]:
+    """One npa migration of :func:`big_statements`, plus the same statements as plain
+    scripts for the database clients, each in one transaction like npa's run:
+    ``(migrations folder, script for psql --single-transaction, script for mariadb)``."""
+    migrations = directory / "migrations"
+    migrations.mkdir(parents=True, exist_ok=True)
+    statements = big_statements(n)
+    body = "".join(f"{s};\n" for s in statements)
+    (migrations / f"{BASE_TIMESTAMP:014d}_big_load.sql").write_text(
+        f"-- npa:up\n{body}-- npa:down\nDROP TABLE {BIG_TABLE};\n", encoding="utf-8")
+    plain = directory / "big_load.sql"
+    plain.write_text(body, encoding="utf-8")
+    mysql = directory / "big_load_mysql.sql"
+    mysql.write_text(f"{statements[0]};\nSTART TRANSACTION;\n"
+                     + "".join(f"{s};\n" for s in statements[1:]) + "COMMIT;\n",
+                     encoding="utf-8")
+    return migrations, plain, mysql

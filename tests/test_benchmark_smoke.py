@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -62,10 +63,16 @@ def test_benchmark_smoke_sqlite(tmp_path):
     cases = {(r["group"], r["case"]) for r in rows}
     assert ("apply 5", "raw") in cases and ("apply 5", "npa sql") in cases
     assert ("apply 5", "npa python") in cases and ("roll back 5", "npa sql") in cases
+    assert ("CLI apply 5", "raw process") in cases and ("CLI apply 5", "npa up") in cases
+    assert ("CLI apply 5", "npa up --no-verify") in cases
+    assert {(r["db"], r["case"]) for r in rows if r["group"] == "growth (apply, status)"} \
+        == {("5", "raw process"), ("5", "npa up"), ("5", "npa status")}
     for row in rows:  # every comparison has its ratio against the baseline of its group
         if row["case"].startswith("npa") and row["group"] != "cold start" \
-                and not row["group"].startswith("scaling"):
+                and not row["group"].startswith("scaling") \
+                and (row["group"], row["case"]) != ("growth (apply, status)", "npa status"):
             assert row["ratio"].endswith("×"), row
+    assert all(r["rss"].endswith("MiB") for r in rows if r["group"] == "CLI apply 5")
     assert {r["db"] for r in rows if r["group"] == "scaling sql"} == {"5"}
     assert all(r["samples_s"] for r in raw["results"])
 
@@ -75,11 +82,16 @@ def test_benchmark_smoke_servers(tmp_path):
     pg = _server_url("NPA_TEST_POSTGRES_URL", "postgresql+psycopg")
     my = _server_url("NPA_TEST_MYSQL_URL", "mysql+pymysql")
     dbs = ["postgresql", "mysql"]
-    args = ["--db", ",".join(dbs), "--only", "apply,bulk", "--postgresql-url", pg,
+    args = ["--db", ",".join(dbs), "--only", "apply,bulk,bigsql", "--postgresql-url", pg,
             "--mysql-url", my]
     rows, _ = _run(tmp_path, *args)
     labels = {"postgresql": "PostgreSQL", "mysql": "MariaDB/MySQL"}
+    clients = {"postgresql": "psql", "mysql": "mariadb client"}
+    big = "large .sql 200 statements (0 MB)"
     for db in dbs:
         cases = {(r["group"], r["case"]) for r in rows if r["db"] == labels[db]}
         assert {("apply 5", "raw"), ("apply 5", "npa sql"), ("roll back 5", "npa sql"),
                 ("bulk_insert 500", "npa bulk_insert")} <= cases, (db, cases)
+        programs = ["psql"] if db == "postgresql" else ["mariadb", "mysql"]
+        if any(shutil.which(program) for program in programs):  # the client to compare with
+            assert {(big, "npa up"), (big, clients[db])} <= cases, (db, cases)

@@ -53,6 +53,32 @@ def test_up_human_layout(project):
     assert (project / "npa.db").exists()  # the default database
 
 
+def test_up_summarises_a_migration_of_many_statements(project, migrations_dir):
+    inserts = "".join(f"INSERT INTO roles VALUES ({i});\n" for i in range(30))
+    migrations_dir("20250103000000_fill.sql", f"-- npa:up\n{inserts}-- npa:down\nSELECT 1;\n")
+    result = run("migrate", "up")
+    assert result.exit_code == 0, result.output
+    section = result.output.split("Executing migration 3/3: Fill\n", 1)[1].split("\n\n")[0]
+    lines = section.splitlines()
+    assert lines[:20] == ["  ✓ Inserting rows into 'roles'"] * 20
+    assert lines[-1] == "  ✓ 10 more operations (30 in all)"
+    assert sqlite3.connect(project / "npa.db").execute("SELECT count(*) FROM roles").fetchone() == (30,)
+
+
+def test_up_of_many_migrations_prints_one_line_each(project, migrations_dir):
+    for i in range(3, 63):
+        migrations_dir(f"202501{i:02d}000000_t{i}.sql" if i < 32 else
+                       f"202502{i - 31:02d}000000_t{i}.sql",
+                       f"-- npa:up\nCREATE TABLE t{i} (id INTEGER);\n-- npa:down\nDROP TABLE t{i};\n")
+    result = run("migrate", "up")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "  10. 20250110000000_T10\n  ... and 52 more\n" in out
+    assert "Executing migration 1/62: CreateUsers\nExecuting migration 2/62: Roles\n" in out
+    assert "Creating table" not in out
+    assert "Executing migration 62/62: T62\n\n✓ 62 migrations applied successfully" in out
+
+
 def test_up_nothing_pending_takes_no_lock(project):
     run("migrate", "up")
     result = run("migrate", "up")

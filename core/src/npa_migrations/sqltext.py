@@ -319,8 +319,15 @@ def _append(statements: list[str], chunk: str, lexicon: Lexicon) -> None:
         statements.append(stripped)
 
 
+def _comment_openers(lexicon: Lexicon) -> tuple[str, ...]:
+    """What every comment of ``lexicon`` starts with."""
+    return ("--", "/*", "#") if lexicon.hash_comments else ("--", "/*")
+
+
 def strip_comments(text: str, lexicon: Lexicon = PORTABLE) -> str:
     """``text`` without its comments (strings, quoted names and executable comments kept)."""
+    if not any(opener in text for opener in _comment_openers(lexicon)):
+        return text  # no comment can start anywhere: nothing to lex (most statements)
     out = []
     pos = 0
     for kind, begin, end in tokens(text, lexicon):

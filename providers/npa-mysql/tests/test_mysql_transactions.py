@@ -89,6 +89,23 @@ def test_rows_after_an_implicit_commit_roll_back_with_their_record(my):
     assert [row[:3] for row in my.history()] == [("20250101000000_Mixed", 0, 1)]
 
 
+def test_rows_before_a_failing_ddl_statement_are_recorded_with_it(my):
+    """The record of plain DML waits in memory (one round trip per statement) and is
+    written before a statement that may commit: a DDL statement that fails after its
+    implicit commit leaves the rows and the record of them, in agreement."""
+    t = my.name("w")
+    my.migration("20250101000000_Rows", f"""
+        b.create_table({t!r}, sa.Column("id", sa.Integer, primary_key=True))
+        b.execute("INSERT INTO {t} VALUES (1)")
+        b.execute("INSERT INTO {t} VALUES (2)")
+        b.create_table({t!r}, sa.Column("id", sa.Integer, primary_key=True))
+    """)
+    result = my.executor().execute()
+    assert not result.success and "3 of 4 operation(s) took effect" in result.errors[0].message
+    assert my.query(f"SELECT id FROM {q(t)} ORDER BY id") == [(1,), (2,)]
+    assert [row[:3] for row in my.history()] == [("20250101000000_Rows", 0, 3)]
+
+
 def test_data_and_ddl_commit_with_the_history_row(my):
     """BEGIN, DML, DDL (implicit commit), DML, history row, COMMIT: the explicit COMMIT
     after the implicit one is harmless and everything is there."""

@@ -30,6 +30,13 @@ from ..hookspecs import hookimpl
 EXIT_PIPE_CLOSED = 141
 #: seconds between two progress lines of a long data step in the human output
 PROGRESS_INTERVAL = 1.0
+#: operation lines printed per migration; the rest are counted (a 100,000-statement
+#: ``.sql`` file shows progress and a total, not 100,000 lines)
+OPERATION_LINES = 20
+#: runs of more migrations than this print one line per migration, no operation lines,
+#: and only the first :data:`PLAN_LINES` of the plan
+MANY_MIGRATIONS = 50
+PLAN_LINES = 10
 
 #: the real stdout while a ``--json`` command runs (see :func:`json_stream`)
 _json_stdout: list[Any] = []
@@ -120,7 +127,13 @@ echo = write  # the reporters print through the pipe-safe writer
 
 
 class HumanReporter:
-    """Prints the SPEC §7 layout for ``up``/``down`` as events arrive."""
+    """Prints the SPEC §7 layout for ``up``/``down`` as events arrive.
+
+    Printing is not free (a line costs a terminal far more than the engine's work on a
+    small statement), so large runs are summarised: a migration shows its first
+    :data:`OPERATION_LINES` operations, then a progress line a second at most and the
+    count of the rest; a run of more than :data:`MANY_MIGRATIONS` migrations shows one
+    line per migration (and its failure, in full)."""
 
     def __init__(self, direction: str):
         self.style = Style()
@@ -129,6 +142,12 @@ class HumanReporter:
         self.last_progress = float("-inf")
         #: rows the data operation under way has changed so far
         self.rows_done: int | None = None
+        #: operations of the migration under way, printed or not
+        self.operations = 0
+        #: one line per migration (a run of more than MANY_MIGRATIONS)
+        self.compact = False
+        #: ``index`` and ``total`` of the migration under way
+        self.position = (0, 0)
 
     @hookimpl
     def npa_lock_requested(self, description: str, timeout: float) -> None:
@@ -144,18 +163,34 @@ class HumanReporter:
         if not migrations:
             return
         echo("Pending migrations:" if direction == "up" else "Migrations to roll back:")
-        for n, migration in enumerate(migrations, 1):
+        self.compact = len(migrations) > MANY_MIGRATIONS
+        shown = migrations[:PLAN_LINES] if self.compact else migrations
+        for n, migration in enumerate(shown, 1):
             echo(f"  {n}. {migration.id}")
+        if len(shown) < len(migrations):
+            echo(f"  ... and {len(migrations) - len(shown):,} more")
         echo()
 
     @hookimpl
     def npa_migration_start(self, migration, index: int, total: int, direction: str) -> None:
         verb = "Executing" if direction == "up" else "Rolling back"
         echo(f"{verb} migration {index}/{total}: {migration.name}")
+        self.operations = 0
+        self.position = (index, total)
+        self.last_progress = time.monotonic()
 
     @hookimpl
     def npa_operation_done(self, migration, operation, duration: float) -> None:
         rows, self.rows_done = self.rows_done, None
+        self.operations += 1
+        if self.compact:
+            return
+        if self.operations > OPERATION_LINES:
+            now = time.monotonic()
+            if now - self.last_progress >= PROGRESS_INTERVAL:
+                self.last_progress = now
+                echo(f"    ... {self.operations:,} operations done")
+            return
         total = f" ({rows:,} row(s))" if rows is not None else ""
         echo(f"  {self.style.good(self.style.ok)} {operation.describe()}{total}")
 
@@ -173,9 +208,15 @@ class HumanReporter:
 
     @hookimpl
     def npa_migration_end(self, migration, direction: str, duration: float, error) -> None:
+        hidden = self.operations - OPERATION_LINES
+        if not self.compact and hidden > 0:
+            echo(f"  {self.style.good(self.style.ok)} {hidden:,} more operations "
+                 f"({self.operations:,} in all)")
         if error is not None:
             echo(f"  {self.style.bad(self.style.fail)} {migration.name} failed")
-        echo()
+        index, total = self.position
+        if not self.compact or error is not None or index == total:
+            echo()
 
     @hookimpl
     def npa_migration_retry(self, migration, attempt: int, retries: int, delay: float,

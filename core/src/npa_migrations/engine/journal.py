@@ -12,7 +12,12 @@ transaction mode ``none`` -- its history row is the journal:
   makes it durable before anything else is);
 * a statement that runs inside a transaction shares that transaction with the update of
   the row's position, so a data change and the record of it commit together -- a data
-  change is never counted twice;
+  change is never counted twice. Where the provider says the next statement cannot
+  commit the transaction (plain DML,
+  :meth:`~npa_migrations.provider.driver.Driver.keeps_transaction`), the update waits
+  in memory (:meth:`Journal.advance_later`) and is written once before the transaction
+  commits or a statement that may commit it runs (:meth:`Journal.flush`): what commits
+  is still the data with its record, and what rolls back takes neither;
 * a statement that commits by itself (DDL where DDL commits implicitly) is settled in
   the next transaction: if the process dies in between, the row's position says the
   statement may have run, and the next run checks it against the live schema
@@ -57,6 +62,8 @@ class Journal:
         self.durable_row = migration.resume is not None
         #: the row exists in the open transaction or for good
         self.written = self.durable_row
+        #: ``position`` is ahead of the row in the open transaction (see :meth:`flush`)
+        self.unwritten = False
 
     @property
     def took_effect(self) -> bool:
@@ -92,9 +99,23 @@ class Journal:
         self.session.history.progress(self.session.connection, self.migration.id, position,
                                       in_flight)
         self.position = position
+        self.unwritten = False
         if not self.session.connection.in_transaction:
             self.settled = position
             self._journaled()
+
+    def advance_later(self, position: Position) -> None:
+        """The steps have run up to ``position`` inside the open transaction; the row is
+        updated by :meth:`flush`, which the engine calls before anything that could make
+        the transaction's work durable (a commit, a statement that may commit)."""
+        self.position = position
+        self.unwritten = True
+
+    def flush(self) -> None:
+        """Write the position :meth:`advance_later` kept in memory (in the open
+        transaction, so it commits with the statements it records)."""
+        if self.unwritten:
+            self.advance(self.position)
 
     def committed(self) -> None:
         """The open transaction committed (explicitly, or implicitly before a DDL
@@ -123,6 +144,7 @@ class Journal:
         row, when it had not committed yet)."""
         self.position = self.settled
         self.written = self.durable_row
+        self.unwritten = False
 
     def reconcile(self) -> None:
         """After a failed statement that may have committed what came before it (DDL

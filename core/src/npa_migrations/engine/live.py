@@ -200,6 +200,8 @@ class LiveTarget(RunTarget):
             return
         if not self.conn.in_transaction:
             self._begin()
+        elif journal.unwritten and not self.driver.keeps_transaction(statement.sql):
+            journal.flush()  # this statement may commit: the record of the ones before first
         self._execute(migration.script, statement, cancellable=self.transactional_ddl)
         after = position_after()
         still_open = self.driver.transaction_open(self.conn)
@@ -215,8 +217,8 @@ class LiveTarget(RunTarget):
         elif still_open is None:  # the database cannot tell: commit each statement
             journal.advance(after)
             self._commit(migration)
-        else:
-            journal.advance(after)  # commits with the next implicit or explicit commit
+        else:  # written before the next implicit or explicit commit (see Journal.flush)
+            journal.advance_later(after)
 
     def _rows_done(self, migration: "PlannedMigration", step: "Step", rows: int) -> None:
         """A chunk of a data step ran: report the rows it has changed so far."""
@@ -266,8 +268,8 @@ class LiveTarget(RunTarget):
                 conn, "apply" if migration.direction == "up" else "revert",
                 migration_id=script.id, checksum=script.checksum, duration_ms=elapsed_ms,
                 detail=f"continued from {migration.start}" if migration.continues else None)
-            if not self.outer:
-                self._commit(migration)
+            if not self.outer:  # the row written whole above supersedes a position
+                self._commit(migration, flush=False)  # kept in memory
         self.journal = None
         duration = time.perf_counter() - self.started
         self.hooks.npa_migration_end(migration=script, direction=_event_direction(migration),
@@ -420,7 +422,9 @@ class LiveTarget(RunTarget):
             seconds = script.lock_timeout_seconds
         self.driver.apply_ddl_lock_timeout(self.conn, seconds)
 
-    def _commit(self, migration: "PlannedMigration") -> None:
+    def _commit(self, migration: "PlannedMigration", flush: bool = True) -> None:
+        if flush and self.journal is not None:
+            self.journal.flush()
         self.session.commit(migration.script)
         if self.journal is not None:
             self.journal.committed()

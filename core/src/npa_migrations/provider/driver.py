@@ -200,6 +200,15 @@ class Driver:
         committed when it finishes."""
         return None
 
+    def keeps_transaction(self, sql: str) -> bool:
+        """Whether ``sql`` certainly runs inside the open transaction without committing
+        it (plain DML where DDL commits implicitly). The engine then leaves the record of
+        the statements before it in memory and writes it once, before the transaction
+        commits or before a statement that may commit it: one round trip per statement
+        instead of two. ``False`` (the default, always safe): write the record before
+        every statement."""
+        return False
+
     def batched(self, conn: "DbConnection") -> "contextlib.AbstractContextManager[None]":
         """A block whose statements may travel to the server together; their errors may
         surface only when it ends. The engine runs a migration's bookkeeping in it: the

@@ -193,6 +193,8 @@ def analyse_sql(sql: str) -> list[SqlEffect]:
     from ..errors import SqlSplitError
     from ..sqltext import split_statements
 
+    if ";" not in sql:  # one statement (a statement of a split .sql file): no split
+        return analyse_statement(sql.strip())
     try:
         statements = split_statements(sql)
     except SqlSplitError:  # quoting of a dialect the portable splitter does not read

@@ -54,6 +54,11 @@ def normalise_url(url: "sa.engine.URL") -> "sa.engine.URL":
     return url
 
 
+#: statements that run inside the open transaction and never commit it (see
+#: :meth:`MysqlDriver.keeps_transaction`): nothing but white space before the keyword
+_KEEPS_TRANSACTION = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|REPLACE|SELECT)\b", re.IGNORECASE)
+
+
 @dataclass
 class ColumnDefinition:
     """A column as ``SHOW CREATE TABLE`` prints it, split into the parts ``MODIFY``
@@ -245,6 +250,13 @@ class MysqlDriver(Driver):
         flags of the last reply, no round trip): ``False`` after DDL committed it."""
         status = getattr(conn.raw, "server_status", None)
         return None if status is None else bool(status & SERVER_STATUS_IN_TRANS)
+
+    def keeps_transaction(self, sql: str) -> bool:
+        """``INSERT``, ``UPDATE``, ``DELETE``, ``REPLACE`` and ``SELECT`` never commit
+        implicitly (nor can a trigger or stored function they call); anything else -- DDL,
+        ``SET``, ``LOCK TABLES``, ``CALL``, a leading comment that may be executable --
+        may."""
+        return _KEEPS_TRANSACTION.match(sql) is not None
 
     # locking -----------------------------------------------------------------------------
 
