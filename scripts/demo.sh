@@ -2,7 +2,7 @@
 # README's first command: install everything, then run the demo migrations on SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+source scripts/ensure-uv.sh
 uv sync --all-packages --quiet --compile-bytecode
 rm -f demo.db
 uv run --no-sync npa --config examples/npa.toml migrate up

@@ -116,3 +116,50 @@ def test_hook_npa_register_commands(register):
     finally:
         migrate.commands.pop("hello", None)
         _loaded_for[:] = saved
+
+
+# NPA_PLUGINS: extra plugin modules for one process --------------------------------------
+def _npa(tmp_path, env, *args):
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "migrations"
+    folder.mkdir(exist_ok=True)
+    (folder / "20250101000000_items.py").write_text(MIGRATION)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NPA_CRASH_")}
+    return subprocess.run(
+        [sys.executable, "-m", "npa_migrations.cli", "-d", f"sqlite:///{tmp_path / 'x.db'}",
+         "-m", str(folder), "migrate", *args], env={**clean, **env}, cwd=tmp_path,
+        capture_output=True, text=True, timeout=120)
+
+
+def test_npa_plugins_loads_a_module_into_a_real_npa_process(tmp_path):
+    """The crash injector, loaded by name, sees every boundary of the run in order."""
+    trace = tmp_path / "trace.txt"
+    done = _npa(tmp_path, {"NPA_PLUGINS": "npa_migrations.testing.crash",
+                           "NPA_CRASH_TRACE": str(trace)}, "up")
+    assert done.returncode == 0, done.stderr
+    points = [line.split()[1] for line in trace.read_text().splitlines()]
+    assert points[:3] == ["lock", "locked", "migration"]
+    assert points[-2:] == ["unlock", "unlocked"]
+    assert points.count("statement") == points.count("executed") == 2
+
+
+def test_crash_injector_kills_its_process_at_the_chosen_boundary(tmp_path):
+    done = _npa(tmp_path, {"NPA_PLUGINS": "npa_migrations.testing.crash",
+                           "NPA_CRASH_AT": "4"}, "up")  # 'begin' of the one migration
+    assert done.returncode == -9
+    assert "Executing migration 1/1" in done.stdout and "applied" not in done.stdout
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"NPA_PLUGINS": "no_such_npa_plugin_module"}, "no_such_npa_plugin_module"),
+    ({"NPA_PLUGINS": "npa_migrations.testing.crash", "NPA_CRASH_SIGNAL": "HUP"},
+     "NPA_CRASH_SIGNAL='HUP'"),
+])
+def test_a_plugin_module_that_cannot_load_is_a_configuration_error(tmp_path, env, named):
+    done = _npa(tmp_path, env, "up")
+    assert done.returncode == 2, done.stderr
+    assert "NPA_PLUGINS" in done.stderr and named in done.stderr
+    assert "Traceback" not in done.stderr

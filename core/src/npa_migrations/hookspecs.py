@@ -301,11 +301,13 @@ def npa_migration_resumed(migration: "MigrationScript", direction: str, position
 def npa_checkpoint(point: str, migration: "MigrationScript | None") -> None:
     """Called at every boundary of a run, in a fixed order for a given history: taking
     and releasing the lock (``lock``, ``locked``, ``unlock``, ``unlocked``), each
-    migration (``migration``), each transaction (``begin``, ``commit``, ``committed``)
-    and each statement (``statement`` before it, ``executed`` after it).
+    migration (``migration``), each transaction (``begin``, ``commit``, ``committed``),
+    each statement (``statement`` before it, ``executed`` after it) and each write of the
+    write-ahead journal outside a transaction (``journaled``).
 
     For tracing and fault injection: the crash-point tests of npa-migrations kill the
-    process at the k-th checkpoint and check that the next run converges. An
+    process at the k-th checkpoint (:mod:`npa_migrations.testing.crash`) and check that
+    the next run converges. An
     implementation must be fast and must not touch the run's connection.
 
     :param point: the boundary reached (the names above).

@@ -3,7 +3,11 @@
 Loading is lazy (first call of :func:`get_plugin_manager`) so that ``npa --help`` does
 not import providers. Set ``NPA_DISABLE_PLUGIN_AUTOLOAD=1`` to skip entry points (tests),
 or ``NPA_DISABLE_PLUGINS=name,name`` to skip some entry points by name (as pytest's
-``-p no:name``), e.g. ``NPA_DISABLE_PLUGINS=concurrent_index``.
+``-p no:name``), e.g. ``NPA_DISABLE_PLUGINS=concurrent_index``. ``NPA_PLUGINS=module,module``
+registers extra plugin modules in this process (as pytest's ``-p module``), without
+installing them as entry points -- e.g. ``NPA_PLUGINS=npa_migrations.testing.crash``, the
+crash-point injector a child process of the crash tests loads. The variable is read only
+when the manager is built, so it costs nothing on paths that never load plugins.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import pluggy
 
 from . import hookspecs
+from .errors import ConfigurationError
 
 DEFAULT_PLUGINS = (
     "npa_migrations.builtin.defaults",
@@ -37,9 +42,37 @@ def get_plugin_manager() -> pluggy.PluginManager:
             manager.load_setuptools_entrypoints(hookspecs.PROJECT)
         for name in DEFAULT_PLUGINS:
             manager.register(importlib.import_module(name), name=name)
+        for name in extra_plugin_modules():
+            manager.register(_import_plugin(name), name=name)
         manager.check_pending()
         _manager = manager
     return _manager
+
+
+def reset_plugin_manager() -> None:
+    """Forget the process-wide manager: the next :func:`get_plugin_manager` builds a new
+    one from the environment (a forked child of the crash-point campaign, which must read
+    its own ``NPA_PLUGINS`` / ``NPA_DISABLE_PLUGINS``)."""
+    global _manager
+    _manager = None
+
+
+def extra_plugin_modules() -> list[str]:
+    """The modules ``NPA_PLUGINS`` names (comma-separated, blanks ignored), in order."""
+    return [name.strip() for name in os.environ.get("NPA_PLUGINS", "").split(",")
+            if name.strip()]
+
+
+def _import_plugin(name: str) -> object:
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:  # not found, or failed while importing: either way, say which
+        raise ConfigurationError(
+            f"NPA_PLUGINS names the module {name!r}, which cannot be imported "
+            f"({type(exc).__name__}: {exc}). Install the package that provides it, fix "
+            "what the message says, or remove it from NPA_PLUGINS.") from exc
 
 
 def _noop(**kwargs) -> None:

@@ -91,6 +91,7 @@ class Journal:
         self.written = True
         if not conn.in_transaction:
             self.durable_row = True
+            self._journaled()
 
     def advance(self, position: Position, *, in_flight: bool = False) -> None:
         """Record that the steps have run up to ``position`` (and, with ``in_flight``,
@@ -101,6 +102,7 @@ class Journal:
         self.unwritten = False
         if not self.session.connection.in_transaction:
             self.settled = position
+            self._journaled()
 
     def advance_later(self, position: Position) -> None:
         """The steps have run up to ``position`` inside the open transaction; the row is
@@ -166,6 +168,12 @@ class Journal:
             self.start()
         self.session.history.progress(conn, self.migration.id, self.settled)
         self.session.history.settle(conn, self.migration.id, state, error, execution_ms)
+        self._journaled()
+
+    def _journaled(self) -> None:
+        """A write of the row took effect for good (outside any transaction): a boundary
+        of the run (``npa_checkpoint`` point ``journaled``)."""
+        self.session.checkpoint("journaled", self.migration.script)
 
     def _put_back(self) -> None:
         """Nothing took effect: the row as it was before the run (none, for a migration

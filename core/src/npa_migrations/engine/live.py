@@ -190,6 +190,11 @@ class LiveTarget(RunTarget):
                 self._commit(migration)
                 return
             journal.advance(position, in_flight=True)
+            if self.interruption is not None and self.interruption.requested:
+                # asked to stop while the transaction before it committed or the mark
+                # was written: the statement has not started, so stop before it
+                journal.advance(position)
+                raise self.stop(migration)
             self.unguarded = statement
             self._execute(migration.script, statement, cancellable=False)
             self.unguarded = None

@@ -54,17 +54,15 @@ def settle_in_doubt(session: "Session", migration: "PlannedMigration", steps: li
     row = migration.resume
     if row is None or row.status != RUNNING:
         return None
-    position = migration.start
-    if position.step >= len(steps):
-        return None  # every statement took effect; only the bookkeeping was left
     in_flight = row.in_flight
-    commits_itself = not session.provider.capabilities.transactional_ddl \
-        and wrapped[position.step]
-    if not in_flight and not commits_itself:
+    if not in_flight and session.provider.capabilities.transactional_ddl:
         return None  # the statement rolled back with the record of it
-    statement = _statement_at(session, steps[position.step], position.statement)
+    position, statement = statement_in_doubt(session, steps, migration.start)
     if statement is None:
-        return None  # the step had no statement left: nothing ran
+        return None  # every statement took effect; only the bookkeeping was left
+    if not in_flight and not wrapped[position.step]:
+        return None  # outside a transaction, a statement not marked had not started
+    migration.start = position
     context = RenderContext(session.connection)
     for cleanup in session.provider.sql.interrupted_statement_cleanup(statement.sql, context):
         session.connection.run(cleanup)
@@ -86,6 +84,20 @@ def settle_in_doubt(session: "Session", migration: "PlannedMigration", steps: li
     session.history.progress(session.connection, migration.id, migration.start)
     verdict = "had taken effect" if took_effect else "had not taken effect; it runs again"
     return f"Checked the statement under way when the last run stopped ({what}): it {verdict}."
+
+
+def statement_in_doubt(session: "Session", steps: list["Step"], position: Position
+                       ) -> "tuple[Position, Statement | None]":
+    """The statement a record at ``position`` leaves in doubt, and where it is: the one at
+    ``position`` -- or, when the record says a whole step ran ("step 1, statement 2" of a
+    one-statement step), the first of the next step: where DDL commits implicitly, that
+    statement committed the record and may itself have run. ``None`` past the last."""
+    while position.step < len(steps):
+        statement = _statement_at(session, steps[position.step], position.statement)
+        if statement is not None or position.statement == 0:
+            return position, statement
+        position = Position(position.step + 1, 0)
+    return position, None
 
 
 def _statement_at(session: "Session", step: "Step", number: int) -> "Statement | None":

@@ -6,8 +6,9 @@ A failed entry (``failed``) or one an interrupted run left under way (``running`
 :mod:`npa_migrations.engine.journal`), and in which direction it was going. The choices:
 
 * ``resume`` -- run the rest, from that position, in the direction it was going (after
-  the user fixed the cause). A ``running`` entry's statement in doubt runs again, unless
-  ``skip_in_doubt`` says it took effect;
+  the user fixed the cause). A ``running`` entry's statement in doubt is first checked
+  against the live schema, as ``up`` does; when the schema cannot tell, it runs again,
+  unless ``skip_in_doubt`` says it took effect;
 * ``undo_partial`` -- run the inverse of the steps of an ``up`` that took effect, newest
   first; refused, with the operations that have no known inverse, unless every one of
   them can be inverted (a half-undone migration would be worse than the failed one), and
@@ -25,13 +26,15 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigurationError, UnknownTargetError
+from ..errors import ConfigurationError, UnknownTargetError, ValidationError
 from .history import FAILED, RUNNING, STOPPED, Position
 from .plan import DOWN, UNDO, UP, Plan, PlannedMigration
 from .planner import plan_steps
+from .recovery import statement_in_doubt
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..migration import MigrationScript
+    from ..results import MigrationResult
     from .executor import MigrationExecutor
     from .history import HistoryRow
     from .session import Session
@@ -132,16 +135,36 @@ def _resume(executor: "MigrationExecutor", session: "Session", rows: dict[str, "
             "and the steps it reverted cannot be told from the history. Check the "
             "database, then settle it with --mark-rolled-back or --mark-applied.")
         return
+    operations = script.up_operations() if direction == UP else (script.down_operations() or [])
     start = row.position
-    if row.status == RUNNING:  # the statement under way when the run died
-        if skip_in_doubt:
+    if row.status == RUNNING and not skip_in_doubt:
+        # the statement under way when the run died: what the live schema shows settles
+        # it, as in 'up' (never run again a CREATE that took effect); what it cannot show
+        # runs again -- the user chose --resume over --skip-in-doubt after checking
+        planned = PlannedMigration(script, direction, operations, row)
+        try:
+            result = executor.run(session, Plan(direction, [planned]), rows)
+        except ValidationError as exc:
+            if any(p.code != "in_doubt" for p in exc.problems):
+                raise
+        else:
+            _resumed(row, planned.start, direction, result, report)
+            return
+    if row.status == RUNNING:
+        if skip_in_doubt:  # past the statement in doubt (the next step's first, when the
+            # record says a whole step ran)
+            start, _ = statement_in_doubt(session, plan_steps(executor.provider, operations),
+                                          start)
             start = Position(start.step, start.statement + 1)
         session.history.progress(session.connection, row.migration_id, start)
         session.history.settle(session.connection, row.migration_id, STOPPED)
         row = session.read_history()[row.migration_id]
-    operations = script.up_operations() if direction == UP else (script.down_operations() or [])
     plan = Plan(direction, [PlannedMigration(script, direction, operations, row)])
-    result = executor.run(session, plan, rows)
+    _resumed(row, start, direction, executor.run(session, plan, rows), report)
+
+
+def _resumed(row: "HistoryRow", start: Position, direction: str, result: "MigrationResult",
+             report: RepairReport) -> None:
     if not result.success:  # recorded as failed again, at the position it reached
         raise result.first_failure()
     what = "applied" if direction == UP else "rolled back"

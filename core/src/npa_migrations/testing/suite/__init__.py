@@ -8,6 +8,7 @@ class under the same name after the star import (see ``docs/conformance-suite.md
 
 from .test_columns import *  # noqa: F401,F403
 from .test_constraints import *  # noqa: F401,F403
+from .test_crash_points import *  # noqa: F401,F403
 from .test_data import *  # noqa: F401,F403
 from .test_drift import *  # noqa: F401,F403
 from .test_history import *  # noqa: F401,F403
