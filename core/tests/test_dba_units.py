@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from npa_migrations.builtin.discovery import load_python_migrations
+from npa_migrations.builtin.sources import load_python_migrations
 from npa_migrations.builtin.placeholders import Placeholders
 from npa_migrations.builtin.sqlfile import load_sql_migration
 from npa_migrations.engine.history import HistoryRow

@@ -56,9 +56,10 @@ class Statement:
         return self.script if self.script is not None else self.sql
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """One or more operations executed as a unit (a SQLite rebuild groups several).
+    Slotted: a large ``.sql`` file makes one per statement.
 
     ``render(context)`` produces the statements right before they run, so a step can
     reflect the table as the earlier steps of the same migration left it. It may return

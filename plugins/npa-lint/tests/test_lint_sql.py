@@ -90,7 +90,7 @@ def test_sql_file_directive_ignores_for_the_whole_migration(run_lint, make_scrip
         DROP TABLE u;
         ALTER TABLE t RENAME COLUMN a TO z;
         """)
-    from npa_migrations.builtin.discovery import load_sql_migration
+    from npa_migrations.builtin.sqlfile import load_sql_migration
 
     script = load_sql_migration(path)
     assert [f.rule for f in run_lint(PG, script)] == ["rename-column"]

@@ -161,7 +161,7 @@ def test_sql_file_plsql_units_are_split_by_the_oracle_splitter(tmp_path):
     """A ``.sql`` migration bound to the Oracle provider (as the executor binds every
     discovered script) is split the SQL*Plus way: a unit with declarations before its
     ``BEGIN`` stays whole up to its ``/`` line."""
-    from npa_migrations.builtin.discovery import load_sql_migration
+    from npa_migrations.builtin.sqlfile import load_sql_migration
 
     path = tmp_path / "20250101000000_plsql.sql"
     path.write_text("-- npa:up\nCREATE TABLE t (a NUMBER);\nDECLARE\n  n NUMBER;\nBEGIN\n"

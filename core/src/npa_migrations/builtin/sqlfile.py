@@ -15,12 +15,12 @@ comments belong to plugins (``-- npa:lint-ignore`` of npa-lint).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..errors import MigrationSourceError, SqlSplitError
-from ..migration import REPEATABLE_PREFIX, MigrationScript, id_problem
+from ..migration import REPEATABLE_PREFIX, MigrationScript, checksum_of, id_problem
 from ..sqltext import (PORTABLE, Lexicon, comments_and_literals, mask, normalise,
                        split_statements)
 
@@ -34,6 +34,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z0-9_]+")
 #: a ``-- npa:`` comment, wherever it is (the lexer decides whether it is one)
 _MARKER = re.compile(r"--[ \t]*npa[ \t]*:[ \t]*(?P<name>[^\r\n]*?)[ \t]*\r?$",
                      re.IGNORECASE | re.MULTILINE)
+#: a ``-- npa:replaces`` comment, wherever it is
+_REPLACES = re.compile(r"--[ \t]*npa[ \t]*:[ \t]*replaces", re.IGNORECASE)
 #: what could open a string, quoted name or comment in some dialect
 _OPENER = re.compile(r"['\"`\[$#]|/\*|--")
 UP, DOWN, NO_TRANSACTION, REPLACES = "up", "down", "no-transaction", "replaces"
@@ -81,11 +83,12 @@ def load_sql_migration(path: Path) -> "SqlMigrationScript":
     first = text.split("\n", 1)[0]
     marker = _MARKER.fullmatch(first.strip())
     transactional = not (marker and marker["name"].lower() == NO_TRANSACTION)
-    normalised = normalise(text)
+    # the checksum now, while the normalised copy is short-lived: kept for later, it
+    # would be one more copy of the whole file for the whole run (a large data dump)
     return SqlMigrationScript.from_text(text, id=migration_id, source=str(path),
                                         transactional=transactional, repeatable=repeatable,
                                         replaces=replaced_ids(text, path),
-                                        checksum_payload=lambda: normalised)
+                                        known_checksum=checksum_of(normalise(text)))
 
 
 def replaced_ids(text: str, path: Path) -> tuple[str, ...]:
@@ -93,6 +96,8 @@ def replaced_ids(text: str, path: Path) -> tuple[str, ...]:
     commas; several lines add up), which must come before ``-- npa:up``."""
     ids: list[str] = []
     up_seen = False
+    if not _REPLACES.search(text):  # most files: no need to lex them (a large one: 0.5 s)
+        return ()
     for match in _markers(text, PORTABLE):
         words = match["name"].replace(",", " ").split()
         name = words[0].lower() if words else ""
@@ -136,13 +141,26 @@ def unreadable(path: Path, exc: OSError) -> MigrationSourceError:
 
 @dataclass(frozen=True)
 class Sections:
-    """The ``up`` and ``down`` SQL of a file, each preceded by as many line breaks as
-    come before it in the file, so a line number in it is the file's line number;
-    ``empty_down``: the file says ``-- npa:empty-down`` (its down is ``""``)."""
+    """Where the ``up`` and ``down`` SQL of a file are; :attr:`up` and :attr:`down` are
+    their text, each preceded by as many line breaks as come before it in the file, so
+    a line number in it is the file's line number; ``empty_down``: the file says
+    ``-- npa:empty-down`` (its down is ``""``). The text of a section is cut from the
+    file's when it is asked for, not kept: a large file is then held once, not twice."""
 
-    up: str
-    down: str | None
+    text: str = field(repr=False)
+    up_span: tuple[int, int]
+    down_span: tuple[int, int] | None
     empty_down: bool = False
+
+    @property
+    def up(self) -> str:
+        """The ``up`` SQL."""
+        return _section(self.text, *self.up_span)
+
+    @property
+    def down(self) -> str | None:
+        """The ``down`` SQL, or ``None`` when the file has no ``down`` marker."""
+        return None if self.down_span is None else _section(self.text, *self.down_span)
 
 
 def find_sections(text: str, lexicon: Lexicon) -> Sections:
@@ -186,14 +204,13 @@ def find_sections(text: str, lexicon: Lexicon) -> Sections:
         raise MigrationSourceError(f"'-- npa:{EMPTY_DOWN if empty else DOWN}' must come after "
                                    "'-- npa:up'.")
     _nothing_before(text, up, markers[NO_TRANSACTION], lexicon)
-    down_sql = _section(text, down.end(), len(text)) if down else None
-    if empty and down is not None and mask(down_sql or "", lexicon).strip():
+    if empty and down is not None and mask(text[down.end():], lexicon).strip():
         raise MigrationSourceError(
             f"line {_line(text, down.start())}: SQL after '-- npa:empty-down' would never "
             "run. Write '-- npa:down' before the statements that revert the migration, or "
             "remove them.")
-    return Sections(up=_section(text, up.end(), down.start() if down else len(text)),
-                    down=down_sql, empty_down=empty)
+    return Sections(text, (up.end(), down.start() if down else len(text)),
+                    (down.end(), len(text)) if down else None, empty_down=empty)
 
 
 def _markers(text: str, lexicon: Lexicon):
@@ -293,8 +310,8 @@ class SqlMigrationScript(MigrationScript):
         self.sections = sections
         self.empty_down = sections.empty_down
         self.build_up = lambda: self._statements(sections.up)
-        down = sections.down
-        self.build_down = None if down is None else lambda: self._statements(down)
+        self.build_down = None if sections.down_span is None else \
+            lambda: self._statements(sections.down or "")
 
     def up_operations(self) -> list:
         if self.sections is None:

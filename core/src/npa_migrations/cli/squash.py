@@ -49,7 +49,7 @@ def write_squash(obj: "Context", start: str, end: str, name: str) -> list[str]:
 
 def _check_written(path: Path, squash) -> None:
     """The written file must give exactly the operations of the migrations it replaces."""
-    from ..builtin.discovery import load_python_migrations, module_name
+    from ..builtin.sources import load_python_migrations, module_name
 
     try:
         written = load_python_migrations(path, None)

@@ -80,6 +80,8 @@ class LiveTarget(RunTarget):
         self.session = session
         self.provider = session.provider
         self.driver = session.provider.driver
+        #: the provider's names (a set built anew on each access; asked once per step)
+        self.names = self.provider.sql.names
         self.options = options
         self.verifier = verifier
         self.interruption = interruption
@@ -232,7 +234,7 @@ class LiveTarget(RunTarget):
                     duration: float) -> None:
         if self.journal is not None:
             self.journal.step_done(index)
-        names = self.provider.sql.names
+        names = self.names
         for operation in step.operations:
             skipped = operation.skipped_on(names)
             if skipped is not None:

@@ -150,28 +150,40 @@ def step_for(provider: "BaseProvider", operation: ops.MigrationOperation) -> Ste
     (the provider's ``sql_<kind>`` unless a plugin overrides it); the step may not run in
     a transaction when a plugin says so (``npa_operation_transactional`` returns
     ``False``)."""
-    from ..plugins import get_plugin_manager, live, only_default
+    from ..plugins import get_plugin_manager, live
 
     hook = get_plugin_manager().hook
-    if only_default(hook.npa_generate_sql):  # no override: skip the hook dispatch
-        def generate(context: "RenderContext") -> Iterable[Statement | str]:
-            return provider.sql.generate(operation, context)
-    else:
-        def generate(context: "RenderContext") -> Iterable[Statement | str]:
-            return hook.npa_generate_sql(provider=provider, operation=operation,
-                                         context=context) or []
+    transactional = live(hook.npa_operation_transactional)(provider=provider,
+                                                            operation=operation)
+    return Step((operation,), _Render(provider, operation), transactional=transactional
+                is not False, live=provider.sql.reads_live_schema(operation),
+                data=operation.data)
 
-    def render(context: "RenderContext") -> Iterable[Statement]:
-        produced = generate(context)
+
+class _Render:
+    """A step's ``render``: the operation's statements through ``npa_generate_sql``
+    (the provider's ``sql_<kind>`` directly when no plugin overrides it). An object
+    with slots rather than closures: a large ``.sql`` file makes one per statement."""
+
+    __slots__ = ("provider", "operation")
+
+    def __init__(self, provider: "BaseProvider", operation: ops.MigrationOperation):
+        self.provider = provider
+        self.operation = operation
+
+    def __call__(self, context: "RenderContext") -> Iterable[Statement]:
+        from ..plugins import get_plugin_manager, only_default
+
+        hook = get_plugin_manager().hook
+        if only_default(hook.npa_generate_sql):  # no override: skip the hook dispatch
+            produced = self.provider.sql.generate(self.operation, context)
+        else:
+            produced = hook.npa_generate_sql(provider=self.provider, operation=self.operation,
+                                             context=context) or []
         statements = (s if isinstance(s, Statement) else Statement(s) for s in produced)
         # a generator stays one: SQL that reads the database between its statements (a
         # rebuild the provider decides on when it runs) sees what the earlier ones did
         return statements if isinstance(produced, Iterator) else list(statements)
-
-    transactional = live(hook.npa_operation_transactional)(provider=provider,
-                                                            operation=operation)
-    return Step((operation,), render, transactional=transactional is not False,
-                live=provider.sql.reads_live_schema(operation), data=operation.data)
 
 
 # --------------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ _TYPE_RENAME = re.compile(
     rf"^ALTER\s+(?:TYPE|DOMAIN)\s+{QNAME}\s+(?:RENAME\s+TO|SET\s+SCHEMA)\b",
     re.IGNORECASE)
 #: a DROP of a type/domain/function ... CASCADE can drop columns and defaults
+#: statements that change data, never a table: :data:`_HARMLESS` tried first
+_DML = re.compile(r"(?:INSERT|UPDATE|DELETE|SELECT|VALUES)\b", re.IGNORECASE)
 _CASCADE = re.compile(r"^DROP\b.*\bCASCADE\b", re.IGNORECASE | re.DOTALL)
 
 
@@ -138,6 +140,8 @@ def analyse_statement(sql: str) -> list[SqlEffect]:
     if not text:
         return []
     shown = preview(text)
+    if _DML.match(text):  # most statements of a data dump: no need to try the rest
+        return [SqlEffect("none", statement=shown)]
     if m := _CREATE_TABLE.match(text):
         if m["temp"]:
             return [SqlEffect("none", statement=shown)]

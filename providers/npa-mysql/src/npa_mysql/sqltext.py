@@ -45,11 +45,17 @@ _DELIMITER = re.compile(r"^[ \t]*DELIMITER[ \t]+(?P<delimiter>\S+)[ \t]*(?:\r?\n
                         re.IGNORECASE | re.MULTILINE)
 
 
+#: the word, anywhere: without it there is no ``DELIMITER`` line
+_DELIMITER_WORD = re.compile("DELIMITER", re.IGNORECASE)
+
+
 def split_mysql(text: str, *, backslash_escapes: bool = True) -> list[str]:
     """Split ``text`` at top-level semicolons (or at the delimiter a ``DELIMITER`` line
     set); returns stripped statements without their delimiter, comment-only chunks
     dropped."""
     lexicon = lexicon_for(backslash_escapes)
+    if not _DELIMITER_WORD.search(text):  # no DELIMITER line can hide: mask() holds
+        return split_statements(text, lexicon=lexicon)  # 8 bytes a character (a dump)
     masked = mask(text, lexicon)
     commands = list(_DELIMITER.finditer(masked))
     if not commands:
