@@ -38,6 +38,14 @@ def owned(name: str | None) -> bool:
     return name is not None and name.lower().startswith(PREFIX)
 
 
+def suite_schema(current: str | None) -> str:
+    """The schema the suite creates while connected to schema (MySQL: database)
+    ``current``. On MySQL and MariaDB a schema belongs to the whole server, so its name
+    carries the database the run connects to: runs against different test databases of
+    one server never create, or clean up, each other's schema."""
+    return f"{PREFIX}schema__{current or ''}"
+
+
 class Provision:
     """How the suite gets a fresh, empty database for one test.
 
@@ -144,8 +152,9 @@ def drop_owned(engine: "sa.engine.Engine") -> None:
     inspector = sa.inspect(engine)
     drop_tables(engine, [t for t in inspector.get_table_names() if owned(t)], None)
     current = inspector.default_schema_name
-    try:  # never the schema (MySQL: the database) the URL connects to, whatever its name
-        schemas = [s for s in inspector.get_schema_names() if owned(s) and s != current]
+    try:  # only this run's schema, never the one (MySQL: the database) the URL connects to
+        schemas = [s for s in inspector.get_schema_names()
+                   if s == suite_schema(current) and s != current]
     except NotImplementedError:  # pragma: no cover - dialects without schemas
         schemas = []
     for schema in schemas:

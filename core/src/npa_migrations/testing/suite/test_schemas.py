@@ -1,14 +1,13 @@
 """create_schema / drop_schema and schema-qualified tables (gated on ``schemas``).
 
-On MySQL and MariaDB a schema is a database of the whole server, shared by every test
-run against it, so the schema's name carries the process id: two runs at once never
-create or drop each other's schema.
+The schema is named by :func:`~npa_migrations.testing.provision.suite_schema`: on MySQL
+and MariaDB a schema is a database of the whole server, so its name carries the test
+database, and runs against other test databases of the server leave it alone.
 """
 
 from __future__ import annotations
 
-import os
-
+from ..provision import suite_schema
 from ..requirements import requires
 from .base import SuiteTest
 
@@ -18,7 +17,7 @@ __all__ = ["TestSchemas"]
 @requires.schemas
 class TestSchemas(SuiteTest):
     def test_create_schema_with_a_table_then_drop_it(self):
-        schema = f"npat_schema_{os.getpid()}"
+        schema = suite_schema(self.db.inspector().default_schema_name)
         self.folder.python("20250101000000_CreateSchema", """
             b.create_schema(SCHEMA)
             b.create_table("npat_in_schema",
