@@ -65,7 +65,7 @@ class Step:
     reflect the table as the earlier steps of the same migration left it. It may return
     a list or be a generator: the engine runs each statement as soon as it is produced,
     so a generator can read the database again between its statements. The
-    :class:`~npa_migrations.provider.sql.RenderContext` carries the live connection, or
+    :class:`~npa_migrations.provider.context.RenderContext` carries the live connection, or
     none when a script is rendered offline.
     """
 

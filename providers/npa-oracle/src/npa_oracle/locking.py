@@ -18,7 +18,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from npa_migrations.errors import LockTimeoutError
-from npa_migrations.provider.locking import SessionLock, TableLock, owner_id
+from npa_migrations.provider.locking import LockUnavailable, SessionLock, TableLock, owner_id
 from npa_migrations.provider.locking import lock_name as _lock_name
 
 from .errors import ORA_PLSQL_COMPILATION, error_text, ora_code
@@ -74,17 +74,14 @@ def no_dbms_lock(exc: BaseException) -> bool:
     return "PLS-00201" in text or "PLS-00904" in text
 
 
-class _NoDbmsLock(Exception):
-    """This user may not execute ``DBMS_LOCK``: use the lock table instead."""
-
-
 class OracleLock(SessionLock):
     """``DBMS_LOCK.REQUEST(handle, X_MODE, timeout, release_on_commit => FALSE)`` on a
     connection of its own (:class:`~npa_migrations.provider.locking.SessionLock`); the lock table
     when ``DBMS_LOCK`` may not be executed.
 
     :ivar name: the lock name (:func:`lock_name`), known once :meth:`acquire` ran.
-    :ivar fallback: the :class:`OracleTableLock` used instead, if any.
+    :ivar fallback: the :class:`OracleTableLock` used instead, if any (the base class's
+        fallback, :meth:`lease_lock`).
 
     While held, the base class pings the lock's session every :attr:`keepalive_seconds`
     so an idle-session limit (profile ``IDLE_TIME``) or a firewall never ends it during a
@@ -101,18 +98,10 @@ class OracleLock(SessionLock):
         self.name: str | None = None
         self.description = (f"DBMS_LOCK, or table lock {table_name} without EXECUTE on "
                             "DBMS_LOCK")
-        self.fallback: OracleTableLock | None = None
         self._cursor: Any = None
         self._handle: str | None = None
 
     # acquire -----------------------------------------------------------------------------
-    def acquire(self, timeout: float, conn: "DbConnection | None" = None) -> None:
-        try:
-            super().acquire(timeout, conn)
-        except _NoDbmsLock:
-            self._close_cursor()
-            self._use_table_lock(timeout)
-
     def request(self, conn: "DbConnection", timeout: float) -> None:
         raw = conn.raw
         for attribute, value in (("module", "npa-migrations"), ("action", "migration lock"),
@@ -130,7 +119,9 @@ class OracleLock(SessionLock):
             cursor.execute(ALLOCATE, {"name": self.name, "handle": handle})
         except Exception as exc:
             if no_dbms_lock(exc):
-                raise _NoDbmsLock() from exc
+                self._close_cursor()
+                raise LockUnavailable("no EXECUTE on DBMS_LOCK; GRANT EXECUTE ON "
+                                      "SYS.DBMS_LOCK to use it") from exc
             raise
         self._handle = handle.getvalue()
         self.description = f"DBMS_LOCK '{self.name}'"
@@ -143,15 +134,9 @@ class OracleLock(SessionLock):
         if code not in (REQUEST_SUCCESS, REQUEST_ALREADY_OWNED):
             raise self._request_error(code, timeout, cursor)
 
-    def _use_table_lock(self, timeout: float) -> None:
-        self.fallback = OracleTableLock(self.provider, self.table_name)
-        self.description = (f"{self.fallback.description} (no EXECUTE on DBMS_LOCK; "
-                            "GRANT EXECUTE ON SYS.DBMS_LOCK to use it)")
-        self.fallback.description = self.description
-        try:
-            self.fallback.acquire(timeout)
-        finally:
-            self.holder = self.fallback.holder
+    def lease_lock(self) -> "OracleTableLock":
+        """The lock table, for a user without EXECUTE on ``DBMS_LOCK``."""
+        return OracleTableLock(self.provider, self.table_name)
 
     def _request_error(self, code: int | None, timeout: float, cursor: Any) -> LockTimeoutError:
         what = f"the migration lock ({self.description})"
@@ -194,12 +179,6 @@ class OracleLock(SessionLock):
         return f"{client} ({', '.join(details)})" if client else f"session {', '.join(details)}"
 
     # release -----------------------------------------------------------------------------
-    def release(self) -> None:
-        if self.fallback is not None:
-            self.fallback.release()
-            return
-        super().release()
-
     def unlock(self, conn: "DbConnection") -> str | None:
         try:
             result = self._cursor.var(int)
