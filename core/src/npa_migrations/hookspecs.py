@@ -212,6 +212,11 @@ def npa_statement_start(migration: "MigrationScript", statement: "Statement") ->
     statement that fails gets no :func:`npa_statement_executed`; the failure reaches
     :func:`npa_migration_end` (``error.statement``).
 
+    Statements sent to the server together in one batch (plain SQL inside a transaction
+    the migration owns, on a driver that batches: PostgreSQL) get their events once the
+    batch returned, still in order and each start followed by its executed; when one of
+    them failed, the statements before it get both events and it gets this one.
+
     :param migration: the migration the statement belongs to.
     :param statement: the statement about to run (``statement.sql``; ``statement.many``
         for a batched ``executemany``; parameters in ``statement.params``).
@@ -225,7 +230,7 @@ def npa_statement_executed(migration: "MigrationScript", statement: "Statement",
 
     :param migration: the migration the statement belongs to.
     :param statement: the executed statement (``statement.sql``).
-    :param duration: seconds it took.
+    :param duration: seconds it took (in a batch: an equal share of the batch's time).
     """
 
 
@@ -302,8 +307,9 @@ def npa_checkpoint(point: str, migration: "MigrationScript | None") -> None:
     """Called at every boundary of a run, in a fixed order for a given history: taking
     and releasing the lock (``lock``, ``locked``, ``unlock``, ``unlocked``), each
     migration (``migration``), each transaction (``begin``, ``commit``, ``committed``),
-    each statement (``statement`` before it, ``executed`` after it) and each write of the
-    write-ahead journal outside a transaction (``journaled``).
+    each statement (``statement`` before it, ``executed`` after it; once for a batch of
+    statements sent together) and each write of the write-ahead journal outside a
+    transaction (``journaled``).
 
     For tracing and fault injection: the crash-point tests of npa-migrations kill the
     process at the k-th checkpoint (:mod:`npa_migrations.testing.crash`) and check that

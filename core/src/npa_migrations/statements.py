@@ -45,6 +45,14 @@ class Statement:
     #: far (progress events report it)
     rows_done: int | None = None
 
+    @property
+    def plain(self) -> bool:
+        """SQL text alone: no parameters, not Python code, nothing to check after it --
+        a statement that may travel to the server together with others
+        (:meth:`~npa_migrations.provider.driver.Driver.execute_batch`)."""
+        return self.params is None and self.run is None and self.check is None \
+            and not self.many
+
     def describe(self) -> str:
         """How a failure names this statement: :attr:`label`, else :meth:`render`."""
         return self.label if self.label is not None else self.render()

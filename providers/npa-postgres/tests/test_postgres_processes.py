@@ -121,9 +121,10 @@ def test_killed_run_recovers_without_unlock(pg):
     key = advisory_key(pg.lock_name, pg.schema)
     unsigned = key & 0xFFFFFFFFFFFFFFFF
     victim = npa(pg, "up")
-    # mid-migration: its session sleeps inside the migration's transaction, lock held
+    # mid-migration: its session sleeps inside the migration's transaction, lock held (the
+    # statements go in one batch: the session's query is all of them)
     (sleeper,) = _wait_for(pg, "SELECT pid FROM pg_stat_activity WHERE query LIKE %s "
-                               "AND state = 'active'", ("SELECT pg_sleep(%",))
+                               "AND state = 'active'", ("%SELECT pg_sleep(%",))
     assert pg.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
                     "AND classid = %s::oid AND objid = %s::oid",
                     (unsigned >> 32, unsigned & 0xFFFFFFFF)) == [(1,)]

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MigrationException, NpaError, RunInterrupted
 from ..options import TransactionMode
 from ..plugins import live
 from ..provider.context import RenderContext
+from ..provider.driver import StatementBatchError
 from ..results import ProgressStep
 from ..sqltext import first_line
 from .journal import Journal
@@ -221,6 +223,67 @@ class LiveTarget(RunTarget):
             self._commit(migration)
         else:  # written before the next implicit or explicit commit (see Journal.flush)
             journal.advance_later(after)
+
+    def batch_limits(self, migration: "PlannedMigration") -> tuple[int, int] | None:
+        """The driver's batch size, for a migration that runs in one transaction with its
+        history row (atomic, or all-in-one): a kill or a failure then loses the batch
+        with everything else of the migration, so nothing is journaled per statement."""
+        driver = self.driver
+        if not self.atomic or driver.batch_statements <= 1:
+            return None
+        return driver.batch_statements, driver.batch_chars
+
+    def batchable(self, migration: "PlannedMigration", index: int, step: "Step") -> bool:
+        """A step that runs inside the transaction and renders without the database."""
+        return self.wrapped[index] and not step.live and not step.data
+
+    def run_batch(self, migration: "PlannedMigration",
+                  entries: list[tuple[int, "Step", list["Statement"]]]) -> None:
+        """Send the statements together (the driver's
+        :meth:`~npa_migrations.provider.driver.Driver.execute_batch`). The checkpoints
+        ``statement`` and ``executed`` bracket the batch; once it returned, each
+        statement's ``npa_statement_start`` and ``npa_statement_executed`` fire in turn,
+        in order, with an equal share of the batch's time. When one fails, the
+        statements before it get both events, it gets ``npa_statement_start`` and
+        becomes the statement the failure names."""
+        script = migration.script
+        statements = [s for _, _, batch in entries for s in batch]
+        if not statements:  # steps that do nothing here (SQL for other databases)
+            return
+        self.session.checkpoint("statement", script)
+        self.cancellable = True
+        started = time.perf_counter()
+        try:
+            self.driver.execute_batch(self.conn, [s.sql for s in statements],
+                                      locate=self._locate_failure)
+        except StatementBatchError as exc:
+            index = exc.index
+            self._statement_events(script, statements[:index or 0], 0.0)
+            if index is None:  # cancelled by a stop request: one of them
+                self.statement = replace(statements[0], label=(
+                    f"{statements[0].describe()} (or one of the {len(statements) - 1} "
+                    "statement(s) sent with it)"))
+            else:
+                self.statement = statements[index]
+                self.hooks.npa_statement_start(migration=script, statement=self.statement)
+            raise exc.error from None
+        finally:
+            self.cancellable = False
+        self.session.checkpoint("executed", script)
+        self._statement_events(script, statements,
+                               (time.perf_counter() - started) / len(statements))
+
+    def _statement_events(self, script: "MigrationScript", statements: list["Statement"],
+                          duration: float) -> None:
+        start, executed = self.hooks.npa_statement_start, self.hooks.npa_statement_executed
+        for statement in statements:
+            start(migration=script, statement=statement)
+            executed(migration=script, statement=statement, duration=duration)
+
+    def _locate_failure(self, error: BaseException) -> bool:
+        """Whether to find the statement of a failed batch: not when a stop request
+        cancelled it (the run stops; running the batch again would only wait)."""
+        return self.interruption is None or not self.interruption.requested
 
     def _rows_done(self, migration: "PlannedMigration", step: "Step", rows: int) -> None:
         """A chunk of a data step ran: report the rows it has changed so far."""

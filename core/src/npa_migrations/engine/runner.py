@@ -12,6 +12,15 @@ steps of ``--dry-run``. ``up``, ``down``, ``repair --resume`` / ``--undo-partial
 and scripts all go through :meth:`Runner.run` -- the way Alembic switches one code path
 between executing and writing a script (``as_sql``).
 
+Batches. Where the target allows it (:meth:`RunTarget.batch_limits`: a live run inside
+a transaction the migration owns, on a driver that can send several statements at
+once), consecutive steps whose statements are plain SQL (:attr:`Statement.plain
+<npa_migrations.statements.Statement.plain>`) and that render without reading the
+database (not :attr:`Step.live <npa_migrations.statements.Step.live>`, not a data step)
+are collected and handed to :meth:`RunTarget.run_batch` together, up to the limits; any
+other step first sends what was collected. The statements and steps still run in order;
+the run's safe point is before each batch.
+
 A migration whose run was interrupted starts at the position its history row records:
 the steps and statements before it are skipped, not run again; a data step that recorded
 a checkpoint there (a backfill's last key) renders from that checkpoint instead.
@@ -89,6 +98,24 @@ class RunTarget:
     def finish_step(self, migration: "PlannedMigration", index: int, step: "Step",
                     duration: float) -> None:
         """After the last statement of a step."""
+
+    def batch_limits(self, migration: "PlannedMigration") -> tuple[int, int] | None:
+        """How many statements, and how many characters of SQL, one batch of
+        ``migration`` may hold (:meth:`run_batch`); ``None`` (the default): statements
+        run one at a time."""
+        return None
+
+    def batchable(self, migration: "PlannedMigration", index: int, step: "Step") -> bool:
+        """Whether step ``index`` may join a batch (asked only when
+        :meth:`batch_limits` gave limits, before the step renders)."""
+        return False
+
+    def run_batch(self, migration: "PlannedMigration",
+                  entries: list[tuple[int, "Step", list["Statement"]]]) -> None:
+        """The plain statements of consecutive steps, ``(step index, step, statements)``
+        in order, sent together; raises like :meth:`run_statement` (naming the statement
+        that failed)."""
+        raise NotImplementedError
 
     def finish_migration(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
         """After the last step: the migration's bookkeeping."""
@@ -189,24 +216,85 @@ class Runner:
 
     def _run_steps(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
         start = migration.start
+        target = self.target
+        limits = target.batch_limits(migration) if target.renders else None
+        batch = _Batch(*limits) if limits is not None else None
         for index, step in enumerate(steps):
             if index < start.step:
                 continue
             resume = start if index == start.step else Position(index)
             started = time.perf_counter()
-            self.target.start_step(migration, index, step)
-            context, first, skip = self.target.context, 0, resume.statement
+            joins = (batch is not None and resume.statement == 0
+                     and resume.checkpoint is None and target.batchable(migration, index, step))
+            if batch is not None and not joins:  # it may read what the batch changes
+                self._send(migration, batch)
+            target.start_step(migration, index, step)
+            context, first, skip = target.context, 0, resume.statement
             if resume.checkpoint is not None:  # a data step renders from its checkpoint
                 context, first, skip = replace(context, checkpoint=resume.checkpoint), skip, 0
-            statements = step.render(context) if self.target.renders else ()
+            statements = step.render(context) if target.renders else ()
+            if joins and batch is not None:
+                if isinstance(statements, list) and all(s.plain for s in statements):
+                    if not batch.fits(statements):
+                        self._send(migration, batch)
+                    batch.add(index, step, statements)
+                    continue
+                self._send(migration, batch)
             for number, statement in enumerate(statements, first):
                 if number < skip:
                     continue
                 self._safe_point(migration)
                 self.target.run_statement(migration, Position(index, number), step,
                                           statement)
-            self.target.finish_step(migration, index, step, time.perf_counter() - started)
+            target.finish_step(migration, index, step, time.perf_counter() - started)
+        if batch is not None:
+            self._send(migration, batch)
+
+    def _send(self, migration: "PlannedMigration", batch: "_Batch") -> None:
+        """Run the collected steps as one batch (after the safe point), then finish each
+        of them (their share of the batch's time)."""
+        entries = batch.take()
+        if not entries:
+            return
+        self._safe_point(migration)
+        started = time.perf_counter()
+        self.target.run_batch(migration, entries)
+        share = (time.perf_counter() - started) / len(entries)
+        for index, step, _ in entries:
+            self.target.finish_step(migration, index, step, share)
 
     def _safe_point(self, migration: "PlannedMigration | None") -> None:
         if self.interruption is not None and self.interruption.requested:
             raise self.target.stop(migration)
+
+
+class _Batch:
+    """The steps collected for one batch, bounded by a number of statements and of
+    characters of SQL."""
+
+    __slots__ = ("max_statements", "max_chars", "entries", "statements", "chars")
+
+    def __init__(self, max_statements: int, max_chars: int):
+        self.max_statements = max_statements
+        self.max_chars = max_chars
+        self.entries: list[tuple[int, "Step", list["Statement"]]] = []
+        self.statements = 0
+        self.chars = 0
+
+    def fits(self, statements: list["Statement"]) -> bool:
+        """Whether these statements still fit (a first step always does)."""
+        return not self.entries or (
+            self.statements + len(statements) <= self.max_statements
+            and self.chars + sum(len(s.sql) for s in statements) <= self.max_chars)
+
+    def add(self, index: int, step: "Step", statements: list["Statement"]) -> None:
+        """Collect one step's statements."""
+        self.entries.append((index, step, statements))
+        self.statements += len(statements)
+        self.chars += sum(len(s.sql) for s in statements)
+
+    def take(self) -> list[tuple[int, "Step", list["Statement"]]]:
+        """The collected steps, and start anew."""
+        entries, self.entries = self.entries, []
+        self.statements = self.chars = 0
+        return entries

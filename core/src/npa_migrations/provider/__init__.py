@@ -7,10 +7,11 @@ Capabilities, Driver, SqlGenerator``.
 """
 
 from .base import BaseProvider, Capabilities, url_with_driver
-from .driver import Driver
+from .driver import Driver, StatementBatchError
 from ..sqla import copy_constraint, type_instance
 from .context import OFFLINE, RenderContext
 from .sql import SqlGenerator
 
 __all__ = ["BaseProvider", "Capabilities", "Driver", "OFFLINE", "RenderContext",
-           "SqlGenerator", "copy_constraint", "type_instance", "url_with_driver"]
+           "SqlGenerator", "StatementBatchError", "copy_constraint", "type_instance",
+           "url_with_driver"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Sequence
 
 from ..errors import ConfigurationError, DatabaseUnavailableError
 
@@ -22,6 +22,21 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .base import BaseProvider
     from .connection import DbConnection
+
+
+class StatementBatchError(Exception):
+    """A statement of a batch (:meth:`Driver.execute_batch`) failed.
+
+    :ivar index: the failing statement's place in the batch (0-based), or ``None`` when
+        it could not be told (the batch was cancelled by a stop request, or the
+        connection broke before it could be found).
+    :ivar error: the driver's error for it.
+    """
+
+    def __init__(self, index: int | None, error: BaseException):
+        super().__init__(str(error))
+        self.index = index
+        self.error = error
 
 
 class Driver:
@@ -42,6 +57,21 @@ class Driver:
     #: the URL does not say: a server that accepts connections and never answers fails
     #: with a clear message instead of hanging; a provider passes it in its driver's way
     connect_timeout: ClassVar[float] = 10.0
+    #: how many statements :meth:`execute_batch` sends in one round trip; ``1`` (the
+    #: default): one at a time. A provider whose driver sends several parameterless
+    #: statements in one message (:meth:`send_batch`) raises it
+    batch_statements: ClassVar[int] = 1
+    #: the most SQL text (characters) one batch holds
+    batch_chars: ClassVar[int] = 128 * 1024
+    #: the savepoint a batch is sent after, so that a failed batch can be run again
+    #: statement by statement to find which one failed (``{name}``: its name)
+    savepoint_statement: ClassVar[str] = "SAVEPOINT {name}"
+    #: goes back to it
+    rollback_to_savepoint_statement: ClassVar[str] = "ROLLBACK TO SAVEPOINT {name}"
+    #: forgets it once the batch ran
+    release_savepoint_statement: ClassVar[str] = "RELEASE SAVEPOINT {name}"
+    #: the name of that savepoint
+    batch_savepoint: ClassVar[str] = "npa_batch"
 
     def __init__(self, provider: "BaseProvider"):
         self.provider = provider
@@ -217,6 +247,57 @@ class Driver:
         mode); when the block fails it must leave no transaction open
         (``conn.in_transaction`` false). The default runs them one by one."""
         return contextlib.nullcontext()
+
+    def execute_batch(self, conn: "DbConnection", sqls: Sequence[str], *,
+                      locate: "Callable[[BaseException], bool] | None" = None) -> None:
+        """Run parameterless statements, in order, inside the transaction open on
+        ``conn``; up to :attr:`batch_statements` of them in one round trip.
+
+        The statements go out together behind a savepoint, in one message
+        (:meth:`send_batch`). When the batch fails, the transaction goes back to the
+        savepoint and the statements run again one at a time, so the failure names the
+        statement that failed; ``locate(error)`` returning ``False`` skips that (a stop
+        was requested and the batch was cancelled on purpose). A batch that succeeds the
+        second time took effect once, as if it had the first time. The default
+        (:attr:`batch_statements` 1) runs them one at a time.
+
+        :raises StatementBatchError: a statement failed (its index, the driver's error);
+            the transaction must then be rolled back (the statements before it may have
+            taken effect in it).
+        """
+        if self.batch_statements <= 1 or len(sqls) < 2:
+            self._one_by_one(conn, sqls)
+            return
+        name = self.batch_savepoint
+        try:
+            self.send_batch(conn, [self.savepoint_statement.format(name=name), *sqls,
+                                   self.release_savepoint_statement.format(name=name)])
+            return
+        except Exception as exc:
+            error = exc
+        if locate is not None and not locate(error):
+            raise StatementBatchError(None, error) from error
+        try:
+            conn.execute(self.rollback_to_savepoint_statement.format(name=name))
+        except Exception:  # the connection is gone: the batch's error is what is known
+            raise StatementBatchError(None, error) from error
+        self._one_by_one(conn, sqls)
+        conn.execute(self.release_savepoint_statement.format(name=name))
+
+    def _one_by_one(self, conn: "DbConnection", sqls: Sequence[str]) -> None:
+        for index, sql in enumerate(sqls):
+            try:
+                conn.execute(sql)
+            except Exception as exc:
+                raise StatementBatchError(index, exc) from exc
+
+    def send_batch(self, conn: "DbConnection", sqls: Sequence[str]) -> None:
+        """Send ``sqls`` (parameterless, each one complete statement) in as few round
+        trips as the driver allows, stopping at the first that fails (raised as the
+        driver's error). Called by :meth:`execute_batch` only where
+        :attr:`batch_statements` is above 1; the default sends them one at a time."""
+        for sql in sqls:
+            conn.execute(sql)
 
     def execute_many(self, conn: "DbConnection", sql: str, rows: Iterable[Any]) -> None:
         """Run one statement for many parameter sets (bulk insert); streamed in batches."""

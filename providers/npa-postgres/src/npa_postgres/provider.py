@@ -125,6 +125,10 @@ class PostgresDriver(Driver):
     maintenance_databases = ("postgres", "template1")
     #: ``client_connection_check_interval`` (ms) of the run's connection (PostgreSQL 14+)
     client_check_interval_ms = 1000
+    #: statements of a transactional migration sent in one simple-query message
+    #: (:meth:`send_batch`); on PostgreSQL 13+ ``statement_timeout`` still applies to
+    #: each of them
+    batch_statements = 1000
 
     def __init__(self, provider: "PostgresProvider"):
         super().__init__(provider)
@@ -231,7 +235,14 @@ class PostgresDriver(Driver):
             conn.in_transaction = False
             raise
 
-    # timeouts --------------------------------------------------------------------------
+    def send_batch(self, conn: "DbConnection", sqls: Any) -> None:
+        """One ``execute`` without parameters: psycopg sends it as one simple-query
+        message, which the server runs statement after statement and stops at the first
+        error. Each statement ends on a line of its own, so a trailing ``--`` comment
+        cannot swallow the ``;`` after it."""
+        conn.execute("\n;\n".join(sqls))
+
+    # bulk inserts ----------------------------------------------------------------------
     def execute_many(self, conn: "DbConnection", sql: str, rows: Any) -> None:
         """A bulk insert (:class:`~npa_postgres.bulk.CopyRows`) runs as ``COPY``; any other
         many-parameter statement as the base provider runs it."""

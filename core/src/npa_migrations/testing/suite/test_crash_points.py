@@ -62,5 +62,7 @@ class TestCrashPoints:
         finally:
             campaign.close()
         print(result.summary())
-        assert result.points >= 40, "the history should have many boundaries"
+        # a driver that sends a transaction's statements in batches (PostgreSQL) has one
+        # statement/executed pair per batch instead of per statement: fewer boundaries
+        assert result.points >= 30, "the history should have many boundaries"
         assert result.count(WRONG) == 0, result.failures()
