@@ -54,7 +54,7 @@ and every other operation keep their place.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from .. import operations as ops
 from ..errors import ConfigurationError
@@ -113,8 +113,26 @@ def plan_steps(provider: "BaseProvider", operations: Sequence[ops.MigrationOpera
                 f"{operation.describe()}: {provider.name} has no partial indexes, so "
                 "create_index(..., where=...) cannot run on it. Leave where= out, or create "
                 "the index with b.execute(..., dialects=...) for the databases that have them.")
-    return [unit if isinstance(unit, Step) else step_for(provider, unit)
+    from ..plugins import get_plugin_manager, live, only_default
+
+    hook = get_plugin_manager().hook
+    hooks = _PlanHooks(live(hook.npa_operation_transactional),
+                       None if only_default(hook.npa_generate_sql)
+                       else live(hook.npa_generate_sql))
+    return [unit if isinstance(unit, Step) else step_for(provider, unit, hooks)
             for unit in group_rebuilds(provider, order_operations(operations))]
+
+
+class _PlanHooks:
+    """The two hooks every planned step calls, looked up once per migration (a large
+    ``.sql`` file plans one step per statement): ``npa_operation_transactional``, and
+    ``npa_generate_sql`` (``None`` when only the built-in default implements it)."""
+
+    __slots__ = ("transactional", "generate")
+
+    def __init__(self, transactional: Any, generate: Any):
+        self.transactional = transactional
+        self.generate = generate
 
 
 def group_rebuilds(provider: "BaseProvider", operations: Sequence[ops.MigrationOperation]
@@ -145,19 +163,23 @@ def group_rebuilds(provider: "BaseProvider", operations: Sequence[ops.MigrationO
     return units
 
 
-def step_for(provider: "BaseProvider", operation: ops.MigrationOperation) -> Step:
+def step_for(provider: "BaseProvider", operation: ops.MigrationOperation,
+             hooks: "_PlanHooks | None" = None) -> Step:
     """One step rendering ``operation`` through the ``npa_generate_sql`` hook when it runs
     (the provider's ``sql_<kind>`` unless a plugin overrides it); the step may not run in
     a transaction when a plugin says so (``npa_operation_transactional`` returns
-    ``False``)."""
-    from ..plugins import get_plugin_manager, live
+    ``False``). ``hooks``: the two hooks, when the caller looked them up already."""
+    if hooks is None:
+        from ..plugins import get_plugin_manager, live, only_default
 
-    hook = get_plugin_manager().hook
-    transactional = live(hook.npa_operation_transactional)(provider=provider,
-                                                            operation=operation)
-    return Step((operation,), _Render(provider, operation), transactional=transactional
-                is not False, live=provider.sql.reads_live_schema(operation),
-                data=operation.data)
+        hook = get_plugin_manager().hook
+        hooks = _PlanHooks(live(hook.npa_operation_transactional),
+                           None if only_default(hook.npa_generate_sql)
+                           else live(hook.npa_generate_sql))
+    transactional = hooks.transactional(provider=provider, operation=operation)
+    return Step((operation,), _Render(provider, operation, hooks.generate),
+                transactional=transactional is not False,
+                live=provider.sql.reads_live_schema(operation), data=operation.data)
 
 
 class _Render:
@@ -165,21 +187,21 @@ class _Render:
     (the provider's ``sql_<kind>`` directly when no plugin overrides it). An object
     with slots rather than closures: a large ``.sql`` file makes one per statement."""
 
-    __slots__ = ("provider", "operation")
+    __slots__ = ("provider", "operation", "generate")
 
-    def __init__(self, provider: "BaseProvider", operation: ops.MigrationOperation):
+    def __init__(self, provider: "BaseProvider", operation: ops.MigrationOperation,
+                 generate: Any = None):
         self.provider = provider
         self.operation = operation
+        #: the ``npa_generate_sql`` caller, ``None`` when no plugin overrides it
+        self.generate = generate
 
     def __call__(self, context: "RenderContext") -> Iterable[Statement]:
-        from ..plugins import get_plugin_manager, only_default
-
-        hook = get_plugin_manager().hook
-        if only_default(hook.npa_generate_sql):  # no override: skip the hook dispatch
+        if self.generate is None:  # no override: skip the hook dispatch
             produced = self.provider.sql.generate(self.operation, context)
         else:
-            produced = hook.npa_generate_sql(provider=self.provider, operation=self.operation,
-                                             context=context) or []
+            produced = self.generate(provider=self.provider, operation=self.operation,
+                                     context=context) or []
         statements = (s if isinstance(s, Statement) else Statement(s) for s in produced)
         # a generator stays one: SQL that reads the database between its statements (a
         # rebuild the provider decides on when it runs) sees what the earlier ones did
