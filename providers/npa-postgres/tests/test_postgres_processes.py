@@ -163,3 +163,41 @@ def test_queued_runs_never_stall_a_concurrent_index_build(pg):
     assert codes == [0, 0, 0, 0], outputs
     assert pg.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_big_v'::regclass") \
         == [(True,)]
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_batch_cancels_it_and_leaves_nothing(pg):
+    """SIGTERM while a batch of statements runs on the server: the batch is cancelled
+    (it rolls back with the migration's transaction anyway), it is not run again
+    statement by statement to find the one that failed, and nothing of the migration
+    remains; the next run applies it whole."""
+    pg.query("CREATE TABLE control (sleep_seconds FLOAT NOT NULL)")
+    pg.query("INSERT INTO control VALUES (30)")
+    pg.sql("20250101000000_batched", """
+        -- npa:up
+        CREATE TABLE batched (id INT PRIMARY KEY);
+        INSERT INTO batched VALUES (1);
+        SELECT pg_sleep((SELECT sleep_seconds FROM control));
+        INSERT INTO batched VALUES (2);
+        -- npa:down
+        DROP TABLE batched;
+    """)
+    victim = npa(pg, "up")
+    # the three statements and the CREATE TABLE went to the server in one message
+    _wait_for(pg, "SELECT pid FROM pg_stat_activity WHERE query LIKE %s AND query LIKE %s "
+                  "AND state = 'active'", ("%CREATE TABLE batched%", "%SELECT pg_sleep(%"))
+    started = time.monotonic()
+    victim.send_signal(signal.SIGTERM)
+    out, err = victim.communicate(timeout=20)
+    assert time.monotonic() - started < 10, "the batch was not cancelled"
+    assert victim.returncode != 0, out + err
+    assert "Migration 20250101000000_Batched" in err + out
+    assert "rolled back and left no trace" in err + out
+    # cancelled by the stop request: not run again statement by statement
+    assert pg.query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE %s",
+                    ("SELECT pg_sleep(%",)) == [(0,)]
+    assert "batched" not in pg.tables() and pg.history() == []
+    pg.query("UPDATE control SET sleep_seconds = 0")
+    again = npa(pg, "up")
+    assert again.wait(timeout=60) == 0, again.stdout.read() + again.stderr.read()
+    assert pg.query("SELECT id FROM batched ORDER BY id") == [(1,), (2,)]
