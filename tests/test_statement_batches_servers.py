@@ -58,6 +58,10 @@ def events():
         def npa_statement_executed(self, migration, statement, duration):
             seen.append(("executed", statement.sql))
 
+        @hookimpl
+        def npa_operation_done(self, migration, operation, duration):
+            seen.append(("done", operation.sql))
+
     manager, plugin = get_plugin_manager(), Recorder()
     manager.register(plugin)
     yield seen
@@ -114,8 +118,9 @@ def test_a_large_file_runs_in_few_round_trips(database, tmp_path, round_trips, e
         assert len(sent) <= FEW, f"{len(sent)} round trips for {ROWS + 1} statements"
     else:  # one at a time
         assert len(sent) == ROWS + 1
-    # every statement still gets its two events, in order, one after the other
-    assert [kind for kind, _ in events] == ["start", "executed"] * (ROWS + 1)
+    # every statement still gets its two events, then its operation's, in order, as
+    # when the statements run one by one
+    assert [kind for kind, _ in events] == ["start", "executed", "done"] * (ROWS + 1)
     assert [sql for kind, sql in events if kind == "executed"][1:] == \
         [row.strip() for row in rows]
 
@@ -141,9 +146,10 @@ def test_a_failing_statement_in_a_batch_is_named_and_nothing_remains(database, t
     assert "20250101000000_load_items.sql) failed at statement: " \
            "INSERT INTO items (id, name) VALUES (17, 'item 17; it''s here')" in message
     assert "rolled back and left no trace" in message
-    # the statements before it got both events, it got its start; none after it
-    executed = [sql for kind, sql in events if kind == "executed"]
-    assert executed[-1] == rows[298].strip() and events[-1] == ("start", rows[299])
+    # the statements before it got all their events, it got its start; none after it
+    before = 299 + (backend == "postgresql")  # the inserts before it (and CREATE TABLE)
+    assert [kind for kind, _ in events] == ["start", "executed", "done"] * before + ["start"]
+    assert events[-2] == ("done", rows[298].strip()) and events[-1] == ("start", rows[299])
     assert ("start", rows[300].strip()) not in events
     # nothing of the migration remains: no table (or no row), no history row
     if backend == "postgresql":

@@ -214,8 +214,9 @@ def npa_statement_start(migration: "MigrationScript", statement: "Statement") ->
 
     Statements sent to the server together in one batch (plain SQL inside a transaction
     the migration owns, on a driver that batches: PostgreSQL) get their events once the
-    batch returned, still in order and each start followed by its executed; when one of
-    them failed, the statements before it get both events and it gets this one.
+    batch returned, in the order they would have come one by one (each start followed
+    by its executed, then its operation's :func:`npa_operation_done`); when one of them
+    failed, the statements before it get their events and it gets this one.
 
     :param migration: the migration the statement belongs to.
     :param statement: the statement about to run (``statement.sql``; ``statement.many``

@@ -102,6 +102,10 @@ class LiveTarget(RunTarget):
         #: a statement running outside any transaction, while it runs
         self.unguarded: "Statement | None" = None
         self.cancellable = False
+        #: the statements of the steps of the batch that just ran, by step index, whose
+        #: events :meth:`finish_step` fires; and each one's share of the batch's time
+        self.batched: dict[int, list["Statement"]] = {}
+        self.batch_share = 0.0
         #: the verifier's model before an all-in-one run (``False``: nothing to restore)
         self.base_model: Any = None
 
@@ -144,6 +148,7 @@ class LiveTarget(RunTarget):
             self._progress(script, ProgressStep(
                 "start", f"Executing migration {index}/{total}: {script.name}"))
         self.started = time.perf_counter()
+        self.batched = {}
         self.session.checkpoint("migration", script)
         self.steps = steps
         self.wrapped = [step_in_transaction(script, step, self.options) for step in steps]
@@ -241,14 +246,17 @@ class LiveTarget(RunTarget):
                   entries: list[tuple[int, "Step", list["Statement"]]]) -> None:
         """Send the statements together (the driver's
         :meth:`~npa_migrations.provider.driver.Driver.execute_batch`). The checkpoints
-        ``statement`` and ``executed`` bracket the batch; once it returned, each
-        statement's ``npa_statement_start`` and ``npa_statement_executed`` fire in turn,
-        in order, with an equal share of the batch's time. When one fails, the
-        statements before it get both events, it gets ``npa_statement_start`` and
-        becomes the statement the failure names."""
+        ``statement`` and ``executed`` bracket the batch. Once it returned, the events
+        come as if the statements had run one by one: each statement's
+        ``npa_statement_start`` and ``npa_statement_executed`` (an equal share of the
+        batch's time), then its step's operation events (:meth:`finish_step`), step
+        after step. When one fails, the steps before it get all their events, the
+        statements before it in its step both statement events, and it gets
+        ``npa_statement_start`` and becomes the statement the failure names."""
         script = migration.script
         statements = [s for _, _, batch in entries for s in batch]
         if not statements:  # steps that do nothing here (SQL for other databases)
+            self.batched = {index: batch for index, _, batch in entries}
             return
         self.session.checkpoint("statement", script)
         self.cancellable = True
@@ -257,21 +265,38 @@ class LiveTarget(RunTarget):
             self.driver.execute_batch(self.conn, [s.sql for s in statements],
                                       locate=self._locate_failure)
         except StatementBatchError as exc:
-            index = exc.index
-            self._statement_events(script, statements[:index or 0], 0.0)
-            if index is None:  # cancelled by a stop request: one of them
-                self.statement = replace(statements[0], label=(
-                    f"{statements[0].describe()} (or one of the {len(statements) - 1} "
-                    "statement(s) sent with it)"))
-            else:
-                self.statement = statements[index]
-                self.hooks.npa_statement_start(migration=script, statement=self.statement)
+            self._batch_failed(migration, entries, statements, exc.index)
             raise exc.error from None
         finally:
             self.cancellable = False
         self.session.checkpoint("executed", script)
-        self._statement_events(script, statements,
-                               (time.perf_counter() - started) / len(statements))
+        self.batch_share = (time.perf_counter() - started) / len(statements)
+        self.batched = {index: batch for index, _, batch in entries}
+
+    def _batch_failed(self, migration: "PlannedMigration",
+                      entries: list[tuple[int, "Step", list["Statement"]]],
+                      statements: list["Statement"], failed: int | None) -> None:
+        """The events of a failed batch (see :meth:`run_batch`), and the statement the
+        failure names: the one that failed, or, when the batch was cancelled by a stop
+        request, its first (with the number sent with it)."""
+        script = migration.script
+        if failed is None:
+            self.statement = replace(statements[0], label=(
+                f"{statements[0].describe()} (or one of the {len(statements) - 1} "
+                "statement(s) sent with it)"))
+            return
+        self.batch_share = 0.0
+        before = failed
+        for index, step, batch in entries:
+            if len(batch) <= before:  # the whole step ran
+                self.batched = {index: batch}
+                self.finish_step(migration, index, step, 0.0)
+                before -= len(batch)
+                continue
+            self._statement_events(script, batch[:before], 0.0)
+            break
+        self.statement = statements[failed]
+        self.hooks.npa_statement_start(migration=script, statement=self.statement)
 
     def _statement_events(self, script: "MigrationScript", statements: list["Statement"],
                           duration: float) -> None:
@@ -295,6 +320,9 @@ class LiveTarget(RunTarget):
 
     def finish_step(self, migration: "PlannedMigration", index: int, step: "Step",
                     duration: float) -> None:
+        if self.batched:  # a step of a batch: its statements' events first
+            self._statement_events(migration.script, self.batched.pop(index, []),
+                                   self.batch_share)
         if self.journal is not None:
             self.journal.step_done(index)
         names = self.names
