@@ -163,3 +163,66 @@ def test_a_plugin_module_that_cannot_load_is_a_configuration_error(tmp_path, env
     assert done.returncode == 2, done.stderr
     assert "NPA_PLUGINS" in done.stderr and named in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_live_calls_the_implementations_as_pluggy_does():
+    """``plugins.live`` calls a hook's implementations directly (the run's hot hooks,
+    several per statement): same order (``tryfirst`` first, then the last registered),
+    the arguments each one asks for, ``firstresult``; pluggy itself once a wrapper is
+    among them."""
+    import pluggy
+
+    from npa_migrations.plugins import live
+
+    spec, impl = pluggy.HookspecMarker("t"), pluggy.HookimplMarker("t")
+
+    class Specs:
+        @spec
+        def every(self, a, b): ...
+
+        @spec(firstresult=True)
+        def first(self, a): ...
+
+    class One:
+        @impl
+        def every(self, a):
+            return ("one", a)
+
+        @impl
+        def first(self, a):
+            return None
+
+    class Two:
+        @impl(tryfirst=True)
+        def every(self, a, b):
+            return ("two", a, b)
+
+        @impl
+        def first(self, a):
+            return a * 2
+
+    class Three:
+        @impl
+        def every(self, b):
+            return ("three", b)
+
+    manager = pluggy.PluginManager("t")
+    manager.add_hookspecs(Specs)
+    for plugin in (One(), Two(), Three()):
+        manager.register(plugin)
+    for name, kwargs, expected in [("every", {"a": 1, "b": 2},
+                                    [("two", 1, 2), ("three", 2), ("one", 1)]),
+                                   ("first", {"a": 3}, 6)]:
+        caller = getattr(manager.hook, name)
+        direct = live(caller)
+        assert direct is not caller
+        assert direct(**kwargs) == caller(**kwargs) == expected
+
+    class Wrapper:
+        @impl(wrapper=True)
+        def every(self, a):
+            return (yield)
+
+    manager.register(Wrapper())
+    assert live(manager.hook.every) is manager.hook.every
+    assert live(manager.hook.every)(a=1, b=2) == [("two", 1, 2), ("three", 2), ("one", 1)]
