@@ -262,6 +262,13 @@ class HistoryStore:
             return False
 
     # rows ------------------------------------------------------------------------------
+    @property
+    def select_sql(self) -> str:
+        """The statement :meth:`read` runs: every column of every row, in the order they
+        were applied, without parameters (the quick reader of
+        :mod:`npa_migrations.uptodate` sends it through the bare driver)."""
+        return self._select.sql
+
     def read(self, conn: "DbConnection") -> dict[str, HistoryRow]:
         """All rows keyed by id, in the order they were applied."""
         try:

@@ -42,6 +42,11 @@ class Driver:
     #: the URL does not say: a server that accepts connections and never answers fails
     #: with a clear message instead of hanging; a provider passes it in its driver's way
     connect_timeout: ClassVar[float] = 10.0
+    #: ``module:function`` opening this database with the bare driver, called as
+    #: ``function(args, kwargs)`` with :meth:`quick_connect_arguments` (and the URL's
+    #: password) for the recorded up-to-date answers of :mod:`npa_migrations.uptodate`;
+    #: its module imports only the driver. ``None``: no recorded answers
+    quick_connect: ClassVar[str | None] = None
 
     def __init__(self, provider: "BaseProvider"):
         self.provider = provider
@@ -80,6 +85,23 @@ class Driver:
             raise self.connection_error(exc) from exc
         self.prepare_connection(raw)
         return DbConnection(self, raw, close=raw.close)
+
+    def quick_connect_arguments(self) -> tuple[list, dict] | None:
+        """The arguments :attr:`quick_connect` opens this database with: the dialect's
+        connect arguments without the password (which is never written down), or
+        ``None`` when there is no quick connect, the connections come from a caller's
+        Engine, or the arguments are not plain values."""
+        import json
+
+        if self.quick_connect is None or self.engine is not None:
+            return None
+        cargs, cparams = self.dialect.create_connect_args(self.url)
+        arguments = (list(cargs), {k: v for k, v in cparams.items() if k != "password"})
+        try:
+            json.dumps(arguments)
+        except (TypeError, ValueError):
+            return None
+        return arguments
 
     def import_dbapi(self) -> Any:
         """The DB-API module of the URL's dialect; :meth:`missing_driver_error` when it

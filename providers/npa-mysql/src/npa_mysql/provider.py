@@ -107,6 +107,8 @@ class MysqlDriver(Driver):
     error 1205 as the lock timeout, and the server status flags that say whether DDL has
     committed the transaction."""
 
+    quick_connect = "npa_mysql.quick:connect"
+
     def use_engine(self, engine: Any) -> None:
         driver = getattr(engine.dialect, "driver", None)
         if driver != DRIVER:
