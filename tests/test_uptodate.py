@@ -157,6 +157,7 @@ def test_config_and_environment_are_part_of_the_answer(dba, npa, tmp_path):
     npa("up"), npa("up")
     assert not npa("up").full
     assert npa("up", extra_env={"NPA_CHECKSUM_CACHE": "0"}).full
+    assert npa("up", extra_env={"NPA_UPTODATE_RECORDS": "0"}).full
     assert npa("up", extra_env={"SOME_SETTING": "1"}).full  # another environment: no record yet
     (tmp_path / "npa.toml").write_text("lock_timeout = 31\n", encoding="utf-8")
     settle(tmp_path)

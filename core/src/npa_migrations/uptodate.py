@@ -25,8 +25,9 @@ reports an error of its own. A record is written only when the quick read and th
 engine's read of the history agree, and not while a watched file is younger than
 :data:`SETTLE_SECONDS` (a file written in the same clock tick as the record could change
 without changing its time). Records live next to the checksum cache, in
-``<first migrations folder>/__pycache__/npa-uptodate-<key>.json``; ``NPA_CHECKSUM_CACHE=0``
-turns both off (see docs/performance.md).
+``<first migrations folder>/__pycache__/npa-uptodate-<key>.json``;
+``NPA_UPTODATE_RECORDS=0`` turns them off, ``NPA_CHECKSUM_CACHE=0`` turns them and the
+checksum cache off (see docs/performance.md).
 
 Which driver opens the database is the provider's to say: its
 :class:`~npa_migrations.provider.driver.Driver` names a quick connect function
@@ -35,13 +36,12 @@ only the driver, and gives the connect arguments without the password
 (:meth:`~npa_migrations.provider.driver.Driver.quick_connect_arguments`); the password
 is taken again from the URL of the invocation, never written down.
 
-This module imports only the standard library at the top: it runs before the CLI.
+This module imports only ``os``, ``sys`` and ``time`` at the top, as it runs before every
+command of the CLI; the rest waits until a command line is one it answers.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sys
 import time
@@ -66,9 +66,10 @@ _launched: list[list[str]] = []
 
 
 def enabled() -> bool:
-    """Whether records are read and written (``NPA_CHECKSUM_CACHE=0`` turns them off)."""
-    return os.environ.get("NPA_CHECKSUM_CACHE", "1").strip().lower() not in (
-        "0", "false", "no", "off")
+    """Whether records are read and written: ``NPA_UPTODATE_RECORDS=0`` turns them off,
+    and so does ``NPA_CHECKSUM_CACHE=0`` (which turns the checksum cache off too)."""
+    return all(os.environ.get(name, "1").strip().lower() not in ("0", "false", "no", "off")
+               for name in ("NPA_UPTODATE_RECORDS", "NPA_CHECKSUM_CACHE"))
 
 
 class Invocation:
@@ -114,6 +115,9 @@ class Invocation:
 
     def key(self) -> str:
         """The digest of everything about the invocation an answer depends on."""
+        import hashlib
+        import json
+
         from . import __version__
 
         stdout = sys.stdout
@@ -156,6 +160,9 @@ def stat_of(path: str) -> list:
 def files_digest(folders: list[str], watched: list[str]) -> tuple[str, int]:
     """The digest of the migrations folders' entries and of the watched paths, and the
     newest modification time among them (ns)."""
+    import hashlib
+    import json
+
     listing = [[folder, folder_entries(folder)] for folder in folders]
     stats = [[path, stat_of(path)] for path in watched]
     newest = max([e[2] for _, entries in listing for e in entries]
@@ -165,6 +172,8 @@ def files_digest(folders: list[str], watched: list[str]) -> tuple[str, int]:
 
 def rows_digest(rows: list) -> str:
     """The digest of history rows as the quick reader returns them."""
+    import hashlib
+
     return hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
 
 
@@ -215,6 +224,8 @@ def answer(argv: list[str]) -> int | None:
 
 
 def _answer(invocation: Invocation, started: float) -> int | None:
+    import json
+
     from .config import resolve
 
     config = resolve(invocation.database_url, invocation.migrations, invocation.config_file)
@@ -244,6 +255,8 @@ def timing_line(timing: dict, seconds: float) -> str:
     """The last line of ``up``'s answer, which says how long it took: ``timing`` is
     ``{"human": "Time: {seconds:.3f}s"}`` (a format) or ``{"json": {...}}`` (the result
     object, whose ``duration_ms`` is filled in)."""
+    import json
+
     if "json" in timing:
         payload = dict(timing["json"], duration_ms=round(seconds * 1000, 3))
         return json.dumps(payload, default=str) + "\n"
@@ -290,6 +303,7 @@ def record(invocation: Invocation, *, folders: list[str], reader: dict, database
 
 def _write(path: str, payload: dict) -> None:
     """Write ``payload`` atomically (a temporary file renamed over the old record)."""
+    import json
     import tempfile
 
     folder = os.path.dirname(path)
