@@ -190,3 +190,17 @@ def test_the_password_is_never_written(dba, npa):
     assert not npa("up", url=url).full
     texts = [p.read_text(encoding="utf-8") for p in records(dba.folder)]
     assert texts and not any("s3cret-Word" in t for t in texts)
+
+
+def test_no_record_when_a_plugin_discovers_migrations(dba, npa, tmp_path):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "extra_discovery.py").write_text(
+        "from npa_migrations import hookimpl\n\n\n"
+        "@hookimpl\n"
+        "def npa_discover_migrations(source, register):\n"
+        "    return None  # finds nothing itself; the built-in discovery still runs\n")
+    env = {"NPA_PLUGINS": "extra_discovery", "PYTHONPATH": str(plugins)}
+    runs = [npa("up", extra_env=env) for _ in range(3)]
+    assert all(run.code == 0 and run.full for run in runs), runs[-1].err
+    assert records(dba.folder) == []

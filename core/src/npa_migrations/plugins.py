@@ -86,6 +86,12 @@ def live(caller: pluggy.HookCaller):
     return caller if caller.get_hookimpls() else _noop
 
 
+def only_builtin(caller: pluggy.HookCaller) -> bool:
+    """Whether only the core's own plugins (:data:`DEFAULT_PLUGINS`) implement the hook:
+    no installed plugin changes what it does."""
+    return all(impl.plugin_name in DEFAULT_PLUGINS for impl in caller.get_hookimpls())
+
+
 def only_default(caller: pluggy.HookCaller) -> bool:
     """Whether the built-in ``trylast`` default is the hook's only implementation, so
     the engine may call the provider method it delegates to without a hook dispatch

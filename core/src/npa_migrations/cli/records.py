@@ -58,11 +58,14 @@ def record_answer(config: Any, executor: Any, command: str, output: str,
                   timing: dict | None = None) -> bool:
     """Record ``output`` as the answer of this process's ``npa migrate <command>`` when
     the database is up to date; whether it was recorded."""
+    from ..plugins import only_builtin
     from ..uptodate import launched, password_of, record
 
     invocation = launched()
     if invocation is None or invocation.command != command:
         return False
+    if not only_builtin(executor.hook.npa_discover_migrations):
+        return False  # a plugin finds migrations: the files it reads are not watched
     driver = executor.provider.driver
     arguments = driver.quick_connect_arguments()
     password = executor.provider.url.password
