@@ -81,7 +81,11 @@ def _column_shape(column: Any) -> tuple | None:
             return None
     else:
         return None
-    return (type(type_).__qualname__, repr(type_), repr(sorted(vars(type_).items())),
+    try:  # the type's whole state (its class says the rest); a repr, as values may not hash
+        state = repr(vars(type_))
+    except TypeError:  # no __dict__
+        return None
+    return (type(type_), state,
             column.nullable, repr(column._user_defined_nullable), column.primary_key,
             repr(column.autoincrement), default_key, column.comment)
 
