@@ -177,6 +177,14 @@ class SqlGenerator(RebuildHooks):
 
         return [self.compile(sa.schema.CreateTable(table, if_not_exists=True))]
 
+    def replace_row_sql(self, insert_sql: str) -> str | None:
+        """One statement that inserts a row as ``insert_sql`` (a compiled ``INSERT`` of
+        all of a table's columns) does, first removing the row with the same primary key
+        if there is one: the history's "write this migration's row" in one round trip
+        instead of a ``DELETE`` and an ``INSERT``. ``None`` (the default): the engine
+        deletes, then inserts, in one transaction."""
+        return None
+
     # rendering -------------------------------------------------------------------------
     def generate(self, operation: ops.MigrationOperation, context: RenderContext
                  ) -> Iterable[Statement | str]:
