@@ -86,7 +86,8 @@ def _column_shape(column: Any) -> tuple | None:
     except TypeError:  # no __dict__
         return None
     return (type(type_), state,
-            column.nullable, repr(column._user_defined_nullable), column.primary_key,
+            column.nullable, repr(getattr(column, "_user_defined_nullable", None)),
+            column.primary_key,
             repr(column.autoincrement), default_key, column.comment)
 
 
