@@ -268,6 +268,13 @@ class MysqlSql(SqlGenerator):
     live table where the operation does not say), ``RENAME TABLE``, constraints dropped by
     kind, schemas as databases, and MySQL's identifier and string rules."""
 
+    def replace_row_sql(self, insert_sql: str) -> str | None:
+        """``REPLACE INTO``: MySQL's delete-then-insert of the row with the same primary
+        (or unique) key, as one statement."""
+        if not insert_sql.startswith("INSERT INTO "):
+            return None
+        return "REPLACE" + insert_sql[len("INSERT"):]
+
     def reads_live_schema(self, operation: ops.MigrationOperation) -> bool:
         """Operations whose SQL depends on the live table (rendered from the operation
         alone in offline scripts)."""
