@@ -21,8 +21,10 @@ CORE = ROOT / "core" / "src" / "npa_migrations"
 
 #: each part of the core, and the parts it must never import (docs/architecture.md)
 #: the parts on top, which nothing below imports
-TOP = {"cli", "testing", "apptest", "frameworks"}
+TOP = {"cli", "testing", "apptest", "frameworks", "launch"}
 FORBIDDEN = {
+    # answers before anything is loaded: the foundation's light modules and config only
+    "uptodate": {"schema", "engine", "provider", "builtin"} | TOP,
     "schema": {"engine", "provider", "builtin", "config"} | TOP,
     "provider": {"engine", "builtin", "config"} | TOP,
     "engine": {"builtin", "config"} | TOP,

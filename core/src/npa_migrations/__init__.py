@@ -8,7 +8,10 @@ The public API is imported lazily so that ``npa --help`` stays fast::
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+
+#: ``typing.TYPE_CHECKING`` without importing ``typing``, which the recorded up-to-date
+#: answers of :mod:`npa_migrations.uptodate` do without (type checkers read it as true)
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -42,7 +45,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'npa_migrations' has no attribute {name!r}")

@@ -11,15 +11,18 @@ folder (or the current one), as ``python -m`` would, so no ``PYTHONPATH`` is nee
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .errors import ConfigurationError
+
+#: ``typing.TYPE_CHECKING`` without importing ``typing`` (the recorded up-to-date answers
+#: of :mod:`npa_migrations.uptodate` resolve the configuration before anything else)
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///npa.db"
 DEFAULT_MIGRATIONS = "migrations"
@@ -38,7 +41,6 @@ KNOWN_KEYS = {
 _PACKAGE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
-@dataclass
 class Config:
     """Resolved settings; ``origin`` says where each came from (for error messages).
 
@@ -46,12 +48,13 @@ class Config:
         a relative database file in the URL is relative to it (:meth:`database`).
     """
 
-    database_url: str = DEFAULT_DATABASE_URL
-    migrations: list[str] = field(default_factory=lambda: [DEFAULT_MIGRATIONS])
-    settings: dict[str, Any] = field(default_factory=dict)
-    origin: dict[str, str] = field(default_factory=dict)
-    file: Path | None = None
-    database_folder: Path | None = None
+    def __init__(self, settings: "dict[str, Any] | None" = None, file: Path | None = None):
+        self.database_url: str = DEFAULT_DATABASE_URL
+        self.migrations: list[str] = [DEFAULT_MIGRATIONS]
+        self.settings: dict[str, Any] = settings or {}
+        self.origin: dict[str, str] = {}
+        self.file = file
+        self.database_folder: Path | None = None
 
     def database(self) -> Any:
         """The database a command works on: ``database_url``, with a relative database
@@ -72,14 +75,14 @@ class Config:
 
 def load_file(path: Path | None) -> tuple[dict[str, Any], Path | None]:
     """Settings from ``path``, or from ./npa.toml, or from ./pyproject.toml [tool.npa]."""
-    import tomllib
-
     candidates = [path] if path is not None else [Path("npa.toml"), Path("pyproject.toml")]
     for candidate in candidates:
         if candidate is None or not candidate.is_file():
             if path is not None:
                 raise ConfigurationError(f"Config file '{path}' does not exist.")
             continue
+        import tomllib
+
         try:
             data = tomllib.loads(candidate.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
@@ -156,6 +159,8 @@ def _source(value: str, folder: Path, relative: bool = False) -> str:
 
 
 def _importable(name: str) -> bool:
+    import importlib.util
+
     try:
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):  # a parent package that does not exist

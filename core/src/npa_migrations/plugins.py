@@ -120,6 +120,12 @@ def direct_caller(caller: pluggy.HookCaller, impls: list):
     return every
 
 
+def only_builtin(caller: pluggy.HookCaller) -> bool:
+    """Whether only the core's own plugins (:data:`DEFAULT_PLUGINS`) implement the hook:
+    no installed plugin changes what it does."""
+    return all(impl.plugin_name in DEFAULT_PLUGINS for impl in caller.get_hookimpls())
+
+
 def only_default(caller: pluggy.HookCaller) -> bool:
     """Whether the built-in ``trylast`` default is the hook's only implementation, so
     the engine may call the provider method it delegates to without a hook dispatch

@@ -321,3 +321,62 @@ def test_refused_event_log_row_records_the_migration_as_failed(my):
     assert history["20250101000000_Ok"] == (1, None)
     assert history["20250101000100_Later"] == (0, 1)  # failed, its one operation took effect
     assert later in my.tables()
+
+
+def _statements_sent(monkeypatch) -> list[str]:
+    """Every command the run's PyMySQL connections send, as its first word (plus the
+    table for history and event-log writes), recorded from now on."""
+    import pymysql.connections
+
+    sent: list[str] = []
+    original = pymysql.connections.Connection._execute_command
+
+    def recording(self, command, sql):
+        text = sql.decode() if isinstance(sql, bytes) else sql
+        words = text.split()
+        word = words[0].upper() if words else ""
+        if word in ("UPDATE", "DELETE", "INSERT", "REPLACE"):
+            table = next(w for w in words[1:] if w.upper() not in ("FROM", "INTO"))
+            word += " " + ("history" if table.endswith("_history") else
+                           "log" if table.endswith("_log") else table)
+        sent.append(word)
+        return original(self, command, sql)
+
+    monkeypatch.setattr(pymysql.connections.Connection, "_execute_command", recording)
+    return sent
+
+
+def test_round_trips_per_migration(my, monkeypatch):
+    """A migration of DDL statements: the history row is written with one ``REPLACE``
+    (not a ``DELETE`` and an ``INSERT``), and the position after the last DDL statement
+    is not written on its own -- the row the migration ends with replaces it in the same
+    transaction (issue 16: MariaDB round trips). Apply 10, roll back 7, where it was 13
+    and 8."""
+    t = my.name("rt")
+    my.migration("20250101000000_First", f"""
+        b.create_table({t!r}, sa.Column("id", sa.Integer, primary_key=True),
+                       sa.Column("name", sa.String(50)))
+        b.create_index("ix_{t}_name", {t!r}, ["name"])
+    """, f"""
+        b.drop_table({t!r})
+    """)
+    my.executor().execute()  # the tables of the history and the log exist from here on
+    assert my.executor().rollback(steps=1).success
+    sent = _statements_sent(monkeypatch)
+    assert my.executor().execute().success
+    start = sent.index("BEGIN")
+    end = len(sent) - sent[::-1].index("COMMIT")
+    assert sent[start:end] == [
+        "BEGIN", "REPLACE history",  # the row, 'running'
+        "CREATE",                     # commits the row and itself
+        "BEGIN", "UPDATE history",    # the position, committed by the next DDL
+        "CREATE",
+        "BEGIN", "REPLACE history", "INSERT log", "COMMIT"]
+    sent.clear()
+    assert my.executor().rollback(steps=1).success
+    start = sent.index("BEGIN")
+    end = len(sent) - sent[::-1].index("COMMIT")
+    assert sent[start:end] == [
+        "BEGIN", "UPDATE history",  # 'running', direction down
+        "DROP",
+        "BEGIN", "DELETE history", "INSERT log", "COMMIT"]

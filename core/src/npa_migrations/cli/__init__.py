@@ -327,7 +327,28 @@ def up(obj: Context, target, transaction_mode, lock_timeout, no_lock, out_of_ord
     if dry_run:
         _dry_run(obj, executor, executor.plan("up", target), as_json)
         return
-    _apply(executor, lambda: executor.execute(target), "up", as_json)
+    result = _apply(executor, lambda: executor.execute(target), "up", as_json)
+    if result.success and not result.migration_ids and not result.migrations_ignored:
+        _record_up_to_date(obj, executor, as_json)
+
+
+def _record_up_to_date(obj: Context, executor, as_json: bool) -> None:
+    """Record the answer of an ``up`` that found nothing to do
+    (:mod:`npa_migrations.cli.records`): its output for a run of no time, whose time
+    line the recorded answer fills in."""
+    from ..results import MigrationResult
+    from .output import TIME_LINE, HumanReporter, JsonReporter
+    from .records import captured, record_answer
+
+    idle = MigrationResult()
+    if as_json:
+        record_answer(obj.config, executor, "up", "", {"json": JsonReporter.result_payload(idle)})
+        return
+    with captured(echo=False) as capture:
+        HumanReporter("up").result(idle)
+    *lines, last = capture.getvalue().splitlines(keepends=True)
+    if last.rstrip("\n") == TIME_LINE.format(seconds=0):
+        record_answer(obj.config, executor, "up", "".join(lines), {"human": TIME_LINE})
 
 
 def _print_script(text: str) -> None:
@@ -342,9 +363,10 @@ def _print_script(text: str) -> None:
              err=True)
 
 
-def _apply(executor, action, direction: str, as_json: bool) -> None:
+def _apply(executor, action, direction: str, as_json: bool):
     """Run ``action`` with the reporter listening; SIGINT / SIGTERM stop it at a safe
-    point (the run records where, and exits 130 / 143)."""
+    point (the run records where, and exits 130 / 143). Returns the result of a run that
+    succeeded (a failed one exits)."""
     from ..engine.interrupt import stop_on_signals
     from ..errors import RunInterrupted
     from .output import HumanReporter, JsonReporter
@@ -358,6 +380,7 @@ def _apply(executor, action, direction: str, as_json: bool) -> None:
         sys.exit(exc.exit_code)
     reporter.result(result)
     _exit_for(result)
+    return result
 
 
 def _dry_run(obj: Context, executor, plan, as_json: bool) -> None:
@@ -484,12 +507,20 @@ def down(obj: Context, target, steps, transaction_mode, lock_timeout, no_lock, d
 @handle_errors
 def status(obj: Context, exit_code, as_json):
     """Show applied and pending migrations (repeatable ones too)."""
+    from .output import json_line
+    from .records import captured, record_answer
+
     executor = obj.executor()
     state = executor.status()
     if as_json:
+        output = json_line(state.to_json()) + "\n"
         echo_json(state.to_json())
     else:
-        _print_status(executor, state)
+        with captured() as capture:
+            _print_status(executor, state)
+        output = capture.getvalue()
+    if state.up_to_date and not state.problems:
+        record_answer(obj.config, executor, "status", output)
     if exit_code and state.problems:
         sys.exit(EXIT_VALIDATION)
     if exit_code and not state.up_to_date:

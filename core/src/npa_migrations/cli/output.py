@@ -37,6 +37,8 @@ OPERATION_LINES = 20
 #: and only the first :data:`PLAN_LINES` of the plan
 MANY_MIGRATIONS = 50
 PLAN_LINES = 10
+#: the last line of a run's human output
+TIME_LINE = "Time: {seconds:.3f}s"
 
 #: the real stdout while a ``--json`` command runs (see :func:`json_stream`)
 _json_stdout: list[Any] = []
@@ -93,10 +95,15 @@ def json_stream() -> Iterator[None]:
         _json_stdout.pop()
 
 
+def json_line(payload: dict) -> str:
+    """One JSON document as :func:`echo_json` prints it (without the newline)."""
+    return json.dumps(payload, default=str)
+
+
 def echo_json(payload: dict) -> None:
     """Print one JSON document (one line) on the command's stdout, also inside
     :func:`json_stream`."""
-    write(json.dumps(payload, default=str), file=_json_stdout[-1] if _json_stdout else None)
+    write(json_line(payload), file=_json_stdout[-1] if _json_stdout else None)
 
 
 class Style:
@@ -256,7 +263,7 @@ class HumanReporter:
         if ignored:
             echo(f"{len(ignored)} older pending migration(s) not applied (--out-of-order "
                  f"ignore): {', '.join(ignored)}")
-        echo(f"Time: {seconds:.3f}s")
+        echo(TIME_LINE.format(seconds=seconds))
 
 
 class JsonReporter:
@@ -318,8 +325,13 @@ class JsonReporter:
         self.emit("interrupted", message=str(error), exit_code=error.exit_code)
 
     def result(self, result) -> None:
-        self.emit("result", success=result.success, direction=result.direction,
-                  migrations=result.migration_ids,
-                  ignored=result.migrations_ignored,
-                  duration_ms=round(result.duration.total_seconds() * 1000, 3),
-                  errors=[{"id": e.migration_id, "message": e.message} for e in result.errors])
+        echo_json(self.result_payload(result))
+
+    @staticmethod
+    def result_payload(result) -> dict[str, Any]:
+        """The ``result`` line of a run."""
+        return {"event": "result", "success": result.success, "direction": result.direction,
+                "migrations": result.migration_ids, "ignored": result.migrations_ignored,
+                "duration_ms": round(result.duration.total_seconds() * 1000, 3),
+                "errors": [{"id": e.migration_id, "message": e.message}
+                           for e in result.errors]}

@@ -128,6 +128,9 @@ class HistoryStore:
     _select_one: CompiledSql
     _insert: CompiledSql
     _delete: CompiledSql
+    #: the insert that replaces the row of the same id, where one statement can
+    #: (:meth:`~npa_migrations.provider.SqlGenerator.replace_row_sql`)
+    _replace: CompiledSql | None
     _update_checksum: CompiledSql
     _progress: CompiledSql
     _settle: CompiledSql
@@ -164,7 +167,14 @@ class HistoryStore:
         )
         dialect = provider.dialect
         c = table.c
+        insert = CompiledSql(dialect, table.insert())
+        replace = None
+        replace_sql = provider.sql.replace_row_sql(insert.sql)
+        if replace_sql is not None:  # the same binds, the database's replacing insert
+            replace = CompiledSql(dialect, table.insert())
+            replace.sql = replace_sql
         return {
+            "_replace": replace,
             "table": table,
             "_create": provider.sql.compile(sa.schema.CreateTable(table)),
             "_probe": f"SELECT 1 FROM {provider.sql.table_name(table_name)} WHERE 1 = 0",
@@ -172,7 +182,7 @@ class HistoryStore:
                 c.applied_at, c.migration_id)),
             "_select_one": CompiledSql(dialect, sa.select(*table.columns).where(
                 c.migration_id == sa.bindparam("migration_id_"))),
-            "_insert": CompiledSql(dialect, table.insert()),
+            "_insert": insert,
             "_delete": CompiledSql(dialect, table.delete().where(
                 c.migration_id == sa.bindparam("migration_id"))),
             "_update_checksum": CompiledSql(dialect, table.update().where(
@@ -199,7 +209,8 @@ class HistoryStore:
         for the provider: for tests that parse the SQL a provider will send."""
         return [self._create, self._probe] + [q.sql for q in (
             self._select, self._select_one, self._insert, self._delete, self._update_checksum,
-            self._progress, self._settle, self._mark)]
+            self._progress, self._settle, self._mark) + ((self._replace,) if self._replace
+                                                         else ())]
 
     # schema ----------------------------------------------------------------------------
     def create_statements(self) -> list[str]:
@@ -262,6 +273,13 @@ class HistoryStore:
             return False
 
     # rows ------------------------------------------------------------------------------
+    @property
+    def select_sql(self) -> str:
+        """The statement :meth:`read` runs: every column of every row, in the order they
+        were applied, without parameters (the quick reader of
+        :mod:`npa_migrations.uptodate` sends it through the bare driver)."""
+        return self._select.sql
+
     def read(self, conn: "DbConnection") -> dict[str, HistoryRow]:
         """All rows keyed by id, in the order they were applied."""
         try:
@@ -311,9 +329,13 @@ class HistoryStore:
         """Insert a row (``replace`` deletes an existing one for that id first);
         ``journal`` holds the journal columns (``state``, ``direction``,
         ``statements_done``, ``in_flight``)."""
+        insert = self._insert
         if replace:
-            self._delete.execute(conn, migration_id=migration_id)
-        self._insert.execute(conn, **self.values(migration_id, checksum, execution_ms, success,
+            if self._replace is not None:  # the delete and the insert in one statement
+                insert = self._replace
+            else:
+                self._delete.execute(conn, migration_id=migration_id)
+        insert.execute(conn, **self.values(migration_id, checksum, execution_ms, success,
                                                  steps_done, error, **journal))
 
     def progress(self, conn: "DbConnection", migration_id: str, position: Position,

@@ -220,7 +220,9 @@ class LiveTarget(RunTarget):
             self.conn.in_transaction = False
             journal.statement_committed(after)
             self._begin()
-            journal.advance(after)
+            # written before anything that can make this transaction durable (a statement
+            # that may commit, a commit): never alone, since it would only commit with one
+            journal.advance_later(after)
         elif self.transactional_ddl:
             journal.position = after  # written just before the transaction commits
         elif still_open is None:  # the database cannot tell: commit each statement

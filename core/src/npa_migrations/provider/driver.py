@@ -72,6 +72,11 @@ class Driver:
     release_savepoint_statement: ClassVar[str] = "RELEASE SAVEPOINT {name}"
     #: the name of that savepoint
     batch_savepoint: ClassVar[str] = "npa_batch"
+    #: ``module:function`` opening this database with the bare driver, called as
+    #: ``function(args, kwargs)`` with :meth:`quick_connect_arguments` (and the URL's
+    #: password) for the recorded up-to-date answers of :mod:`npa_migrations.uptodate`;
+    #: its module imports only the driver. ``None``: no recorded answers
+    quick_connect: ClassVar[str | None] = None
 
     def __init__(self, provider: "BaseProvider"):
         self.provider = provider
@@ -110,6 +115,23 @@ class Driver:
             raise self.connection_error(exc) from exc
         self.prepare_connection(raw)
         return DbConnection(self, raw, close=raw.close)
+
+    def quick_connect_arguments(self) -> tuple[list, dict] | None:
+        """The arguments :attr:`quick_connect` opens this database with: the dialect's
+        connect arguments without the password (which is never written down), or
+        ``None`` when there is no quick connect, the connections come from a caller's
+        Engine, or the arguments are not plain values."""
+        import json
+
+        if self.quick_connect is None or self.engine is not None:
+            return None
+        cargs, cparams = self.dialect.create_connect_args(self.url)
+        arguments = (list(cargs), {k: v for k, v in cparams.items() if k != "password"})
+        try:
+            json.dumps(arguments)
+        except (TypeError, ValueError):
+            return None
+        return arguments
 
     def import_dbapi(self) -> Any:
         """The DB-API module of the URL's dialect; :meth:`missing_driver_error` when it

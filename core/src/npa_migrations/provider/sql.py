@@ -21,6 +21,7 @@ from ..sqla import copy_constraint, type_instance
 from ..statements import Statement
 from .context import RenderContext
 from .rebuild.hooks import RebuildHooks
+from .render_cache import RenderCache
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -48,9 +49,15 @@ class SqlGenerator(RebuildHooks):
     #: scripts (a :class:`~npa_migrations.sqltext.Lexicon`); ``None``: the portable one
     #: (with ``[...]`` names when :attr:`bracket_identifiers`)
     lexicon: "Lexicon | None" = None
+    #: render plain ``create_table`` / ``create_index`` / ``drop_table`` / ``drop_index``
+    #: operations from a template per shape (:mod:`npa_migrations.provider.render_cache`);
+    #: a provider whose SQL for them depends on more than the operation and the dialect
+    #: sets it to ``False``
+    cache_renders: bool = True
 
     def __init__(self, provider: "BaseProvider"):
         self.provider = provider
+        self.render_cache = RenderCache(self)
 
     @property
     def name(self) -> str:
@@ -170,6 +177,14 @@ class SqlGenerator(RebuildHooks):
 
         return [self.compile(sa.schema.CreateTable(table, if_not_exists=True))]
 
+    def replace_row_sql(self, insert_sql: str) -> str | None:
+        """One statement that inserts a row as ``insert_sql`` (a compiled ``INSERT`` of
+        all of a table's columns) does, first removing the row with the same primary key
+        if there is one: the history's "write this migration's row" in one round trip
+        instead of a ``DELETE`` and an ``INSERT``. ``None`` (the default): the engine
+        deletes, then inserts, in one transaction."""
+        return None
+
     # rendering -------------------------------------------------------------------------
     def generate(self, operation: ops.MigrationOperation, context: RenderContext
                  ) -> Iterable[Statement | str]:
@@ -186,6 +201,10 @@ class SqlGenerator(RebuildHooks):
             raise ConfigurationError(
                 f"Provider '{self.name}' cannot render operation '{operation.kind}'. "
                 "Install a plugin that implements it, or use b.execute() with custom SQL.")
+        if self.cache_renders:
+            cached = self.render_cache.render(operation, context, method)
+            if cached is not None:
+                return cached
         return method(operation, context)
 
     def reads_live_schema(self, operation: ops.MigrationOperation) -> bool:

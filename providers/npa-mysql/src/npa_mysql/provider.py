@@ -107,6 +107,8 @@ class MysqlDriver(Driver):
     error 1205 as the lock timeout, and the server status flags that say whether DDL has
     committed the transaction."""
 
+    quick_connect = "npa_mysql.quick:connect"
+
     def use_engine(self, engine: Any) -> None:
         driver = getattr(engine.dialect, "driver", None)
         if driver != DRIVER:
@@ -265,6 +267,13 @@ class MysqlSql(SqlGenerator):
     """``ALTER TABLE ... MODIFY`` / ``CHANGE`` restating the whole column (read from the
     live table where the operation does not say), ``RENAME TABLE``, constraints dropped by
     kind, schemas as databases, and MySQL's identifier and string rules."""
+
+    def replace_row_sql(self, insert_sql: str) -> str | None:
+        """``REPLACE INTO``: MySQL's delete-then-insert of the row with the same primary
+        (or unique) key, as one statement."""
+        if not insert_sql.startswith("INSERT INTO "):
+            return None
+        return "REPLACE" + insert_sql[len("INSERT"):]
 
     def reads_live_schema(self, operation: ops.MigrationOperation) -> bool:
         """Operations whose SQL depends on the live table (rendered from the operation

@@ -123,6 +123,7 @@ class PostgresDriver(Driver):
 
     #: names of the maintenance databases ``ensure_created`` connects to, in order
     maintenance_databases = ("postgres", "template1")
+    quick_connect = "npa_postgres.quick:connect"
     #: ``client_connection_check_interval`` (ms) of the run's connection (PostgreSQL 14+)
     client_check_interval_ms = 1000
     #: statements of a transactional migration sent in one simple-query message

@@ -33,6 +33,7 @@ class SqliteDriver(Driver):
     and two writers never deadlock."""
 
     begin_statement = "BEGIN IMMEDIATE"
+    quick_connect = "npa_sqlite.quick:connect"
     #: seconds a statement waits for another connection's write lock
     busy_timeout = 30.0
 
