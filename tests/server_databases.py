@@ -82,3 +82,15 @@ def database_of(backend: str, tmp_path, prefix: str) -> Iterator[str]:
         return
     with fresh_database(backend, prefix) as url:
         yield url.render_as_string(hide_password=False)
+
+
+def execute_sql(url: sa.engine.URL | str, *statements: str) -> None:
+    """Run ``statements`` on ``url`` in one committed transaction (changing a database
+    behind npa's back)."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(sa.text(statement))
+    finally:
+        engine.dispose()

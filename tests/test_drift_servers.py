@@ -22,7 +22,7 @@ from npa_migrations.hookspecs import hookimpl
 from npa_migrations.operations import AddColumn
 from npa_migrations.plugins import get_plugin_manager
 
-from server_databases import SERVERS, fresh_database
+from server_databases import SERVERS, execute_sql, fresh_database
 
 CREATE = """
     import sqlalchemy as sa
@@ -94,14 +94,6 @@ def folder(tmp_path: Path):
     return write
 
 
-def run_sql(url, *statements: str) -> None:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.execute(sa.text(statement))
-    finally:
-        engine.dispose()
 
 
 def kinds(report) -> list[tuple[str, str]]:
@@ -128,7 +120,7 @@ def test_clean_database_then_hand_made_changes(server, folder):
                    else "ALTER TABLE orders MODIFY note VARCHAR(300)")
     drop_index = ("DROP INDEX ix_orders_price" if is_pg(server)
                   else "DROP INDEX ix_orders_price ON orders")
-    run_sql(server, "ALTER TABLE customers ADD COLUMN nickname VARCHAR(30)", drop_index,
+    execute_sql(server, "ALTER TABLE customers ADD COLUMN nickname VARCHAR(30)", drop_index,
             type_change)
     report = executor.drift()
     assert kinds(report) == [("changed type", "orders.note"),
@@ -171,7 +163,7 @@ def test_check_drift_and_edited_migration_fail_validation(server, folder):
     problems = MigrationExecutor(server, folder.path).validate()
     assert [(p.code, p.migration_id) for p in problems] == [
         ("checksum", "20250101000000_CreateShop")]
-    run_sql(server, "ALTER TABLE customers ADD COLUMN nickname VARCHAR(30)")
+    execute_sql(server, "ALTER TABLE customers ADD COLUMN nickname VARCHAR(30)")
     with pytest.raises(ValidationError) as info:
         MigrationExecutor(server, folder.path,
                           MigrationExecutorOptions(check_drift=True)).execute()
@@ -213,7 +205,7 @@ def test_verification_catches_a_wrongly_rendered_operation(server, folder):
 
 def test_baseline_then_up_applies_only_the_rest(server, folder):
     folder("20250103000000_tags.sql", TAGS_SQL)
-    run_sql(server, "CREATE TABLE customers (id INTEGER PRIMARY KEY, email VARCHAR(100))",
+    execute_sql(server, "CREATE TABLE customers (id INTEGER PRIMARY KEY, email VARCHAR(100))",
             "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, "
             "total NUMERIC(10, 2), note VARCHAR(200))")
     executor = MigrationExecutor(server, folder.path)
@@ -236,7 +228,7 @@ def test_event_log_records_every_event(server, folder):
     assert not second.execute().success
     if not is_pg(server):  # PostgreSQL rolled it back; MariaDB recorded it as failed
         assert second.repair("mark_rolled_back").success
-        run_sql(server, "DROP TABLE half")
+        execute_sql(server, "DROP TABLE half")
     folder("20250101000000_create_shop.py", CREATE.replace(
         'b.drop_table("orders")\n            b.drop_table("customers")',
         'b.drop_table("customers")\n            b.drop_table("orders")'))
@@ -277,7 +269,7 @@ def test_schemas_on_postgresql(server, folder):
     result = executor.execute()
     assert result.success, result.errors
     assert executor.drift().differences == []
-    run_sql(server, "ALTER TABLE sales.leads ADD COLUMN score INTEGER")
+    execute_sql(server, "ALTER TABLE sales.leads ADD COLUMN score INTEGER")
     assert kinds(executor.drift()) == [("extra column", "sales.leads.score")]
 
 
@@ -339,6 +331,6 @@ def test_create_type_does_not_blind_drift(server, folder):
     executor = MigrationExecutor(server, folder.path, MigrationExecutorOptions(verify=True))
     assert executor.execute().success
     assert executor.drift().complete
-    run_sql(server, "ALTER TABLE customers ADD COLUMN feeling mood", "CREATE TABLE scratch (id INT)")
+    execute_sql(server, "ALTER TABLE customers ADD COLUMN feeling mood", "CREATE TABLE scratch (id INT)")
     assert kinds(executor.drift()) == [("extra column", "customers.feeling"),
                                        ("extra table", "scratch")]

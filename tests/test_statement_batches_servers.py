@@ -16,7 +16,7 @@ from npa_migrations.errors import MigrationException
 from npa_migrations.plugins import get_plugin_manager
 from npa_migrations.provider.connection import DbConnection
 
-from server_databases import fresh_database
+from server_databases import execute_sql, fresh_database
 
 #: statements of the large file (beside its CREATE TABLE)
 ROWS = 600
@@ -96,15 +96,6 @@ def scalar(url: str, sql: str):
         engine.dispose()
 
 
-def run_sql(url: str, sql: str) -> None:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text(sql))
-    finally:
-        engine.dispose()
-
-
 def test_a_large_file_runs_in_few_round_trips(database, tmp_path, round_trips, events):
     backend, url = database
     rows = [insert(n) for n in range(1, ROWS + 1)]
@@ -133,7 +124,7 @@ def test_a_failing_statement_in_a_batch_is_named_and_nothing_remains(database, t
     # MariaDB commits DDL implicitly: there the table exists before, so that the file is
     # data only and its transaction can take all of it back
     if backend == "mariadb":
-        run_sql(url, "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40))")
+        execute_sql(url, "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(40))")
     write(tmp_path / "m", rows, create=backend == "postgresql")
     result = MigrationExecutor(url, tmp_path / "m").execute()
     assert not result.success and len(result.errors) == 1

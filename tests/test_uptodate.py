@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from server_databases import fresh_database
+from server_databases import execute_sql, fresh_database
 
 #: runs the ``npa`` launcher, then says on stderr whether SQLAlchemy was imported
 LAUNCH = """
@@ -83,17 +83,6 @@ def npa(dba, tmp_path):
     return run
 
 
-def execute(url: sa.engine.URL, *statements: str) -> None:
-    """Change the database behind npa's back, in one committed transaction."""
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.execute(sa.text(statement))
-    finally:
-        engine.dispose()
-
-
 def records(folder: Path) -> list[Path]:
     return sorted((folder / "__pycache__").glob("npa-uptodate-*.json"))
 
@@ -152,7 +141,7 @@ def test_history_changed_by_someone_else_runs_the_full_command(dba, npa):
     settle(dba.folder)
     npa("up"), npa("status")
     assert not npa("status").full
-    execute(dba.url, "DELETE FROM npa_migrations_history WHERE migration_id = "
+    execute_sql(dba.url, "DELETE FROM npa_migrations_history WHERE migration_id = "
                      "'20240102000000_Tags'", "DROP TABLE tags")
     status = npa("status")
     assert status.full and "1 pending" in status.out
