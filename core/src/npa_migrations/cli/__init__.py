@@ -513,8 +513,9 @@ def status(obj: Context, exit_code, as_json):
     executor = obj.executor()
     state = executor.status()
     if as_json:
-        output = json_line(state.to_json()) + "\n"
-        echo_json(state.to_json())
+        payload = state.to_json()
+        output = json_line(payload) + "\n"
+        echo_json(payload)
     else:
         with captured() as capture:
             _print_status(executor, state)
