@@ -103,17 +103,17 @@ def select_up(scripts: list["MigrationScript"], rows: dict[str, "HistoryRow"], *
     """What ``up`` carries out: first every migration whose ``up`` was interrupted (it
     continues), then the pending ones in run order up to ``target`` (inclusive), then --
     without a ``target`` -- the repeatable migrations never applied or changed since."""
-    order = [s.id for s in scripts]
+    order = {s.id: position for position, s in enumerate(scripts)}
     if target is not None and target not in order:
         raise UnknownTargetError(
             f"Target {target} is replaced by a squashed migration on this database; give "
             "the squash (or a later migration) as the target.")
-    limit = order.index(target) if target is not None else len(order)
+    limit = order[target] if target is not None else len(order)
     resumed = [PlannedMigration(s, UP, s.up_operations(), rows[s.id]) for s in scripts
                if s.id in rows and rows[s.id].under_way and (rows[s.id].direction or UP) == UP]
     pending = [PlannedMigration(s, UP, s.up_operations())
                for s in pending_migrations(scripts, rows, out_of_order)
-               if order.index(s.id) <= limit]
+               if order[s.id] <= limit]
     if target is None:
         pending += [PlannedMigration(s, UP, s.up_operations())
                     for s in repeatables_due(scripts, rows)]
