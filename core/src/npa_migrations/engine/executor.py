@@ -307,13 +307,14 @@ class MigrationExecutor:
         """Each migration a dead run left under way: settle its in-doubt statement against
         the live schema (or stop, exit 3, when it cannot be told), and announce where it
         continues."""
+        interrupted = [m for m in plan
+                       if m.continues and m.resume is not None and m.resume.under_way]
+        if not interrupted:  # the usual case: recovery (and its probes) is not imported
+            return
         from .live import step_in_transaction
         from .recovery import settle_in_doubt
 
-        for migration in plan:
-            row = migration.resume
-            if not (migration.continues and row is not None and row.under_way):
-                continue
+        for migration in interrupted:
             steps = plan_steps(self.provider, migration.operations)
             wrapped = [step_in_transaction(migration.script, step, self.options)
                        for step in steps]
