@@ -14,7 +14,7 @@ from npa_migrations import (MigrationExecutor, MigrationExecutorOptions, Transac
 from npa_migrations.engine.baseline import BaselineError
 from npa_migrations.cli import cli
 from npa_migrations.hookspecs import hookimpl
-from npa_migrations.operations import AddColumn
+from npa_migrations.operations import AddColumn, CreateTable
 from npa_migrations.plugins import get_plugin_manager
 
 CREATE = """
@@ -274,6 +274,64 @@ def test_verification_in_all_in_one_mode(sqlite_url, shop, wrong_plugin):
     assert "did not do what it said" in result.errors[0].message
     assert executor.status().applied == []
     assert events(executor) == [("failure", "20250102000000_AddPrice", False)]
+
+
+TICKETS = """
+    import sqlalchemy as sa
+    from npa_migrations import Migration
+
+    class Tickets(Migration):
+        def up(self, b):
+            b.create_table("Tickets", sa.Column("id", sa.Integer, primary_key=True),
+                           sa.Column("code", sa.String(10), nullable=False),
+                           sa.Column("qty", sa.Integer, nullable=False),
+                           sa.UniqueConstraint("code", name="uq_tickets_code"),
+                           sa.CheckConstraint("qty > 0", name="ck_tickets_qty"))
+"""
+
+
+class TicketsWithoutConstraints:
+    """Renders create_table('Tickets') without its UNIQUE and CHECK constraints."""
+
+    @hookimpl(tryfirst=True)
+    def npa_generate_sql(self, provider, operation, context):
+        if isinstance(operation, CreateTable) and operation.table == "Tickets":
+            return ["CREATE TABLE \"Tickets\" (id INTEGER NOT NULL PRIMARY KEY, "
+                    "code VARCHAR(10) NOT NULL, qty INTEGER NOT NULL)"]
+        return None
+
+
+def test_verification_catches_missing_unique_and_check(sqlite_url, migrations_dir, register):
+    # SQLite's unique constraints and checks are read by the provider's rules alone
+    # (SchemaRules.reflected_by_rules), not by SQLAlchemy: a table without them is caught
+    register(TicketsWithoutConstraints())
+    migrations_dir("20250101000000_tickets.py", TICKETS)
+    result = MigrationExecutor(sqlite_url, migrations_dir.folder,
+                               MigrationExecutorOptions(verify=True)).execute()
+    [error] = result.errors
+    assert "did not do what it said" in error.message
+    assert "uq_tickets_code" in error.message and "ck_tickets_qty" in error.message
+
+
+def test_verification_reads_constraints_of_a_table_named_in_another_case(
+        sqlite_url, migrations_dir):
+    # created as "Tickets", changed as "TICKETS": SQLite folds the name, and so does the
+    # look-up of its stored CREATE TABLE statement (the unique constraint is claimed)
+    migrations_dir("20250101000000_tickets.py", TICKETS)
+    migrations_dir("20250102000000_ticket_ref.py", """
+        import sqlalchemy as sa
+        from npa_migrations import Migration
+
+        class TicketRef(Migration):
+            def up(self, b):
+                b.add_column("TICKETS", sa.Column("ref", sa.String(10)))
+                b.create_unique_constraint("uq_tickets_ref", "TICKETS", ["ref"])
+    """)
+    executor = MigrationExecutor(sqlite_url, migrations_dir.folder,
+                                 MigrationExecutorOptions(verify=True))
+    result = executor.execute()
+    assert result.success, result.errors
+    assert executor.drift().differences == []
 
 
 # event log -----------------------------------------------------------------------------
