@@ -142,40 +142,50 @@ class LiveSchemaReader:
             warnings.simplefilter("ignore", sa.exc.SAWarning)
             inspector = sa.inspect(connection)
             for schema, names in wanted.items():
-                chosen = (inspector.get_table_names(schema=schema) if names is None
-                          else self._existing(inspector, schema, names))
-                chosen = [n for n in chosen if not self.ignored(n)]
-                if not chosen:
+                kw = {"schema": schema, "kind": ObjectKind.ANY, "scope": ObjectScope.ANY}
+                if names is None:
+                    chosen = [n for n in inspector.get_table_names(schema=schema)
+                              if not self.ignored(n)]
+                    columns = (_call(inspector.get_multi_columns, filter_names=chosen, **kw)
+                               if chosen else {})
+                else:
+                    columns = self._existing_columns(inspector, kw, names)
+                if not columns:
                     continue
                 # names given: SQLAlchemy takes them as they are, without listing tables
-                kw = {"schema": schema, "filter_names": chosen, "kind": ObjectKind.ANY,
-                      "scope": ObjectScope.ANY}
-                read = self._read_schema(inspector, kw)
+                kw["filter_names"] = [name for _, name in columns]
+                read = self._read_schema(inspector, kw, columns)
                 self.rules.correct_reflected(read, connection, schema)
                 for table in read:
                     model.tables[table.key] = table
         return model
 
-    @staticmethod
-    def _existing(inspector: "sa.Inspector", schema: str | None,
-                  names: list[str]) -> list[str]:
-        """The tables of ``names`` that exist, spelled as the database holds them: one
-        look-up each, and a listing of the schema only for names not found exactly
-        (a database that folded an unquoted name, or a dropped table)."""
-        found = [n for n in dict.fromkeys(names) if inspector.has_table(n, schema=schema)]
-        missing = {fold(n) for n in names if n not in found}
+    def _existing_columns(self, inspector: "sa.Inspector", kw: dict,
+                          names: list[str]) -> dict:
+        """The columns of the tables of ``names`` that exist, keyed by the names as the
+        database holds them. Reading the columns is what tells a table exists (no
+        look-up of its own per table); a listing of the schema is read only for names not
+        found exactly (a database that folded an unquoted name, or a dropped table)."""
+        wanted = [n for n in dict.fromkeys(names) if not self.ignored(n)]
+        if not wanted:
+            return {}
+        columns = _call(inspector.get_multi_columns, filter_names=wanted, **kw)
+        found = {name for _, name in columns}
+        missing = {fold(n) for n in wanted if n not in found}
         if missing:
-            found += [n for n in inspector.get_table_names(schema=schema)
-                      if fold(n) in missing and n not in found]
-        return found
+            spelled = [n for n in inspector.get_table_names(schema=kw["schema"])
+                       if fold(n) in missing and n not in found and not self.ignored(n)]
+            if spelled:
+                columns.update(_call(inspector.get_multi_columns, filter_names=spelled, **kw))
+        return columns
 
-    def _read_schema(self, inspector: "sa.Inspector", kw: dict) -> list[TableModel]:
+    def _read_schema(self, inspector: "sa.Inspector", kw: dict, columns: dict
+                     ) -> list[TableModel]:
         def read(category: str, method) -> dict:
             if category in self.rules.reflected_by_rules:
                 return {}
             return _call(method, **kw)
 
-        columns = _call(inspector.get_multi_columns, **kw)
         pks = read("primary_key", inspector.get_multi_pk_constraint)
         indexes = read("indexes", inspector.get_multi_indexes)
         uniques = read("uniques", inspector.get_multi_unique_constraints)
