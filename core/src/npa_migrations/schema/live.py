@@ -142,7 +142,8 @@ class LiveSchemaReader:
             warnings.simplefilter("ignore", sa.exc.SAWarning)
             inspector = sa.inspect(connection)
             for schema, names in wanted.items():
-                kw = {"schema": schema, "kind": ObjectKind.ANY, "scope": ObjectScope.ANY}
+                kw: dict[str, Any] = {"schema": schema, "kind": ObjectKind.ANY,
+                                      "scope": ObjectScope.ANY}
                 if names is None:
                     chosen = [n for n in inspector.get_table_names(schema=schema)
                               if not self.ignored(n)]
