@@ -53,6 +53,38 @@ def test_up_human_layout(project):
     assert (project / "npa.db").exists()  # the default database
 
 
+def test_up_freezes_start_up_objects_only_for_the_run(project, monkeypatch):
+    # the run's collections skip what start-up built; afterwards (the CLI may run inside
+    # another process, as here) the objects go back to the collector
+    import gc
+
+    from npa_migrations.engine.executor import MigrationExecutor
+
+    seen = []
+    execute = MigrationExecutor.execute
+
+    def watched(self, *args, **kwargs):
+        seen.append(gc.get_freeze_count())
+        return execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(MigrationExecutor, "execute", watched)
+    assert gc.get_freeze_count() == 0
+    assert run("migrate", "up").exit_code == 0
+    assert seen and seen[0] > 0
+    assert gc.get_freeze_count() == 0
+
+
+def test_up_leaves_a_hosts_frozen_objects_frozen(project):
+    import gc
+
+    gc.freeze()
+    try:
+        assert run("migrate", "up").exit_code == 0
+        assert gc.get_freeze_count() > 0  # not handed back: the host froze them
+    finally:
+        gc.unfreeze()
+
+
 def test_up_summarises_a_migration_of_many_statements(project, migrations_dir):
     inserts = "".join(f"INSERT INTO roles VALUES ({i});\n" for i in range(30))
     migrations_dir("20250103000000_fill.sql", f"-- npa:up\n{inserts}-- npa:down\nSELECT 1;\n")
