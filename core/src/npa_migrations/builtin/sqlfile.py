@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..errors import MigrationSourceError, SqlSplitError
 from ..migration import REPEATABLE_PREFIX, MigrationScript, checksum_of, id_problem
-from ..sqltext import (PORTABLE, Lexicon, comments_and_literals, mask, normalise,
+from ..sqltext import (PORTABLE, Lexicon, mask, normalise, outside_tokens,
                        split_statements)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -223,14 +223,9 @@ def _markers(text: str, lexicon: Lexicon):
     if all(m.start() in starts for m in _OPENER.finditer(text, 0, candidates[-1].start())):
         yield from candidates  # nothing before them can hide one: no need to lex
         return
-    spans = iter(comments_and_literals(text, lexicon))
-    span = next(spans, None)
-    for match in candidates:
-        position = match.start()
-        while span is not None and span[1] <= position:
-            span = next(spans, None)
-        if span is None or not span[0] < position:
-            yield match  # outside every token, or the line comment starting here
+    # outside every token, or the line comment starting here
+    outside = outside_tokens(text, [m.start() for m in candidates], lexicon)
+    yield from (match for match, code in zip(candidates, outside) if code)
 
 
 def _nothing_before(text: str, up: re.Match, no_transaction: list[re.Match],
