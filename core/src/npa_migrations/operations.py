@@ -585,6 +585,11 @@ class Execute(MigrationOperation):
         first = self.sql.strip().splitlines()[0] if self.sql.strip() else ""
         return f"Executing SQL: {first[:60]}"
 
+    def identifiers(self) -> list[tuple[str, Any]]:
+        """None: the SQL names what it names, unchecked (a large ``.sql`` file has one
+        such operation per statement)."""
+        return []
+
     def applies_to(self, names: set[str]) -> bool:
         """Whether this SQL runs on a provider known by ``names`` (its name and dialect names)."""
         return self.dialects is None or bool(names.intersection(self.dialects))
