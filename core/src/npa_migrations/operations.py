@@ -125,7 +125,7 @@ def _canonical_constraint(constraint: "sa.Constraint") -> dict:
     return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # no fields: subclasses without slots have a __dict__
 class MigrationOperation:
     """Base class of every operation a migration can record.
 
@@ -562,7 +562,7 @@ _STATEMENT_KIND = re.compile(
     r"(?P<name>\"[^\"]+\"|`[^`]+`|\[[^\]]+\]|[\w.$]+)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a large .sql file: one per statement
 class Execute(MigrationOperation):
     """Custom SQL. ``dialects`` limits it to providers whose name or dialect is listed.
     With ``params`` (values by name, ``:name`` in the SQL) it is one statement whose
@@ -598,7 +598,7 @@ class Execute(MigrationOperation):
         return None if self.applies_to(names) else f"only for {', '.join(self.dialects or ())}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SplitStatement(Execute):
     """One statement of a ``.sql`` migration, already split by the provider it runs on:
     rendered as it is, without splitting it again. Its canonical form is
