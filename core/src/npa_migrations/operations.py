@@ -586,8 +586,8 @@ class Execute(MigrationOperation):
         return f"Executing SQL: {first[:60]}"
 
     def identifiers(self) -> list[tuple[str, Any]]:
-        """None: the SQL names what it names, unchecked (a large ``.sql`` file has one
-        such operation per statement)."""
+        """Empty: names are not read out of raw SQL, so none is checked before it runs
+        (cheap for a large ``.sql`` file, which has one such operation per statement)."""
         return []
 
     def applies_to(self, names: set[str]) -> bool:
