@@ -97,13 +97,18 @@ FRAGMENTS = ["SELECT", "x", "1", " ", "\n", ";", ";", "(", ")", "'", "'a'", "''"
              "END CASE", "legend", ".", "'it''s'", "'a;b'", "N'x'"]
 
 
+def random_texts(seed: str, count: int = 3000):
+    """``count`` random texts made of what the lexer reads, each with the generator that
+    made it (fixed seed)."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        yield rng, "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 25)))
+
+
 @pytest.mark.parametrize("name", sorted(LEXICONS))
 def test_fast_path_on_random_text(name):
-    """Random texts made of what the lexer reads: thousands of them, fixed seed."""
-    rng = random.Random(f"npa-{name}")
     lexicon = LEXICONS[name]
-    for _ in range(3000):
-        text = "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 25)))
+    for _rng, text in random_texts(f"npa-{name}"):
         assert_same(text, lexicon)
         assert_same("INSERT INTO t VALUES (1, 'a');\n" * 3 + text, lexicon)
 
@@ -116,10 +121,8 @@ def reference_outside(text: str, positions: list[int], lexicon: Lexicon) -> list
 
 @pytest.mark.parametrize("name", sorted(LEXICONS))
 def test_outside_tokens_as_the_full_lexer(name):
-    rng = random.Random(f"outside-{name}")
     lexicon = LEXICONS[name]
-    for _ in range(3000):
-        text = "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 25)))
+    for rng, text in random_texts(f"outside-{name}"):
         positions = [i for i, char in enumerate(text) if char not in "'\"`[]$"]
         positions = sorted(rng.sample(positions, min(len(positions), rng.randint(1, 4))))
         assert outside_tokens(text, positions, lexicon) == \
