@@ -85,10 +85,12 @@ def load_sql_migration(path: Path) -> "SqlMigrationScript":
     transactional = not (marker and marker["name"].lower() == NO_TRANSACTION)
     # the checksum now, while the normalised copy is short-lived: kept for later, it
     # would be one more copy of the whole file for the whole run (a large data dump)
-    return SqlMigrationScript.from_text(text, id=migration_id, source=str(path),
-                                        transactional=transactional, repeatable=repeatable,
-                                        replaces=replaced_ids(text, path),
-                                        known_checksum=checksum_of(normalise(text)))
+    script = SqlMigrationScript.from_text(text, id=migration_id, source=str(path),
+                                          transactional=transactional, repeatable=repeatable,
+                                          replaces=replaced_ids(text, path),
+                                          known_checksum=checksum_of(normalise(text)))
+    script.path = path
+    return script
 
 
 def replaced_ids(text: str, path: Path) -> tuple[str, ...]:
@@ -257,12 +259,20 @@ class SqlMigrationScript(MigrationScript):
     migration runs on (:meth:`bind`; the portable splitter until then). The checksum is
     over the normalised file text, so it does not depend on how the text is split."""
 
-    #: the file's text
-    text: str = ""
+    #: the file's text; ``None`` once a large file's ``up`` is split (read again from
+    #: :attr:`path` if it is needed again)
+    text: str | None = ""
+    #: the file, when the migration was read from one
+    path: Path | None = None
+    #: a file at least this long (characters) drops its text once its ``up`` is split,
+    #: keeping only the ``down`` section: its statements hold the text a second time
+    release_text_from: int = 1 << 20
     #: splits a section into statements (the provider's, once bound)
     split: "Callable[[str], list[str]]"
     #: the ``up`` / ``down`` sections, once found
     sections: "Sections | None" = None
+    #: the lexicon they were found with
+    lexicon: Lexicon = PORTABLE
     #: the values of ``${name}`` placeholders (:meth:`use_placeholders`)
     placeholders: "Placeholders"
 
@@ -299,14 +309,46 @@ class SqlMigrationScript(MigrationScript):
         """Find the sections with ``lexicon`` (again, if they were found before)."""
         self.forget_operations()
         try:
-            sections = find_sections(self.text, lexicon)
+            sections = find_sections(self._full_text(), lexicon)
         except MigrationSourceError as exc:
             raise MigrationSourceError(f"{self.source}: {exc}") from None
         self.sections = sections
+        self.lexicon = lexicon
         self.empty_down = sections.empty_down
-        self.build_up = lambda: self._statements(sections.up)
-        self.build_down = None if sections.down_span is None else \
-            lambda: self._statements(sections.down or "")
+        self.build_up = self._build_up
+        self.build_down = None if sections.down_span is None else self._build_down
+
+    def _build_up(self) -> list:
+        if self.text is None:  # released after an earlier split: find the sections again
+            self.use_lexicon(self.lexicon)
+        sections = self.sections
+        assert sections is not None  # found by use_lexicon()
+        operations = self._statements(sections.up)
+        text = self.text
+        if self.path is not None and text is not None and len(text) >= self.release_text_from:
+            # the statements hold the up section now: keep only the down section's text
+            down = sections.down
+            self.sections = Sections(down or "", (0, 0), None if down is None
+                                     else (0, len(down)), empty_down=sections.empty_down)
+            self.text = None
+        return operations
+
+    def _build_down(self) -> list:
+        assert self.sections is not None  # found by use_lexicon()
+        return self._statements(self.sections.down or "")
+
+    def _full_text(self) -> str:
+        """The file's text, read again if it was released; it must be the text the
+        checksum was computed from."""
+        if self.text is None:
+            assert self.path is not None  # only a file's text is released
+            text = read_text(self.path)
+            if checksum_of(normalise(text)) != self.known_checksum:
+                raise MigrationSourceError(
+                    f"{self.source}: the file changed while npa was running. Run the "
+                    "command again.")
+            self.text = text
+        return self.text
 
     def up_operations(self) -> list:
         if self.sections is None:
