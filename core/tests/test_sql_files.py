@@ -303,3 +303,21 @@ def test_a_large_file_applies_and_rolls_back(migrations_dir, sqlite_url, migrate
     result = migrate(sqlite_url, folder, "down")
     assert result.exit_code == 0, result.output
     assert user_tables(sqlite_url) == set()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_checksum_read_in_slices_is_the_checksum_of_the_normalised_text(seed, monkeypatch):
+    """Line ends of every kind, blank lines and trailing blanks at the start, the end and
+    across the slices' borders, text that is not ASCII."""
+    import random
+
+    from npa_migrations.builtin import sqlfile
+    from npa_migrations.migration import checksum_of
+    from npa_migrations.sqltext import normalise
+
+    monkeypatch.setattr(sqlfile, "_SLICE", 7)
+    rng = random.Random(seed)
+    pieces = ["\n", "\r\n", "\r", " ", "\t", "\u2028", "a", "SELECT 1;", "é", "\n\n", "  \n"]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+        assert sqlfile.text_checksum(text) == checksum_of(normalise(text)), repr(text)

@@ -14,14 +14,15 @@ comments belong to plugins (``-- npa:lint-ignore`` of npa-lint).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..errors import MigrationSourceError, SqlSplitError
-from ..migration import REPEATABLE_PREFIX, MigrationScript, checksum_of, id_problem
-from ..sqltext import (PORTABLE, Lexicon, mask, normalise, outside_tokens,
+from ..migration import CHECKSUM_ALGORITHM, REPEATABLE_PREFIX, MigrationScript, id_problem
+from ..sqltext import (PORTABLE, Lexicon, mask, outside_tokens,
                        split_statements)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -80,17 +81,48 @@ def load_sql_migration(path: Path) -> "SqlMigrationScript":
     if problem:
         raise MigrationSourceError(f"{path}: {problem} Rename the file.")
     text = read_text(path)
-    first = text.split("\n", 1)[0]
+    line_end = text.find("\n")  # not split(): that would copy the rest of the file
+    first = text if line_end < 0 else text[:line_end]
     marker = _MARKER.fullmatch(first.strip())
     transactional = not (marker and marker["name"].lower() == NO_TRANSACTION)
-    # the checksum now, while the normalised copy is short-lived: kept for later, it
-    # would be one more copy of the whole file for the whole run (a large data dump)
+    # the checksum now: computed later, it would run at the peak of a large file's run
     script = SqlMigrationScript.from_text(text, id=migration_id, source=str(path),
                                           transactional=transactional, repeatable=repeatable,
                                           replaces=replaced_ids(text, path),
-                                          known_checksum=checksum_of(normalise(text)))
+                                          known_checksum=text_checksum(text))
     script.path = path
     return script
+
+
+#: about how much of a file :func:`text_checksum` reads at a time (characters)
+_SLICE = 1 << 20
+
+
+def text_checksum(text: str) -> str:
+    """The checksum of a SQL file's ``text``: ``checksum_of(normalise(text))``, read a
+    slice of about 1 MiB of whole lines at a time, so that a large file is not copied
+    whole three times (its lines, the normalised text, its UTF-8 bytes)."""
+    digest = hashlib.sha256()
+    started = False
+    empty = 0  # blank lines since the last line with text: kept only if text follows
+    start, length = 0, len(text)
+    while start < length:
+        cut = text.find("\n", start + _SLICE)
+        end = length if cut < 0 else cut + 1
+        lines = text[start:end].replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        if end < length:
+            lines.pop()  # the piece ends with a line break: no line starts after it here
+        for line in lines:
+            line = line.rstrip()
+            if not line:
+                empty += started
+                continue
+            if started:
+                digest.update(b"\n" * (empty + 1))
+            digest.update(line.encode("utf-8"))
+            started, empty = True, 0
+        start = end
+    return f"{CHECKSUM_ALGORITHM}:{digest.hexdigest()}"
 
 
 def replaced_ids(text: str, path: Path) -> tuple[str, ...]:
@@ -319,19 +351,26 @@ class SqlMigrationScript(MigrationScript):
         self.build_down = None if sections.down_span is None else self._build_down
 
     def _build_up(self) -> list:
-        if self.text is None:  # released after an earlier split: find the sections again
-            self.use_lexicon(self.lexicon)
-        sections = self.sections
-        assert sections is not None  # found by use_lexicon()
-        operations = self._statements(sections.up)
         text = self.text
-        if self.path is not None and text is not None and len(text) >= self.release_text_from:
-            # the statements hold the up section now: keep only the down section's text
-            down = sections.down
-            self.sections = Sections(down or "", (0, 0), None if down is None
-                                     else (0, len(down)), empty_down=sections.empty_down)
-            self.text = None
-        return operations
+        if text is None:  # released after an earlier split: find the sections again
+            self.use_lexicon(self.lexicon)
+            text = self._full_text()
+        assert self.sections is not None  # found by use_lexicon()
+        up = self.sections.up
+        if self.path is not None and len(text) >= self.release_text_from:
+            # the statements will hold the up section: keep only the down section's text,
+            # and let the file's go before the split (else it is held three times then)
+            self._release_text()
+        del text
+        return self._statements(up)
+
+    def _release_text(self) -> None:
+        """Keep only the ``down`` section, with the file's line numbers."""
+        assert self.sections is not None
+        down, empty = self.sections.down, self.sections.empty_down
+        self.sections = Sections(down or "", (0, 0), None if down is None else (0, len(down)),
+                                 empty_down=empty)
+        self.text = None
 
     def _build_down(self) -> list:
         assert self.sections is not None  # found by use_lexicon()
@@ -343,7 +382,7 @@ class SqlMigrationScript(MigrationScript):
         if self.text is None:
             assert self.path is not None  # only a file's text is released
             text = read_text(self.path)
-            if checksum_of(normalise(text)) != self.known_checksum:
+            if text_checksum(text) != self.known_checksum:
                 raise MigrationSourceError(
                     f"{self.source}: the file changed while npa was running. Run the "
                     "command again.")
