@@ -185,11 +185,21 @@ class Sections:
     up_span: tuple[int, int]
     down_span: tuple[int, int] | None
     empty_down: bool = False
+    #: ``False``: :attr:`text` holds only the ``down`` section (:meth:`down_only`)
+    whole: bool = True
 
     @property
     def up(self) -> str:
         """The ``up`` SQL."""
+        if not self.whole:
+            raise ValueError("the up section was let go (Sections.down_only)")
         return _section(self.text, *self.up_span)
+
+    def down_only(self) -> "Sections":
+        """These sections without the ``up`` one: only the ``down`` text is kept."""
+        down = self.down
+        return Sections(down or "", (0, 0), None if down is None else (0, len(down)),
+                        empty_down=self.empty_down, whole=False)
 
     @property
     def down(self) -> str | None:
@@ -340,54 +350,50 @@ class SqlMigrationScript(MigrationScript):
     def use_lexicon(self, lexicon: Lexicon) -> None:
         """Find the sections with ``lexicon`` (again, if they were found before)."""
         self.forget_operations()
-        try:
-            sections = find_sections(self._full_text(), lexicon)
-        except MigrationSourceError as exc:
-            raise MigrationSourceError(f"{self.source}: {exc}") from None
+        sections = self._find_sections(self._full_text(), lexicon)
         self.sections = sections
         self.lexicon = lexicon
         self.empty_down = sections.empty_down
         self.build_up = self._build_up
         self.build_down = None if sections.down_span is None else self._build_down
 
+    def _find_sections(self, text: str, lexicon: Lexicon) -> Sections:
+        try:
+            return find_sections(text, lexicon)
+        except MigrationSourceError as exc:
+            raise MigrationSourceError(f"{self.source}: {exc}") from None
+
     def _build_up(self) -> list:
-        text = self.text
-        if text is None:  # released after an earlier split: find the sections again
-            self.use_lexicon(self.lexicon)
-            text = self._full_text()
-        assert self.sections is not None  # found by use_lexicon()
-        up = self.sections.up
-        if self.path is not None and len(text) >= self.release_text_from:
+        # one read of the shared state: fleet targets of one kind build it concurrently
+        sections = self.sections
+        if sections is None or not sections.whole:  # let go after an earlier split
+            sections = self._find_sections(self._full_text(), self.lexicon)
+        up = sections.up
+        if self.path is not None and len(sections.text) >= self.release_text_from:
             # the statements will hold the up section: keep only the down section's text,
             # and let the file's go before the split (else it is held three times then)
-            self._release_text()
-        del text
+            self.sections = sections.down_only()
+            self.text = None
+        del sections
         return self._statements(up)
 
-    def _release_text(self) -> None:
-        """Keep only the ``down`` section, with the file's line numbers."""
-        assert self.sections is not None
-        down, empty = self.sections.down, self.sections.empty_down
-        self.sections = Sections(down or "", (0, 0), None if down is None else (0, len(down)),
-                                 empty_down=empty)
-        self.text = None
-
     def _build_down(self) -> list:
-        assert self.sections is not None  # found by use_lexicon()
-        return self._statements(self.sections.down or "")
+        sections = self.sections
+        assert sections is not None  # found by use_lexicon()
+        return self._statements(sections.down or "")
 
     def _full_text(self) -> str:
-        """The file's text, read again if it was released; it must be the text the
+        """The file's text, read again if it was let go; it must be the text the
         checksum was computed from."""
-        if self.text is None:
-            assert self.path is not None  # only a file's text is released
+        text = self.text
+        if text is None:
+            assert self.path is not None  # only a file's text is let go
             text = read_text(self.path)
             if text_checksum(text) != self.known_checksum:
                 raise MigrationSourceError(
                     f"{self.source}: the file changed while npa was running. Run the "
                     "command again.")
-            self.text = text
-        return self.text
+        return text
 
     def up_operations(self) -> list:
         if self.sections is None:
