@@ -34,7 +34,7 @@ FORBIDDEN = {
 }
 #: the modules every part may use: the foundation of the package
 FOUNDATION = {"errors", "sqltext", "sqla", "operations", "builder", "statements", "compiled",
-              "rows", "urls", "options", "results", "migration", "hookspecs", "plugins",
+              "rows", "urls", "options", "results", "migration", "hookspecs", "plugins", "entrypoints",
               "pycode"}
 
 

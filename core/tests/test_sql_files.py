@@ -245,3 +245,83 @@ def test_drift_reads_a_file_only_its_database_can_split(migrations_dir, sqlite_u
     assert migrate(sqlite_url, migrations_dir.folder, "up").exit_code == 0
     result = migrate(sqlite_url, migrations_dir.folder, "drift")
     assert result.exit_code == 0, result.output
+
+
+# a large file's text is released once its up is split -------------------------------------
+def _large_file(migrations_dir, rows: int = 300):
+    inserts = "".join(f"INSERT INTO big VALUES ({i}, 'row {i}; of many');\n" for i in range(rows))
+    return migrations_dir("20240101000000_big.sql",
+                          "-- npa:up\nCREATE TABLE big (id INTEGER, note TEXT);\n" + inserts
+                          + "-- npa:down\nDROP TABLE big;\n")
+
+
+def test_a_large_files_text_is_released_after_its_up_split(migrations_dir, monkeypatch):
+    """Held once: the statements, not also the file's text; the down section stays, with
+    the file's line numbers, and the text is read again when the sections are needed
+    again."""
+    from npa_migrations.builtin.sqlfile import SqlMigrationScript, load_sql_migration
+
+    monkeypatch.setattr(SqlMigrationScript, "release_text_from", 1000)
+    path = _large_file(migrations_dir)
+    script = load_sql_migration(path)
+    script.use_lexicon(PORTABLE)
+    assert script.sections is not None
+    down = script.sections.down
+    assert down is not None and down.index("DROP") == down.count("\n", 0, down.index("DROP"))
+    up = script.up_operations()
+    assert len(up) == 301 and up[1].sql == "INSERT INTO big VALUES (0, 'row 0; of many')"
+    assert script.text is None and not script.sections.whole
+    assert script.sections.down == down  # kept, with the file's line numbers
+    assert [op.sql for op in script.down_operations()] == ["DROP TABLE big"]
+    # built again (operations forgotten; or a fleet target that found the text let go
+    # by another one building it at the same time): from the file, read again
+    assert script.build_up() == up
+    script.forget_operations()
+    assert script.up_operations() == up and script.text is None
+    script.use_lexicon(PORTABLE)
+    assert script.sections.whole and script.up_operations() == up
+    assert not script.sections.whole
+    path.write_text(path.read_text().replace("row 7;", "row 8;"))
+    script.forget_operations()
+    with pytest.raises(MigrationSourceError, match="changed while npa was running"):
+        script.up_operations()
+
+
+def test_a_small_files_text_is_kept(migrations_dir):
+    from npa_migrations.builtin.sqlfile import load_sql_migration
+
+    script = load_sql_migration(_large_file(migrations_dir, rows=3))
+    script.up_operations()
+    assert script.text is not None
+
+
+def test_a_large_file_applies_and_rolls_back(migrations_dir, sqlite_url, migrate, user_tables,
+                                            monkeypatch):
+    from npa_migrations.builtin.sqlfile import SqlMigrationScript
+
+    monkeypatch.setattr(SqlMigrationScript, "release_text_from", 1000)
+    folder = _large_file(migrations_dir).parent
+    result = migrate(sqlite_url, folder, "up")
+    assert result.exit_code == 0, result.output
+    assert user_tables(sqlite_url) == {"big"}
+    result = migrate(sqlite_url, folder, "down")
+    assert result.exit_code == 0, result.output
+    assert user_tables(sqlite_url) == set()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_checksum_read_in_slices_is_the_checksum_of_the_normalised_text(seed, monkeypatch):
+    """Line ends of every kind, blank lines and trailing blanks at the start, the end and
+    across the slices' borders, text that is not ASCII."""
+    import random
+
+    from npa_migrations.builtin import sqlfile
+    from npa_migrations.migration import checksum_of
+    from npa_migrations.sqltext import normalise
+
+    monkeypatch.setattr(sqlfile, "_SLICE", 7)
+    rng = random.Random(seed)
+    pieces = ["\n", "\r\n", "\r", " ", "\t", "\u2028", "a", "SELECT 1;", "é", "\n\n", "  \n"]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+        assert sqlfile.text_checksum(text) == checksum_of(normalise(text)), repr(text)

@@ -125,7 +125,7 @@ def _canonical_constraint(constraint: "sa.Constraint") -> dict:
     return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # no fields: subclasses without slots have a __dict__
 class MigrationOperation:
     """Base class of every operation a migration can record.
 
@@ -562,7 +562,7 @@ _STATEMENT_KIND = re.compile(
     r"(?P<name>\"[^\"]+\"|`[^`]+`|\[[^\]]+\]|[\w.$]+)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a large .sql file: one per statement
 class Execute(MigrationOperation):
     """Custom SQL. ``dialects`` limits it to providers whose name or dialect is listed.
     With ``params`` (values by name, ``:name`` in the SQL) it is one statement whose
@@ -585,6 +585,11 @@ class Execute(MigrationOperation):
         first = self.sql.strip().splitlines()[0] if self.sql.strip() else ""
         return f"Executing SQL: {first[:60]}"
 
+    def identifiers(self) -> list[tuple[str, Any]]:
+        """Empty: names are not read out of raw SQL, so none is checked before it runs
+        (cheap for a large ``.sql`` file, which has one such operation per statement)."""
+        return []
+
     def applies_to(self, names: set[str]) -> bool:
         """Whether this SQL runs on a provider known by ``names`` (its name and dialect names)."""
         return self.dialects is None or bool(names.intersection(self.dialects))
@@ -593,7 +598,7 @@ class Execute(MigrationOperation):
         return None if self.applies_to(names) else f"only for {', '.join(self.dialects or ())}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SplitStatement(Execute):
     """One statement of a ``.sql`` migration, already split by the provider it runs on:
     rendered as it is, without splitting it again. Its canonical form is

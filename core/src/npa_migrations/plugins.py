@@ -25,6 +25,7 @@ DEFAULT_PLUGINS = (
 )
 
 _manager: pluggy.PluginManager | None = None
+_from_entry_points: list[tuple[object, dict]] = []  # (plugin, entry point) of _manager
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -38,8 +39,9 @@ def get_plugin_manager() -> pluggy.PluginManager:
         for name in os.environ.get("NPA_DISABLE_PLUGINS", "").split(","):
             if name.strip():
                 manager.set_blocked(name.strip())
+        _from_entry_points.clear()
         if not os.environ.get("NPA_DISABLE_PLUGIN_AUTOLOAD"):
-            manager.load_setuptools_entrypoints(hookspecs.PROJECT)
+            _load_entry_points(manager)
         for name in DEFAULT_PLUGINS:
             manager.register(importlib.import_module(name), name=name)
         for name in extra_plugin_modules():
@@ -47,6 +49,29 @@ def get_plugin_manager() -> pluggy.PluginManager:
         manager.check_pending()
         _manager = manager
     return _manager
+
+
+def _load_entry_points(manager: pluggy.PluginManager) -> None:
+    """Register the plugins of the ``npa`` entry points, skipping a name already
+    registered or blocked (what pluggy's ``load_setuptools_entrypoints`` does, with the
+    entry points read through :mod:`npa_migrations.entrypoints`)."""
+    from . import entrypoints
+
+    for entry in entrypoints.read(hookspecs.PROJECT):
+        name = entry["name"]
+        if manager.has_plugin(name) or manager.is_blocked(name):
+            continue
+        plugin = entrypoints.load(entry["value"])
+        manager.register(plugin, name=name)
+        _from_entry_points.append((plugin, entry))
+
+
+def entry_point_plugins() -> list[tuple[object, dict]]:
+    """``(plugin, entry point)`` of every plugin loaded from an entry point, the entry
+    point as :func:`npa_migrations.entrypoints.read` gives it (name, value, distribution,
+    version)."""
+    get_plugin_manager()
+    return list(_from_entry_points)
 
 
 def reset_plugin_manager() -> None:

@@ -82,6 +82,13 @@ COMMENT, CODE_COMMENT, STRING, QUOTED, WORD, SEMI = (
     "comment", "code_comment", "string", "quoted", "word", "semi")
 
 
+#: a ``BEGIN``, ``END`` or ``CASE`` that counts for blocks: not a part of a qualified name
+#: (NEW.begin) nor of a longer name (begin_at); each alternative starts with a letter, so
+#: the regex engine can skip ahead
+_WORD = r"(?:B(?<![\w$.]B)EGIN|E(?<![\w$.]E)ND|C(?<![\w$.]C)ASE)(?![\w$])"
+_WORDS = re.compile(_WORD, re.IGNORECASE)
+
+
 @functools.lru_cache(maxsize=None)
 def _pattern(lexicon: Lexicon, structure: bool) -> re.Pattern:
     # a group "<kind>_open" matches (empty) where a string or comment runs to the end;
@@ -116,12 +123,55 @@ def _pattern(lexicon: Lexicon, structure: bool) -> re.Pattern:
     if structure:
         parts.extend(f"(?P<{kind}>{regex})" for kind, regex in lexicon.extra)
         if lexicon.blocks:
-            # not a part of a qualified name (NEW.begin) nor of a longer name (begin_at);
-            # each alternative starts with a letter, so the regex engine can skip ahead
-            parts.append(r"(?P<word>(?:B(?<![\w$.]B)EGIN|E(?<![\w$.]E)ND|C(?<![\w$.]C)ASE)"
-                         r"(?![\w$]))")
+            parts.append(rf"(?P<word>{_WORD})")
         parts.append("(?P<semi>;)")
     return re.compile("\n| ".join(parts), re.VERBOSE | re.DOTALL | re.IGNORECASE | re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=None)
+def _simple(lexicon: Lexicon, statement: bool) -> re.Pattern | None:
+    """The fast path of the lexer: a pattern matching a stretch of code in which the only
+    tokens are closed strings and quoted names of the simplest form (no ``E'...'``, no
+    ``q'...'``, no dollar quotes), with no comment and nothing that could start one.
+    With ``statement``: a whole statement up to its ``;``, with no ``;`` before it and
+    parentheses that close (nested at most three deep); else a run of such text, ``;``
+    and parentheses included. Every quantifier is possessive, so a stretch it cannot
+    read fails at once (linear time) and the full lexer reads it instead. ``None``: the
+    lexicon has tokens of its own (``extra``), which only the full lexer knows."""
+    if lexicon.extra:
+        return None
+    special = "'\"`;()\\-/"  # quotes, ";", parentheses, "\\", comment openers
+    special += "[" if lexicon.brackets else ""
+    special += "$" if lexicon.dollar_quotes else ""
+    special += "#" if lexicon.hash_comments else ""
+    # a prefix letter would make the string another token (E'...', q'...'): not simple
+    prefixes = ("eE" if lexicon.escape_strings else "") + ("qQ" if lexicon.q_quotes else "")
+    code = rf"[^{re.escape(special)}]++|-(?!-)|/(?!\*)"
+    atoms = [code, _closed("'", lexicon.backslash_escapes, True, prefixes),
+             _closed('"', lexicon.backslash_escapes, lexicon.doubled_double_quotes)]
+    if lexicon.backticks:
+        atoms.append(_closed("`", False, True))
+    if lexicon.brackets:
+        atoms.append(r"\[[^\]]*+(?:\]\][^\]]*+)*+\]")
+    atom = "|".join(atoms)
+    if not statement:
+        return re.compile(rf"(?:{atom}|[;()\\])*+", re.DOTALL)
+    group = rf"\((?:{atom})*+\)"
+    for _depth in range(2):
+        group = rf"\((?:{atom}|{group})*+\)"
+    return re.compile(rf"(?:{atom}|{group})*+;", re.DOTALL)
+
+
+def _closed(quote: str, backslash: bool, doubled: bool, prefixes: str = "") -> str:
+    """A closed ``quote``...``quote`` token as the full lexer reads it (``doubled``: a
+    doubled quote stands for one; ``backslash``: a backslash escapes the next character),
+    not right after one of ``prefixes``."""
+    q = re.escape(quote)
+    body = rf"[^{q}\\]" if backslash else rf"[^{q}]"
+    escapes = ([q + q] if doubled else []) + ([r"\\."] if backslash else [])
+    inner = rf"{body}*+(?:(?:{'|'.join(escapes)}){body}*+)*+" if escapes else rf"{body}*+"
+    before = rf"(?<![{re.escape(prefixes)}])" if prefixes else ""
+    return rf"{before}{q}{inner}{q}"
 
 
 _KINDS = {"line_comment": COMMENT, "block_comment": COMMENT, "nested_comment": COMMENT,
@@ -150,12 +200,54 @@ def comments_and_literals(text: str, lexicon: Lexicon = PORTABLE) -> Iterator[tu
         yield start, end
 
 
-def _scan(text: str, lexicon: Lexicon, structure: bool = True
+def outside_tokens(text: str, positions: list[int], lexicon: Lexicon = PORTABLE
+                   ) -> list[bool]:
+    """For each of ``positions`` (ascending, none of them at a quote character): whether
+    it is not strictly inside a comment, string or quoted name of ``text`` -- in code, or
+    where a token starts. Reads the text up to the last position once, with the fast path
+    over stretches of code and simple strings (a large data dump)."""
+    run = _simple(lexicon, False)
+    answers: list[bool] = []
+    pos = 0  # outside every token; everything before it is read
+    run_end = pos  # the fast path reads the text from ``pos`` to here
+    for position in positions:
+        while True:
+            if run is not None and run_end <= pos:
+                run_end = _run_end(run, text, pos)
+            if position < run_end:
+                # inside the run: in code exactly when the run, cut at the position, still
+                # reaches it (cut inside a string, it stops before the string's quote)
+                answers.append(position <= pos or _run_end(run, text, pos, position) == position)
+                break
+            # the run ends at what it cannot read; a token may start up to two letters
+            # before that (E'...', Nq'...'): the full lexer reads from there, in code
+            start, pos = pos, max(pos, run_end)
+            while pos > start and run_end - pos < 2 and text[pos - 1].isalpha():
+                pos -= 1
+            token = next(_scan(text, lexicon, False, pos), None)
+            if token is None or token[1] >= position:
+                answers.append(True)
+                break
+            if token[2] > position:
+                answers.append(False)
+                break
+            pos = token[2]
+    return answers
+
+
+def _run_end(run: re.Pattern | None, text: str, pos: int, end: int | None = None) -> int:
+    """Where the fast path's ``run`` (:func:`_simple`) from ``pos`` stops (before
+    ``end``); it matches the empty text, so it always does."""
+    found = run.match(text, pos, len(text) if end is None else end) if run else None
+    return found.end() if found else pos
+
+
+def _scan(text: str, lexicon: Lexicon, structure: bool = True, pos: int = 0
           ) -> Iterator[tuple[str, int, int, bool]]:
-    """:func:`tokens`, each with whether it is closed (a string or comment that runs to
-    the end of the text is not)."""
+    """:func:`tokens` from ``pos`` (outside every token), each with whether it is closed
+    (a string or comment that runs to the end of the text is not)."""
     pattern = _pattern(lexicon, structure)
-    pos, length = 0, len(text)
+    length = len(text)
     while pos < length:
         m = pattern.search(text, pos)
         if not m:
@@ -219,13 +311,51 @@ def split_statements(text: str, *, brackets: bool = False,
     """
     lexicon = lexicon or (BRACKETS if brackets else PORTABLE)
     statements: list[str] = []
+    fast = _simple(lexicon, True)
     start = 0
-    inner = 0  # where the current statement starts, inside a block too
+    while True:
+        if fast is not None:
+            start = _split_simple(text, start, statements, fast, lexicon)
+        start = _split_from(text, start, statements, lexicon, fast is not None)
+        if start < 0:
+            return statements
+
+
+def _split_simple(text: str, start: int, statements: list[str], fast: re.Pattern,
+                  lexicon: Lexicon) -> int:
+    """The fast path of :func:`split_statements`: from ``start`` (where a statement
+    starts, outside everything), append the statements that :func:`_simple` reads
+    whole and hold no ``BEGIN``, ``END`` or ``CASE``; return where the first one it
+    cannot read starts. They hold no comment, so none is comment-only."""
+    match = fast.match
+    while True:
+        found = match(text, start)
+        if found is None:
+            return start
+        end = found.end()
+        chunk = text[start:end - 1]
+        if lexicon.blocks:
+            lower = chunk.lower()
+            if ("end" in lower or "begin" in lower or "case" in lower) \
+                    and _WORDS.search(text, start, end):
+                return start
+        chunk = chunk.strip()
+        if chunk:
+            statements.append(chunk)
+        start = end
+
+
+def _split_from(text: str, start: int, statements: list[str], lexicon: Lexicon,
+                stop: bool) -> int:
+    """The full lexer's part of :func:`split_statements`, from ``start`` (where a
+    statement starts, outside everything) to the end of the text, or with ``stop`` to
+    the end of the first statement; returns where it stopped, -1 at the end."""
+    inner = start  # where the current statement starts, inside a block too
     blocks: list[int] = []  # where each open BEGIN/CASE ... END starts
     parens = 0  # open "(", counted in the code between tokens
-    code_from = 0  # where the code not yet counted starts
+    code_from = start  # where the code not yet counted starts
     skip_to = 0  # past the CASE of an END CASE
-    for kind, begin, end, closed in _scan(text, lexicon):
+    for kind, begin, end, closed in _scan(text, lexicon, True, start):
         if not closed:
             raise _unclosed(text, begin, _WHAT.get(kind, kind))
         parens = max(0, parens + text.count("(", code_from, begin)
@@ -252,6 +382,8 @@ def split_statements(text: str, *, brackets: bool = False,
             inner = end
             if not blocks:
                 _append(statements, text[start:begin], lexicon)
+                if stop:
+                    return end
                 start = end
     parens += text.count("(", code_from) - text.count(")", code_from)
     if parens > 0:
@@ -260,7 +392,7 @@ def split_statements(text: str, *, brackets: bool = False,
         word = text[blocks[0]:blocks[0] + 5].upper().rstrip()
         raise _unclosed(text, blocks[0], f"{word} ... END block")
     _append(statements, text[start:], lexicon)
-    return statements
+    return -1
 
 
 def _first_unclosed_parenthesis(text: str, lexicon: Lexicon) -> int:

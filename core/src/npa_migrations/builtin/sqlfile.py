@@ -14,14 +14,15 @@ comments belong to plugins (``-- npa:lint-ignore`` of npa-lint).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..errors import MigrationSourceError, SqlSplitError
-from ..migration import REPEATABLE_PREFIX, MigrationScript, checksum_of, id_problem
-from ..sqltext import (PORTABLE, Lexicon, comments_and_literals, mask, normalise,
+from ..migration import CHECKSUM_ALGORITHM, REPEATABLE_PREFIX, MigrationScript, id_problem
+from ..sqltext import (PORTABLE, Lexicon, mask, outside_tokens,
                        split_statements)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -80,15 +81,48 @@ def load_sql_migration(path: Path) -> "SqlMigrationScript":
     if problem:
         raise MigrationSourceError(f"{path}: {problem} Rename the file.")
     text = read_text(path)
-    first = text.split("\n", 1)[0]
+    line_end = text.find("\n")  # not split(): that would copy the rest of the file
+    first = text if line_end < 0 else text[:line_end]
     marker = _MARKER.fullmatch(first.strip())
     transactional = not (marker and marker["name"].lower() == NO_TRANSACTION)
-    # the checksum now, while the normalised copy is short-lived: kept for later, it
-    # would be one more copy of the whole file for the whole run (a large data dump)
-    return SqlMigrationScript.from_text(text, id=migration_id, source=str(path),
-                                        transactional=transactional, repeatable=repeatable,
-                                        replaces=replaced_ids(text, path),
-                                        known_checksum=checksum_of(normalise(text)))
+    # the checksum now: computed later, it would run at the peak of a large file's run
+    script = SqlMigrationScript.from_text(text, id=migration_id, source=str(path),
+                                          transactional=transactional, repeatable=repeatable,
+                                          replaces=replaced_ids(text, path),
+                                          known_checksum=text_checksum(text))
+    script.path = path
+    return script
+
+
+#: about how much of a file :func:`text_checksum` reads at a time (characters)
+_SLICE = 1 << 20
+
+
+def text_checksum(text: str) -> str:
+    """The checksum of a SQL file's ``text``: ``checksum_of(normalise(text))``, read a
+    slice of about 1 MiB of whole lines at a time, so that a large file is not copied
+    whole three times (its lines, the normalised text, its UTF-8 bytes)."""
+    digest = hashlib.sha256()
+    started = False
+    empty = 0  # blank lines since the last line with text: kept only if text follows
+    start, length = 0, len(text)
+    while start < length:
+        cut = text.find("\n", start + _SLICE)
+        end = length if cut < 0 else cut + 1
+        lines = text[start:end].replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        if end < length:
+            lines.pop()  # the piece ends with a line break: no line starts after it here
+        for line in lines:
+            line = line.rstrip()
+            if not line:
+                empty += started
+                continue
+            if started:
+                digest.update(b"\n" * (empty + 1))
+            digest.update(line.encode("utf-8"))
+            started, empty = True, 0
+        start = end
+    return f"{CHECKSUM_ALGORITHM}:{digest.hexdigest()}"
 
 
 def replaced_ids(text: str, path: Path) -> tuple[str, ...]:
@@ -151,11 +185,21 @@ class Sections:
     up_span: tuple[int, int]
     down_span: tuple[int, int] | None
     empty_down: bool = False
+    #: ``False``: :attr:`text` holds only the ``down`` section (:meth:`down_only`)
+    whole: bool = True
 
     @property
     def up(self) -> str:
         """The ``up`` SQL."""
+        if not self.whole:
+            raise ValueError("the up section was let go (Sections.down_only)")
         return _section(self.text, *self.up_span)
+
+    def down_only(self) -> "Sections":
+        """These sections without the ``up`` one: only the ``down`` text is kept."""
+        down = self.down
+        return Sections(down or "", (0, 0), None if down is None else (0, len(down)),
+                        empty_down=self.empty_down, whole=False)
 
     @property
     def down(self) -> str | None:
@@ -223,14 +267,9 @@ def _markers(text: str, lexicon: Lexicon):
     if all(m.start() in starts for m in _OPENER.finditer(text, 0, candidates[-1].start())):
         yield from candidates  # nothing before them can hide one: no need to lex
         return
-    spans = iter(comments_and_literals(text, lexicon))
-    span = next(spans, None)
-    for match in candidates:
-        position = match.start()
-        while span is not None and span[1] <= position:
-            span = next(spans, None)
-        if span is None or not span[0] < position:
-            yield match  # outside every token, or the line comment starting here
+    # outside every token, or the line comment starting here
+    outside = outside_tokens(text, [m.start() for m in candidates], lexicon)
+    yield from (match for match, code in zip(candidates, outside) if code)
 
 
 def _nothing_before(text: str, up: re.Match, no_transaction: list[re.Match],
@@ -262,12 +301,20 @@ class SqlMigrationScript(MigrationScript):
     migration runs on (:meth:`bind`; the portable splitter until then). The checksum is
     over the normalised file text, so it does not depend on how the text is split."""
 
-    #: the file's text
-    text: str = ""
+    #: the file's text; ``None`` once a large file's ``up`` is split (read again from
+    #: :attr:`path` if it is needed again)
+    text: str | None = ""
+    #: the file, when the migration was read from one
+    path: Path | None = None
+    #: a file at least this long (characters) drops its text once its ``up`` is split,
+    #: keeping only the ``down`` section: its statements hold the text a second time
+    release_text_from: int = 1 << 20
     #: splits a section into statements (the provider's, once bound)
     split: "Callable[[str], list[str]]"
     #: the ``up`` / ``down`` sections, once found
     sections: "Sections | None" = None
+    #: the lexicon they were found with
+    lexicon: Lexicon = PORTABLE
     #: the values of ``${name}`` placeholders (:meth:`use_placeholders`)
     placeholders: "Placeholders"
 
@@ -303,15 +350,50 @@ class SqlMigrationScript(MigrationScript):
     def use_lexicon(self, lexicon: Lexicon) -> None:
         """Find the sections with ``lexicon`` (again, if they were found before)."""
         self.forget_operations()
+        sections = self._find_sections(self._full_text(), lexicon)
+        self.sections = sections
+        self.lexicon = lexicon
+        self.empty_down = sections.empty_down
+        self.build_up = self._build_up
+        self.build_down = None if sections.down_span is None else self._build_down
+
+    def _find_sections(self, text: str, lexicon: Lexicon) -> Sections:
         try:
-            sections = find_sections(self.text, lexicon)
+            return find_sections(text, lexicon)
         except MigrationSourceError as exc:
             raise MigrationSourceError(f"{self.source}: {exc}") from None
-        self.sections = sections
-        self.empty_down = sections.empty_down
-        self.build_up = lambda: self._statements(sections.up)
-        self.build_down = None if sections.down_span is None else \
-            lambda: self._statements(sections.down or "")
+
+    def _build_up(self) -> list:
+        # one read of the shared state: fleet targets of one kind build it concurrently
+        sections = self.sections
+        if sections is None or not sections.whole:  # let go after an earlier split
+            sections = self._find_sections(self._full_text(), self.lexicon)
+        up = sections.up
+        if self.path is not None and len(sections.text) >= self.release_text_from:
+            # the statements will hold the up section: keep only the down section's text,
+            # and let the file's go before the split (else it is held three times then)
+            self.sections = sections.down_only()
+            self.text = None
+        del sections
+        return self._statements(up)
+
+    def _build_down(self) -> list:
+        sections = self.sections
+        assert sections is not None  # found by use_lexicon()
+        return self._statements(sections.down or "")
+
+    def _full_text(self) -> str:
+        """The file's text, read again if it was let go; it must be the text the
+        checksum was computed from."""
+        text = self.text
+        if text is None:
+            assert self.path is not None  # only a file's text is let go
+            text = read_text(self.path)
+            if text_checksum(text) != self.known_checksum:
+                raise MigrationSourceError(
+                    f"{self.source}: the file changed while npa was running. Run the "
+                    "command again.")
+        return text
 
     def up_operations(self) -> list:
         if self.sections is None:

@@ -109,17 +109,15 @@ def backends_of(plugin: str) -> list[str]:
 
 def installed_plugins() -> list[dict]:
     """Name, module, distribution and version of every entry-point plugin loaded."""
-    from ..plugins import get_plugin_manager
+    from ..plugins import entry_point_plugins
 
-    manager = get_plugin_manager()
     rows = []
-    for plugin, dist in manager.list_plugin_distinfo():
-        name = str(manager.get_name(plugin))  # every listed plugin has a name
+    for plugin, entry in entry_point_plugins():
         rows.append({
-            "name": name,
+            "name": entry["name"],
             "module": getattr(plugin, "__name__", repr(plugin)),
-            "distribution": dist.metadata["name"],
-            "version": dist.version,
-            "backends": backends_of(name),
+            "distribution": entry["distribution"],
+            "version": entry["version"],
+            "backends": backends_of(entry["name"]),
         })
     return sorted(rows, key=lambda r: r["name"])

@@ -109,6 +109,10 @@ def _rename_column(column: Any, name: str) -> Any:
     return copy
 
 
+#: the operations :func:`shape_of` may find a shape for (of these types exactly)
+SHAPED_TYPES = frozenset({ops.CreateTable, ops.CreateIndex, ops.DropTable, ops.DropIndex})
+
+
 def shape_of(op: ops.MigrationOperation) -> _Shape | None:
     """The shape of ``op`` when it is one this cache handles, else ``None``."""
     names: list[str] = []
@@ -244,6 +248,8 @@ class RenderCache:
                method: Callable[[Any, Any], Any]) -> list[str] | None:
         """The statements of ``op`` from a template, or ``None`` when it has to be
         rendered directly (not a cacheable shape)."""
+        if type(op) not in SHAPED_TYPES:  # e.g. each statement of a large .sql file
+            return None
         generator = self.generator
         if generator.reads_live_schema(op):
             return None

@@ -607,7 +607,7 @@ class SqlGenerator(RebuildHooks):
         its ``dialects`` exclude this provider; a
         :class:`~npa_migrations.operations.SplitStatement` as it is); with ``params``,
         one statement with its values bound in the driver's parameter style."""
-        if not op.applies_to(self.names):
+        if op.dialects is not None and not op.applies_to(self.names):
             return []
         if op.params is not None:
             import sqlalchemy as sa

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, overload
 
 from .. import operations as ops
-from .sqlscan import SqlEffect, TableKey, analyse_sql
+from .sqlscan import SqlEffect, TableKey, analyse_sql, changes_rows_only
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -456,8 +456,10 @@ class SchemaModel:
 
     def apply(self, op: ops.MigrationOperation, migration_id: str | None = None) -> set[Claim]:
         """Apply one operation; returns its claims (see module docs)."""
-        where = f"{migration_id}: {op.describe()}" if migration_id else op.describe()
         self._migration_id = migration_id
+        if op.kind == "execute":  # raw SQL: no description needed (a dump: one a statement)
+            return self._op_execute(op)  # type: ignore[arg-type]
+        where = f"{migration_id}: {op.describe()}" if migration_id else op.describe()
         handler = getattr(self, f"_op_{op.kind}", None)
         if handler is None:
             return self._opaque_operation(op, where)
@@ -674,18 +676,20 @@ class SchemaModel:
         """A Python step changes data, not the schema (the builder's calls do that)."""
         return set()
 
-    def _op_execute(self, op: ops.Execute, where: str) -> set[Claim]:
+    def _op_execute(self, op: ops.Execute, where: str = "") -> set[Claim]:
         if self.provider_names is not None and not op.applies_to(self.provider_names):
+            return set()
+        if changes_rows_only(op.sql):  # most statements of a data dump
             return set()
         for effect in analyse_sql(op.sql):
             self._apply_sql_effect(effect, getattr(self, "_migration_id", None) or "")
         return set()
 
     def _apply_sql_effect(self, effect: SqlEffect, migration_id: str) -> None:
-        origin = f"{migration_id}: " if migration_id else ""
-        note = f"changed by raw SQL ({origin}{effect.statement})"
         if effect.kind == "none":
             return
+        origin = f"{migration_id}: " if migration_id else ""
+        note = f"changed by raw SQL ({origin}{effect.statement})"
         if effect.kind == "unknown":
             self.forget_everything(f"raw SQL the schema model cannot read ({origin}"
                                    f"{effect.statement}): any table may have changed")
