@@ -93,3 +93,21 @@ def test_npa_lists_the_same_plugins_as_importlib_metadata():
     expected = sorted(e.name for e in importlib.metadata.entry_points(group="npa"))
     assert runs[0][0] == runs[1][0] == str(expected)
     assert runs[1][1] == "False"
+
+
+def test_each_manager_keeps_its_own_entry_point_plugins(monkeypatch):
+    """A manager built for a while (a test without entry points) and then put back must
+    not take the first manager's list of plugins with it (``npa providers`` said "No
+    providers installed" after such a test)."""
+    from npa_migrations import plugins
+
+    monkeypatch.delenv("NPA_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    monkeypatch.setattr(plugins, "_manager", None)
+    first = plugins.get_plugin_manager()
+    names = [entry["name"] for _, entry in plugins.entry_point_plugins()]
+    assert "sqlite" in names
+    monkeypatch.setenv("NPA_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setattr(plugins, "_manager", None)
+    assert plugins.entry_point_plugins() == []
+    monkeypatch.setattr(plugins, "_manager", first)
+    assert [entry["name"] for _, entry in plugins.entry_point_plugins()] == names

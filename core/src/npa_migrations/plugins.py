@@ -24,22 +24,31 @@ DEFAULT_PLUGINS = (
     "npa_migrations.builtin.discovery",
 )
 
-_manager: pluggy.PluginManager | None = None
-_from_entry_points: list[tuple[object, dict]] = []  # (plugin, entry point) of _manager
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager, which also remembers the plugins it loaded from entry points and
+    the entry point of each (:func:`entry_point_plugins`)."""
+
+    def __init__(self, project_name: str):
+        super().__init__(project_name)
+        #: ``(plugin, entry point)`` of every plugin loaded from an entry point
+        self.entry_point_plugins: list[tuple[object, dict]] = []
 
 
-def get_plugin_manager() -> pluggy.PluginManager:
+_manager: PluginManager | None = None
+
+
+def get_plugin_manager() -> PluginManager:
     """Return the process-wide plugin manager, loading plugins on first use."""
     global _manager
     if _manager is None:
         import importlib
 
-        manager = pluggy.PluginManager(hookspecs.PROJECT)
+        manager = PluginManager(hookspecs.PROJECT)
         manager.add_hookspecs(hookspecs)
         for name in os.environ.get("NPA_DISABLE_PLUGINS", "").split(","):
             if name.strip():
                 manager.set_blocked(name.strip())
-        _from_entry_points.clear()
         if not os.environ.get("NPA_DISABLE_PLUGIN_AUTOLOAD"):
             _load_entry_points(manager)
         for name in DEFAULT_PLUGINS:
@@ -51,7 +60,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
     return _manager
 
 
-def _load_entry_points(manager: pluggy.PluginManager) -> None:
+def _load_entry_points(manager: PluginManager) -> None:
     """Register the plugins of the ``npa`` entry points, skipping a name already
     registered or blocked (what pluggy's ``load_setuptools_entrypoints`` does, with the
     entry points read through :mod:`npa_migrations.entrypoints`)."""
@@ -63,15 +72,14 @@ def _load_entry_points(manager: pluggy.PluginManager) -> None:
             continue
         plugin = entrypoints.load(entry["value"])
         manager.register(plugin, name=name)
-        _from_entry_points.append((plugin, entry))
+        manager.entry_point_plugins.append((plugin, entry))
 
 
 def entry_point_plugins() -> list[tuple[object, dict]]:
     """``(plugin, entry point)`` of every plugin loaded from an entry point, the entry
     point as :func:`npa_migrations.entrypoints.read` gives it (name, value, distribution,
     version)."""
-    get_plugin_manager()
-    return list(_from_entry_points)
+    return list(get_plugin_manager().entry_point_plugins)
 
 
 def reset_plugin_manager() -> None:
