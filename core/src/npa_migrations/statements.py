@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,7 +86,6 @@ class Step:
     #: ``render`` reads the live schema (a SQLite rebuild reflects its table), so a
     #: ``--sql`` script must be rendered online with the earlier statements applied
     live: bool = False
-    notes: list[str] = field(default_factory=list)
     #: a data step (``run_python``, the chunks of a ``backfill``): where the migration
     #: runs outside a transaction, each of its statements runs in a transaction of its
     #: own, committed with the journal's record of it (and its :attr:`Statement.checkpoint`),
