@@ -348,10 +348,12 @@ def _statements_sent(monkeypatch) -> list[str]:
 
 def test_round_trips_per_migration(my, monkeypatch):
     """A migration of DDL statements: the history row is written with one ``REPLACE``
-    (not a ``DELETE`` and an ``INSERT``), and the position after the last DDL statement
-    is not written on its own -- the row the migration ends with replaces it in the same
-    transaction (issue 16: MariaDB round trips). Apply 10, roll back 7, where it was 13
-    and 8."""
+    (not a ``DELETE`` and an ``INSERT``); the position after the last DDL statement is
+    not written on its own -- the row the migration ends with replaces it in the same
+    transaction; and a journal write just before a statement that commits implicitly
+    (the ``running`` row, a position) is sent alone, without a ``BEGIN``, since that
+    statement commits it anyway (issue 16: MariaDB round trips). Apply 8, roll back 6,
+    where it was 13 and 8, then 10 and 7."""
     t = my.name("rt")
     my.migration("20250101000000_First", f"""
         b.create_table({t!r}, sa.Column("id", sa.Integer, primary_key=True),
@@ -364,19 +366,66 @@ def test_round_trips_per_migration(my, monkeypatch):
     assert my.executor().rollback(steps=1).success
     sent = _statements_sent(monkeypatch)
     assert my.executor().execute().success
-    start = sent.index("BEGIN")
+    start = sent.index("REPLACE history")
     end = len(sent) - sent[::-1].index("COMMIT")
     assert sent[start:end] == [
-        "BEGIN", "REPLACE history",  # the row, 'running'
-        "CREATE",                     # commits the row and itself
-        "BEGIN", "UPDATE history",    # the position, committed by the next DDL
+        "REPLACE history",            # the row, 'running', in autocommit
+        "CREATE",
+        "UPDATE history",             # the position, in autocommit
         "CREATE",
         "BEGIN", "REPLACE history", "INSERT log", "COMMIT"]
+    assert "BEGIN" not in sent[:start]
     sent.clear()
     assert my.executor().rollback(steps=1).success
+    start = sent.index("UPDATE history")
+    end = len(sent) - sent[::-1].index("COMMIT")
+    assert sent[start:end] == [
+        "UPDATE history",  # 'running', direction down, in autocommit
+        "DROP",
+        "BEGIN", "DELETE history", "INSERT log", "COMMIT"]
+    assert "BEGIN" not in sent[:start]
+
+
+def test_a_first_statement_that_keeps_the_transaction_shares_it_with_the_row(my, monkeypatch):
+    """Only a statement that certainly commits implicitly gets its journal record alone:
+    a migration that starts with DML still writes its ``running`` row in the DML's
+    transaction, and the position after a DDL statement that comes before DML waits for
+    that DML's transaction (a data change and its record commit together)."""
+    t = my.name("dml")
+    my.migration("20250101000000_Table", f"""
+        b.create_table({t!r}, sa.Column("id", sa.Integer, primary_key=True))
+    """)
+    my.migration("20250101000100_Rows", f"""
+        b.execute("INSERT INTO {t} (id) VALUES (1)")
+        b.create_index("ix_{t}_id", {t!r}, ["id"])
+        b.execute("INSERT INTO {t} (id) VALUES (2)")
+    """)
+    assert my.executor().execute(target="20250101000000").success
+    sent = _statements_sent(monkeypatch)
+    assert my.executor().execute().success
     start = sent.index("BEGIN")
     end = len(sent) - sent[::-1].index("COMMIT")
     assert sent[start:end] == [
-        "BEGIN", "UPDATE history",  # 'running', direction down
-        "DROP",
-        "BEGIN", "DELETE history", "INSERT log", "COMMIT"]
+        "BEGIN", "REPLACE history", f"INSERT {t}",  # the row with the first DML
+        "UPDATE history",                          # its record, before the DDL commits
+        "CREATE",
+        "BEGIN", f"INSERT {t}",                    # the position waits for this transaction
+        "REPLACE history", "INSERT log", "COMMIT"]
+
+
+@pytest.mark.parametrize("sql, commits", [
+    ("CREATE TABLE t (id INT)", True), ("  create unique index ix on t (a)", True),
+    ("CREATE OR REPLACE TABLE t (id INT)", True), ("ALTER TABLE t ADD c INT", True),
+    ("ALTER ONLINE IGNORE TABLE t ADD c INT", True), ("DROP TABLE t", True),
+    ("DROP INDEX ix ON t", True), ("RENAME TABLE a TO b", True), ("TRUNCATE t", True),
+    ("CREATE TEMPORARY TABLE t (id INT)", False), ("DROP TEMPORARY TABLE t", False),
+    ("INSERT INTO t VALUES (1)", False), ("UPDATE t SET a = 1", False),
+    ("SET SESSION x = 1", False), ("/*!50000 CREATE TABLE t (id INT) */", False),
+    ("CREATE TABLESPACE ts", False), ("CALL p()", False),
+])
+def test_commits_implicitly_claims_only_ddl_that_always_commits(sql, commits):
+    import sqlalchemy as sa
+    from npa_migrations.provider.registry import resolve_provider
+
+    driver = resolve_provider(sa.make_url("mysql+pymysql://root@localhost/x")).driver
+    assert driver.commits_implicitly(sql) is commits

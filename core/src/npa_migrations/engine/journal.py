@@ -9,7 +9,8 @@ transaction mode ``none`` -- its history row is the journal:
 
 * before the first statement the row says the migration is ``running`` (written in the
   transaction of the first statements where there is one: the first implicit commit
-  makes it durable before anything else is);
+  makes it durable before anything else is; where the first statement certainly commits
+  implicitly, written alone in autocommit just before it, :meth:`Journal.start_later`);
 * a statement that runs inside a transaction shares that transaction with the update of
   the row's position, so a data change and the record of it commit together -- a data
   change is never counted twice. Where the provider says the next statement cannot
@@ -19,8 +20,11 @@ transaction mode ``none`` -- its history row is the journal:
   commits or a statement that may commit it runs (:meth:`Journal.flush`): what commits
   is still the data with its record, and what rolls back takes neither;
 * a statement that commits by itself (DDL where DDL commits implicitly) is settled in
-  the next transaction: if the process dies in between, the row's position says the
-  statement may have run, and the next run checks it against the live schema
+  the next transaction -- or, when the next statement certainly commits implicitly too
+  (:meth:`~npa_migrations.provider.driver.Driver.commits_implicitly`), alone in
+  autocommit just before it, which that statement's implicit commit would make durable
+  anyway: if the process dies in between, the row's position says the statement may
+  have run, and the next run checks it against the live schema
   (:mod:`npa_migrations.engine.recovery`);
 * a statement that must run outside a transaction is marked ``in_flight`` before it runs
   and settled after it.
@@ -64,6 +68,8 @@ class Journal:
         self.written = self.durable_row
         #: ``position`` is ahead of the row in the open transaction (see :meth:`flush`)
         self.unwritten = False
+        #: the ``running`` row waits for the first statement (see :meth:`start_later`)
+        self.start_pending = False
 
     @property
     def took_effect(self) -> bool:
@@ -89,9 +95,16 @@ class Journal:
             session.history.mark(conn, pm.id, success=False, state=RUNNING,
                                  direction=pm.direction, position=self.position)
         self.written = True
+        self.start_pending = False
         if not conn.in_transaction:
             self.durable_row = True
             self._journaled()
+
+    def start_later(self) -> None:
+        """Write the ``running`` row just before the first statement (:meth:`flush`), in
+        its transaction -- or alone, in autocommit, when that statement commits
+        implicitly and would make it durable anyway."""
+        self.start_pending = True
 
     def advance(self, position: Position, *, in_flight: bool = False) -> None:
         """Record that the steps have run up to ``position`` (and, with ``in_flight``,
@@ -112,9 +125,12 @@ class Journal:
         self.unwritten = True
 
     def flush(self) -> None:
-        """Write the position :meth:`advance_later` kept in memory (in the open
-        transaction, so it commits with the statements it records)."""
-        if self.unwritten:
+        """Write the row :meth:`start_later` or the position :meth:`advance_later` kept in
+        memory (in the open transaction, so it commits with the statements it records;
+        or alone, before a statement that commits implicitly)."""
+        if self.start_pending:
+            self.start()
+        elif self.unwritten:
             self.advance(self.position)
 
     def committed(self) -> None:

@@ -163,11 +163,17 @@ class LiveTarget(RunTarget):
             return
         self.journal = Journal(self.session, migration)
         first = migration.start.step
-        if first < len(steps) and self.wrapped[first]:
+        if first < len(steps) and self.wrapped[first] and self.transactional_ddl:
             self._begin()
+            self.journal.start()
+        elif first < len(steps) and self.wrapped[first]:
+            # DDL commits implicitly: the first statement decides whether the row goes in
+            # its transaction or alone before it (see _run_statement)
+            self._apply_lock_timeout()
+            self.journal.start_later()
         else:
             self._apply_lock_timeout()
-        self.journal.start()
+            self.journal.start()
 
     def run_statement(self, migration: "PlannedMigration", position: "Position",
                       step: "Step", statement: "Statement") -> None:
@@ -189,6 +195,7 @@ class LiveTarget(RunTarget):
 
         if not self.wrapped[position.step]:
             self._end_transaction(migration)
+            journal.flush()  # a row or position still in memory: written for good first
             if step.data:  # its own transaction, committed with the record of it; a
                 # stop request waits for it (a chunk is short), so the run stops cleanly
                 self._begin()
@@ -207,21 +214,33 @@ class LiveTarget(RunTarget):
             self.unguarded = None
             journal.advance(position_after())
             return
+        alone = False
         if not self.conn.in_transaction:
-            self._begin()
-        elif journal.unwritten and not self.driver.keeps_transaction(statement.sql):
+            # where DDL commits implicitly, a statement that certainly does so would commit
+            # the journal's record due before it at once: the record is written alone, in
+            # autocommit, and the statement runs without a transaction (one BEGIN fewer,
+            # the same durable states)
+            alone = (not self.transactional_ddl
+                     and self.driver.commits_implicitly(statement.sql))
+            if not alone:
+                self._begin()
+            if journal.start_pending:
+                journal.start()
+        if journal.unwritten and (alone or not self.driver.keeps_transaction(statement.sql)):
             journal.flush()  # this statement may commit: the record of the ones before first
         self._execute(migration.script, statement, cancellable=self.transactional_ddl)
         after = position_after()
-        still_open = self.driver.transaction_open(self.conn)
+        # a statement run alone in autocommit committed itself
+        still_open = False if alone else self.driver.transaction_open(self.conn)
         if still_open is False:
             # the statement committed everything before it, and itself: carry its record
-            # in the next transaction (until that commits, the next run checks it)
+            # in the next transaction, opened by the next statement or the migration's end
+            # (until that commits, the next run checks it)
             self.conn.in_transaction = False
             journal.statement_committed(after)
-            self._begin()
-            # written before anything that can make this transaction durable (a statement
-            # that may commit, a commit): never alone, since it would only commit with one
+            # written before anything that can make that transaction durable (a statement
+            # that may commit, a commit): never alone, except just before a statement that
+            # commits implicitly anyway
             journal.advance_later(after)
         elif self.transactional_ddl:
             journal.position = after  # written just before the transaction commits

@@ -261,6 +261,19 @@ class Driver:
         every statement."""
         return False
 
+    def commits_implicitly(self, sql: str) -> bool:
+        """Whether ``sql`` certainly commits implicitly where DDL is not transactional:
+        whatever transaction is open when it runs is committed before it starts, even when
+        it then fails (``CREATE TABLE`` on MySQL). The engine then writes a journal
+        record due just before it in autocommit instead of in a transaction of its own:
+        the statement would commit it anyway, so one ``BEGIN`` fewer, the same durable
+        states. ``False`` (the default, always safe): the record is written in a
+        transaction. It must be ``False`` for anything that may run inside the
+        transaction (DML, ``CREATE TEMPORARY TABLE``), and for a statement the server
+        may reject before committing it is harmless (the record then says the statement
+        may have run, which the next run checks anyway)."""
+        return False
+
     def batched(self, conn: "DbConnection") -> "contextlib.AbstractContextManager[None]":
         """A block whose statements may travel to the server together; their errors may
         surface only when it ends. The engine runs a migration's bookkeeping in it: the

@@ -58,6 +58,15 @@ def normalise_url(url: "sa.engine.URL") -> "sa.engine.URL":
 #: :meth:`MysqlDriver.keeps_transaction`): nothing but white space before the keyword
 _KEEPS_TRANSACTION = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|REPLACE|SELECT)\b", re.IGNORECASE)
 
+#: statements that certainly commit implicitly before they run (see
+#: :meth:`MysqlDriver.commits_implicitly`): a narrow list of table and index DDL, without
+#: ``TEMPORARY`` (``CREATE`` / ``DROP TEMPORARY TABLE`` do not commit); nothing but white
+#: space before the keyword
+_COMMITS_IMPLICITLY = re.compile(
+    r"\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?(?:TABLE|INDEX)"
+    r"|ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE|DROP\s+(?:TABLE|INDEX|VIEW)|RENAME\s+TABLE"
+    r"|TRUNCATE)\s", re.IGNORECASE)
+
 
 @dataclass
 class ColumnDefinition:
@@ -259,6 +268,13 @@ class MysqlDriver(Driver):
         ``SET``, ``LOCK TABLES``, ``CALL``, a leading comment that may be executable --
         may."""
         return _KEEPS_TRANSACTION.match(sql) is not None
+
+    def commits_implicitly(self, sql: str) -> bool:
+        """``CREATE [UNIQUE] TABLE`` / ``INDEX``, ``ALTER TABLE``, ``DROP TABLE`` /
+        ``INDEX`` / ``VIEW``, ``RENAME TABLE`` and ``TRUNCATE`` commit the open transaction
+        before they run (MySQL and MariaDB: "statements that cause an implicit commit");
+        ``CREATE`` / ``DROP TEMPORARY TABLE`` and anything not listed are not claimed."""
+        return _COMMITS_IMPLICITLY.match(sql) is not None
 
     # locking -----------------------------------------------------------------------------
 
