@@ -317,7 +317,11 @@ def test_the_checksum_read_in_slices_is_the_checksum_of_the_normalised_text(seed
 
     from npa_migrations.builtin import sqlfile
     from npa_migrations.migration import checksum_of
-    from npa_migrations.sqltext import normalise
+
+    def normalise(text):  # the definition, written out whole: the reference
+        lines = [line.rstrip() for line in
+                 text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+        return "\n".join(lines).strip("\n")
 
     monkeypatch.setattr(sqlfile, "_SLICE", 7)
     rng = random.Random(seed)

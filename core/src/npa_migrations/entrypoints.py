@@ -26,9 +26,6 @@ import sys
 
 FORMAT = 1
 
-#: what a remembered entry point holds: the fields :func:`read` returns
-FIELDS = ("name", "value", "distribution", "version")
-
 
 def enabled() -> bool:
     """Whether answers may be remembered (``NPA_ENTRY_POINTS_CACHE=0`` turns it off)."""
@@ -61,8 +58,9 @@ def cache_path() -> str:
 
 
 def read(group: str) -> list[dict]:
-    """The entry points of ``group``: one dict per entry point with :data:`FIELDS`, in the
-    order :func:`importlib.metadata.distributions` lists them."""
+    """The entry points of ``group``: one dict per entry point with its ``name``,
+    ``value``, ``distribution`` and ``version``, in the order
+    :func:`importlib.metadata.distributions` lists them."""
     if not enabled():
         return scan(group)
     key = installation_key()

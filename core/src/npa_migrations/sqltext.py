@@ -493,8 +493,33 @@ def mask(text: str, lexicon: Lexicon = PORTABLE) -> str:
 def normalise(text: str) -> str:
     """Text form used for SQL-file checksums: LF line ends, no trailing blanks per line,
     no leading/trailing blank lines."""
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    return "\n".join(lines).strip("\n")
+    return "".join(normalised_pieces(text))
+
+
+def normalised_pieces(text: str, slice_chars: int = 1 << 20) -> Iterator[str]:
+    """:func:`normalise`'s text in pieces, reading about ``slice_chars`` of whole lines
+    at a time: a large file's checksum then never holds a second copy of it whole."""
+    started = False
+    empty = 0  # blank lines since the last line with text: kept only if text follows
+    start, length = 0, len(text)
+    while start < length:
+        cut = text.find("\n", start + slice_chars)
+        end = length if cut < 0 else cut + 1
+        lines = text[start:end].replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        if end < length:
+            lines.pop()  # the piece ends with a line break: no line starts after it here
+        pieces = []
+        for line in lines:
+            line = line.rstrip()
+            if not line:
+                empty += started
+                continue
+            if started:
+                pieces.append("\n" * (empty + 1))
+            pieces.append(line)
+            started, empty = True, 0
+        yield "".join(pieces)
+        start = end
 
 
 def first_line(sql: str) -> str:

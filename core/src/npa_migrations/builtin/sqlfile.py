@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..errors import MigrationSourceError, SqlSplitError
 from ..migration import CHECKSUM_ALGORITHM, REPEATABLE_PREFIX, MigrationScript, id_problem
-from ..sqltext import (PORTABLE, Lexicon, mask, outside_tokens,
+from ..sqltext import (PORTABLE, Lexicon, mask, normalised_pieces, outside_tokens,
                        split_statements)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -99,29 +99,12 @@ _SLICE = 1 << 20
 
 
 def text_checksum(text: str) -> str:
-    """The checksum of a SQL file's ``text``: ``checksum_of(normalise(text))``, read a
+    """The checksum of a SQL file's ``text``: ``checksum_of(normalise(text))``, hashed a
     slice of about 1 MiB of whole lines at a time, so that a large file is not copied
     whole three times (its lines, the normalised text, its UTF-8 bytes)."""
     digest = hashlib.sha256()
-    started = False
-    empty = 0  # blank lines since the last line with text: kept only if text follows
-    start, length = 0, len(text)
-    while start < length:
-        cut = text.find("\n", start + _SLICE)
-        end = length if cut < 0 else cut + 1
-        lines = text[start:end].replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        if end < length:
-            lines.pop()  # the piece ends with a line break: no line starts after it here
-        for line in lines:
-            line = line.rstrip()
-            if not line:
-                empty += started
-                continue
-            if started:
-                digest.update(b"\n" * (empty + 1))
-            digest.update(line.encode("utf-8"))
-            started, empty = True, 0
-        start = end
+    for piece in normalised_pieces(text, _SLICE):
+        digest.update(piece.encode("utf-8"))
     return f"{CHECKSUM_ALGORITHM}:{digest.hexdigest()}"
 
 
