@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..schema.model import ColumnModel, TableModel
     from .base import BaseProvider
+    from .connection import DbConnection
 
 #: a reflected name, or ``None`` where the reflection has none (an unnamed constraint)
 MaybeName = TypeVar("MaybeName", str, None)
@@ -82,6 +83,19 @@ class SchemaRules:
         own connection (e.g. no type lookups the borrowed connection must not do).
         Default: none."""
         return {}
+
+    def read_tables(self, conn: "DbConnection", schema: str | None, names: list[str]
+                    ) -> list["TableModel"] | None:
+        """The tables of ``names`` in ``schema`` that exist, read by the provider's own
+        catalog queries on the run's connection (inside its transaction), keyed by the
+        names as given and already as :meth:`correct_reflected` would leave them; a
+        column's type may be the catalog's text (``VARCHAR(100)``), which the comparison
+        takes as it is. Post-execution verification asks this after every migration for
+        the tables it touched, so a few direct queries here replace SQLAlchemy's
+        reflection, several queries per table, where that matters.
+
+        Default: ``None``, the tables are read through SQLAlchemy's inspector."""
+        return None
 
     def reflected_name(self, name: MaybeName) -> MaybeName:
         """A column, index or constraint name as SQLAlchemy's reflection returned it,

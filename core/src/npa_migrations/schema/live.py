@@ -124,19 +124,27 @@ class LiveSchemaReader:
              tables: Iterable[TableKey] | None = None) -> SchemaModel:
         """Every table of ``schemas``, or only ``tables`` if given, as a closed model.
         Reading given tables costs queries for those tables only, however many the
-        database holds."""
+        database holds; the provider reads them itself where it can
+        (:meth:`~npa_migrations.provider.comparison.SchemaRules.read_tables`)."""
         import sqlalchemy as sa
         from sqlalchemy.engine.reflection import ObjectKind, ObjectScope
 
         wanted: dict[str | None, list[str] | None] = {}
+        model = SchemaModel()
         if tables is None:
             wanted = {schema: None for schema in schemas}
         else:
-            named: dict[str | None, list[str]] = {}
             for schema, name in tables:
-                named.setdefault(schema, []).append(name)
-            wanted.update(named)
-        model = SchemaModel()
+                if not self.ignored(name):
+                    wanted.setdefault(schema, []).append(name)
+            for schema, names in list(wanted.items()):
+                read = self.rules.read_tables(self.conn, schema, list(dict.fromkeys(names)))
+                if read is not None:
+                    for table in read:
+                        model.tables[table.key] = table
+                    del wanted[schema]
+            if not wanted:
+                return model
         with self.engine.connect() as connection, warnings.catch_warnings():
             # "Did not recognize type ..." (extension types): such a column is not compared
             warnings.simplefilter("ignore", sa.exc.SAWarning)

@@ -14,14 +14,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from npa_migrations.provider.comparison import SchemaRules
-from npa_migrations.schema.model import CheckModel, UniqueModel
+from npa_migrations.schema.model import CheckModel
 from npa_migrations.schema.model import fold as casefold
 
-from .sqlscan import fold, scan_create_table
+from .catalog import constraint_text, index_rows, read_tables, stored_sql, unique_constraints
+from .sqlscan import fold
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
+    from npa_migrations.provider.connection import DbConnection
     from npa_migrations.schema.model import TableModel
 
 
@@ -35,6 +37,11 @@ class SqliteSchemaRules(SchemaRules):
     #: migration touches, and it was a fifth of that reading's time
     reflected_by_rules = frozenset({"uniques", "checks"})
 
+    def read_tables(self, conn: "DbConnection", schema: str | None, names: list[str]
+                    ) -> list["TableModel"] | None:
+        """Given tables straight from the ``PRAGMA`` functions (:mod:`npa_sqlite.catalog`)."""
+        return read_tables(conn.query, schema, names, self._master)
+
     def correct_reflected(self, tables: list["TableModel"], connection: "sa.Connection",
                           schema: str | None) -> None:
         """Take constraint names and checks from each table's stored ``CREATE TABLE``
@@ -43,37 +50,28 @@ class SqliteSchemaRules(SchemaRules):
         table named in another case than it was created in still gets its constraints."""
         if not tables:
             return
-        master = f"{self.provider.sql.preparer.quote_schema(schema)}.sqlite_master" if schema \
-            else "sqlite_master"
-        names = list(dict.fromkeys(fold(t.name) for t in tables))
-        marks = ", ".join("?" * len(names))
-        stored = {fold(name): sql for name, sql in connection.exec_driver_sql(
-            f"SELECT name, sql FROM {master} WHERE type = 'table' "
-            f"AND lower(name) IN ({marks})", tuple(names))}
+
+        def query(sql: str, params: tuple) -> list[tuple]:
+            return list(connection.exec_driver_sql(sql, params))
+
+        stored = stored_sql(query, self._master(schema),
+                            list(dict.fromkeys(t.name for t in tables)))
         for table in tables:
-            sql = stored.get(fold(table.name))
+            sql = stored.get(fold(table.name), (None, {}))[0]
             if not sql:  # a view: no constraints of its own
                 table.uniques, table.checks = [], []
                 continue
-            text = scan_create_table(sql)
+            text = constraint_text(sql)
             for fk in table.foreign_keys:
                 found = text.foreign_key(tuple(casefold(c) for c in fk.columns),
                                          casefold(fk.referred_table))
                 fk.name = found.name if found else None
-            table.uniques = [
-                UniqueModel(text.unique_names.get(tuple(casefold(c) for c in columns)),
-                            columns)
-                for columns in _unique_keys(connection, table.name, schema)]
+            table.uniques = unique_constraints(index_rows(query, table.name, schema or "main"),
+                                               text)
             table.checks = [CheckModel(name, body) for name, body in text.checks]
 
-
-def _unique_keys(connection: "sa.Connection", table: str, schema: str | None
-                 ) -> list[tuple[str, ...]]:
-    """The columns of each ``UNIQUE`` constraint of ``table``, exactly as stored."""
-    keys: dict[str, list[str]] = {}
-    for index, column in connection.exec_driver_sql(
-            "SELECT l.name, i.name FROM pragma_index_list(?, ?) AS l "
-            "JOIN pragma_index_info(l.name, ?) AS i WHERE l.origin = 'u' "
-            "ORDER BY l.seq, i.seqno", (table, schema or "main", schema or "main")):
-        keys.setdefault(index, []).append(column)
-    return [tuple(columns) for columns in keys.values()]
+    def _master(self, schema: str | None) -> str:
+        """The ``sqlite_master`` table of ``schema`` (``None``: the main database)."""
+        if schema:
+            return f"{self.provider.sql.preparer.quote_schema(schema)}.sqlite_master"
+        return "sqlite_master"
