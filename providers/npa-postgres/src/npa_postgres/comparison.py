@@ -5,7 +5,8 @@ Its own type spellings (``int4``, ``float8``, ``timestamptz``), ``FLOAT`` as ``R
 column, and reflection without the ``hstore`` type lookup psycopg would make on the
 run's borrowed connection. Foreign keys are read from ``pg_constraint`` by column
 number: SQLAlchemy parses them out of ``pg_get_constraintdef()`` text, which fails for
-column names holding a line break or a comma.
+column names holding a line break or a comma. Verification reads the tables a
+migration touched from ``pg_catalog`` directly (:mod:`npa_postgres.catalog`).
 """
 
 from __future__ import annotations
@@ -13,32 +14,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from npa_migrations.provider.comparison import SchemaRules
-from npa_migrations.schema.model import ForeignKeyModel
+
+from .catalog import FOREIGN_KEYS, foreign_key, read_tables
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
+    from npa_migrations.provider.connection import DbConnection
     from npa_migrations.schema.model import ColumnModel, TableModel
-
-#: the columns of a constraint key (``conkey`` / ``confkey``) by name, in key order
-_KEY_NAMES = """ARRAY(SELECT a.attname FROM unnest(con.{key}) WITH ORDINALITY AS k(num, pos)
-                     JOIN pg_catalog.pg_attribute a
-                       ON a.attrelid = con.{rel} AND a.attnum = k.num ORDER BY k.pos)"""
-_FOREIGN_KEYS = f"""
-    SELECT c.relname, con.conname, {_KEY_NAMES.format(key="conkey", rel="conrelid")},
-           rn.nspname, rc.relname, {_KEY_NAMES.format(key="confkey", rel="confrelid")},
-           con.confdeltype, con.confupdtype, rn.nspname = current_schema()
-      FROM pg_catalog.pg_constraint con
-      JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
-      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      JOIN pg_catalog.pg_class rc ON rc.oid = con.confrelid
-      JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
-     WHERE con.contype = 'f' AND n.nspname = COALESCE(:schema, current_schema())
-       AND c.relname = ANY(:tables)
-     ORDER BY c.relname, con.conname
-"""
-#: ``pg_constraint.confdeltype`` / ``confupdtype`` codes (``a``: no action)
-_ACTIONS = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
 
 class PostgresSchemaRules(SchemaRules):
@@ -78,19 +61,24 @@ class PostgresSchemaRules(SchemaRules):
         return default.startswith("nextval(") or super().implicit_default(
             expected, actual, default)
 
+    def read_tables(self, conn: "DbConnection", schema: str | None, names: list[str]
+                    ) -> list["TableModel"] | None:
+        """Given tables straight from ``pg_catalog`` (:mod:`npa_postgres.catalog`)."""
+        return read_tables(conn, schema, names)
+
+    def normalise_type(self, text: str) -> str:
+        """An array type is its element's canonical type with ``[]``
+        (``character varying(10)[]`` is ``VARCHAR(10)[]``)."""
+        if text.rstrip().endswith("[]"):
+            return self.normalise_type(text.rstrip()[:-2]) + "[]"
+        return super().normalise_type(text)
+
     def correct_reflected(self, tables: list["TableModel"], connection: "sa.Connection",
                           schema: str | None) -> None:
         """Read the foreign keys of ``tables`` from ``pg_constraint`` (one query)."""
-        import sqlalchemy as sa
-
         by_name = {t.name: t for t in tables}
         if not by_name:
             return
-        rows = connection.execute(sa.text(_FOREIGN_KEYS),
-                                  {"schema": schema, "tables": list(by_name)})
-        for (table, name, columns, referred_schema, referred, referred_columns, ondelete,
-             onupdate, in_default_schema) in rows:
-            by_name[table].foreign_keys.append(ForeignKeyModel(
-                name, tuple(columns), None if in_default_schema else referred_schema,
-                referred, tuple(referred_columns), _ACTIONS.get(ondelete),
-                _ACTIONS.get(onupdate)))
+        for row in connection.exec_driver_sql(FOREIGN_KEYS, {"schema": schema,
+                                                             "tables": list(by_name)}):
+            by_name[row[0]].foreign_keys.append(foreign_key(row))
