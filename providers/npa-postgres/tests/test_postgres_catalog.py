@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from npa_migrations.engine.target import DatabaseTarget
-from npa_migrations.schema.compare import Comparator
 from npa_migrations.schema.live import LiveSchemaReader
+from npa_migrations.testing.catalog import assert_same_readings, database_with
 
 TABLES = [
     "CREATE TYPE mood AS ENUM ('sad', 'ok')",
@@ -42,47 +41,18 @@ NAMES = ["parent", "basic", "pair", "child", "Mixed Case", "v_basic"]
 
 @pytest.fixture
 def database(pg):
-    target = DatabaseTarget(pg.url)
-    conn = target.connect()
-    for sql in TABLES:
-        conn.execute(sql)
-    yield target.provider, conn
-    conn.close()
+    with database_with(pg.url, TABLES) as connected:
+        yield connected
 
 
-def shape(table, comparator: Comparator) -> dict:
-    """What verification compares, spelled so two readings can be compared exactly."""
-    rules = comparator.rules
-    columns = {}
-    for column in table.columns.values():
-        text = comparator.type_text(column.type)
-        columns[column.name] = (rules.normalise_type(text) if text else None,
-                                bool(column.nullable), rules.normalise_default(column.default),
-                                column.comment, bool(column.autoincrement), column.identity)
-    return {
-        "columns": columns,
-        "primary key": (tuple(table.primary_key), table.primary_key_name),
-        "indexes": sorted((i.name, i.columns, i.unique, rules.normalise_predicate(i.where))
-                          for i in table.indexes.values()),
-        "uniques": sorted((u.name or "", u.columns) for u in table.uniques),
-        "foreign keys": sorted(
-            (f.name or "", f.columns, f.referred_schema or "", f.referred_table,
-             f.referred_columns, str(f.ondelete), str(f.onupdate))
-            for f in table.foreign_keys),
-        "checks": sorted((c.name or "", c.sqltext) for c in table.checks),
-    }
+def test_the_catalog_reads_what_the_inspector_reads(database):
+    catalog, inspected = assert_same_readings(*database, NAMES)
 
+    def actions(table):
+        return sorted((f.columns, f.ondelete, f.onupdate) for f in table.foreign_keys)
 
-def test_the_catalog_reads_what_the_inspector_reads(database, monkeypatch):
-    provider, conn = database
-    comparator = Comparator(provider)
-    catalog = provider.schema_rules.read_tables(conn, None, NAMES)
-    monkeypatch.setattr(provider.schema_rules, "read_tables", lambda *args: None)
-    inspected = LiveSchemaReader(provider, conn).read(tables=[(None, n) for n in NAMES])
-    assert [t.name for t in catalog] == NAMES
-    for table in catalog:
-        assert shape(table, comparator) == shape(inspected.get(table.name), comparator), \
-            table.name
+    assert actions(catalog[3]) == actions(inspected["child"])
+    assert (("parent_id",), "CASCADE", None) in actions(catalog[3])
     basic = catalog[1]
     assert basic.columns["tags"].type == "character varying(10)[]"
     assert set(basic.indexes) == {"ix_basic_name", "ux_basic_name_qty", "ix_basic_partial",

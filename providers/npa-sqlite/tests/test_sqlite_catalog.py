@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from npa_migrations.engine.target import DatabaseTarget
-from npa_migrations.schema.compare import Comparator
 from npa_migrations.schema.live import LiveSchemaReader
+from npa_migrations.testing.catalog import assert_same_readings, database_with
 
 TABLES = [
     "CREATE TABLE parent (id INTEGER PRIMARY KEY, code VARCHAR(10) NOT NULL UNIQUE)",
@@ -40,45 +39,12 @@ NAMES = ["parent", "basic", "pair", "child", "Mixed Case", "v_basic"]
 
 @pytest.fixture
 def database():
-    target = DatabaseTarget("sqlite://")
-    conn = target.connect()
-    for sql in TABLES:
-        conn.execute(sql)
-    yield target.provider, conn
-    conn.close()
+    with database_with("sqlite://", TABLES) as connected:
+        yield connected
 
 
-def shape(table, comparator: Comparator) -> dict:
-    """What verification compares, spelled so two readings can be compared exactly."""
-    rules = comparator.rules
-    columns = {}
-    for column in table.columns.values():
-        text = comparator.type_text(column.type)
-        columns[column.name] = (rules.normalise_type(text) if text else None,
-                                bool(column.nullable), rules.normalise_default(column.default))
-    return {
-        "columns": columns,
-        "primary key": (tuple(table.primary_key), table.primary_key_name),
-        "indexes": sorted((i.name, i.columns, i.unique, rules.normalise_predicate(i.where))
-                          for i in table.indexes.values()),
-        "uniques": sorted((u.name or "", u.columns) for u in table.uniques),
-        # actions: see test_foreign_key_actions_written_on_the_column
-        "foreign keys": sorted((f.name or "", f.columns, f.referred_table,
-                                f.referred_columns) for f in table.foreign_keys),
-        "checks": sorted((c.name or "", c.sqltext) for c in table.checks),
-    }
-
-
-def test_the_catalog_reads_what_the_inspector_reads(database, monkeypatch):
-    provider, conn = database
-    comparator = Comparator(provider)
-    catalog = provider.schema_rules.read_tables(conn, None, NAMES)
-    monkeypatch.setattr(provider.schema_rules, "read_tables", lambda *args: None)
-    inspected = LiveSchemaReader(provider, conn).read(tables=[(None, n) for n in NAMES])
-    assert [t.name for t in catalog] == NAMES
-    for table in catalog:
-        expected = inspected.get(table.name)
-        assert shape(table, comparator) == shape(expected, comparator), table.name
+def test_the_catalog_reads_what_the_inspector_reads(database):
+    catalog, inspected = assert_same_readings(*database, NAMES)
     child = next(t for t in catalog if t.name == "child")
     assert {f.name for f in child.foreign_keys} == {"fk_child_parent", None}
     assert ("other_id",) in {f.columns for f in child.foreign_keys}

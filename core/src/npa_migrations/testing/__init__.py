@@ -16,6 +16,8 @@ then ``pytest tests --npa-url postgresql://me@localhost/test``. See
 * :mod:`~npa_migrations.testing.requirements` -- capability gates (skips with reasons).
 * :mod:`~npa_migrations.testing.provision` -- a fresh, empty database for each test.
 * :mod:`~npa_migrations.testing.reflection` -- asserting real database state.
+* :mod:`~npa_migrations.testing.catalog` -- a provider's own reading of tables
+  (``SchemaRules.read_tables``) against the inspector's.
 * :mod:`~npa_migrations.testing.migrations` -- writing migration files for a test.
 * :mod:`~npa_migrations.testing.suite` -- the tests themselves.
 """
