@@ -45,7 +45,7 @@ def test_objects_the_server_made_by_itself_are_dropped():
     class NoBreaks:
         """A connection that has no names with line breaks."""
 
-        def execute(self, *args, **kwargs):
+        def exec_driver_sql(self, *args, **kwargs):
             return []
 
     rules().correct_reflected([table], NoBreaks(), None)

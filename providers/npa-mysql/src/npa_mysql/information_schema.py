@@ -19,26 +19,26 @@ from npa_migrations.schema.model import (CheckModel, ColumnModel, ForeignKeyMode
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
 
-_SCHEMA = "TABLE_SCHEMA = COALESCE(:schema, DATABASE())"
+_SCHEMA = "TABLE_SCHEMA = COALESCE(%(schema)s, DATABASE())"
 #: names that hold a line break, per kind of object
 _BROKEN = f"""
     SELECT TABLE_NAME FROM information_schema.COLUMNS
-     WHERE {_SCHEMA} AND TABLE_NAME IN :tables
-       AND (INSTR(COLUMN_NAME, :nl) > 0 OR INSTR(TABLE_NAME, :nl) > 0)
+     WHERE {_SCHEMA} AND TABLE_NAME IN %(tables)s
+       AND (INSTR(COLUMN_NAME, %(nl)s) > 0 OR INSTR(TABLE_NAME, %(nl)s) > 0)
     UNION SELECT TABLE_NAME FROM information_schema.STATISTICS
-     WHERE {_SCHEMA} AND TABLE_NAME IN :tables AND INSTR(INDEX_NAME, :nl) > 0
+     WHERE {_SCHEMA} AND TABLE_NAME IN %(tables)s AND INSTR(INDEX_NAME, %(nl)s) > 0
     UNION SELECT TABLE_NAME FROM information_schema.TABLE_CONSTRAINTS
-     WHERE {_SCHEMA} AND TABLE_NAME IN :tables AND INSTR(CONSTRAINT_NAME, :nl) > 0
+     WHERE {_SCHEMA} AND TABLE_NAME IN %(tables)s AND INSTR(CONSTRAINT_NAME, %(nl)s) > 0
 """
 _COLUMNS = f"""
     SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA,
            DATA_TYPE
-      FROM information_schema.COLUMNS WHERE {_SCHEMA} AND TABLE_NAME IN :tables
+      FROM information_schema.COLUMNS WHERE {_SCHEMA} AND TABLE_NAME IN %(tables)s
      ORDER BY TABLE_NAME, ORDINAL_POSITION
 """
 _INDEXES = f"""
     SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME
-      FROM information_schema.STATISTICS WHERE {_SCHEMA} AND TABLE_NAME IN :tables
+      FROM information_schema.STATISTICS WHERE {_SCHEMA} AND TABLE_NAME IN %(tables)s
      ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX
 """
 _FOREIGN_KEYS = """
@@ -48,21 +48,21 @@ _FOREIGN_KEYS = """
       JOIN information_schema.REFERENTIAL_CONSTRAINTS r
         ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME
        AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
-     WHERE k.TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND k.TABLE_NAME IN :tables
+     WHERE k.TABLE_SCHEMA = COALESCE(%(schema)s, DATABASE()) AND k.TABLE_NAME IN %(tables)s
        AND k.REFERENCED_TABLE_NAME IS NOT NULL
      ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION
 """
 #: MariaDB names checks per table (CHECK_CONSTRAINTS has TABLE_NAME); MySQL per schema
 _CHECKS_MARIADB = """
     SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
-     WHERE CONSTRAINT_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME IN :tables
+     WHERE CONSTRAINT_SCHEMA = COALESCE(%(schema)s, DATABASE()) AND TABLE_NAME IN %(tables)s
 """
 _CHECKS_MYSQL = """
     SELECT t.TABLE_NAME, t.CONSTRAINT_NAME, c.CHECK_CLAUSE
       FROM information_schema.TABLE_CONSTRAINTS t
       JOIN information_schema.CHECK_CONSTRAINTS c
         ON c.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME
-     WHERE t.CONSTRAINT_SCHEMA = COALESCE(:schema, DATABASE()) AND t.TABLE_NAME IN :tables
+     WHERE t.CONSTRAINT_SCHEMA = COALESCE(%(schema)s, DATABASE()) AND t.TABLE_NAME IN %(tables)s
        AND t.CONSTRAINT_TYPE = 'CHECK'
 """
 _TEXT_TYPES = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum",
@@ -71,11 +71,11 @@ _TEXT_TYPES = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", 
 
 def _rows(connection: "sa.Connection", sql: str, schema: str | None,
           tables: Iterable[str], **params) -> list:
-    import sqlalchemy as sa
-
-    statement = sa.text(sql).bindparams(sa.bindparam("tables", expanding=True))
-    return list(connection.execute(statement, {"schema": schema, "tables": list(tables),
-                                               **params}))
+    """The rows of ``sql`` in PyMySQL's own parameter style (it writes a list as
+    ``('a', 'b')``), run as it is: compiling an ``IN`` list through ``sa.text`` cost
+    more than the query on a local server, after every verified migration."""
+    return list(connection.exec_driver_sql(sql, {"schema": schema, "tables": list(tables),
+                                                 **params}))
 
 
 def tables_with_line_breaks(connection: "sa.Connection", schema: str | None,
