@@ -30,6 +30,7 @@ from ..provider.context import RenderContext
 from ..provider.driver import StatementBatchError
 from ..results import ProgressStep
 from ..sqltext import first_line
+from .history import Position
 from .journal import Journal
 from .runner import RetryMigration, RetryRun, RunTarget
 
@@ -38,7 +39,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..options import MigrationExecutorOptions
     from ..schema.verify import Verifier
     from ..statements import Statement, Step
-    from .history import Position
     from .interrupt import Interruption
     from .plan import Plan, PlannedMigration
     from .session import Session
@@ -229,7 +229,14 @@ class LiveTarget(RunTarget):
         if journal.unwritten and (alone or not self.driver.keeps_transaction(statement.sql)):
             journal.flush()  # this statement may commit: the record of the ones before first
         self._execute(migration.script, statement, cancellable=self.transactional_ddl)
-        after = position_after()
+        self._ran_in_transaction(migration, position_after(), alone)
+
+    def _ran_in_transaction(self, migration: "PlannedMigration", after: "Position",
+                            alone: bool = False) -> None:
+        """Journal what ran (one statement, or a batch) inside the migration's
+        transaction -- or alone in autocommit (``alone``) -- up to ``after``."""
+        journal = self.journal
+        assert journal is not None
         # a statement run alone in autocommit committed itself
         still_open = False if alone else self.driver.transaction_open(self.conn)
         if still_open is False:
@@ -251,17 +258,32 @@ class LiveTarget(RunTarget):
             journal.advance_later(after)
 
     def batch_limits(self, migration: "PlannedMigration") -> tuple[int, int] | None:
-        """The driver's batch size, for a migration that runs in one transaction with its
-        history row (atomic, or all-in-one): a kill or a failure then loses the batch
-        with everything else of the migration, so nothing is journaled per statement."""
+        """The driver's batch size. A migration that runs in one transaction with its
+        history row (atomic, or all-in-one) batches any plain statements: a kill or a
+        failure loses the batch with everything else of the migration, so nothing is
+        journaled per statement. A journaled one batches only statements that keep its
+        transaction open (:meth:`batch_accepts`), and journals the position after each
+        batch as after one such statement: in memory, written in that transaction
+        before anything can commit it."""
         driver = self.driver
-        if not self.atomic or driver.batch_statements <= 1:
+        if driver.batch_statements <= 1:
             return None
         return driver.batch_statements, driver.batch_chars
 
     def batchable(self, migration: "PlannedMigration", index: int, step: "Step") -> bool:
         """A step that runs inside the transaction and renders without the database."""
         return self.wrapped[index] and not step.live and not step.data
+
+    def batch_accepts(self, migration: "PlannedMigration",
+                      statements: list["Statement"]) -> bool:
+        """Any plain statements of an atomic migration; in a journaled one, statements
+        that certainly do not commit the transaction (the driver's
+        :meth:`~npa_migrations.provider.driver.Driver.keeps_transaction`: plain DML where
+        DDL commits implicitly), so a batch never commits part of itself."""
+        if self.atomic:
+            return True
+        keeps = self.driver.keeps_transaction
+        return all(keeps(statement.sql) for statement in statements)
 
     def run_batch(self, migration: "PlannedMigration",
                   entries: list[tuple[int, "Step", list["Statement"]]]) -> None:
@@ -279,8 +301,14 @@ class LiveTarget(RunTarget):
         if not statements:  # steps that do nothing here (SQL for other databases)
             self.batched = {index: batch for index, _, batch in entries}
             return
+        journal = self.journal
+        if journal is not None and not self.conn.in_transaction:  # journaled: its
+            # statements keep the transaction, which holds the row or position due first
+            self._begin()
+            if journal.start_pending:
+                journal.start()
         self.session.checkpoint("statement", script)
-        self.cancellable = True
+        self.cancellable = self.atomic or self.transactional_ddl
         started = time.perf_counter()
         try:
             self.driver.execute_batch(self.conn, [s.sql for s in statements],
@@ -291,6 +319,8 @@ class LiveTarget(RunTarget):
         finally:
             self.cancellable = False
         self.session.checkpoint("executed", script)
+        if journal is not None:  # every step of the batch ran
+            self._ran_in_transaction(migration, Position(entries[-1][0] + 1))
         self.batch_share = (time.perf_counter() - started) / len(statements)
         self.batched = {index: batch for index, _, batch in entries}
 

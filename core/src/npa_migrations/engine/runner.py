@@ -13,11 +13,12 @@ and scripts all go through :meth:`Runner.run` -- the way Alembic switches one co
 between executing and writing a script (``as_sql``).
 
 Batches. Where the target allows it (:meth:`RunTarget.batch_limits`: a live run inside
-a transaction the migration owns, on a driver that can send several statements at
-once), consecutive steps whose statements are plain SQL (:attr:`Statement.plain
-<npa_migrations.statements.Statement.plain>`) and that render without reading the
-database (not :attr:`Step.live <npa_migrations.statements.Step.live>`, not a data step)
-are collected and handed to :meth:`RunTarget.run_batch` together, up to the limits; any
+a transaction the migration owns, or a journaled one's statements that cannot commit
+that transaction, on a driver that can send several statements at once), consecutive
+steps whose statements are plain SQL (:attr:`Statement.plain
+<npa_migrations.statements.Statement.plain>`, and :meth:`RunTarget.batch_accepts`) and
+that render without reading the database (not :attr:`Step.live
+<npa_migrations.statements.Step.live>`, not a data step) are collected and handed to :meth:`RunTarget.run_batch` together, up to the limits; any
 other step first sends what was collected. The statements and steps still run in order;
 the run's safe point is before each batch.
 
@@ -109,6 +110,13 @@ class RunTarget:
         """Whether step ``index`` may join a batch (asked only when
         :meth:`batch_limits` gave limits, before the step renders)."""
         return False
+
+    def batch_accepts(self, migration: "PlannedMigration",
+                      statements: list["Statement"]) -> bool:
+        """Whether a batchable step's rendered statements (all plain) may join the batch;
+        ``True`` (the default). A target that batches only some statements (those that
+        cannot commit the transaction, say) answers per step."""
+        return True
 
     def run_batch(self, migration: "PlannedMigration",
                   entries: list[tuple[int, "Step", list["Statement"]]]) -> None:
@@ -234,7 +242,8 @@ class Runner:
                 context, first, skip = replace(context, checkpoint=resume.checkpoint), skip, 0
             statements = step.render(context) if target.renders else ()
             if joins and batch is not None:
-                if isinstance(statements, list) and all(s.plain for s in statements):
+                if isinstance(statements, list) and all(s.plain for s in statements) \
+                        and target.batch_accepts(migration, statements):
                     if not batch.fits(statements):
                         self._send(migration, batch)
                     batch.add(index, step, statements)
