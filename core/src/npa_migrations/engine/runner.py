@@ -244,9 +244,10 @@ class Runner:
             if joins and batch is not None:
                 if isinstance(statements, list) and all(s.plain for s in statements) \
                         and target.batch_accepts(migration, statements):
-                    if not batch.fits(statements):
+                    chars = sum(len(s.sql) for s in statements)
+                    if not batch.fits(len(statements), chars):
                         self._send(migration, batch)
-                    batch.add(index, step, statements)
+                    batch.add(index, step, statements, chars)
                     continue
                 self._send(migration, batch)
             for number, statement in enumerate(statements, first):
@@ -290,17 +291,18 @@ class _Batch:
         self.statements = 0
         self.chars = 0
 
-    def fits(self, statements: list["Statement"]) -> bool:
-        """Whether these statements still fit (a first step always does)."""
-        return not self.entries or (
-            self.statements + len(statements) <= self.max_statements
-            and self.chars + sum(len(s.sql) for s in statements) <= self.max_chars)
+    def fits(self, count: int, chars: int) -> bool:
+        """Whether ``count`` more statements of ``chars`` characters still fit (a first
+        step always does)."""
+        return not self.entries or (self.statements + count <= self.max_statements
+                                    and self.chars + chars <= self.max_chars)
 
-    def add(self, index: int, step: "Step", statements: list["Statement"]) -> None:
-        """Collect one step's statements."""
+    def add(self, index: int, step: "Step", statements: list["Statement"],
+            chars: int) -> None:
+        """Collect one step's statements (``chars``: their length)."""
         self.entries.append((index, step, statements))
         self.statements += len(statements)
-        self.chars += sum(len(s.sql) for s in statements)
+        self.chars += chars
 
     def take(self) -> list[tuple[int, "Step", list["Statement"]]]:
         """The collected steps, and start anew."""
