@@ -296,30 +296,56 @@ class LiveTarget(RunTarget):
         after step. When one fails, the steps before it get all their events, the
         statements before it in its step both statement events, and it gets
         ``npa_statement_start`` and becomes the statement the failure names."""
-        script = migration.script
+        self.end_batch(migration, entries, self.start_batch(migration, entries))
+
+    def start_batch(self, migration: "PlannedMigration",
+                    entries: list[tuple[int, "Step", list["Statement"]]]) -> Any:
+        """The first half of :meth:`run_batch`: the checkpoint ``statement`` and the
+        batch sent (the driver's
+        :meth:`~npa_migrations.provider.driver.Driver.start_batch`), returning while the
+        server may still be running it."""
         statements = [s for _, _, batch in entries for s in batch]
         if not statements:  # steps that do nothing here (SQL for other databases)
-            self.batched = {index: batch for index, _, batch in entries}
-            return
+            return None
         journal = self.journal
         if journal is not None and not self.conn.in_transaction:  # journaled: its
             # statements keep the transaction, which holds the row or position due first
             self._begin()
             if journal.start_pending:
                 journal.start()
-        self.session.checkpoint("statement", script)
+        self.session.checkpoint("statement", migration.script)
         self.cancellable = self.atomic or self.transactional_ddl
         started = time.perf_counter()
         try:
-            self.driver.execute_batch(self.conn, [s.sql for s in statements],
-                                      locate=self._locate_failure)
+            handle = self.driver.start_batch(self.conn, [s.sql for s in statements],
+                                             locate=self._locate_failure)
         except StatementBatchError as exc:
             self._batch_failed(migration, entries, statements, exc.index)
             raise exc.error from None
         finally:
             self.cancellable = False
-        self.session.checkpoint("executed", script)
-        if journal is not None:  # every step of the batch ran
+        return statements, handle, started
+
+    def end_batch(self, migration: "PlannedMigration",
+                  entries: list[tuple[int, "Step", list["Statement"]]], pending: Any) -> None:
+        """The second half of :meth:`run_batch`: wait for the batch, the checkpoint
+        ``executed``, the position journaled (a journaled migration), and the steps'
+        statements kept for :meth:`finish_step`'s events."""
+        if pending is None:
+            self.batched = {index: batch for index, _, batch in entries}
+            return
+        statements, handle, started = pending
+        if handle is not None:
+            self.cancellable = self.atomic or self.transactional_ddl
+            try:
+                self.driver.end_batch(self.conn, handle)
+            except StatementBatchError as exc:
+                self._batch_failed(migration, entries, statements, exc.index)
+                raise exc.error from None
+            finally:
+                self.cancellable = False
+        self.session.checkpoint("executed", migration.script)
+        if self.journal is not None:  # every step of the batch ran
             self._ran_in_transaction(migration, Position(entries[-1][0] + 1))
         self.batch_share = (time.perf_counter() - started) / len(statements)
         self.batched = {index: batch for index, _, batch in entries}

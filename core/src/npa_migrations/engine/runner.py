@@ -18,9 +18,11 @@ that transaction, on a driver that can send several statements at once), consecu
 steps whose statements are plain SQL (:attr:`Statement.plain
 <npa_migrations.statements.Statement.plain>`, and :meth:`RunTarget.batch_accepts`) and
 that render without reading the database (not :attr:`Step.live
-<npa_migrations.statements.Step.live>`, not a data step) are collected and handed to :meth:`RunTarget.run_batch` together, up to the limits; any
-other step first sends what was collected. The statements and steps still run in order;
-the run's safe point is before each batch.
+<npa_migrations.statements.Step.live>`, not a data step) are collected and handed to the
+target together, up to the limits; any other step first sends what was collected. A full batch goes out with :meth:`RunTarget.start_batch`
+and the runner renders the next steps while the server runs it, waiting for it
+(:meth:`RunTarget.end_batch`, then the steps' events) before it sends anything else. The
+statements and steps still run in order; the run's safe point is before each batch.
 
 A migration whose run was interrupted starts at the position its history row records:
 the steps and statements before it are skipped, not run again; a data step that recorded
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MigrationException, RunInterrupted
 from ..options import TransactionMode
@@ -125,6 +127,19 @@ class RunTarget:
         that failed)."""
         raise NotImplementedError
 
+    def start_batch(self, migration: "PlannedMigration",
+                    entries: list[tuple[int, "Step", list["Statement"]]]) -> Any:
+        """Send a batch and return before the server has run all of it where the
+        target can (the runner then renders the next steps meanwhile);
+        :meth:`end_batch` follows before anything else runs. Returns what
+        :meth:`end_batch` needs. The default runs it whole (:meth:`run_batch`)."""
+        self.run_batch(migration, entries)
+        return None
+
+    def end_batch(self, migration: "PlannedMigration",
+                  entries: list[tuple[int, "Step", list["Statement"]]], pending: Any) -> None:
+        """Wait for the batch :meth:`start_batch` sent; raises like :meth:`run_batch`."""
+
     def finish_migration(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
         """After the last step: the migration's bookkeeping."""
 
@@ -163,6 +178,8 @@ class Runner:
         self.options = options
         self.interruption = interruption
         self._run_attempt = 0
+        #: the batch sent and not yet waited for: (entries, the target's handle, start)
+        self._pending: tuple[list, Any, float] | None = None
 
     def run(self, plan: "Plan") -> MigrationResult:
         """Carry out ``plan``; the result lists what was applied (or reverted) and every
@@ -223,6 +240,16 @@ class Runner:
                 migration.start = retry.position
 
     def _run_steps(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
+        self._pending = None
+        try:
+            self._walk_steps(migration, steps)
+        except BaseException:
+            if self._pending is not None:  # a batch still under way ran before what
+                # failed: its own failure, if any, is the one to report
+                self._finish_pending(migration)
+            raise
+
+    def _walk_steps(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
         start = migration.start
         target = self.target
         limits = target.batch_limits(migration) if target.renders else None
@@ -245,8 +272,9 @@ class Runner:
                 if isinstance(statements, list) and all(s.plain for s in statements) \
                         and target.batch_accepts(migration, statements):
                     chars = sum(len(s.sql) for s in statements)
-                    if not batch.fits(len(statements), chars):
-                        self._send(migration, batch)
+                    if not batch.fits(len(statements), chars):  # this batch goes out;
+                        # the next is rendered while the server runs it
+                        self._send(migration, batch, wait=False)
                     batch.add(index, step, statements, chars)
                     continue
                 self._send(migration, batch)
@@ -260,15 +288,31 @@ class Runner:
         if batch is not None:
             self._send(migration, batch)
 
-    def _send(self, migration: "PlannedMigration", batch: "_Batch") -> None:
-        """Run the collected steps as one batch (after the safe point), then finish each
-        of them (their share of the batch's time)."""
+    def _send(self, migration: "PlannedMigration", batch: "_Batch", *,
+              wait: bool = True) -> None:
+        """Wait for the batch under way, if any, then send the collected steps as one
+        batch (after the safe point) and, with ``wait``, wait for it too. Each step of a
+        batch is finished (its events, its share of the batch's time) once the batch
+        ran."""
+        self._finish_pending(migration)
         entries = batch.take()
         if not entries:
             return
         self._safe_point(migration)
         started = time.perf_counter()
-        self.target.run_batch(migration, entries)
+        handle = self.target.start_batch(migration, entries)
+        self._pending = (entries, handle, started)
+        if wait:
+            self._finish_pending(migration)
+
+    def _finish_pending(self, migration: "PlannedMigration") -> None:
+        """Wait for the batch under way (:meth:`RunTarget.end_batch`), then finish its
+        steps."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        entries, handle, started = pending
+        self.target.end_batch(migration, entries, handle)
         share = (time.perf_counter() - started) / len(entries)
         for index, step, _ in entries:
             self.target.finish_step(migration, index, step, share)

@@ -328,6 +328,26 @@ class Driver:
         self._one_by_one(conn, sqls)
         conn.execute(self.release_savepoint_statement.format(name=name))
 
+    def start_batch(self, conn: "DbConnection", sqls: Sequence[str], *,
+                    locate: "Callable[[BaseException], bool] | None" = None) -> Any:
+        """Send a batch as :meth:`execute_batch` does, returning as soon as the driver
+        allows, so that the engine can prepare the next batch while the server runs this
+        one; :meth:`end_batch` waits for it, and nothing else may use ``conn`` in
+        between. Returns what :meth:`end_batch` needs (``None``: nothing left to wait
+        for). The default runs the whole batch here (:meth:`execute_batch`).
+
+        :raises StatementBatchError: as :meth:`execute_batch`, for what failed already.
+        """
+        self.execute_batch(conn, sqls, locate=locate)
+        return None
+
+    def end_batch(self, conn: "DbConnection", pending: Any) -> None:
+        """Wait for the rest of the batch :meth:`start_batch` sent (``pending``: what it
+        returned).
+
+        :raises StatementBatchError: as :meth:`execute_batch`.
+        """
+
     def _one_by_one(self, conn: "DbConnection", sqls: Sequence[str]) -> None:
         for index, sql in enumerate(sqls):
             try:

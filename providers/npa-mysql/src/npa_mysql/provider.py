@@ -297,6 +297,34 @@ class MysqlDriver(Driver):
         :raises StatementBatchError: with the failing statement's index (``None`` when
             the connection broke).
         """
+        self.end_batch(conn, self._send(conn, sqls))
+
+    def start_batch(self, conn: "DbConnection", sqls: Any, *, locate: Any = None) -> Any:
+        """:meth:`send_batch` up to the first statement's result: the server goes on
+        with the others while the engine prepares the next batch, and their results wait
+        in the socket for :meth:`end_batch`."""
+        if len(sqls) < 2:
+            return super().start_batch(conn, sqls, locate=locate)
+        return self._send(conn, sqls)
+
+    def end_batch(self, conn: "DbConnection", pending: Any) -> None:
+        """Read the results of the batch :meth:`start_batch` sent, then switch the
+        multi-statement option off again."""
+        if pending is None:
+            return
+        cursor, count, switch = pending
+        done, error = 1, None
+        try:
+            while cursor.nextset():
+                done += 1
+        except Exception as exc:
+            error = exc
+        self._switched_back(conn, switch, error, done, count)
+
+    def _send(self, conn: "DbConnection", sqls: Any) -> Any:
+        """Send the batch and read the first statement's result: ``(cursor, number of
+        statements, whether the option must be switched off)``; ``None`` when this
+        PyMySQL cannot switch the option and the statements ran one at a time."""
         from npa_migrations.provider.driver import StatementBatchError
 
         raw = conn.raw
@@ -307,15 +335,20 @@ class MysqlDriver(Driver):
                     conn.execute(sql)
                 except Exception as exc:
                     raise StatementBatchError(index, exc) from exc
-            return
-        done, error = 0, None
+            return None
         try:
-            cursor = conn.execute("\n;\n".join(sqls))
-            done = 1
-            while cursor.nextset():
-                done += 1
+            return conn.execute("\n;\n".join(sqls)), len(sqls), switch
         except Exception as exc:
-            error = exc
+            self._switched_back(conn, switch, exc, 0, len(sqls))
+            raise AssertionError("unreachable")  # pragma: no cover
+
+    def _switched_back(self, conn: "DbConnection", switch: bool,
+                       error: BaseException | None, done: int, count: int) -> None:
+        """Switch the option off (when :meth:`_send` switched it on), and raise
+        ``error`` as the failure of statement ``done`` of ``count``, if any."""
+        from npa_migrations.provider.driver import StatementBatchError
+
+        raw = conn.raw
         if switch:
             try:
                 _multi_statements(raw, False)
@@ -323,7 +356,7 @@ class MysqlDriver(Driver):
                 if error is None:
                     raise
         if error is not None:
-            index = done if getattr(raw, "open", True) and done < len(sqls) else None
+            index = done if getattr(raw, "open", True) and done < count else None
             raise StatementBatchError(index, error) from error
 
     # locking -----------------------------------------------------------------------------
