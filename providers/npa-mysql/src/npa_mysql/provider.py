@@ -6,6 +6,8 @@
   needs the column's current definition (from ``existing_*`` or the live table).
 * The lock is a named user lock (``GET_LOCK``) held by its own connection.
 * One PyMySQL connection per run, in autocommit mode with explicit ``BEGIN``/``COMMIT``.
+* Runs of plain DML travel up to 1,000 statements per ``COM_QUERY``, the server's
+  multi-statement option switched on for that query only (``MysqlDriver.send_batch``).
 """
 
 from __future__ import annotations
