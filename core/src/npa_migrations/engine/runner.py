@@ -19,10 +19,11 @@ steps whose statements are plain SQL (:attr:`Statement.plain
 <npa_migrations.statements.Statement.plain>`, and :meth:`RunTarget.batch_accepts`) and
 that render without reading the database (not :attr:`Step.live
 <npa_migrations.statements.Step.live>`, not a data step) are collected and handed to the
-target together, up to the limits; any other step first sends what was collected. A full batch goes out with :meth:`RunTarget.start_batch`
-and the runner renders the next steps while the server runs it, waiting for it
-(:meth:`RunTarget.end_batch`, then the steps' events) before it sends anything else. The
-statements and steps still run in order; the run's safe point is before each batch.
+target together, up to the limits; any other step first sends what was collected. A
+full batch goes out with :meth:`RunTarget.start_batch` and the runner renders the next
+steps while the server runs it, waiting for it (:meth:`RunTarget.end_batch`, then the
+steps' events) before it sends anything else. The statements and steps still run in
+order; the run's safe point is before each batch.
 
 A migration whose run was interrupted starts at the position its history row records:
 the steps and statements before it are skipped, not run again; a data step that recorded
