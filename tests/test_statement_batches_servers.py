@@ -1,10 +1,9 @@
 """Statements sent in batches (``Driver.execute_batch``) on the real servers: a large
-``.sql`` file in a transaction the migration owns travels in a few round trips on
-PostgreSQL; a failing statement in the middle of a batch is still named exactly, with
-its migration and file, and nothing of the migration remains; a ``-- npa:no-transaction``
-file runs statement by statement. MariaDB runs every statement on its own (PyMySQL
-would need ``CLIENT.MULTI_STATEMENTS`` for the whole connection; see
-docs/performance.md), so the same checks there pin down that nothing changed."""
+``.sql`` file travels in a few round trips -- on PostgreSQL in the transaction the
+migration owns, on MariaDB (journaled: DDL commits implicitly) its runs of plain DML,
+with the journal's position after each batch; a failing statement in the middle of a
+batch is still named exactly, with its migration and file, and nothing of the
+migration remains; a ``-- npa:no-transaction`` file runs statement by statement."""
 
 from __future__ import annotations
 
@@ -96,31 +95,32 @@ def scalar(url: str, sql: str):
         engine.dispose()
 
 
-def test_a_large_file_runs_in_few_round_trips(database, tmp_path, round_trips, events):
+@pytest.mark.parametrize("count", [ROWS, 2500])
+def test_a_large_file_runs_in_few_round_trips(database, tmp_path, round_trips, events, count):
     backend, url = database
-    rows = [insert(n) for n in range(1, ROWS + 1)]
+    rows = [insert(n) for n in range(1, count + 1)]
     write(tmp_path / "m", rows, create=True)
     result = MigrationExecutor(url, tmp_path / "m").execute()
     assert result.success, result.errors
-    assert scalar(url, "SELECT count(*) FROM items") == ROWS
+    assert scalar(url, "SELECT count(*) FROM items") == count
     assert scalar(url, "SELECT name FROM items WHERE id = 14") == "item 14; it's here"
     sent = [sql for sql in round_trips if "items" in sql]
-    if backend == "postgresql":
-        assert len(sent) <= FEW, f"{len(sent)} round trips for {ROWS + 1} statements"
-    else:  # one at a time
-        assert len(sent) == ROWS + 1
+    assert len(sent) <= FEW, f"{len(sent)} round trips for {count + 1} statements"
     # every statement still gets its two events, then its operation's, in order, as
     # when the statements run one by one
-    assert [kind for kind, _ in events] == ["start", "executed", "done"] * (ROWS + 1)
+    assert [kind for kind, _ in events] == ["start", "executed", "done"] * (count + 1)
     assert [sql for kind, sql in events if kind == "executed"][1:] == \
         [row.strip() for row in rows]
 
 
+@pytest.mark.parametrize("count, failing", [(ROWS, 299), (2500, 1699)])
 def test_a_failing_statement_in_a_batch_is_named_and_nothing_remains(database, tmp_path,
-                                                                     events):
+                                                                     events, count, failing):
+    """Also in the second of three batches: sent while the third was being rendered
+    (MariaDB reads its results then), the failure is still the one reported."""
     backend, url = database
-    rows = [insert(n) for n in range(1, ROWS + 1)]
-    rows[299] = insert(17).strip()  # the 300th insert repeats id 17: a duplicate key
+    rows = [insert(n) for n in range(1, count + 1)]
+    rows[failing] = insert(17).strip()  # it repeats id 17: a duplicate key
     # MariaDB commits DDL implicitly: there the table exists before, so that the file is
     # data only and its transaction can take all of it back
     if backend == "mariadb":
@@ -131,17 +131,18 @@ def test_a_failing_statement_in_a_batch_is_named_and_nothing_remains(database, t
     error = result.errors[0].exception
     assert isinstance(error, MigrationException)
     assert error.migration_id == "20250101000000_LoadItems"
-    assert error.statement == rows[299]
+    assert error.statement == rows[failing]
     message = str(error)
     assert "Migration 20250101000000_LoadItems (" in message
     assert "20250101000000_load_items.sql) failed at statement: " \
            "INSERT INTO items (id, name) VALUES (17, 'item 17; it''s here')" in message
     assert "rolled back and left no trace" in message
     # the statements before it got all their events, it got its start; none after it
-    before = 299 + (backend == "postgresql")  # the inserts before it (and CREATE TABLE)
+    before = failing + (backend == "postgresql")  # the inserts before it (and CREATE TABLE)
     assert [kind for kind, _ in events] == ["start", "executed", "done"] * before + ["start"]
-    assert events[-2] == ("done", rows[298].strip()) and events[-1] == ("start", rows[299])
-    assert ("start", rows[300].strip()) not in events
+    assert events[-2] == ("done", rows[failing - 1].strip())
+    assert events[-1] == ("start", rows[failing])
+    assert ("start", rows[failing + 1].strip()) not in events
     # nothing of the migration remains: no table (or no row), no history row
     if backend == "postgresql":
         assert scalar(url, "SELECT to_regclass('items')") is None

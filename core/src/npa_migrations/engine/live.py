@@ -30,6 +30,7 @@ from ..provider.context import RenderContext
 from ..provider.driver import StatementBatchError
 from ..results import ProgressStep
 from ..sqltext import first_line
+from .history import Position
 from .journal import Journal
 from .runner import RetryMigration, RetryRun, RunTarget
 
@@ -38,7 +39,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..options import MigrationExecutorOptions
     from ..schema.verify import Verifier
     from ..statements import Statement, Step
-    from .history import Position
     from .interrupt import Interruption
     from .plan import Plan, PlannedMigration
     from .session import Session
@@ -229,7 +229,14 @@ class LiveTarget(RunTarget):
         if journal.unwritten and (alone or not self.driver.keeps_transaction(statement.sql)):
             journal.flush()  # this statement may commit: the record of the ones before first
         self._execute(migration.script, statement, cancellable=self.transactional_ddl)
-        after = position_after()
+        self._ran_in_transaction(migration, position_after(), alone)
+
+    def _ran_in_transaction(self, migration: "PlannedMigration", after: "Position",
+                            alone: bool = False) -> None:
+        """Journal what ran (one statement, or a batch) inside the migration's
+        transaction -- or alone in autocommit (``alone``) -- up to ``after``."""
+        journal = self.journal
+        assert journal is not None
         # a statement run alone in autocommit committed itself
         still_open = False if alone else self.driver.transaction_open(self.conn)
         if still_open is False:
@@ -251,17 +258,32 @@ class LiveTarget(RunTarget):
             journal.advance_later(after)
 
     def batch_limits(self, migration: "PlannedMigration") -> tuple[int, int] | None:
-        """The driver's batch size, for a migration that runs in one transaction with its
-        history row (atomic, or all-in-one): a kill or a failure then loses the batch
-        with everything else of the migration, so nothing is journaled per statement."""
+        """The driver's batch size. A migration that runs in one transaction with its
+        history row (atomic, or all-in-one) batches any plain statements: a kill or a
+        failure loses the batch with everything else of the migration, so nothing is
+        journaled per statement. A journaled one batches only statements that keep its
+        transaction open (:meth:`batch_accepts`), and journals the position after each
+        batch as after one such statement: in memory, written in that transaction
+        before anything can commit it."""
         driver = self.driver
-        if not self.atomic or driver.batch_statements <= 1:
+        if driver.batch_statements <= 1:
             return None
         return driver.batch_statements, driver.batch_chars
 
     def batchable(self, migration: "PlannedMigration", index: int, step: "Step") -> bool:
         """A step that runs inside the transaction and renders without the database."""
         return self.wrapped[index] and not step.live and not step.data
+
+    def batch_accepts(self, migration: "PlannedMigration",
+                      statements: list["Statement"]) -> bool:
+        """Any plain statements of an atomic migration; in a journaled one, statements
+        that certainly do not commit the transaction (the driver's
+        :meth:`~npa_migrations.provider.driver.Driver.keeps_transaction`: plain DML where
+        DDL commits implicitly), so a batch never commits part of itself."""
+        if self.atomic:
+            return True
+        keeps = self.driver.keeps_transaction
+        return all(keeps(statement.sql) for statement in statements)
 
     def run_batch(self, migration: "PlannedMigration",
                   entries: list[tuple[int, "Step", list["Statement"]]]) -> None:
@@ -274,23 +296,57 @@ class LiveTarget(RunTarget):
         after step. When one fails, the steps before it get all their events, the
         statements before it in its step both statement events, and it gets
         ``npa_statement_start`` and becomes the statement the failure names."""
-        script = migration.script
+        self.end_batch(migration, entries, self.start_batch(migration, entries))
+
+    def start_batch(self, migration: "PlannedMigration",
+                    entries: list[tuple[int, "Step", list["Statement"]]]) -> Any:
+        """The first half of :meth:`run_batch`: the checkpoint ``statement`` and the
+        batch sent (the driver's
+        :meth:`~npa_migrations.provider.driver.Driver.start_batch`), returning while the
+        server may still be running it."""
         statements = [s for _, _, batch in entries for s in batch]
         if not statements:  # steps that do nothing here (SQL for other databases)
-            self.batched = {index: batch for index, _, batch in entries}
-            return
-        self.session.checkpoint("statement", script)
-        self.cancellable = True
+            return None
+        journal = self.journal
+        if journal is not None and not self.conn.in_transaction:  # journaled: its
+            # statements keep the transaction, which holds the row or position due first
+            self._begin()
+            if journal.start_pending:
+                journal.start()
+        self.session.checkpoint("statement", migration.script)
+        self.cancellable = self.atomic or self.transactional_ddl
         started = time.perf_counter()
         try:
-            self.driver.execute_batch(self.conn, [s.sql for s in statements],
-                                      locate=self._locate_failure)
+            handle = self.driver.start_batch(self.conn, [s.sql for s in statements],
+                                             locate=self._locate_failure)
         except StatementBatchError as exc:
             self._batch_failed(migration, entries, statements, exc.index)
             raise exc.error from None
         finally:
             self.cancellable = False
-        self.session.checkpoint("executed", script)
+        return statements, handle, started
+
+    def end_batch(self, migration: "PlannedMigration",
+                  entries: list[tuple[int, "Step", list["Statement"]]], pending: Any) -> None:
+        """The second half of :meth:`run_batch`: wait for the batch, the checkpoint
+        ``executed``, the position journaled (a journaled migration), and the steps'
+        statements kept for :meth:`finish_step`'s events."""
+        if pending is None:
+            self.batched = {index: batch for index, _, batch in entries}
+            return
+        statements, handle, started = pending
+        if handle is not None:
+            self.cancellable = self.atomic or self.transactional_ddl
+            try:
+                self.driver.end_batch(self.conn, handle)
+            except StatementBatchError as exc:
+                self._batch_failed(migration, entries, statements, exc.index)
+                raise exc.error from None
+            finally:
+                self.cancellable = False
+        self.session.checkpoint("executed", migration.script)
+        if self.journal is not None:  # every step of the batch ran
+            self._ran_in_transaction(migration, Position(entries[-1][0] + 1))
         self.batch_share = (time.perf_counter() - started) / len(statements)
         self.batched = {index: batch for index, _, batch in entries}
 

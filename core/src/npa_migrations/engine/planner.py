@@ -202,6 +202,9 @@ class _Render:
         else:
             produced = self.generate(provider=self.provider, operation=self.operation,
                                      context=context) or []
+        if type(produced) is list:  # the usual answer (one per statement of a large
+            # file): no generator, no isinstance check against typing's Iterator
+            return [s if isinstance(s, Statement) else Statement(s) for s in produced]
         statements = (s if isinstance(s, Statement) else Statement(s) for s in produced)
         # a generator stays one: SQL that reads the database between its statements (a
         # rebuild the provider decides on when it runs) sees what the earlier ones did

@@ -13,13 +13,17 @@ and scripts all go through :meth:`Runner.run` -- the way Alembic switches one co
 between executing and writing a script (``as_sql``).
 
 Batches. Where the target allows it (:meth:`RunTarget.batch_limits`: a live run inside
-a transaction the migration owns, on a driver that can send several statements at
-once), consecutive steps whose statements are plain SQL (:attr:`Statement.plain
-<npa_migrations.statements.Statement.plain>`) and that render without reading the
-database (not :attr:`Step.live <npa_migrations.statements.Step.live>`, not a data step)
-are collected and handed to :meth:`RunTarget.run_batch` together, up to the limits; any
-other step first sends what was collected. The statements and steps still run in order;
-the run's safe point is before each batch.
+a transaction the migration owns, or a journaled one's statements that cannot commit
+that transaction, on a driver that can send several statements at once), consecutive
+steps whose statements are plain SQL (:attr:`Statement.plain
+<npa_migrations.statements.Statement.plain>`, and :meth:`RunTarget.batch_accepts`) and
+that render without reading the database (not :attr:`Step.live
+<npa_migrations.statements.Step.live>`, not a data step) are collected and handed to the
+target together, up to the limits; any other step first sends what was collected. A
+full batch goes out with :meth:`RunTarget.start_batch` and the runner renders the next
+steps while the server runs it, waiting for it (:meth:`RunTarget.end_batch`, then the
+steps' events) before it sends anything else. The statements and steps still run in
+order; the run's safe point is before each batch.
 
 A migration whose run was interrupted starts at the position its history row records:
 the steps and statements before it are skipped, not run again; a data step that recorded
@@ -30,7 +34,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MigrationException, RunInterrupted
 from ..options import TransactionMode
@@ -110,12 +114,32 @@ class RunTarget:
         :meth:`batch_limits` gave limits, before the step renders)."""
         return False
 
+    def batch_accepts(self, migration: "PlannedMigration",
+                      statements: list["Statement"]) -> bool:
+        """Whether a batchable step's rendered statements (all plain) may join the batch;
+        ``True`` (the default). A target that batches only some statements (those that
+        cannot commit the transaction, say) answers per step."""
+        return True
+
     def run_batch(self, migration: "PlannedMigration",
                   entries: list[tuple[int, "Step", list["Statement"]]]) -> None:
         """The plain statements of consecutive steps, ``(step index, step, statements)``
         in order, sent together; raises like :meth:`run_statement` (naming the statement
         that failed)."""
         raise NotImplementedError
+
+    def start_batch(self, migration: "PlannedMigration",
+                    entries: list[tuple[int, "Step", list["Statement"]]]) -> Any:
+        """Send a batch and return before the server has run all of it where the
+        target can (the runner then renders the next steps meanwhile);
+        :meth:`end_batch` follows before anything else runs. Returns what
+        :meth:`end_batch` needs. The default runs it whole (:meth:`run_batch`)."""
+        self.run_batch(migration, entries)
+        return None
+
+    def end_batch(self, migration: "PlannedMigration",
+                  entries: list[tuple[int, "Step", list["Statement"]]], pending: Any) -> None:
+        """Wait for the batch :meth:`start_batch` sent; raises like :meth:`run_batch`."""
 
     def finish_migration(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
         """After the last step: the migration's bookkeeping."""
@@ -155,6 +179,8 @@ class Runner:
         self.options = options
         self.interruption = interruption
         self._run_attempt = 0
+        #: the batch sent and not yet waited for: (entries, the target's handle, start)
+        self._pending: tuple[list, Any, float] | None = None
 
     def run(self, plan: "Plan") -> MigrationResult:
         """Carry out ``plan``; the result lists what was applied (or reverted) and every
@@ -215,6 +241,16 @@ class Runner:
                 migration.start = retry.position
 
     def _run_steps(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
+        self._pending = None
+        try:
+            self._walk_steps(migration, steps)
+        except BaseException:
+            if self._pending is not None:  # a batch still under way ran before what
+                # failed: its own failure, if any, is the one to report
+                self._finish_pending(migration)
+            raise
+
+    def _walk_steps(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
         start = migration.start
         target = self.target
         limits = target.batch_limits(migration) if target.renders else None
@@ -234,10 +270,13 @@ class Runner:
                 context, first, skip = replace(context, checkpoint=resume.checkpoint), skip, 0
             statements = step.render(context) if target.renders else ()
             if joins and batch is not None:
-                if isinstance(statements, list) and all(s.plain for s in statements):
-                    if not batch.fits(statements):
-                        self._send(migration, batch)
-                    batch.add(index, step, statements)
+                if isinstance(statements, list) and all(s.plain for s in statements) \
+                        and target.batch_accepts(migration, statements):
+                    chars = sum(len(s.sql) for s in statements)
+                    if not batch.fits(len(statements), chars):  # this batch goes out;
+                        # the next is rendered while the server runs it
+                        self._send(migration, batch, wait=False)
+                    batch.add(index, step, statements, chars)
                     continue
                 self._send(migration, batch)
             for number, statement in enumerate(statements, first):
@@ -250,15 +289,31 @@ class Runner:
         if batch is not None:
             self._send(migration, batch)
 
-    def _send(self, migration: "PlannedMigration", batch: "_Batch") -> None:
-        """Run the collected steps as one batch (after the safe point), then finish each
-        of them (their share of the batch's time)."""
+    def _send(self, migration: "PlannedMigration", batch: "_Batch", *,
+              wait: bool = True) -> None:
+        """Wait for the batch under way, if any, then send the collected steps as one
+        batch (after the safe point) and, with ``wait``, wait for it too. Each step of a
+        batch is finished (its events, its share of the batch's time) once the batch
+        ran."""
+        self._finish_pending(migration)
         entries = batch.take()
         if not entries:
             return
         self._safe_point(migration)
         started = time.perf_counter()
-        self.target.run_batch(migration, entries)
+        handle = self.target.start_batch(migration, entries)
+        self._pending = (entries, handle, started)
+        if wait:
+            self._finish_pending(migration)
+
+    def _finish_pending(self, migration: "PlannedMigration") -> None:
+        """Wait for the batch under way (:meth:`RunTarget.end_batch`), then finish its
+        steps."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        entries, handle, started = pending
+        self.target.end_batch(migration, entries, handle)
         share = (time.perf_counter() - started) / len(entries)
         for index, step, _ in entries:
             self.target.finish_step(migration, index, step, share)
@@ -281,17 +336,18 @@ class _Batch:
         self.statements = 0
         self.chars = 0
 
-    def fits(self, statements: list["Statement"]) -> bool:
-        """Whether these statements still fit (a first step always does)."""
-        return not self.entries or (
-            self.statements + len(statements) <= self.max_statements
-            and self.chars + sum(len(s.sql) for s in statements) <= self.max_chars)
+    def fits(self, count: int, chars: int) -> bool:
+        """Whether ``count`` more statements of ``chars`` characters still fit (a first
+        step always does)."""
+        return not self.entries or (self.statements + count <= self.max_statements
+                                    and self.chars + chars <= self.max_chars)
 
-    def add(self, index: int, step: "Step", statements: list["Statement"]) -> None:
-        """Collect one step's statements."""
+    def add(self, index: int, step: "Step", statements: list["Statement"],
+            chars: int) -> None:
+        """Collect one step's statements (``chars``: their length)."""
         self.entries.append((index, step, statements))
         self.statements += len(statements)
-        self.chars += sum(len(s.sql) for s in statements)
+        self.chars += chars
 
     def take(self) -> list[tuple[int, "Step", list["Statement"]]]:
         """The collected steps, and start anew."""

@@ -72,6 +72,10 @@ class Driver:
     release_savepoint_statement: ClassVar[str] = "RELEASE SAVEPOINT {name}"
     #: the name of that savepoint
     batch_savepoint: ClassVar[str] = "npa_batch"
+    #: :meth:`send_batch` itself tells which statement of a failed batch failed (it
+    #: raises :class:`StatementBatchError` with the index, as MySQL's multi-statement
+    #: results do): the batch goes out without the savepoint and is never run again
+    batch_names_failure: ClassVar[bool] = False
     #: ``module:function`` opening this database with the bare driver, called as
     #: ``function(args, kwargs)`` with :meth:`quick_connect_arguments` (and the URL's
     #: password) for the recorded up-to-date answers of :mod:`npa_migrations.uptodate`;
@@ -293,8 +297,10 @@ class Driver:
         savepoint and the statements run again one at a time, so the failure names the
         statement that failed; ``locate(error)`` returning ``False`` skips that (a stop
         was requested and the batch was cancelled on purpose). A batch that succeeds the
-        second time took effect once, as if it had the first time. The default
-        (:attr:`batch_statements` 1) runs them one at a time.
+        second time took effect once, as if it had the first time. A driver that tells
+        the failing statement itself (:attr:`batch_names_failure`) sends the batch as it
+        is, without the savepoint. The default (:attr:`batch_statements` 1) runs them one
+        at a time.
 
         :raises StatementBatchError: a statement failed (its index, the driver's error);
             the transaction must then be rolled back (the statements before it may have
@@ -302,6 +308,9 @@ class Driver:
         """
         if self.batch_statements <= 1 or len(sqls) < 2:
             self._one_by_one(conn, sqls)
+            return
+        if self.batch_names_failure:
+            self.send_batch(conn, sqls)
             return
         name = self.batch_savepoint
         try:
@@ -319,6 +328,26 @@ class Driver:
         self._one_by_one(conn, sqls)
         conn.execute(self.release_savepoint_statement.format(name=name))
 
+    def start_batch(self, conn: "DbConnection", sqls: Sequence[str], *,
+                    locate: "Callable[[BaseException], bool] | None" = None) -> Any:
+        """Send a batch as :meth:`execute_batch` does, returning as soon as the driver
+        allows, so that the engine can prepare the next batch while the server runs this
+        one; :meth:`end_batch` waits for it, and nothing else may use ``conn`` in
+        between. Returns what :meth:`end_batch` needs (``None``: nothing left to wait
+        for). The default runs the whole batch here (:meth:`execute_batch`).
+
+        :raises StatementBatchError: as :meth:`execute_batch`, for what failed already.
+        """
+        self.execute_batch(conn, sqls, locate=locate)
+        return None
+
+    def end_batch(self, conn: "DbConnection", pending: Any) -> None:
+        """Wait for the rest of the batch :meth:`start_batch` sent (``pending``: what it
+        returned).
+
+        :raises StatementBatchError: as :meth:`execute_batch`.
+        """
+
     def _one_by_one(self, conn: "DbConnection", sqls: Sequence[str]) -> None:
         for index, sql in enumerate(sqls):
             try:
@@ -329,8 +358,10 @@ class Driver:
     def send_batch(self, conn: "DbConnection", sqls: Sequence[str]) -> None:
         """Send ``sqls`` (parameterless, each one complete statement) in as few round
         trips as the driver allows, stopping at the first that fails (raised as the
-        driver's error). Called by :meth:`execute_batch` only where
-        :attr:`batch_statements` is above 1; the default sends them one at a time."""
+        driver's error; with :attr:`batch_names_failure`, as
+        :class:`StatementBatchError` with its index). Called by :meth:`execute_batch`
+        only where :attr:`batch_statements` is above 1; the default sends them one at a
+        time."""
         for sql in sqls:
             conn.execute(sql)
 

@@ -6,6 +6,8 @@
   needs the column's current definition (from ``existing_*`` or the live table).
 * The lock is a named user lock (``GET_LOCK``) held by its own connection.
 * One PyMySQL connection per run, in autocommit mode with explicit ``BEGIN``/``COMMIT``.
+* Runs of plain DML travel up to 1,000 statements per ``COM_QUERY``, the server's
+  multi-statement option switched on for that query only (``MysqlDriver.send_batch``).
 """
 
 from __future__ import annotations
@@ -55,8 +57,12 @@ def normalise_url(url: "sa.engine.URL") -> "sa.engine.URL":
 
 
 #: statements that run inside the open transaction and never commit it (see
-#: :meth:`MysqlDriver.keeps_transaction`): nothing but white space before the keyword
-_KEEPS_TRANSACTION = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|REPLACE|SELECT)\b", re.IGNORECASE)
+#: :meth:`MysqlDriver.keeps_transaction`): nothing but white space and comments before the
+#: keyword -- ``-- `` (with the white space MySQL requires after it), ``#`` and ``/* */``
+#: comments; not an executable comment (``/*!``, ``/*M!``), which may hold anything
+_KEEPS_TRANSACTION = re.compile(
+    r"\s*(?:(?:--(?=\s)[^\n]*(?:\n|\Z)|#[^\n]*(?:\n|\Z)|/\*(?![!M]).*?\*/)\s*)*"
+    r"(?:INSERT|UPDATE|DELETE|REPLACE|SELECT)\b", re.IGNORECASE | re.DOTALL)
 
 #: statements that certainly commit implicitly before they run (see
 #: :meth:`MysqlDriver.commits_implicitly`): a narrow list of table and index DDL, without
@@ -117,6 +123,12 @@ class MysqlDriver(Driver):
     committed the transaction."""
 
     quick_connect = "npa_mysql.quick:connect"
+    #: statements that keep the transaction (plain DML) go out up to 1,000 in one
+    #: ``COM_QUERY`` (:meth:`send_batch`); the server stops at the first that fails and
+    #: its results say which one, so no savepoint is needed
+    batch_statements = 1000
+    batch_chars = 256 * 1024
+    batch_names_failure = True
 
     def use_engine(self, engine: Any) -> None:
         driver = getattr(engine.dialect, "driver", None)
@@ -264,9 +276,9 @@ class MysqlDriver(Driver):
 
     def keeps_transaction(self, sql: str) -> bool:
         """``INSERT``, ``UPDATE``, ``DELETE``, ``REPLACE`` and ``SELECT`` never commit
-        implicitly (nor can a trigger or stored function they call); anything else -- DDL,
-        ``SET``, ``LOCK TABLES``, ``CALL``, a leading comment that may be executable --
-        may."""
+        implicitly (nor can a trigger or stored function they call), also after comments;
+        anything else -- DDL, ``SET``, ``LOCK TABLES``, ``CALL``, a leading executable
+        comment (``/*!``, ``/*M!``) -- may."""
         return _KEEPS_TRANSACTION.match(sql) is not None
 
     def commits_implicitly(self, sql: str) -> bool:
@@ -275,6 +287,79 @@ class MysqlDriver(Driver):
         before they run (MySQL and MariaDB: "statements that cause an implicit commit");
         ``CREATE`` / ``DROP TEMPORARY TABLE`` and anything not listed are not claimed."""
         return _COMMITS_IMPLICITLY.match(sql) is not None
+
+    def send_batch(self, conn: "DbConnection", sqls: Any) -> None:
+        """The statements in one ``COM_QUERY``, each ending on a line of its own (a
+        trailing ``--`` or ``#`` comment cannot swallow the ``;`` after it), with the
+        server's multi-statement option switched on for this query only
+        (:func:`_multi_statements`): outside a batch a text holding two statements still
+        fails as it always did, in a migration's Python step too. The server runs them in
+        order and stops at the first error; the results read before it tell its index.
+
+        :raises StatementBatchError: with the failing statement's index (``None`` when
+            the connection broke).
+        """
+        self.end_batch(conn, self._send(conn, sqls))
+
+    def start_batch(self, conn: "DbConnection", sqls: Any, *, locate: Any = None) -> Any:
+        """:meth:`send_batch` up to the first statement's result: the server goes on
+        with the others while the engine prepares the next batch, and their results wait
+        in the socket for :meth:`end_batch`."""
+        if len(sqls) < 2:
+            return super().start_batch(conn, sqls, locate=locate)
+        return self._send(conn, sqls)
+
+    def end_batch(self, conn: "DbConnection", pending: Any) -> None:
+        """Read the results of the batch :meth:`start_batch` sent, then switch the
+        multi-statement option off again."""
+        if pending is None:
+            return
+        cursor, count, switch = pending
+        done, error = 1, None
+        try:
+            while cursor.nextset():
+                done += 1
+        except Exception as exc:
+            error = exc
+        self._switched_back(conn, switch, error, done, count)
+
+    def _send(self, conn: "DbConnection", sqls: Any) -> Any:
+        """Send the batch and read the first statement's result: ``(cursor, number of
+        statements, whether the option must be switched off)``; ``None`` when this
+        PyMySQL cannot switch the option and the statements ran one at a time."""
+        from npa_migrations.provider.driver import StatementBatchError
+
+        raw = conn.raw
+        switch = not (getattr(raw, "client_flag", 0) & _CLIENT_MULTI_STATEMENTS)
+        if switch and not _multi_statements(raw, True):  # no way to switch it on here
+            for index, sql in enumerate(sqls):
+                try:
+                    conn.execute(sql)
+                except Exception as exc:
+                    raise StatementBatchError(index, exc) from exc
+            return None
+        try:
+            return conn.execute("\n;\n".join(sqls)), len(sqls), switch
+        except Exception as exc:
+            self._switched_back(conn, switch, exc, 0, len(sqls))
+            raise AssertionError("unreachable")  # pragma: no cover
+
+    def _switched_back(self, conn: "DbConnection", switch: bool,
+                       error: BaseException | None, done: int, count: int) -> None:
+        """Switch the option off (when :meth:`_send` switched it on), and raise
+        ``error`` as the failure of statement ``done`` of ``count``, if any."""
+        from npa_migrations.provider.driver import StatementBatchError
+
+        raw = conn.raw
+        if switch:
+            try:
+                _multi_statements(raw, False)
+            except Exception:
+                if error is None:
+                    raise
+        if error is not None:
+            index = done if getattr(raw, "open", True) and done < count else None
+            raise StatementBatchError(index, error) from error
 
     # locking -----------------------------------------------------------------------------
 
@@ -696,6 +781,34 @@ def _connection_class(dbapi: Any) -> Any:
 
         _CONNECTION_CLASS = Connection
     return _CONNECTION_CLASS
+
+
+#: PyMySQL's ``CLIENT.MULTI_STATEMENTS`` capability flag (the protocol's value)
+_CLIENT_MULTI_STATEMENTS = 1 << 16
+#: ``COM_SET_OPTION`` and its two options
+_COM_SET_OPTION = 0x1B
+_MULTI_STATEMENTS_ON = b"\x00\x00"
+_MULTI_STATEMENTS_OFF = b"\x01\x00"
+
+
+def _multi_statements(raw: Any, on: bool) -> bool:
+    """Switch the server's multi-statement option on or off for the session of PyMySQL
+    connection ``raw`` (``COM_SET_OPTION``, what the C API's
+    ``mysql_set_server_option`` sends); ``False`` when this PyMySQL cannot send it.
+
+    PyMySQL has no public call for it (only ``CLIENT.MULTI_STATEMENTS`` at connect, which
+    would let every text sent on the connection run several statements, a migration's
+    own Python steps included), so this uses two of its private methods, the ones its own
+    ``query`` and ``ping`` are built on: ``_execute_command`` (one command packet) and
+    ``_read_packet`` (its reply; an error reply raises). Pinned by
+    providers/npa-mysql/tests/test_mysql_batches.py."""
+    send = getattr(raw, "_execute_command", None)
+    read = getattr(raw, "_read_packet", None)
+    if send is None or read is None:
+        return False
+    send(_COM_SET_OPTION, _MULTI_STATEMENTS_ON if on else _MULTI_STATEMENTS_OFF)
+    read()
+    return True
 
 
 def _errno(exc: BaseException) -> int | None:
