@@ -15,15 +15,19 @@ comments belong to plugins (``-- npa:lint-ignore`` of npa-lint).
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 import re
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from ..errors import MigrationSourceError, SqlSplitError
 from ..migration import CHECKSUM_ALGORITHM, REPEATABLE_PREFIX, MigrationScript, id_problem
-from ..sqltext import (PORTABLE, Lexicon, mask, normalised_pieces, outside_tokens,
-                       split_statements)
+from ..operations import OperationStream
+from ..sqltext import (PORTABLE, Lexicon, mask, normalised_pieces, normalised_stream,
+                       outside_tokens, split_complete, split_statements)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .placeholders import Placeholders
@@ -80,6 +84,10 @@ def load_sql_migration(path: Path) -> "SqlMigrationScript":
     problem = id_problem(migration_id, repeatable)
     if problem:
         raise MigrationSourceError(f"{path}: {problem} Rename the file.")
+    if _size(path) >= SqlMigrationScript.release_text_from:
+        script = _large_file(path, migration_id, repeatable)
+        if script is not None:
+            return script
     text = read_text(path)
     line_end = text.find("\n")  # not split(): that would copy the rest of the file
     first = text if line_end < 0 else text[:line_end]
@@ -96,6 +104,81 @@ def load_sql_migration(path: Path) -> "SqlMigrationScript":
 
 #: about how much of a file :func:`text_checksum` reads at a time (characters)
 _SLICE = 1 << 20
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise unreadable(path, exc) from exc
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """What tells that a file changed: its size and modification time."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise unreadable(path, exc) from exc
+    return info.st_size, info.st_mtime_ns
+
+
+def read_blocks(path: Path, size: int = _SLICE) -> Iterator[str]:
+    """The text of a migration file as :func:`read_text` reads it, in blocks of about
+    ``size`` characters of whole lines (the last one may end without a line break)."""
+    rest = ""
+    try:
+        with open(path, encoding="utf-8-sig") as file:
+            while True:
+                block = file.read(size)
+                if not block:
+                    break
+                block = rest + block if rest else block
+                cut = block.rfind("\n") + 1
+                if cut == 0:
+                    rest = block
+                    continue
+                rest = block[cut:]
+                yield block[:cut] if rest else block
+    except UnicodeDecodeError as exc:
+        raise MigrationSourceError(f"{path}: not valid UTF-8 ({exc}). Save it as UTF-8.") from exc
+    except OSError as exc:
+        raise unreadable(path, exc) from exc
+    if rest:
+        yield rest
+
+
+def _large_file(path: Path, migration_id: str, repeatable: bool
+                ) -> "SqlMigrationScript | None":
+    """A large file's migration, read a block at a time (its first line, checksum, and
+    whether it names replaced migrations or holds ``${`` placeholders), without its
+    text: its statements are read from the file when they run
+    (:class:`FileStatements`). ``None``: the file needs its text whole (it replaces
+    migrations or may hold placeholders): read it the usual way."""
+    stamp = _stamp(path)
+    digest = hashlib.sha256()
+    first: str | None = None
+    special = False
+
+    def blocks() -> Iterator[str]:
+        nonlocal first, special
+        for block in read_blocks(path):
+            if first is None:
+                first = block.split("\n", 1)[0]
+            special = special or "${" in block or _REPLACES.search(block) is not None
+            yield block
+
+    for piece in normalised_stream(blocks()):
+        digest.update(piece.encode("utf-8"))
+    if special:
+        return None
+    marker = _MARKER.fullmatch((first or "").strip())
+    transactional = not (marker and marker["name"].lower() == NO_TRANSACTION)
+    script = SqlMigrationScript.from_text(
+        None, id=migration_id, source=str(path), transactional=transactional,
+        repeatable=repeatable, known_checksum=f"{CHECKSUM_ALGORITHM}:{digest.hexdigest()}")
+    script.path = path
+    script.stamp = stamp
+    return script
 
 
 def text_checksum(text: str) -> str:
@@ -300,9 +383,17 @@ class SqlMigrationScript(MigrationScript):
     lexicon: Lexicon = PORTABLE
     #: the values of ``${name}`` placeholders (:meth:`use_placeholders`)
     placeholders: "Placeholders"
+    #: a large file read a block at a time (:func:`load_sql_migration`): its size and
+    #: modification time when it was read, checked on every later read of it
+    stamp: tuple[int, int] | None = None
+    #: the lexicon :attr:`split` splits with when it can split a block at a time
+    #: (:meth:`~npa_migrations.provider.SqlGenerator.streaming_lexicon`), else ``None``
+    stream_lexicon: Lexicon | None = PORTABLE
+    #: a large file's ``up`` statements, once its sections were found a block at a time
+    streamed: "FileStatements | None" = None
 
     @classmethod
-    def from_text(cls, text: str, **fields) -> "SqlMigrationScript":
+    def from_text(cls, text: str | None, **fields) -> "SqlMigrationScript":
         """The migration of a file's ``text`` (its byte-order mark already dropped);
         ``fields`` are those of :class:`~npa_migrations.migration.MigrationScript`
         except the builders. Its sections are found by :meth:`bind`, or with the
@@ -328,12 +419,17 @@ class SqlMigrationScript(MigrationScript):
         """Find the sections with the provider's lexicon and split them its way; an
         error in the markers is raised here, while the migrations are discovered."""
         self.split = provider.sql.split_statements
+        self.stream_lexicon = provider.sql.streaming_lexicon()
         self.use_lexicon(provider.sql.lexicon or PORTABLE)
 
     def use_lexicon(self, lexicon: Lexicon) -> None:
         """Find the sections with ``lexicon`` (again, if they were found before)."""
         self.forget_operations()
-        sections = self._find_sections(self._full_text(), lexicon)
+        self.streamed = None
+        if self.text is None and self.stamp is not None and self.stream_lexicon == lexicon:
+            sections = self._scan(lexicon)
+        else:
+            sections = self._find_sections(self._full_text(), lexicon)
         self.sections = sections
         self.lexicon = lexicon
         self.empty_down = sections.empty_down
@@ -346,7 +442,29 @@ class SqlMigrationScript(MigrationScript):
         except MigrationSourceError as exc:
             raise MigrationSourceError(f"{self.source}: {exc}") from None
 
-    def _build_up(self) -> list:
+    def _scan(self, lexicon: Lexicon) -> Sections:
+        """The sections of a large file found while splitting its ``up`` section a block
+        at a time (:func:`_scan_file`): the ``up`` statements become a
+        :class:`FileStatements`, only the ``down`` section's text is kept."""
+        self._check_stamp()
+        scan = _scan_file(self.path, lexicon)  # type: ignore[arg-type]
+        if scan is None:  # markers out of the usual places: read whole (errors named)
+            return self._find_sections(self._full_text(), lexicon)
+        skeleton, spans, error = scan
+        sections = self._find_sections(skeleton, lexicon)
+        self.streamed = FileStatements(self, spans, error)
+        return sections.down_only()
+
+    def _check_stamp(self) -> None:
+        if self.stamp is not None and _stamp(self.path) != self.stamp:  # type: ignore[arg-type]
+            raise MigrationSourceError(
+                f"{self.source}: the file changed while npa was running. Run the command "
+                "again.")
+
+    def _build_up(self) -> "list | FileStatements":
+        streamed = self.streamed
+        if streamed is not None:
+            return streamed.built()
         # one read of the shared state: fleet targets of one kind build it concurrently
         sections = self.sections
         if sections is None or not sections.whole:  # let go after an earlier split
@@ -378,7 +496,7 @@ class SqlMigrationScript(MigrationScript):
                     "command again.")
         return text
 
-    def up_operations(self) -> list:
+    def up_operations(self) -> "Sequence":
         if self.sections is None:
             self.use_lexicon(PORTABLE)
         return super().up_operations()
@@ -396,6 +514,159 @@ class SqlMigrationScript(MigrationScript):
             return [SplitStatement(statement) for statement in self.split(sql)]
         except SqlSplitError as exc:
             raise SqlSplitError(f"{self.source}: {exc}", exc.position) from None
+
+
+class FileStatements(OperationStream):
+    """The ``up`` statements of a large ``.sql`` file: where each one is in the file's
+    text (two numbers a statement), read from the file again on each pass, so a run
+    holds one block of the file and one statement at a time, never the file. Every pass
+    first checks the file's size and modification time against those it had when it
+    was read (:attr:`SqlMigrationScript.stamp`). Indexing is a pass up to the index:
+    consumers iterate."""
+
+    def __init__(self, script: SqlMigrationScript, spans: array,
+                 error: SqlSplitError | None):
+        self.script = script
+        self.spans = spans
+        self.error = error
+
+    def built(self) -> "FileStatements":
+        """These statements, or the error splitting them raised (raised when the
+        operations are asked for, as for a file read whole)."""
+        if self.error is not None:
+            raise SqlSplitError(f"{self.script.source}: {self.error}",
+                                self.error.position) from None
+        return self
+
+    def __len__(self) -> int:
+        return len(self.spans) // 2
+
+    def __iter__(self) -> Iterator:
+        from ..operations import SplitStatement
+
+        script = self.script
+        script._check_stamp()
+        blocks = read_blocks(script.path)  # type: ignore[arg-type]
+        buffer, at = "", 0  # ``buffer`` is the file's text from ``at``
+        spans = self.spans
+        for index in range(0, len(spans), 2):
+            start, end = spans[index], spans[index + 1]
+            while end > at + len(buffer):
+                block = next(blocks, None)
+                if block is None:
+                    script._check_stamp()
+                    raise MigrationSourceError(f"{script.source}: the file changed while "
+                                               "npa was running. Run the command again.")
+                drop = min(start - at, len(buffer))
+                buffer = buffer[drop:] + block
+                at += drop
+            yield SplitStatement(buffer[start - at:end - at].strip())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(self)[index] if index.step else \
+                list(itertools.islice(self, *index.indices(len(self))[:2]))
+        count = len(self)
+        position = index + count if index < 0 else index
+        if not 0 <= position < count:
+            raise IndexError(index)
+        return next(itertools.islice(self, position, None))
+
+
+#: the markers that shape the sections (others are plugins' directives)
+_SECTION_MARKERS = (UP, DOWN, NO_TRANSACTION, EMPTY_DOWN, REPLACES)
+
+
+def _marker_name(match: re.Match) -> str:
+    words = match["name"].lower().split()
+    return words[0] if words else ""
+
+
+def _scan_file(path: Path, lexicon: Lexicon
+               ) -> "tuple[str, array, SqlSplitError | None] | None":
+    """Read a large file a block at a time: find its ``-- npa:up`` marker, split the
+    ``up`` section with ``lexicon`` (:func:`~npa_migrations.sqltext.split_complete`), and
+    stop at the ``-- npa:down`` (or ``empty-down``) marker.
+
+    :returns: ``(skeleton, spans, error)``: a text with the file's markers where the file
+        has them and the same line numbers, for :func:`find_sections` to check (the text
+        before ``-- npa:up`` and from the end of the last whole ``up`` statement before
+        the down marker on are the file's; the statements in between are only their line
+        breaks, and ``x;`` where text before the next statement shares its line); the
+        start and end, in the file's text, of each ``up`` statement; the
+        :class:`SqlSplitError` splitting the ``up`` section raises (``None``). ``None``
+        when a section marker is in the middle of the file (another ``up``, a
+        ``no-transaction``): it is read whole, where the error names it.
+    """
+    blocks = read_blocks(path)
+    head: list[str] = []
+    up: re.Match | None = None
+    for block in blocks:  # the text up to the up marker
+        head.append(block)
+        if _MARKER.search(block):
+            text = "".join(head)
+            up = next((m for m in _markers(text, lexicon) if _marker_name(m) == UP), None)
+            if up is not None:
+                break
+            head = [text]
+    if up is None:
+        return None
+    text = head[0] if len(head) == 1 else "".join(head)
+    del head
+    at = up.end()  # where ``buffer`` starts in the file's text: a statement starts there
+    skeleton = [text[:at]]
+    buffer = text[at:]
+    del text
+    spans = array("Q")
+    lines = 0  # line breaks between the up marker and ``at``
+    line = ""  # the text of the line ``at`` is on, before it
+    down = -1  # where the down marker starts in the file's text
+    while True:
+        _, cut, rest = split_complete(buffer, lexicon)
+        if _MARKER.search(buffer, 0, rest):
+            found = [m for m in _markers(buffer[:rest], lexicon)
+                     if _marker_name(m) in _SECTION_MARKERS]
+            if found:
+                if _marker_name(found[0]) not in (DOWN, EMPTY_DOWN):
+                    return None
+                down = at + found[0].start()
+                keep = 0  # the statements that end before it are the up section's
+                while keep < len(cut) and at + cut[keep + 1] < down:
+                    keep += 2
+                cut = cut[:keep]
+                rest = cut[-1] + 1 if cut else 0  # after the ";" of the last one kept
+        spans.extend([at + position for position in cut])
+        done = buffer[:rest]
+        breaks = done.count("\n")
+        lines += breaks
+        line = done[done.rfind("\n") + 1:] if breaks else line + done
+        at += rest
+        buffer = buffer[rest:]
+        if down >= 0:
+            break
+        more = next(blocks, None)
+        if more is None:
+            break
+        buffer += more
+    # the file's text from ``at`` on: the end of the up section, the down marker and section
+    tail = buffer + "".join(blocks)
+    del buffer
+    if down < 0:  # at the end of the file: a last up statement without ";", or a down
+        # section whose last statement has none
+        found = [m for m in _markers(tail, lexicon) if _marker_name(m) in _SECTION_MARKERS]
+        if found and _marker_name(found[0]) not in (DOWN, EMPTY_DOWN):
+            return None
+        down = at + found[0].start() if found else at + len(tail)
+    error = None
+    try:  # the line numbers of an error: the file's (as many line breaks before)
+        padding = "\n" * (skeleton[0].count("\n") + lines)
+        _, last, _ = split_complete(padding + tail[:down - at], lexicon, final=True)
+        # (the first statement's text starts with the padding: not the file's)
+        spans.extend([at + max(position - len(padding), 0) for position in last])
+    except SqlSplitError as exc:
+        error = exc
+    skeleton.append("\n" * lines + ("x;" if line.strip() else "") + tail)
+    return "".join(skeleton), spans, error
 
 
 def _unusable() -> list:  # replaced by use_lexicon() before anyone can call it

@@ -39,6 +39,8 @@ from .history import Position
 from .planner import plan_steps
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+
     from ..options import MigrationExecutorOptions
     from ..provider import BaseProvider, RenderContext
     from ..statements import Statement, Step
@@ -84,7 +86,7 @@ class RunTarget:
     def finish_run(self, plan: "Plan", result: MigrationResult) -> None:
         """After the last migration (or the one that stopped the run)."""
 
-    def start_migration(self, migration: "PlannedMigration", steps: list["Step"],
+    def start_migration(self, migration: "PlannedMigration", steps: Sequence["Step"],
                         index: int, total: int) -> None:
         """Before the first step of a migration (again after a retry)."""
 
@@ -117,7 +119,7 @@ class RunTarget:
         that failed)."""
         raise NotImplementedError
 
-    def finish_migration(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
+    def finish_migration(self, migration: "PlannedMigration", steps: Sequence["Step"]) -> None:
         """After the last step: the migration's bookkeeping."""
 
     def fail_migration(self, migration: "PlannedMigration", exc: BaseException, *,
@@ -214,7 +216,7 @@ class Runner:
                 self.target.retrying(migration, attempt, retry.error)
                 migration.start = retry.position
 
-    def _run_steps(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
+    def _run_steps(self, migration: "PlannedMigration", steps: Sequence["Step"]) -> None:
         start = migration.start
         target = self.target
         limits = target.batch_limits(migration) if target.renders else None

@@ -19,6 +19,8 @@ from .compare import Comparator, Difference
 from .model import Claim, SchemaModel, same_name
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+
     from ..migration import MigrationScript
     from ..operations import MigrationOperation
     from ..provider import BaseProvider
@@ -79,7 +81,7 @@ class Verifier:
         """Let go of the reflection engine (the connection stays the run's)."""
         self.reader.close()
 
-    def verify(self, script: "MigrationScript", operations: list["MigrationOperation"],
+    def verify(self, script: "MigrationScript", operations: "Sequence[MigrationOperation]",
                direction: str) -> None:
         """Raise :class:`VerificationError` if the database does not show what the
         operations declared."""
