@@ -383,6 +383,47 @@ def test_a_file_read_a_block_at_a_time_gives_what_its_whole_text_gives(
     assert streamed_files > 30
 
 
+def test_a_large_file_fails_names_its_statement_and_resumes_after_it(
+        migrations_dir, sqlite_url, migrate, monkeypatch):
+    """A large file outside a transaction: each statement journaled, the one that fails
+    named, ``repair --resume`` continues with it (the statement indexes of the file read
+    a block at a time are the file's); ``--sql`` writes the same script as for the file
+    read whole."""
+    import sqlalchemy as sa
+    from npa_migrations import MigrationExecutor
+    from npa_migrations.builtin import sqlfile
+    from npa_migrations.builtin.sqlfile import SqlMigrationScript
+
+    monkeypatch.setattr(SqlMigrationScript, "release_text_from", 1000)
+    monkeypatch.setattr(sqlfile, "_SLICE", 500)
+    inserts = "".join(f"INSERT INTO big VALUES ({i}, 'row {i}; of many');\n" for i in range(300))
+    path = migrations_dir("20240101000000_big.sql",
+                          "-- npa:no-transaction\n-- npa:up\n" + inserts
+                          + "-- npa:down\nDELETE FROM big;\n")
+    folder = path.parent
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE big (id INTEGER PRIMARY KEY, note TEXT)"))
+        conn.execute(sa.text("INSERT INTO big VALUES (150, 'in the way')"))
+    script = migrate(sqlite_url, folder, "up", "--sql", "--offline")
+    monkeypatch.setattr(SqlMigrationScript, "release_text_from", 1 << 40)
+    assert migrate(sqlite_url, folder, "up", "--sql", "--offline").output == script.output
+    monkeypatch.setattr(SqlMigrationScript, "release_text_from", 1000)
+    assert script.output.count("INSERT INTO big VALUES") == 300
+    result = migrate(sqlite_url, folder, "up")
+    assert result.exit_code != 0
+    assert "INSERT INTO big VALUES (150, 'row 150; of many')" in result.output
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM big")).scalar() == 151
+        conn.execute(sa.text("DELETE FROM big WHERE note = 'in the way'"))
+    report = MigrationExecutor(sqlite_url, folder).repair("resume")
+    assert report.success, report
+    with engine.begin() as conn:
+        rows = conn.execute(sa.text("SELECT id, note FROM big ORDER BY id")).all()
+    assert rows == [(i, f"row {i}; of many") for i in range(300)]
+    engine.dispose()
+
+
 def test_a_small_files_text_is_kept(migrations_dir):
     from npa_migrations.builtin.sqlfile import load_sql_migration
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, cast
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -618,6 +618,12 @@ class OperationStream(Sequence):
 
     def __len__(self) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def statements(self) -> "Iterator[str]":
+        """The SQL of each operation, in order, without building the operations (a pass
+        for what reads only the SQL, e.g. the verification replay): each one runs on
+        every database (no ``dialects``) and has no parameters."""
+        return (op.sql for op in self)
 
 
 @dataclass(frozen=True)

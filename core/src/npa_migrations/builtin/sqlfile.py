@@ -544,6 +544,9 @@ class FileStatements(OperationStream):
     def __iter__(self) -> Iterator:
         from ..operations import SplitStatement
 
+        return map(SplitStatement, self.statements())
+
+    def statements(self) -> Iterator[str]:
         script = self.script
         script._check_stamp()
         blocks = read_blocks(script.path)  # type: ignore[arg-type]
@@ -560,7 +563,7 @@ class FileStatements(OperationStream):
                 drop = min(start - at, len(buffer))
                 buffer = buffer[drop:] + block
                 at += drop
-            yield SplitStatement(buffer[start - at:end - at].strip())
+            yield buffer[start - at:end - at].strip()
 
     def __getitem__(self, index):
         if isinstance(index, slice):

@@ -137,21 +137,27 @@ class StepStream(Sequence):
     it runs, not one per statement of the file. Indexing plans that one step (reading
     the operations up to it)."""
 
-    __slots__ = ("provider", "operations", "hooks")
+    __slots__ = ("provider", "operations", "hooks", "flags")
 
     def __init__(self, provider: "BaseProvider", operations: ops.OperationStream,
                  hooks: "_PlanHooks"):
         self.provider = provider
         self.operations = operations
         self.hooks = hooks
+        #: the hook's answers of :meth:`transactional`, kept for the steps planned next
+        self.flags: list[bool] | None = None
 
     def __len__(self) -> int:
         return len(self.operations)
 
     def __iter__(self) -> Iterator[Step]:
-        provider, hooks = self.provider, self.hooks
-        for operation in self.operations:
-            yield step_for(provider, operation, hooks)
+        provider, hooks, flags = self.provider, self.hooks, self.flags
+        if flags is None or len(flags) != len(self):
+            for operation in self.operations:
+                yield step_for(provider, operation, hooks)
+            return
+        for operation, flag in zip(self.operations, flags):  # the hook asked already
+            yield step_for(provider, operation, hooks, transactional=flag)
 
     def __getitem__(self, index):
         if isinstance(index, slice):
@@ -166,7 +172,9 @@ class StepStream(Sequence):
         if ask is None:
             return [True] * len(self)
         provider = self.provider
-        return [ask(provider=provider, operation=op) is not False for op in self.operations]
+        self.flags = [ask(provider=provider, operation=op) is not False
+                      for op in self.operations]
+        return self.flags
 
 
 class _PlanHooks:
@@ -211,15 +219,17 @@ def group_rebuilds(provider: "BaseProvider", operations: Sequence[ops.MigrationO
 
 
 def step_for(provider: "BaseProvider", operation: ops.MigrationOperation,
-             hooks: "_PlanHooks | None" = None) -> Step:
+             hooks: "_PlanHooks | None" = None, *, transactional: bool | None = None
+             ) -> Step:
     """One step rendering ``operation`` through the ``npa_generate_sql`` hook when it runs
     (the provider's ``sql_<kind>`` unless a plugin overrides it); the step may not run in
     a transaction when a plugin says so (``npa_operation_transactional`` returns
-    ``False``). ``hooks``: the two hooks, when the caller looked them up already."""
+    ``False``). ``hooks``: the two hooks, when the caller looked them up already;
+    ``transactional``: that hook's answer, when the caller asked it already."""
     if hooks is None:
         hooks = _plan_hooks()
-    transactional = None if hooks.transactional is None \
-        else hooks.transactional(provider=provider, operation=operation)
+    if transactional is None and hooks.transactional is not None:
+        transactional = hooks.transactional(provider=provider, operation=operation)
     return Step((operation,), _Render(provider, operation, hooks.generate),
                 transactional=transactional is not False,
                 live=provider.sql.reads_live_schema(operation), data=operation.data)

@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..errors import VerificationError
+from ..operations import OperationStream
 from .compare import Comparator, Difference
 from .model import Claim, SchemaModel, same_name
 
@@ -88,6 +89,10 @@ class Verifier:
         started = time.perf_counter()
         restore = self.model.snapshot() if self.continue_after_failure else None
         claims: list[tuple[int, Claim]] = []
+        if isinstance(operations, OperationStream):  # raw SQL, read once: claims nothing
+            for sql in operations.statements():
+                self.model.apply_sql(sql, script.id)
+            operations = ()
         for position, operation in enumerate(operations):
             for claim in self.model.apply(operation, script.id):
                 claims.append((position, claim))
