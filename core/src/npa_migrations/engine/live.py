@@ -62,8 +62,9 @@ def steps_in_transaction(script: "MigrationScript", steps: "Sequence[Step]",
     :class:`~npa_migrations.engine.planner.StepStream` (a large ``.sql`` file) without
     planning its steps."""
     if isinstance(steps, StepStream):
-        inside = script.transactional and options.transaction_mode is not TransactionMode.NONE
-        return [inside and flag for flag in steps.transactional()]
+        if not script.transactional or options.transaction_mode is TransactionMode.NONE:
+            return [False] * len(steps)  # no step is: no need to ask
+        return steps.transactional()
     return [step_in_transaction(script, step, options) for step in steps]
 
 
