@@ -443,16 +443,16 @@ class SqlMigrationScript(MigrationScript):
             raise MigrationSourceError(f"{self.source}: {exc}") from None
 
     def _scan(self, lexicon: Lexicon) -> Sections:
-        """The sections of a large file found while splitting its ``up`` section a block
-        at a time (:func:`_scan_file`): the ``up`` statements become a
-        :class:`FileStatements`, only the ``down`` section's text is kept."""
+        """The sections of a large file, its markers found a block at a time
+        (:func:`_scan_file`): the ``up`` statements become a :class:`FileStatements`
+        (split when they are first asked for), only the ``down`` section's text is kept."""
         self._check_stamp()
         scan = _scan_file(self.path, lexicon)  # type: ignore[arg-type]
         if scan is None:  # markers out of the usual places: read whole (errors named)
             return self._find_sections(self._full_text(), lexicon)
-        skeleton, spans, error = scan
+        skeleton, up = scan
         sections = self._find_sections(skeleton, lexicon)
-        self.streamed = FileStatements(self, spans, error)
+        self.streamed = FileStatements(self, up, lexicon)
         return sections.down_only()
 
     def _check_stamp(self) -> None:
@@ -524,22 +524,30 @@ class FileStatements(OperationStream):
     was read (:attr:`SqlMigrationScript.stamp`). Indexing is a pass up to the index:
     consumers iterate."""
 
-    def __init__(self, script: SqlMigrationScript, spans: array,
-                 error: SqlSplitError | None):
+    def __init__(self, script: SqlMigrationScript, up: tuple[int, int], lexicon: Lexicon):
         self.script = script
-        self.spans = spans
-        self.error = error
+        #: where the ``up`` section is in the file's text
+        self.up = up
+        self.lexicon = lexicon
+        #: where each statement is (start and end), once split
+        self.spans: array | None = None
+        self.error: SqlSplitError | None = None
 
     def built(self) -> "FileStatements":
-        """These statements, or the error splitting them raised (raised when the
-        operations are asked for, as for a file read whole)."""
+        """These statements, split now if they were not (:func:`_split_file`), or the
+        error splitting them raises (when the operations are asked for, as for a file
+        read whole)."""
+        if self.spans is None and self.error is None:
+            self.script._check_stamp()
+            self.spans, self.error = _split_file(self.script.path,  # type: ignore[arg-type]
+                                                 self.lexicon, *self.up)
         if self.error is not None:
             raise SqlSplitError(f"{self.script.source}: {self.error}",
                                 self.error.position) from None
         return self
 
     def __len__(self) -> int:
-        return len(self.spans) // 2
+        return len(self.built().spans) // 2  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator:
         from ..operations import SplitStatement
@@ -549,9 +557,10 @@ class FileStatements(OperationStream):
     def statements(self) -> Iterator[str]:
         script = self.script
         script._check_stamp()
+        spans = self.built().spans
+        assert spans is not None
         blocks = read_blocks(script.path)  # type: ignore[arg-type]
         buffer, at = "", 0  # ``buffer`` is the file's text from ``at``
-        spans = self.spans
         for index in range(0, len(spans), 2):
             start, end = spans[index], spans[index + 1]
             while end > at + len(buffer):
@@ -585,21 +594,20 @@ def _marker_name(match: re.Match) -> str:
     return words[0] if words else ""
 
 
-def _scan_file(path: Path, lexicon: Lexicon
-               ) -> "tuple[str, array, SqlSplitError | None] | None":
-    """Read a large file a block at a time: find its ``-- npa:up`` marker, split the
-    ``up`` section with ``lexicon`` (:func:`~npa_migrations.sqltext.split_complete`), and
-    stop at the ``-- npa:down`` (or ``empty-down``) marker.
+def _scan_file(path: Path, lexicon: Lexicon) -> "tuple[str, tuple[int, int]] | None":
+    """Find the markers of a large file, reading it a block at a time: its
+    ``-- npa:up`` marker, then every code-level ``-- npa:`` marker after it
+    (:func:`~npa_migrations.sqltext.outside_tokens` from a line break known to be
+    outside every string and comment to the next), up to the ``-- npa:down`` (or
+    ``empty-down``) marker.
 
-    :returns: ``(skeleton, spans, error)``: a text with the file's markers where the file
-        has them and the same line numbers, for :func:`find_sections` to check (the text
-        before ``-- npa:up`` and from the end of the last whole ``up`` statement before
-        the down marker on are the file's; the statements in between are only their line
-        breaks, and ``x;`` where text before the next statement shares its line); the
-        start and end, in the file's text, of each ``up`` statement; the
-        :class:`SqlSplitError` splitting the ``up`` section raises (``None``). ``None``
-        when a section marker is in the middle of the file (another ``up``, a
-        ``no-transaction``): it is read whole, where the error names it.
+    :returns: ``(skeleton, (start, stop))``: a text with the file's markers where the
+        file has them and the same line numbers, for :func:`find_sections` to check
+        (the file's text before ``-- npa:up`` and from a line break before the down
+        marker on; between them only their line breaks); and where the ``up`` section
+        is in the file's text. ``None`` when there is no up marker, or a section
+        marker other than the down one follows it: the file is read whole, where the
+        error names it.
     """
     blocks = read_blocks(path)
     head: list[str] = []
@@ -616,60 +624,76 @@ def _scan_file(path: Path, lexicon: Lexicon
         return None
     text = head[0] if len(head) == 1 else "".join(head)
     del head
-    at = up.end()  # where ``buffer`` starts in the file's text: a statement starts there
-    skeleton = [text[:at]]
+    at = up.end()  # where ``buffer`` starts in the file's text: outside every token
+    skeleton = text[:at]
     buffer = text[at:]
     del text
-    spans = array("Q")
     lines = 0  # line breaks between the up marker and ``at``
-    line = ""  # the text of the line ``at`` is on, before it
     down = -1  # where the down marker starts in the file's text
+    ended = False
     while True:
-        _, cut, rest = split_complete(buffer, lexicon)
-        if _MARKER.search(buffer, 0, rest):
-            found = [m for m in _markers(buffer[:rest], lexicon)
-                     if _marker_name(m) in _SECTION_MARKERS]
+        cut = len(buffer) if ended else buffer.rfind("\n")
+        candidates = [m for m in _MARKER.finditer(buffer, 0, max(cut, 0))]
+        outside = outside_tokens(buffer, [m.start() for m in candidates] + [cut], lexicon) \
+            if cut > 0 else [False]
+        if outside[-1] or ended:  # everything before the cut is read
+            found = [m for m, code in zip(candidates, outside) if code
+                     and _marker_name(m) in _SECTION_MARKERS]
             if found:
                 if _marker_name(found[0]) not in (DOWN, EMPTY_DOWN):
                     return None
                 down = at + found[0].start()
-                keep = 0  # the statements that end before it are the up section's
-                while keep < len(cut) and at + cut[keep + 1] < down:
-                    keep += 2
-                cut = cut[:keep]
-                rest = cut[-1] + 1 if cut else 0  # after the ";" of the last one kept
-        spans.extend([at + position for position in cut])
-        done = buffer[:rest]
-        breaks = done.count("\n")
-        lines += breaks
-        line = done[done.rfind("\n") + 1:] if breaks else line + done
-        at += rest
-        buffer = buffer[rest:]
-        if down >= 0:
-            break
+                break
+            if ended:
+                break
+            lines += buffer.count("\n", 0, cut)
+            at += cut
+            buffer = buffer[cut:]
         more = next(blocks, None)
         if more is None:
+            ended = True
+        else:
+            buffer += more
+    tail = buffer + "".join(blocks)  # the file's text from ``at`` on (a line break, or
+    # the end of the up marker)
+    stop = at + len(tail) if down < 0 else down
+    return skeleton + "\n" * lines + tail, (up.end(), stop)
+
+
+def _split_file(path: Path, lexicon: Lexicon, start: int, stop: int
+                ) -> "tuple[array | None, SqlSplitError | None]":
+    """Split the text of a large file from ``start`` to ``stop`` (its ``up`` section)
+    with ``lexicon``, a block at a time (:func:`~npa_migrations.sqltext.split_complete`):
+    where each statement is in the file's text (start and end, two numbers a
+    statement), or the :class:`SqlSplitError` it raises, naming the file's line."""
+    spans = array("Q")
+    at = 0  # where ``buffer`` starts in the file's text
+    lines = 0  # line breaks before ``at``
+    buffer = ""
+    for block in read_blocks(path):
+        if at + len(block) <= start:  # before the section
+            lines += block.count("\n")
+            at += len(block)
+            continue
+        if not buffer and at < start:
+            lines += block.count("\n", 0, start - at)
+            block, at = block[start - at:], start
+        buffer += block[:max(stop - at - len(buffer), 0)]
+        _, cut, rest = split_complete(buffer, lexicon)
+        spans.extend([at + position for position in cut])
+        lines += buffer.count("\n", 0, rest)
+        at += rest
+        buffer = buffer[rest:]
+        if at + len(buffer) >= stop:
             break
-        buffer += more
-    # the file's text from ``at`` on: the end of the up section, the down marker and section
-    tail = buffer + "".join(blocks)
-    del buffer
-    if down < 0:  # at the end of the file: a last up statement without ";", or a down
-        # section whose last statement has none
-        found = [m for m in _markers(tail, lexicon) if _marker_name(m) in _SECTION_MARKERS]
-        if found and _marker_name(found[0]) not in (DOWN, EMPTY_DOWN):
-            return None
-        down = at + found[0].start() if found else at + len(tail)
-    error = None
     try:  # the line numbers of an error: the file's (as many line breaks before)
-        padding = "\n" * (skeleton[0].count("\n") + lines)
-        _, last, _ = split_complete(padding + tail[:down - at], lexicon, final=True)
-        # (the first statement's text starts with the padding: not the file's)
-        spans.extend([at + max(position - len(padding), 0) for position in last])
+        padding = "\n" * lines
+        _, last, _ = split_complete(padding + buffer, lexicon, final=True)
     except SqlSplitError as exc:
-        error = exc
-    skeleton.append("\n" * lines + ("x;" if line.strip() else "") + tail)
-    return "".join(skeleton), spans, error
+        return None, exc
+    # (the first statement's text starts with the padding: not the file's)
+    spans.extend([at + max(position - len(padding), 0) for position in last])
+    return spans, None
 
 
 def _unusable() -> list:  # replaced by use_lexicon() before anyone can call it
