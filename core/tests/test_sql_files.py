@@ -264,6 +264,7 @@ def test_a_large_files_text_is_released_after_its_up_split(migrations_dir, monke
     monkeypatch.setattr(SqlMigrationScript, "release_text_from", 1000)
     path = _large_file(migrations_dir)
     script = load_sql_migration(path)
+    script.stream_lexicon = None  # a provider whose split needs the whole text
     script.use_lexicon(PORTABLE)
     assert script.sections is not None
     down = script.sections.down
@@ -285,6 +286,142 @@ def test_a_large_files_text_is_released_after_its_up_split(migrations_dir, monke
     script.forget_operations()
     with pytest.raises(MigrationSourceError, match="changed while npa was running"):
         script.up_operations()
+
+
+def test_a_large_file_is_read_a_block_at_a_time(migrations_dir, monkeypatch):
+    """Never held whole: discovery reads it a block at a time (first line, checksum),
+    finding the sections splits the up section a block at a time and keeps where each
+    statement is, and every pass over the statements reads the file again; a file that
+    changed since it was read is an error."""
+    import os
+
+    from npa_migrations.builtin import sqlfile
+    from npa_migrations.builtin.sqlfile import FileStatements, SqlMigrationScript
+    from npa_migrations.operations import OperationStream
+
+    monkeypatch.setattr(SqlMigrationScript, "release_text_from", 1000)
+    monkeypatch.setattr(sqlfile, "_SLICE", 700)
+    path = _large_file(migrations_dir)
+    script = sqlfile.load_sql_migration(path)
+    assert script.text is None
+    assert script.known_checksum == sqlfile.text_checksum(path.read_text())
+    script.use_lexicon(PORTABLE)
+    up = script.up_operations()
+    assert isinstance(up, FileStatements) and isinstance(up, OperationStream)
+    assert script.text is None and len(up) == 301
+    expected = ["CREATE TABLE big (id INTEGER, note TEXT)"] + [
+        f"INSERT INTO big VALUES ({i}, 'row {i}; of many')" for i in range(300)]
+    assert [op.sql for op in up] == expected and [op.sql for op in up] == expected
+    assert up[1].sql == expected[1] and up[-1].sql == expected[-1]
+    assert [op.sql for op in up[298:]] == expected[298:]
+    down = script.sections.down  # with the file's line numbers: DROP is on line 304
+    assert down.index("DROP") == down.count("\n") - 1 == 303 and down.endswith("DROP TABLE big;\n")
+    assert [op.sql for op in script.down_operations()] == ["DROP TABLE big"]
+    stat = path.stat()
+    path.write_text(path.read_text().replace("row 7;", "row 8;"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    with pytest.raises(MigrationSourceError, match="changed while npa was running"):
+        list(script.up_operations())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_file_read_a_block_at_a_time_gives_what_its_whole_text_gives(
+        seed, migrations_dir, monkeypatch):
+    """Random files (markers where they may be and where they may not, strings and
+    comments holding ';' and markers, statements without a last ';', blocks and dollar
+    bodies, errors), read in blocks of a few characters: the same statements, down
+    section and errors as the file read whole."""
+    import random
+
+    from npa_migrations.builtin import sqlfile
+    from npa_migrations.builtin.sqlfile import SqlMigrationScript
+    from npa_migrations.errors import NpaError
+    from npa_migrations.sqltext import Lexicon
+
+    rng = random.Random(seed)
+    statements = ["SELECT 1;\n", "INSERT INTO t VALUES ('a;b');\n", "x 'it''s' y;", "\n",
+                  "-- note; here\n", "/* c;\n-- npa:down\n */", "'-- npa:down\n';\n",
+                  "CREATE TRIGGER r BEGIN a; b; END;\n", "(1;\n2);\n", "; ",
+                  "  -- npa:lint-ignore x\n", "\"q;\";\n", "# h;\n", "'a\\';'\n",
+                  # these four rarely: a text that does not split, or splits another way
+                  "SELECT 2\n", "$$ a; $$;\n", "'open\n", "/* open\n"]
+    markers = ["-- npa:up\n", "-- npa:down\n", "-- npa:empty-down\n", "x; -- npa:down\n",
+               "-- npa:up\n", "-- npa:no-transaction\n"]
+    lexicons = [PORTABLE, Lexicon(hash_comments=True, dash_comment_needs_space=True,
+                                  backslash_escapes=True, dollar_quotes=False)]
+
+    def outcome(path, lexicon, streamed):
+        monkeypatch.setattr(SqlMigrationScript, "release_text_from", 0 if streamed else 1 << 40)
+        try:
+            script = sqlfile.load_sql_migration(path)
+            script.stream_lexicon = lexicon
+            script.split = lambda sql: sqlfile.split_statements(sql, lexicon=lexicon)
+            script.use_lexicon(lexicon)
+            up = [op.sql for op in script.up_operations()]
+            down = script.sections.down
+            return up, down, script.empty_down, script.known_checksum
+        except NpaError as exc:
+            return type(exc).__name__, str(exc)
+
+    streamed_files = 0
+    for case in range(150):
+        parts = [rng.choice(statements[:-4] if rng.random() < 0.9 else statements)
+                 for _ in range(rng.randint(0, 12))]
+        if rng.random() < 0.7:
+            parts.insert(rng.randint(len(parts) // 2, len(parts)), rng.choice(markers[1:3]))
+        for _ in range(rng.choice([0, 0, 1])):
+            parts.insert(rng.randint(0, len(parts)), rng.choice(markers))
+        if rng.random() < 0.9:
+            parts.insert(0, "-- npa:up\n")
+        path = migrations_dir(f"2024010100{case:04d}_f.sql", "".join(parts))
+        lexicon = rng.choice(lexicons)
+        monkeypatch.setattr(sqlfile, "_SLICE", rng.randint(1, 40))
+        whole = outcome(path, lexicon, False)
+        assert outcome(path, lexicon, True) == whole, "".join(parts)
+        streamed_files += isinstance(whole[0], list)
+        path.unlink()
+    assert streamed_files > 30
+
+
+def test_a_large_file_fails_names_its_statement_and_resumes_after_it(
+        migrations_dir, sqlite_url, migrate, monkeypatch):
+    """A large file outside a transaction: each statement journaled, the one that fails
+    named, ``repair --resume`` continues with it (the statement indexes of the file read
+    a block at a time are the file's); ``--sql`` writes the same script as for the file
+    read whole."""
+    import sqlalchemy as sa
+    from npa_migrations import MigrationExecutor
+    from npa_migrations.builtin import sqlfile
+    from npa_migrations.builtin.sqlfile import SqlMigrationScript
+
+    monkeypatch.setattr(SqlMigrationScript, "release_text_from", 1000)
+    monkeypatch.setattr(sqlfile, "_SLICE", 500)
+    inserts = "".join(f"INSERT INTO big VALUES ({i}, 'row {i}; of many');\n" for i in range(300))
+    path = migrations_dir("20240101000000_big.sql",
+                          "-- npa:no-transaction\n-- npa:up\n" + inserts
+                          + "-- npa:down\nDELETE FROM big;\n")
+    folder = path.parent
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE big (id INTEGER PRIMARY KEY, note TEXT)"))
+        conn.execute(sa.text("INSERT INTO big VALUES (150, 'in the way')"))
+    script = migrate(sqlite_url, folder, "up", "--sql", "--offline")
+    monkeypatch.setattr(SqlMigrationScript, "release_text_from", 1 << 40)
+    assert migrate(sqlite_url, folder, "up", "--sql", "--offline").output == script.output
+    monkeypatch.setattr(SqlMigrationScript, "release_text_from", 1000)
+    assert script.output.count("INSERT INTO big VALUES") == 300
+    result = migrate(sqlite_url, folder, "up")
+    assert result.exit_code != 0
+    assert "INSERT INTO big VALUES (150, 'row 150; of many')" in result.output
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM big")).scalar() == 151
+        conn.execute(sa.text("DELETE FROM big WHERE note = 'in the way'"))
+    report = MigrationExecutor(sqlite_url, folder).repair("resume")
+    assert report.success, report
+    with engine.begin() as conn:
+        rows = conn.execute(sa.text("SELECT id, note FROM big ORDER BY id")).all()
+    assert rows == [(i, f"row {i}; of many") for i in range(300)]
+    engine.dispose()
 
 
 def test_a_small_files_text_is_kept(migrations_dir):

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Mapping, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     from .builder import MigrationBuilder
@@ -127,7 +127,7 @@ class MigrationScript:
 
     id: str
     source: str
-    build_up: Callable[[], list["MigrationOperation"]]
+    build_up: Callable[[], Iterable["MigrationOperation"]]
     build_down: Callable[[], list["MigrationOperation"]] | None
     depends_on: tuple[str, ...] = ()
     transactional: bool = True
@@ -137,7 +137,7 @@ class MigrationScript:
     replaces: tuple[str, ...] = ()
     empty_down: bool = False
     known_checksum: str | None = field(default=None, repr=False)
-    _up: list | None = field(default=None, repr=False)
+    _up: "Sequence | None" = field(default=None, repr=False)
     _down: list | None = field(default=None, repr=False)
     checksum_payload: Callable[[], object] | None = field(default=None, repr=False)
 
@@ -166,10 +166,15 @@ class MigrationScript:
         migrations; a ``.sql`` migration replaces ``${name}`` in its statements
         (:mod:`npa_migrations.builtin.placeholders`)."""
 
-    def up_operations(self) -> list["MigrationOperation"]:
-        """The ``up`` operations (built once, then cached)."""
+    def up_operations(self) -> Sequence["MigrationOperation"]:
+        """The ``up`` operations (built once, then cached): a list, or for a large
+        ``.sql`` file an :class:`~npa_migrations.operations.OperationStream` read from
+        the file on each pass."""
         if self._up is None:
-            self._up = list(self.build_up())
+            from .operations import OperationStream
+
+            built = self.build_up()  # a stream (a large .sql file) is read when it runs
+            self._up = built if isinstance(built, OperationStream) else list(built)
         return self._up
 
     def down_operations(self) -> list["MigrationOperation"] | None:

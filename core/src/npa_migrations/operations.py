@@ -9,8 +9,9 @@ run; nothing touches a database then. Providers turn each operation into SQL
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, cast
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -603,6 +604,26 @@ class SplitStatement(Execute):
     """One statement of a ``.sql`` migration, already split by the provider it runs on:
     rendered as it is, without splitting it again. Its canonical form is
     :class:`Execute`'s."""
+
+
+class OperationStream(Sequence):
+    """A migration's operations built when they are read instead of held in a list: the
+    statements of a large ``.sql`` file, read from the file again on each pass, so a run
+    holds one of them at a time. Every one is custom SQL (:class:`Execute`): the planner
+    neither moves nor groups them, and plans one step per operation as the run reaches
+    it. Indexing counts from the start (a pass), so consumers iterate."""
+
+    def __getitem__(self, index):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __len__(self) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def statements(self) -> "Iterator[str]":
+        """The SQL of each operation, in order, without building the operations (a pass
+        for what reads only the SQL, e.g. the verification replay): each one runs on
+        every database (no ``dialects``) and has no parameters."""
+        return (op.sql for op in self)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from .errors import SqlSplitError
 
@@ -322,7 +322,7 @@ def split_statements(text: str, *, brackets: bool = False,
 
 
 def _split_simple(text: str, start: int, statements: list[str], fast: re.Pattern,
-                  lexicon: Lexicon) -> int:
+                  lexicon: Lexicon, spans: "list[int] | None" = None) -> int:
     """The fast path of :func:`split_statements`: from ``start`` (where a statement
     starts, outside everything), append the statements that :func:`_simple` reads
     whole and hold no ``BEGIN``, ``END`` or ``CASE``; return where the first one it
@@ -342,14 +342,18 @@ def _split_simple(text: str, start: int, statements: list[str], fast: re.Pattern
         chunk = chunk.strip()
         if chunk:
             statements.append(chunk)
+            if spans is not None:
+                spans += (start, end - 1)
         start = end
 
 
 def _split_from(text: str, start: int, statements: list[str], lexicon: Lexicon,
-                stop: bool) -> int:
+                stop: bool, spans: "list[int] | None" = None, partial: bool = False) -> int:
     """The full lexer's part of :func:`split_statements`, from ``start`` (where a
     statement starts, outside everything) to the end of the text, or with ``stop`` to
-    the end of the first statement; returns where it stopped, -1 at the end."""
+    the end of the first statement; returns where it stopped, -1 at the end. With
+    ``partial`` the text may stop anywhere: a statement not ended by a ``;`` before
+    the end raises :class:`_Incomplete` instead of being appended (or an error)."""
     inner = start  # where the current statement starts, inside a block too
     blocks: list[int] = []  # where each open BEGIN/CASE ... END starts
     parens = 0  # open "(", counted in the code between tokens
@@ -357,6 +361,8 @@ def _split_from(text: str, start: int, statements: list[str], lexicon: Lexicon,
     skip_to = 0  # past the CASE of an END CASE
     for kind, begin, end, closed in _scan(text, lexicon, True, start):
         if not closed:
+            if partial:
+                raise _Incomplete(start)
             raise _unclosed(text, begin, _WHAT.get(kind, kind))
         parens = max(0, parens + text.count("(", code_from, begin)
                      - text.count(")", code_from, begin))
@@ -382,9 +388,13 @@ def _split_from(text: str, start: int, statements: list[str], lexicon: Lexicon,
             inner = end
             if not blocks:
                 _append(statements, text[start:begin], lexicon)
+                if spans is not None and len(spans) < 2 * len(statements):
+                    spans += (start, begin)
                 if stop:
                     return end
                 start = end
+    if partial:
+        raise _Incomplete(start)
     parens += text.count("(", code_from) - text.count(")", code_from)
     if parens > 0:
         raise _unclosed(text, _first_unclosed_parenthesis(text, lexicon), "parenthesis")
@@ -392,7 +402,48 @@ def _split_from(text: str, start: int, statements: list[str], lexicon: Lexicon,
         word = text[blocks[0]:blocks[0] + 5].upper().rstrip()
         raise _unclosed(text, blocks[0], f"{word} ... END block")
     _append(statements, text[start:], lexicon)
+    if spans is not None and len(spans) < 2 * len(statements):
+        spans += (start, len(text))
     return -1
+
+
+class _Incomplete(Exception):
+    """:func:`_split_from` with ``partial``: the statement starting at :attr:`start` is
+    not ended in the text read so far."""
+
+    def __init__(self, start: int):
+        super().__init__(start)
+        self.start = start
+
+
+def split_complete(text: str, lexicon: Lexicon = PORTABLE, *, final: bool = False
+                   ) -> tuple[list[str], list[int], int]:
+    """The statements of ``text`` that a ``;`` ends, as :func:`split_statements` cuts
+    them, for text read a piece at a time (a large file): what follows a ``;`` cannot
+    change a statement before it, so these are final whatever comes next.
+
+    :returns: ``(statements, spans, rest)``: the statements; for each, the start and end
+        of the text it was cut from (``text[start:end].strip()`` is the statement), two
+        numbers a statement; and where the statement not yet ended starts (``len(text)``
+        when every statement is ended). Never raises for what is not closed: the rest
+        holds it. With ``final`` the text is all there is: its last statement needs no
+        ``;``, ``rest`` is ``len(text)``, and what is not closed raises
+        :class:`~npa_migrations.errors.SqlSplitError` as :func:`split_statements` does.
+    """
+    statements: list[str] = []
+    spans: list[int] = []
+    fast = _simple(lexicon, True)
+    start = 0
+    try:
+        while True:
+            if fast is not None:
+                start = _split_simple(text, start, statements, fast, lexicon, spans)
+            start = _split_from(text, start, statements, lexicon, fast is not None, spans,
+                                partial=not final)
+            if start < 0:
+                return statements, spans, len(text)
+    except _Incomplete as cut:
+        return statements, spans, cut.start
 
 
 def _first_unclosed_parenthesis(text: str, lexicon: Lexicon) -> int:
@@ -499,16 +550,47 @@ def normalise(text: str) -> str:
 def normalised_pieces(text: str, slice_chars: int = 1 << 20) -> Iterator[str]:
     """:func:`normalise`'s text in pieces, reading about ``slice_chars`` of whole lines
     at a time: a large file's checksum then never holds a second copy of it whole."""
-    started = False
-    empty = 0  # blank lines since the last line with text: kept only if text follows
+    normaliser = _Normaliser()
     start, length = 0, len(text)
     while start < length:
         cut = text.find("\n", start + slice_chars)
         end = length if cut < 0 else cut + 1
-        lines = text[start:end].replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        if end < length:
+        yield normaliser.lines(text[start:end], end >= length)
+        start = end
+
+
+def normalised_stream(pieces: Iterable[str]) -> Iterator[str]:
+    """:func:`normalise`'s text of the text made of ``pieces`` (cut anywhere), a piece at
+    a time: the checksum of a file read a block at a time."""
+    normaliser = _Normaliser()
+    rest = ""
+    for piece in pieces:
+        text = rest + piece if rest else piece
+        cut = text.rfind("\n") + 1
+        rest = text[cut:]
+        if cut:
+            yield normaliser.lines(text[:cut], False)
+    yield normaliser.lines(rest, True)
+
+
+class _Normaliser:
+    """:func:`normalise` of text that comes in pieces of whole lines: what it must carry
+    from one piece to the next (whether a line with text was seen, blank lines since)."""
+
+    __slots__ = ("started", "empty")
+
+    def __init__(self) -> None:
+        self.started = False
+        self.empty = 0  # blank lines since the last line with text: kept only if text follows
+
+    def lines(self, piece: str, last: bool) -> str:
+        """The normalised text of ``piece`` (whole lines, ending with a line break unless
+        ``last``)."""
+        lines = piece.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        if not last:
             lines.pop()  # the piece ends with a line break: no line starts after it here
         pieces = []
+        started, empty = self.started, self.empty
         for line in lines:
             line = line.rstrip()
             if not line:
@@ -518,8 +600,8 @@ def normalised_pieces(text: str, slice_chars: int = 1 << 20) -> Iterator[str]:
                 pieces.append("\n" * (empty + 1))
             pieces.append(line)
             started, empty = True, 0
-        yield "".join(pieces)
-        start = end
+        self.started, self.empty = started, empty
+        return "".join(pieces)
 
 
 def first_line(sql: str) -> str:

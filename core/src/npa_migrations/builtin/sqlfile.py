@@ -15,15 +15,19 @@ comments belong to plugins (``-- npa:lint-ignore`` of npa-lint).
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 import re
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from ..errors import MigrationSourceError, SqlSplitError
 from ..migration import CHECKSUM_ALGORITHM, REPEATABLE_PREFIX, MigrationScript, id_problem
-from ..sqltext import (PORTABLE, Lexicon, mask, normalised_pieces, outside_tokens,
-                       split_statements)
+from ..operations import OperationStream
+from ..sqltext import (PORTABLE, Lexicon, mask, normalised_pieces, normalised_stream,
+                       outside_tokens, split_complete, split_statements)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .placeholders import Placeholders
@@ -80,6 +84,10 @@ def load_sql_migration(path: Path) -> "SqlMigrationScript":
     problem = id_problem(migration_id, repeatable)
     if problem:
         raise MigrationSourceError(f"{path}: {problem} Rename the file.")
+    if _size(path) >= SqlMigrationScript.release_text_from:
+        script = _large_file(path, migration_id, repeatable)
+        if script is not None:
+            return script
     text = read_text(path)
     line_end = text.find("\n")  # not split(): that would copy the rest of the file
     first = text if line_end < 0 else text[:line_end]
@@ -96,6 +104,81 @@ def load_sql_migration(path: Path) -> "SqlMigrationScript":
 
 #: about how much of a file :func:`text_checksum` reads at a time (characters)
 _SLICE = 1 << 20
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise unreadable(path, exc) from exc
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """What tells that a file changed: its size and modification time."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise unreadable(path, exc) from exc
+    return info.st_size, info.st_mtime_ns
+
+
+def read_blocks(path: Path, size: int = _SLICE) -> Iterator[str]:
+    """The text of a migration file as :func:`read_text` reads it, in blocks of about
+    ``size`` characters of whole lines (the last one may end without a line break)."""
+    rest = ""
+    try:
+        with open(path, encoding="utf-8-sig") as file:
+            while True:
+                block = file.read(size)
+                if not block:
+                    break
+                block = rest + block if rest else block
+                cut = block.rfind("\n") + 1
+                if cut == 0:
+                    rest = block
+                    continue
+                rest = block[cut:]
+                yield block[:cut] if rest else block
+    except UnicodeDecodeError as exc:
+        raise MigrationSourceError(f"{path}: not valid UTF-8 ({exc}). Save it as UTF-8.") from exc
+    except OSError as exc:
+        raise unreadable(path, exc) from exc
+    if rest:
+        yield rest
+
+
+def _large_file(path: Path, migration_id: str, repeatable: bool
+                ) -> "SqlMigrationScript | None":
+    """A large file's migration, read a block at a time (its first line, checksum, and
+    whether it names replaced migrations or holds ``${`` placeholders), without its
+    text: its statements are read from the file when they run
+    (:class:`FileStatements`). ``None``: the file needs its text whole (it replaces
+    migrations or may hold placeholders): read it the usual way."""
+    stamp = _stamp(path)
+    digest = hashlib.sha256()
+    first: str | None = None
+    special = False
+
+    def blocks() -> Iterator[str]:
+        nonlocal first, special
+        for block in read_blocks(path):
+            if first is None:
+                first = block.split("\n", 1)[0]
+            special = special or "${" in block or _REPLACES.search(block) is not None
+            yield block
+
+    for piece in normalised_stream(blocks()):
+        digest.update(piece.encode("utf-8"))
+    if special:
+        return None
+    marker = _MARKER.fullmatch((first or "").strip())
+    transactional = not (marker and marker["name"].lower() == NO_TRANSACTION)
+    script = SqlMigrationScript.from_text(
+        None, id=migration_id, source=str(path), transactional=transactional,
+        repeatable=repeatable, known_checksum=f"{CHECKSUM_ALGORITHM}:{digest.hexdigest()}")
+    script.path = path
+    script.stamp = stamp
+    return script
 
 
 def text_checksum(text: str) -> str:
@@ -300,9 +383,17 @@ class SqlMigrationScript(MigrationScript):
     lexicon: Lexicon = PORTABLE
     #: the values of ``${name}`` placeholders (:meth:`use_placeholders`)
     placeholders: "Placeholders"
+    #: a large file read a block at a time (:func:`load_sql_migration`): its size and
+    #: modification time when it was read, checked on every later read of it
+    stamp: tuple[int, int] | None = None
+    #: the lexicon :attr:`split` splits with when it can split a block at a time
+    #: (:meth:`~npa_migrations.provider.SqlGenerator.streaming_lexicon`), else ``None``
+    stream_lexicon: Lexicon | None = PORTABLE
+    #: a large file's ``up`` statements, once its sections were found a block at a time
+    streamed: "FileStatements | None" = None
 
     @classmethod
-    def from_text(cls, text: str, **fields) -> "SqlMigrationScript":
+    def from_text(cls, text: str | None, **fields) -> "SqlMigrationScript":
         """The migration of a file's ``text`` (its byte-order mark already dropped);
         ``fields`` are those of :class:`~npa_migrations.migration.MigrationScript`
         except the builders. Its sections are found by :meth:`bind`, or with the
@@ -328,12 +419,17 @@ class SqlMigrationScript(MigrationScript):
         """Find the sections with the provider's lexicon and split them its way; an
         error in the markers is raised here, while the migrations are discovered."""
         self.split = provider.sql.split_statements
+        self.stream_lexicon = provider.sql.streaming_lexicon()
         self.use_lexicon(provider.sql.lexicon or PORTABLE)
 
     def use_lexicon(self, lexicon: Lexicon) -> None:
         """Find the sections with ``lexicon`` (again, if they were found before)."""
         self.forget_operations()
-        sections = self._find_sections(self._full_text(), lexicon)
+        self.streamed = None
+        if self.text is None and self.stamp is not None and self.stream_lexicon == lexicon:
+            sections = self._scan(lexicon)
+        else:
+            sections = self._find_sections(self._full_text(), lexicon)
         self.sections = sections
         self.lexicon = lexicon
         self.empty_down = sections.empty_down
@@ -346,7 +442,29 @@ class SqlMigrationScript(MigrationScript):
         except MigrationSourceError as exc:
             raise MigrationSourceError(f"{self.source}: {exc}") from None
 
-    def _build_up(self) -> list:
+    def _scan(self, lexicon: Lexicon) -> Sections:
+        """The sections of a large file, its markers found a block at a time
+        (:func:`_scan_file`): the ``up`` statements become a :class:`FileStatements`
+        (split when they are first asked for), only the ``down`` section's text is kept."""
+        self._check_stamp()
+        scan = _scan_file(self.path, lexicon)  # type: ignore[arg-type]
+        if scan is None:  # markers out of the usual places: read whole (errors named)
+            return self._find_sections(self._full_text(), lexicon)
+        skeleton, up = scan
+        sections = self._find_sections(skeleton, lexicon)
+        self.streamed = FileStatements(self, up, lexicon)
+        return sections.down_only()
+
+    def _check_stamp(self) -> None:
+        if self.stamp is not None and _stamp(self.path) != self.stamp:  # type: ignore[arg-type]
+            raise MigrationSourceError(
+                f"{self.source}: the file changed while npa was running. Run the command "
+                "again.")
+
+    def _build_up(self) -> "list | FileStatements":
+        streamed = self.streamed
+        if streamed is not None:
+            return streamed.built()
         # one read of the shared state: fleet targets of one kind build it concurrently
         sections = self.sections
         if sections is None or not sections.whole:  # let go after an earlier split
@@ -378,7 +496,7 @@ class SqlMigrationScript(MigrationScript):
                     "command again.")
         return text
 
-    def up_operations(self) -> list:
+    def up_operations(self) -> "Sequence":
         if self.sections is None:
             self.use_lexicon(PORTABLE)
         return super().up_operations()
@@ -396,6 +514,186 @@ class SqlMigrationScript(MigrationScript):
             return [SplitStatement(statement) for statement in self.split(sql)]
         except SqlSplitError as exc:
             raise SqlSplitError(f"{self.source}: {exc}", exc.position) from None
+
+
+class FileStatements(OperationStream):
+    """The ``up`` statements of a large ``.sql`` file: where each one is in the file's
+    text (two numbers a statement), read from the file again on each pass, so a run
+    holds one block of the file and one statement at a time, never the file. Every pass
+    first checks the file's size and modification time against those it had when it
+    was read (:attr:`SqlMigrationScript.stamp`). Indexing is a pass up to the index:
+    consumers iterate."""
+
+    def __init__(self, script: SqlMigrationScript, up: tuple[int, int], lexicon: Lexicon):
+        self.script = script
+        #: where the ``up`` section is in the file's text
+        self.up = up
+        self.lexicon = lexicon
+        #: where each statement is (start and end), once split
+        self.spans: array | None = None
+        self.error: SqlSplitError | None = None
+
+    def built(self) -> "FileStatements":
+        """These statements, split now if they were not (:func:`_split_file`), or the
+        error splitting them raises (when the operations are asked for, as for a file
+        read whole)."""
+        if self.spans is None and self.error is None:
+            self.script._check_stamp()
+            self.spans, self.error = _split_file(self.script.path,  # type: ignore[arg-type]
+                                                 self.lexicon, *self.up)
+        if self.error is not None:
+            raise SqlSplitError(f"{self.script.source}: {self.error}",
+                                self.error.position) from None
+        return self
+
+    def __len__(self) -> int:
+        return len(self.built().spans) // 2  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator:
+        from ..operations import SplitStatement
+
+        return map(SplitStatement, self.statements())
+
+    def statements(self) -> Iterator[str]:
+        script = self.script
+        script._check_stamp()
+        spans = self.built().spans
+        assert spans is not None
+        blocks = read_blocks(script.path)  # type: ignore[arg-type]
+        buffer, at = "", 0  # ``buffer`` is the file's text from ``at``
+        for index in range(0, len(spans), 2):
+            start, end = spans[index], spans[index + 1]
+            while end > at + len(buffer):
+                block = next(blocks, None)
+                if block is None:
+                    script._check_stamp()
+                    raise MigrationSourceError(f"{script.source}: the file changed while "
+                                               "npa was running. Run the command again.")
+                drop = min(start - at, len(buffer))
+                buffer = buffer[drop:] + block
+                at += drop
+            yield buffer[start - at:end - at].strip()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(self)[index] if index.step else \
+                list(itertools.islice(self, *index.indices(len(self))[:2]))
+        count = len(self)
+        position = index + count if index < 0 else index
+        if not 0 <= position < count:
+            raise IndexError(index)
+        return next(itertools.islice(self, position, None))
+
+
+#: the markers that shape the sections (others are plugins' directives)
+_SECTION_MARKERS = (UP, DOWN, NO_TRANSACTION, EMPTY_DOWN, REPLACES)
+
+
+def _marker_name(match: re.Match) -> str:
+    words = match["name"].lower().split()
+    return words[0] if words else ""
+
+
+def _scan_file(path: Path, lexicon: Lexicon) -> "tuple[str, tuple[int, int]] | None":
+    """Find the markers of a large file, reading it a block at a time: its
+    ``-- npa:up`` marker, then every code-level ``-- npa:`` marker after it
+    (:func:`~npa_migrations.sqltext.outside_tokens` from a line break known to be
+    outside every string and comment to the next), up to the ``-- npa:down`` (or
+    ``empty-down``) marker.
+
+    :returns: ``(skeleton, (start, stop))``: a text with the file's markers where the
+        file has them and the same line numbers, for :func:`find_sections` to check
+        (the file's text before ``-- npa:up`` and from a line break before the down
+        marker on; between them only their line breaks); and where the ``up`` section
+        is in the file's text. ``None`` when there is no up marker, or a section
+        marker other than the down one follows it: the file is read whole, where the
+        error names it.
+    """
+    blocks = read_blocks(path)
+    head: list[str] = []
+    up: re.Match | None = None
+    for block in blocks:  # the text up to the up marker
+        head.append(block)
+        if _MARKER.search(block):
+            text = "".join(head)
+            up = next((m for m in _markers(text, lexicon) if _marker_name(m) == UP), None)
+            if up is not None:
+                break
+            head = [text]
+    if up is None:
+        return None
+    text = head[0] if len(head) == 1 else "".join(head)
+    del head
+    at = up.end()  # where ``buffer`` starts in the file's text: outside every token
+    skeleton = text[:at]
+    buffer = text[at:]
+    del text
+    lines = 0  # line breaks between the up marker and ``at``
+    down = -1  # where the down marker starts in the file's text
+    ended = False
+    while True:
+        cut = len(buffer) if ended else buffer.rfind("\n")
+        candidates = [m for m in _MARKER.finditer(buffer, 0, max(cut, 0))]
+        outside = outside_tokens(buffer, [m.start() for m in candidates] + [cut], lexicon) \
+            if cut > 0 else [False]
+        if outside[-1] or ended:  # everything before the cut is read
+            found = [m for m, code in zip(candidates, outside) if code
+                     and _marker_name(m) in _SECTION_MARKERS]
+            if found:
+                if _marker_name(found[0]) not in (DOWN, EMPTY_DOWN):
+                    return None
+                down = at + found[0].start()
+                break
+            if ended:
+                break
+            lines += buffer.count("\n", 0, cut)
+            at += cut
+            buffer = buffer[cut:]
+        more = next(blocks, None)
+        if more is None:
+            ended = True
+        else:
+            buffer += more
+    tail = buffer + "".join(blocks)  # the file's text from ``at`` on (a line break, or
+    # the end of the up marker)
+    stop = at + len(tail) if down < 0 else down
+    return skeleton + "\n" * lines + tail, (up.end(), stop)
+
+
+def _split_file(path: Path, lexicon: Lexicon, start: int, stop: int
+                ) -> "tuple[array | None, SqlSplitError | None]":
+    """Split the text of a large file from ``start`` to ``stop`` (its ``up`` section)
+    with ``lexicon``, a block at a time (:func:`~npa_migrations.sqltext.split_complete`):
+    where each statement is in the file's text (start and end, two numbers a
+    statement), or the :class:`SqlSplitError` it raises, naming the file's line."""
+    spans = array("Q")
+    at = 0  # where ``buffer`` starts in the file's text
+    lines = 0  # line breaks before ``at``
+    buffer = ""
+    for block in read_blocks(path):
+        if at + len(block) <= start:  # before the section
+            lines += block.count("\n")
+            at += len(block)
+            continue
+        if not buffer and at < start:
+            lines += block.count("\n", 0, start - at)
+            block, at = block[start - at:], start
+        buffer += block[:max(stop - at - len(buffer), 0)]
+        _, cut, rest = split_complete(buffer, lexicon)
+        spans.extend([at + position for position in cut])
+        lines += buffer.count("\n", 0, rest)
+        at += rest
+        buffer = buffer[rest:]
+        if at + len(buffer) >= stop:
+            break
+    try:  # the line numbers of an error: the file's (as many line breaks before)
+        padding = "\n" * lines
+        _, last, _ = split_complete(padding + buffer, lexicon, final=True)
+    except SqlSplitError as exc:
+        return None, exc
+    # (the first statement's text starts with the padding: not the file's)
+    spans.extend([at + max(position - len(padding), 0) for position in last])
+    return spans, None
 
 
 def _unusable() -> list:  # replaced by use_lexicon() before anyone can call it

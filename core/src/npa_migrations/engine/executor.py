@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from ..errors import (ConfigurationError, MigrationSourceError, UnknownTargetError,
                       ValidationError)
+from ..operations import OperationStream
 from ..options import MigrationExecutorOptions, TransactionMode
 from ..results import AppliedMigration, MigrationResult, MigrationStatus
 from .interrupt import Interruption
@@ -311,13 +312,12 @@ class MigrationExecutor:
                        if m.continues and m.resume is not None and m.resume.under_way]
         if not interrupted:  # the usual case: recovery (and its probes) is not imported
             return
-        from .live import step_in_transaction
+        from .live import steps_in_transaction
         from .recovery import settle_in_doubt
 
         for migration in interrupted:
             steps = plan_steps(self.provider, migration.operations)
-            wrapped = [step_in_transaction(migration.script, step, self.options)
-                       for step in steps]
+            wrapped = steps_in_transaction(migration.script, steps, self.options)
             model = None
             if migration.direction == UP:
                 model = self._expected(rows)
@@ -353,7 +353,9 @@ class MigrationExecutor:
 
         outside = []
         for migration in plan:
-            for operation in migration.operations:
+            operations = migration.operations
+            # a stream is custom SQL, whose identifiers are not read (a pass over a file)
+            for operation in () if isinstance(operations, OperationStream) else operations:
                 for what, name in operation.identifiers():
                     try:
                         self.provider.sql.check_identifier(name, what)

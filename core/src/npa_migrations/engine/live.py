@@ -24,6 +24,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MigrationException, NpaError, RunInterrupted
+from ..operations import OperationStream
 from ..options import TransactionMode
 from ..plugins import live
 from ..provider.context import RenderContext
@@ -32,9 +33,12 @@ from ..results import ProgressStep
 from ..sqltext import first_line
 from .history import Position
 from .journal import Journal
+from .planner import StepStream
 from .runner import RetryMigration, RetryRun, RunTarget
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+
     from ..migration import MigrationScript
     from ..options import MigrationExecutorOptions
     from ..schema.verify import Verifier
@@ -50,6 +54,18 @@ def step_in_transaction(script: "MigrationScript", step: "Step",
     and the migration allow it, and the transaction mode is not ``none``."""
     return (step.transactional and script.transactional
             and options.transaction_mode is not TransactionMode.NONE)
+
+
+def steps_in_transaction(script: "MigrationScript", steps: "Sequence[Step]",
+                         options: "MigrationExecutorOptions") -> list[bool]:
+    """:func:`step_in_transaction` of every step; of a
+    :class:`~npa_migrations.engine.planner.StepStream` (a large ``.sql`` file) without
+    planning its steps."""
+    if isinstance(steps, StepStream):
+        if not script.transactional or options.transaction_mode is TransactionMode.NONE:
+            return [False] * len(steps)  # no step is: no need to ask
+        return steps.transactional()
+    return [step_in_transaction(script, step, options) for step in steps]
 
 
 class LiveHooks:
@@ -96,7 +112,7 @@ class LiveTarget(RunTarget):
         self.journal: Journal | None = None
         self.atomic = False
         self.wrapped: list[bool] = []
-        self.steps: list["Step"] = []
+        self.steps: Sequence["Step"] = []
         self.started = 0.0
         self.statement: "Statement | None" = None
         #: a statement running outside any transaction, while it runs
@@ -138,7 +154,7 @@ class LiveTarget(RunTarget):
             self.session.commit()
 
     # a migration -----------------------------------------------------------------------
-    def start_migration(self, migration: "PlannedMigration", steps: list["Step"],
+    def start_migration(self, migration: "PlannedMigration", steps: Sequence["Step"],
                         index: int, total: int) -> None:
         script = migration.script
         if self.migration is not migration:  # not again when it is retried
@@ -151,7 +167,7 @@ class LiveTarget(RunTarget):
         self.batched = {}
         self.session.checkpoint("migration", script)
         self.steps = steps
-        self.wrapped = [step_in_transaction(script, step, self.options) for step in steps]
+        self.wrapped = steps_in_transaction(script, steps, self.options)
         self.atomic = self.outer or (self.transactional_ddl and all(self.wrapped)
                                      and not migration.continues)
         if self.atomic:
@@ -418,10 +434,12 @@ class LiveTarget(RunTarget):
                 self._progress(migration.script, ProgressStep(
                     "operation", operation.describe(), duration))
 
-    def finish_migration(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
+    def finish_migration(self, migration: "PlannedMigration", steps: Sequence["Step"]) -> None:
         script = migration.script
         if self.verifier is not None and migration.direction in ("up", "down"):
-            self.verifier.verify(script, list(migration.operations), migration.direction)
+            operations = migration.operations  # a stream is read again, not copied
+            self.verifier.verify(script, operations if isinstance(operations, OperationStream)
+                                 else list(operations), migration.direction)
         elapsed_ms = int((time.perf_counter() - self.started) * 1000)
         if not self.conn.in_transaction:
             self._begin()
@@ -691,7 +709,7 @@ class LiveTarget(RunTarget):
             self.options.on_progress(script, step)
 
 
-def describe_progress(steps: list["Step"], position: "Position") -> str:
+def describe_progress(steps: Sequence["Step"], position: "Position") -> str:
     """``2 of 4 operation(s) took effect (Creating table 'a'; Adding column ...)``, and the
     statements of a step that took effect only in part."""
     done = [op for step in steps[:position.step] for op in step.operations]

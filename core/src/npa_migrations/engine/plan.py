@@ -27,6 +27,8 @@ from .history import APPLIED, HistoryRow, Position
 from .validation import pending_migrations, repeatables_due
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+
     from ..migration import MigrationScript
     from ..operations import MigrationOperation
 
@@ -40,7 +42,9 @@ class PlannedMigration:
     :ivar script: the migration.
     :ivar direction: ``up`` (apply), ``down`` (revert) or ``undo`` (revert the part of a
         failed ``up`` that took effect: ``repair --undo-partial``).
-    :ivar operations: what runs, in the author's order (the planner orders them).
+    :ivar operations: what runs, in the author's order (the planner orders them): a
+        list, or the :class:`~npa_migrations.operations.OperationStream` of a large
+        ``.sql`` file.
     :ivar resume: the migration's history row when it has one (applied, or left failed or
         under way by an earlier run), else ``None``; a run in the row's own direction that
         did not finish continues from the row's position.
@@ -48,7 +52,7 @@ class PlannedMigration:
 
     script: "MigrationScript"
     direction: str
-    operations: list["MigrationOperation"]
+    operations: "Sequence[MigrationOperation]"
     resume: "HistoryRow | None" = None
     #: where the run starts: the recorded position of an interrupted run in the same
     #: direction, else the beginning (a retry moves it on)

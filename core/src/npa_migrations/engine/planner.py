@@ -54,7 +54,8 @@ and every other operation keep their place.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .. import operations as ops
 from ..errors import ConfigurationError
@@ -63,8 +64,8 @@ from ..statements import Statement, Step
 if TYPE_CHECKING:  # pragma: no cover
     from ..provider import BaseProvider, RenderContext
 
-__all__ = ["TABLE_SHAPE_OPERATIONS", "group_rebuilds", "order_operations", "plan_steps",
-           "step_for"]
+__all__ = ["TABLE_SHAPE_OPERATIONS", "StepStream", "group_rebuilds", "order_operations",
+           "plan_steps", "step_for"]
 
 #: operations that change one table's columns or constraints: a table rebuild absorbs
 #: every one of them in its run
@@ -95,7 +96,7 @@ def order_operations(operations: Sequence[ops.MigrationOperation]) -> list[ops.M
 
 
 def plan_steps(provider: "BaseProvider", operations: Sequence[ops.MigrationOperation]
-               ) -> list[Step]:
+               ) -> "list[Step] | StepStream":
     """The steps that carry out one migration's operations on ``provider``, in run order.
 
     :param provider: the provider of the database the steps are for.
@@ -106,6 +107,8 @@ def plan_steps(provider: "BaseProvider", operations: Sequence[ops.MigrationOpera
     :raises ConfigurationError: an operation the provider's capabilities rule out (a
         partial index where there are none), before anything of the migration runs.
     """
+    if isinstance(operations, ops.OperationStream):  # custom SQL only: a step each
+        return StepStream(provider, operations, _plan_hooks())
     for operation in operations:
         if isinstance(operation, ops.CreateIndex) and operation.where \
                 and not provider.capabilities.partial_indexes:
@@ -113,20 +116,72 @@ def plan_steps(provider: "BaseProvider", operations: Sequence[ops.MigrationOpera
                 f"{operation.describe()}: {provider.name} has no partial indexes, so "
                 "create_index(..., where=...) cannot run on it. Leave where= out, or create "
                 "the index with b.execute(..., dialects=...) for the databases that have them.")
-    from ..plugins import get_plugin_manager, live, only_default
-
-    hook = get_plugin_manager().hook
-    hooks = _PlanHooks(live(hook.npa_operation_transactional),
-                       None if only_default(hook.npa_generate_sql)
-                       else live(hook.npa_generate_sql))
+    hooks = _plan_hooks()
     return [unit if isinstance(unit, Step) else step_for(provider, unit, hooks)
             for unit in group_rebuilds(provider, order_operations(operations))]
 
 
+def _plan_hooks() -> "_PlanHooks":
+    from ..plugins import get_plugin_manager, live, only_default
+
+    hook = get_plugin_manager().hook
+    transactional = hook.npa_operation_transactional
+    return _PlanHooks(live(transactional) if transactional.get_hookimpls() else None,
+                      None if only_default(hook.npa_generate_sql)
+                      else live(hook.npa_generate_sql))
+
+
+class StepStream(Sequence):
+    """The steps of an :class:`~npa_migrations.operations.OperationStream` (a large
+    ``.sql`` file), one per operation, planned when they are read: a run holds the step
+    it runs, not one per statement of the file. Indexing plans that one step (reading
+    the operations up to it)."""
+
+    __slots__ = ("provider", "operations", "hooks", "flags")
+
+    def __init__(self, provider: "BaseProvider", operations: ops.OperationStream,
+                 hooks: "_PlanHooks"):
+        self.provider = provider
+        self.operations = operations
+        self.hooks = hooks
+        #: the hook's answers of :meth:`transactional`, kept for the steps planned next
+        self.flags: list[bool] | None = None
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+    def __iter__(self) -> Iterator[Step]:
+        provider, hooks, flags = self.provider, self.hooks, self.flags
+        if flags is None or len(flags) != len(self):
+            for operation in self.operations:
+                yield step_for(provider, operation, hooks)
+            return
+        for operation, flag in zip(self.operations, flags):  # the hook asked already
+            yield step_for(provider, operation, hooks, transactional=flag)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [step_for(self.provider, op, self.hooks) for op in self.operations[index]]
+        return step_for(self.provider, self.operations[index], self.hooks)
+
+    def transactional(self) -> list[bool]:
+        """:attr:`Step.transactional <npa_migrations.statements.Step.transactional>` of
+        every step, without planning the steps: one pass over the operations asking
+        the ``npa_operation_transactional`` hook, none when no plugin implements it."""
+        ask = self.hooks.transactional
+        if ask is None:
+            return [True] * len(self)
+        provider = self.provider
+        self.flags = [ask(provider=provider, operation=op) is not False
+                      for op in self.operations]
+        return self.flags
+
+
 class _PlanHooks:
     """The two hooks every planned step calls, looked up once per migration (a large
-    ``.sql`` file plans one step per statement): ``npa_operation_transactional``, and
-    ``npa_generate_sql`` (``None`` when only the built-in default implements it)."""
+    ``.sql`` file plans one step per statement): ``npa_operation_transactional``
+    (``None`` when no plugin implements it), and ``npa_generate_sql`` (``None`` when
+    only the built-in default implements it)."""
 
     __slots__ = ("transactional", "generate")
 
@@ -164,19 +219,17 @@ def group_rebuilds(provider: "BaseProvider", operations: Sequence[ops.MigrationO
 
 
 def step_for(provider: "BaseProvider", operation: ops.MigrationOperation,
-             hooks: "_PlanHooks | None" = None) -> Step:
+             hooks: "_PlanHooks | None" = None, *, transactional: bool | None = None
+             ) -> Step:
     """One step rendering ``operation`` through the ``npa_generate_sql`` hook when it runs
     (the provider's ``sql_<kind>`` unless a plugin overrides it); the step may not run in
     a transaction when a plugin says so (``npa_operation_transactional`` returns
-    ``False``). ``hooks``: the two hooks, when the caller looked them up already."""
+    ``False``). ``hooks``: the two hooks, when the caller looked them up already;
+    ``transactional``: that hook's answer, when the caller asked it already."""
     if hooks is None:
-        from ..plugins import get_plugin_manager, live, only_default
-
-        hook = get_plugin_manager().hook
-        hooks = _PlanHooks(live(hook.npa_operation_transactional),
-                           None if only_default(hook.npa_generate_sql)
-                           else live(hook.npa_generate_sql))
-    transactional = hooks.transactional(provider=provider, operation=operation)
+        hooks = _plan_hooks()
+    if transactional is None and hooks.transactional is not None:
+        transactional = hooks.transactional(provider=provider, operation=operation)
     return Step((operation,), _Render(provider, operation, hooks.generate),
                 transactional=transactional is not False,
                 live=provider.sql.reads_live_schema(operation), data=operation.data)

@@ -32,13 +32,15 @@ from .history import RUNNING, Position
 from .ordering import ValidationProblem
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+
     from ..schema.model import SchemaModel
     from ..statements import Statement, Step
     from .plan import PlannedMigration
     from .session import Session
 
 
-def settle_in_doubt(session: "Session", migration: "PlannedMigration", steps: list["Step"],
+def settle_in_doubt(session: "Session", migration: "PlannedMigration", steps: Sequence["Step"],
                     model: "SchemaModel | None" = None, *, wrapped: list[bool]) -> str | None:
     """Settle the in-doubt statement of an interrupted ``migration`` (its history row is
     ``running``), moving ``migration.start`` past it when it took effect and recording
@@ -86,7 +88,7 @@ def settle_in_doubt(session: "Session", migration: "PlannedMigration", steps: li
     return f"Checked the statement under way when the last run stopped ({what}): it {verdict}."
 
 
-def statement_in_doubt(session: "Session", steps: list["Step"], position: Position
+def statement_in_doubt(session: "Session", steps: Sequence["Step"], position: Position
                        ) -> "tuple[Position, Statement | None]":
     """The statement a record at ``position`` leaves in doubt, and where it is: the one at
     ``position`` -- or, when the record says a whole step ran ("step 1, statement 2" of a

@@ -43,6 +43,8 @@ from .history import Position
 from .planner import plan_steps
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+
     from ..options import MigrationExecutorOptions
     from ..provider import BaseProvider, RenderContext
     from ..statements import Statement, Step
@@ -88,7 +90,7 @@ class RunTarget:
     def finish_run(self, plan: "Plan", result: MigrationResult) -> None:
         """After the last migration (or the one that stopped the run)."""
 
-    def start_migration(self, migration: "PlannedMigration", steps: list["Step"],
+    def start_migration(self, migration: "PlannedMigration", steps: Sequence["Step"],
                         index: int, total: int) -> None:
         """Before the first step of a migration (again after a retry)."""
 
@@ -141,7 +143,7 @@ class RunTarget:
                   entries: list[tuple[int, "Step", list["Statement"]]], pending: Any) -> None:
         """Wait for the batch :meth:`start_batch` sent; raises like :meth:`run_batch`."""
 
-    def finish_migration(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
+    def finish_migration(self, migration: "PlannedMigration", steps: Sequence["Step"]) -> None:
         """After the last step: the migration's bookkeeping."""
 
     def fail_migration(self, migration: "PlannedMigration", exc: BaseException, *,
@@ -240,7 +242,7 @@ class Runner:
                 self.target.retrying(migration, attempt, retry.error)
                 migration.start = retry.position
 
-    def _run_steps(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
+    def _run_steps(self, migration: "PlannedMigration", steps: Sequence["Step"]) -> None:
         self._pending = None
         try:
             self._walk_steps(migration, steps)
@@ -250,7 +252,7 @@ class Runner:
                 self._finish_pending(migration)
             raise
 
-    def _walk_steps(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
+    def _walk_steps(self, migration: "PlannedMigration", steps: Sequence["Step"]) -> None:
         start = migration.start
         target = self.target
         limits = target.batch_limits(migration) if target.renders else None

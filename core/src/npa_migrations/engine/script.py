@@ -43,6 +43,8 @@ from ..sqltext import first_line
 from .runner import RunTarget
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+
     from ..options import MigrationExecutorOptions
     from ..provider import BaseProvider
     from ..provider.connection import DbConnection
@@ -141,7 +143,7 @@ class ScriptTarget(RunTarget):
             self._write(self.provider.driver.commit_statement or "COMMIT")
             self.lines.append("")
 
-    def start_migration(self, migration: "PlannedMigration", steps: list["Step"],
+    def start_migration(self, migration: "PlannedMigration", steps: Sequence["Step"],
                         index: int, total: int) -> None:
         from .live import step_in_transaction
 
@@ -182,7 +184,7 @@ class ScriptTarget(RunTarget):
             for operation in step.operations:
                 self.model.apply(operation, migration.id)
 
-    def finish_migration(self, migration: "PlannedMigration", steps: list["Step"]) -> None:
+    def finish_migration(self, migration: "PlannedMigration", steps: Sequence["Step"]) -> None:
         script = migration.script
         if migration.direction == "up":  # a repeatable one replaces its row
             writes = [self.history.delete_script(script.id)] if script.repeatable else []
@@ -246,7 +248,7 @@ class DescribeTarget(RunTarget):
         self.context = RenderContext()
         self.migrations: list[DescribedMigration] = []
 
-    def start_migration(self, migration: "PlannedMigration", steps: list["Step"],
+    def start_migration(self, migration: "PlannedMigration", steps: Sequence["Step"],
                         index: int, total: int) -> None:
         self.migrations.append(DescribedMigration(migration))
 

@@ -125,6 +125,18 @@ class SqlGenerator(RebuildHooks):
 
         return split_statements(sql, brackets=self.bracket_identifiers, lexicon=self.lexicon)
 
+    def streaming_lexicon(self) -> "Lexicon | None":
+        """The lexicon :meth:`split_statements` splits with when it adds no rule of its
+        own, so that a large ``.sql`` file can be split a block at a time with it
+        (:func:`~npa_migrations.sqltext.split_complete`); ``None`` when a subclass
+        overrides :meth:`split_statements` (its rules -- ``GO`` batches, ``DELIMITER``
+        lines -- need the whole text: such a file is read whole)."""
+        from ..sqltext import BRACKETS, PORTABLE
+
+        if type(self).split_statements is not SqlGenerator.split_statements:
+            return None
+        return self.lexicon or (BRACKETS if self.bracket_identifiers else PORTABLE)
+
     def script_statement(self, sql: str) -> str:
         """How one statement reads in a ``--sql`` script: its text, then the terminator
         the database's command-line client expects. The default drops a trailing ``;``

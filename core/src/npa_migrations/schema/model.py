@@ -679,11 +679,17 @@ class SchemaModel:
     def _op_execute(self, op: ops.Execute, where: str = "") -> set[Claim]:
         if self.provider_names is not None and not op.applies_to(self.provider_names):
             return set()
-        if changes_rows_only(op.sql):  # most statements of a data dump
-            return set()
-        for effect in analyse_sql(op.sql):
-            self._apply_sql_effect(effect, getattr(self, "_migration_id", None) or "")
+        self.apply_sql(op.sql, getattr(self, "_migration_id", None))
         return set()
+
+    def apply_sql(self, sql: str, migration_id: str | None = None) -> None:
+        """Apply one raw SQL statement that runs on this model's database (an
+        :class:`~npa_migrations.operations.Execute` for it, or every one): what it does to
+        the schema, as far as the model can read it. Raw SQL claims nothing."""
+        if changes_rows_only(sql):  # most statements of a data dump
+            return
+        for effect in analyse_sql(sql):
+            self._apply_sql_effect(effect, migration_id or "")
 
     def _apply_sql_effect(self, effect: SqlEffect, migration_id: str) -> None:
         if effect.kind == "none":

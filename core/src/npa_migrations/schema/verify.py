@@ -15,10 +15,13 @@ import time
 from typing import TYPE_CHECKING
 
 from ..errors import VerificationError
+from ..operations import OperationStream
 from .compare import Comparator, Difference
 from .model import Claim, SchemaModel, same_name
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+
     from ..migration import MigrationScript
     from ..operations import MigrationOperation
     from ..provider import BaseProvider
@@ -79,13 +82,17 @@ class Verifier:
         """Let go of the reflection engine (the connection stays the run's)."""
         self.reader.close()
 
-    def verify(self, script: "MigrationScript", operations: list["MigrationOperation"],
+    def verify(self, script: "MigrationScript", operations: "Sequence[MigrationOperation]",
                direction: str) -> None:
         """Raise :class:`VerificationError` if the database does not show what the
         operations declared."""
         started = time.perf_counter()
         restore = self.model.snapshot() if self.continue_after_failure else None
         claims: list[tuple[int, Claim]] = []
+        if isinstance(operations, OperationStream):  # raw SQL, read once: claims nothing
+            for sql in operations.statements():
+                self.model.apply_sql(sql, script.id)
+            operations = ()
         for position, operation in enumerate(operations):
             for claim in self.model.apply(operation, script.id):
                 claims.append((position, claim))
