@@ -134,15 +134,17 @@ class LiveSchemaReader:
         if tables is None:
             wanted = {schema: None for schema in schemas}
         else:
+            named: dict[str | None, list[str]] = {}
             for schema, name in tables:
                 if not self.ignored(name):
-                    wanted.setdefault(schema, []).append(name)
-            for schema, names in list(wanted.items()):
-                read = self.rules.read_tables(self.conn, schema, list(dict.fromkeys(names)))
-                if read is not None:
-                    for table in read:
-                        model.tables[table.key] = table
-                    del wanted[schema]
+                    named.setdefault(schema, []).append(name)
+            for schema, given in named.items():
+                read = self.rules.read_tables(self.conn, schema, list(dict.fromkeys(given)))
+                if read is None:
+                    wanted[schema] = given
+                    continue
+                for table in read:
+                    model.tables[table.key] = table
             if not wanted:
                 return model
         with self.engine.connect() as connection, warnings.catch_warnings():
