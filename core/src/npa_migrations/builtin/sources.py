@@ -15,6 +15,7 @@ from typing import Callable
 
 from ..errors import MigrationSourceError
 from ..migration import REPEATABLE_PREFIX, Migration, MigrationScript, id_problem
+from .bytecode import SourceOnlyLoader, trusted_cache
 from .sqlfile import FILE_NAME, load_sql_migration, unreadable
 
 
@@ -88,10 +89,12 @@ def load_python_migrations(path: Path, package: str | None) -> list[MigrationScr
     """Import one Python migration module and return its :class:`Migration` subclasses."""
     name = module_name(path, package)
     try:
-        if package and "." not in path.stem:
+        trusted = trusted_cache(path)  # an edit is never hidden by stale bytecode
+        if package and "." not in path.stem and trusted:
             module = importlib.import_module(name)
         else:  # by path: "." in a file name is no package separator (20220101000000_v5.35.py)
-            spec = importlib.util.spec_from_file_location(name, path)
+            spec = importlib.util.spec_from_file_location(
+                name, path, loader=None if trusted else SourceOnlyLoader(name, str(path)))
             if spec is None or spec.loader is None:
                 raise ImportError(f"not a Python module: {path.name}")
             module = importlib.util.module_from_spec(spec)
