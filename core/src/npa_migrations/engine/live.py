@@ -441,10 +441,10 @@ class LiveTarget(RunTarget):
             self.verifier.verify(script, operations if isinstance(operations, OperationStream)
                                  else list(operations), migration.direction)
         elapsed_ms = int((time.perf_counter() - self.started) * 1000)
-        if not self.conn.in_transaction:
-            self._begin()
         history, conn = self.session.history, self.conn
         with self.driver.batched(conn):
+            if not conn.in_transaction:
+                self._begin()
             if migration.direction == "up":  # a repeatable one may run again: its new row
                 history.record(conn, script.id, script.checksum, elapsed_ms, True,
                                replace=self.journal is not None or script.repeatable,

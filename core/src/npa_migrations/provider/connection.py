@@ -31,6 +31,10 @@ class DbConnection:
         self.in_transaction = False
         self.session_settings: dict[str, Any] = {}
         self.cursor = raw.cursor()
+        #: statements :meth:`execute` keeps instead of running them, while a driver's
+        #: :meth:`~npa_migrations.provider.driver.Driver.batched` block holds them
+        #: (:meth:`hold`); ``None``: every statement runs at once
+        self.held: list[tuple[str, Any]] | None = None
 
     # transactions --------------------------------------------------------------------
     def begin(self) -> None:
@@ -53,7 +57,12 @@ class DbConnection:
 
     # execution -----------------------------------------------------------------------
     def execute(self, sql: str, params: Any = None) -> Any:
-        """Run one statement on the session's cursor; returns the cursor."""
+        """Run one statement on the session's cursor; returns the cursor. While
+        statements are held (:meth:`hold`) it is kept for later instead, and the cursor
+        returned has no result of it."""
+        if self.held is not None:
+            self.held.append((sql, params))
+            return self.cursor
         if params is None:
             self.cursor.execute(sql)
         else:
@@ -76,6 +85,17 @@ class DbConnection:
             cursor = self.execute(statement.sql, statement.params)
             if statement.check is not None:
                 statement.check(cursor)
+
+    def hold(self) -> None:
+        """Keep the statements :meth:`execute` gets from now on, in order, instead of
+        running them (none may need a result), until :meth:`release`: a driver that can
+        send several statements in one round trip collects them so."""
+        self.held = []
+
+    def release(self) -> list[tuple[str, Any]]:
+        """Run statements at once again; returns those held, ``(sql, params)``."""
+        held, self.held = self.held or [], None
+        return held
 
     def executemany(self, sql: str, rows: Iterable[Any]) -> None:
         """``executemany`` in batches of :data:`BATCH_SIZE` (rows may be an iterator)."""
