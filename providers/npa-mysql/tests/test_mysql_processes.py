@@ -59,9 +59,13 @@ def test_killed_run_leaves_no_lock_and_a_truthful_state(my):
         proc.communicate()
     assert proc.returncode == -signal.SIGKILL
 
-    # truthful right away: the first migration is recorded, the killed one is not, and
-    # its uncommitted row is invisible
-    assert [row[:2] for row in my.history()] == [("20250101000000_Side", 1)]
+    # truthful right away: the first migration is recorded; the killed one is
+    # 'running' at its start (its row committed with the first one's end) and nothing of
+    # it took effect: its uncommitted insert is invisible
+    assert [row[:2] for row in my.history()] == [("20250101000000_Side", 1),
+                                                 ("20250102000000_Slow", 0)]
+    assert my.query(f"SELECT state, steps_done, statements_done FROM {q(my.history_table)} "
+                    "WHERE migration_id = '20250102000000_Slow'") == [("running", 0, 0)]
     assert my.query(f"SELECT note FROM {q(side)}") == []
     lock_free = _wait_for(lambda: my.query("SELECT IS_FREE_LOCK(%s)", (my.lock_name(),))
                           == [(1,)], 10, "the server to free the lock")

@@ -418,6 +418,33 @@ def test_round_trips_per_migration(my, monkeypatch):
         assert sent.compounds == [["BEGIN", "DELETE history", "INSERT log", "COMMIT"]]
 
 
+def test_the_next_running_row_commits_with_the_last_migrations_end(my, monkeypatch):
+    """Where DDL commits implicitly, the ``running`` row of the next migration is written
+    in the transaction that records the previous one's end, not alone in autocommit
+    before its first statement: rolling back two one-DROP migrations sends the first
+    row alone, then per migration its DROP and one bookkeeping transaction."""
+    tables = [my.name("a"), my.name("b")]
+    for number, table in enumerate(tables):
+        my.migration(f"2025010100000{number}_Make{number}", f"""
+            b.create_table({table!r}, sa.Column("id", sa.Integer, primary_key=True))
+        """, f"b.drop_table({table!r})")
+    assert my.executor().execute().success
+    sent = _statements_sent(monkeypatch)
+    assert my.executor().rollback(steps=2).success
+    start = sent.index("UPDATE history")
+    end = len(sent) - sent[::-1].index("COMMIT")
+    assert sent[start:end] == [
+        "UPDATE history", "DROP",  # the second migration: its row alone, then its DROP
+        "BEGIN", "DELETE history", "INSERT log",
+        "UPDATE history",          # the first migration's row, 'running', direction down
+        "COMMIT",
+        "DROP",
+        "BEGIN", "DELETE history", "INSERT log", "COMMIT"]
+    assert my.history() == [] and my.tables() & set(tables) == set()
+    if on_mariadb(my):  # each end, with the next start, is one round trip
+        assert len(sent.compounds) == 2
+
+
 def test_a_first_statement_that_keeps_the_transaction_shares_it_with_the_row(my, monkeypatch):
     """Only a statement that certainly commits implicitly gets its journal record alone:
     a migration that starts with DML still writes its ``running`` row in the DML's

@@ -31,7 +31,7 @@ CHECKED_HASH_FLAGS = 0b11
 class SourceOnlyLoader(importlib.machinery.SourceFileLoader):
     """Imports a module from its source, never from (nor into) the bytecode cache."""
 
-    def get_code(self, fullname: str):  # type: ignore[override]
+    def get_code(self, fullname: str):
         path = self.get_filename(fullname)
         return self.source_to_code(self.get_data(path), path)
 

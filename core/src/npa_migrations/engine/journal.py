@@ -10,7 +10,10 @@ transaction mode ``none`` -- its history row is the journal:
 * before the first statement the row says the migration is ``running`` (written in the
   transaction of the first statements where there is one: the first implicit commit
   makes it durable before anything else is; where the first statement certainly commits
-  implicitly, written alone in autocommit just before it, :meth:`Journal.start_later`);
+  implicitly, written alone in autocommit just before it, :meth:`Journal.start_later`;
+  where DDL commits implicitly and another migration ended just before in the same run,
+  in the transaction that recorded that end --
+  :meth:`~npa_migrations.engine.live.LiveTarget.finish_migration`);
 * a statement that runs inside a transaction shares that transaction with the update of
   the row's position, so a data change and the record of it commit together -- a data
   change is never counted twice. Where the provider says the next statement cannot

@@ -124,6 +124,9 @@ class LiveTarget(RunTarget):
         self.batch_share = 0.0
         #: the verifier's model before an all-in-one run (``False``: nothing to restore)
         self.base_model: Any = None
+        #: the journal of the migration that runs next, when its ``running`` row was
+        #: written with the previous one's end (:meth:`_start_next`)
+        self.started_next: Journal | None = None
 
     @property
     def conn(self) -> Any:
@@ -176,6 +179,11 @@ class LiveTarget(RunTarget):
                 self._begin()
             else:
                 self._apply_lock_timeout()
+            return
+        started, self.started_next = self.started_next, None
+        if started is not None and started.migration is migration:
+            self.journal = started  # its row went with the previous migration's end
+            self._apply_lock_timeout()
             return
         self.journal = Journal(self.session, migration)
         first = migration.start.step
@@ -434,7 +442,8 @@ class LiveTarget(RunTarget):
                 self._progress(migration.script, ProgressStep(
                     "operation", operation.describe(), duration))
 
-    def finish_migration(self, migration: "PlannedMigration", steps: Sequence["Step"]) -> None:
+    def finish_migration(self, migration: "PlannedMigration", steps: Sequence["Step"],
+                         following: "PlannedMigration | None" = None) -> None:
         script = migration.script
         if self.verifier is not None and migration.direction in ("up", "down"):
             operations = migration.operations  # a stream is read again, not copied
@@ -456,13 +465,32 @@ class LiveTarget(RunTarget):
                 conn, "apply" if migration.direction == "up" else "revert",
                 migration_id=script.id, checksum=script.checksum, duration_ms=elapsed_ms,
                 detail=f"continued from {migration.start}" if migration.continues else None)
+            started = self._start_next(following)
             if not self.outer:  # the row written whole above supersedes a position
                 self._commit(migration, flush=False)  # kept in memory
+        if started is not None:
+            started.committed()
+            self.started_next = started
         self.journal = None
         duration = time.perf_counter() - self.started
         self.hooks.npa_migration_end(migration=script, direction=_event_direction(migration),
                                      duration=duration, error=None)
         self._progress(script, ProgressStep("end", f"{script.id} done", duration))
+
+    def _start_next(self, following: "PlannedMigration | None") -> Journal | None:
+        """Where DDL commits implicitly, the ``running`` row of the migration that runs
+        next would be a commit of its own, alone before its first statement: it is
+        written here instead, in the transaction that records this migration's end (one
+        commit and round trip fewer per migration). The durable states are those of a
+        run that stops just before the next migration's first statement -- its row says
+        ``running`` where nothing of it ran yet, which the next run checks against the
+        live schema as after any interruption there; a stop requested before it starts
+        puts the row back (:meth:`stop`)."""
+        if following is None or self.outer or self.transactional_ddl:
+            return None
+        journal = Journal(self.session, following)
+        journal.start()
+        return journal
 
     # failure, retry, stop --------------------------------------------------------------
     def fail_migration(self, migration: "PlannedMigration", exc: BaseException, *,
@@ -548,6 +576,9 @@ class LiveTarget(RunTarget):
             state = "the whole all-in-one transaction was rolled back: nothing was applied"
         elif migration is None:
             state = "between two migrations"
+            started, self.started_next = self.started_next, None
+            if started is not None:  # the next one's row, written with the last end
+                started.stop()
         elif journal is None or not journal.took_effect:
             if journal is not None:
                 journal.stop()

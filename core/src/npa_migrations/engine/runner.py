@@ -143,8 +143,11 @@ class RunTarget:
                   entries: list[tuple[int, "Step", list["Statement"]]], pending: Any) -> None:
         """Wait for the batch :meth:`start_batch` sent; raises like :meth:`run_batch`."""
 
-    def finish_migration(self, migration: "PlannedMigration", steps: Sequence["Step"]) -> None:
-        """After the last step: the migration's bookkeeping."""
+    def finish_migration(self, migration: "PlannedMigration", steps: Sequence["Step"],
+                         following: "PlannedMigration | None" = None) -> None:
+        """After the last step: the migration's bookkeeping. ``following`` is the
+        migration the run starts next, if any (a target may write its start in the same
+        transaction)."""
 
     def fail_migration(self, migration: "PlannedMigration", exc: BaseException, *,
                        may_retry: bool = False) -> BaseException:
@@ -202,13 +205,17 @@ class Runner:
         self.target.start_run(plan)
         failed: set[str] = set()
         total = len(plan)
-        for index, migration in enumerate(plan, 1):
+        migrations = list(plan)
+        for index, migration in enumerate(migrations, 1):
             if failed and set(migration.script.depends_on) & failed:
                 failed.add(migration.id)
                 continue
+            following = migrations[index] if index < total else None
+            if following is not None and failed and set(following.script.depends_on) & failed:
+                following = None  # skipped: the one after it is not known to run
             try:
                 self._safe_point(None)
-                self.run_migration(migration, index, total)
+                self.run_migration(migration, index, total, following)
                 result.migration_ids.append(migration.id)
             except MigrationException as exc:
                 result.errors.append(MigrationError(exc.migration_id, str(exc), exc))
@@ -218,9 +225,10 @@ class Runner:
                     break
         self.target.finish_run(plan, result)
 
-    def run_migration(self, migration: "PlannedMigration", index: int, total: int) -> None:
+    def run_migration(self, migration: "PlannedMigration", index: int, total: int,
+                      following: "PlannedMigration | None" = None) -> None:
         """One migration, from its start position, retried after a lock timeout while
-        retries are left."""
+        retries are left; ``following`` runs next (see :meth:`RunTarget.finish_migration`)."""
         steps = plan_steps(self.provider, migration.operations)
         retries = self.options.ddl_lock_retries
         attempt = 0
@@ -229,7 +237,7 @@ class Runner:
                 self.target.start_migration(migration, steps, index, total)
                 try:
                     self._run_steps(migration, steps)
-                    self.target.finish_migration(migration, steps)
+                    self.target.finish_migration(migration, steps, following)
                 except RunInterrupted:
                     raise
                 except Exception as exc:

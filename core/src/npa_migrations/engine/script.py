@@ -184,7 +184,8 @@ class ScriptTarget(RunTarget):
             for operation in step.operations:
                 self.model.apply(operation, migration.id)
 
-    def finish_migration(self, migration: "PlannedMigration", steps: Sequence["Step"]) -> None:
+    def finish_migration(self, migration: "PlannedMigration", steps: Sequence["Step"],
+                         following: "PlannedMigration | None" = None) -> None:
         script = migration.script
         if migration.direction == "up":  # a repeatable one replaces its row
             writes = [self.history.delete_script(script.id)] if script.repeatable else []

@@ -294,12 +294,13 @@ class MysqlDriver(Driver):
     @contextlib.contextmanager
     def batched(self, conn: "DbConnection") -> Iterator[None]:
         """MariaDB: the block's statements -- a migration's ``BEGIN``, history row,
-        event-log row and ``COMMIT`` -- go to the server as one compound statement
-        (``BEGIN NOT ATOMIC ... END``, parameters bound by PyMySQL as for any statement):
-        one round trip instead of four, with no multi-statement option to switch. The
-        server stops at the first statement that fails; the transaction is then rolled
-        back, as after any failed bookkeeping (a ``ROLLBACK`` without one is harmless). MySQL has no anonymous compound
-        statement and runs them one by one."""
+        event-log row, the next migration's ``running`` row and ``COMMIT`` -- go to the
+        server as one compound statement (``BEGIN NOT ATOMIC ... END``, parameters bound
+        by PyMySQL as for any statement): one round trip instead of five, with no
+        multi-statement option to switch. The server stops at the first statement that
+        fails; the transaction is then rolled back, as after any failed bookkeeping (a
+        ``ROLLBACK`` without one is harmless). MySQL has no anonymous compound statement
+        and runs them one by one."""
         if not self.provider.compound_statements:
             yield
             return
