@@ -122,9 +122,11 @@ def _stamp(path: Path) -> tuple[int, int]:
     return info.st_size, info.st_mtime_ns
 
 
-def read_blocks(path: Path, size: int = _SLICE) -> Iterator[str]:
+def read_blocks(path: Path, size: int | None = None) -> Iterator[str]:
     """The text of a migration file as :func:`read_text` reads it, in blocks of about
-    ``size`` characters of whole lines (the last one may end without a line break)."""
+    ``size`` characters (default :data:`_SLICE`, read at each call: tests shrink it) of
+    whole lines (the last one may end without a line break)."""
+    size = size or _SLICE
     rest = ""
     try:
         with open(path, encoding="utf-8-sig") as file:
