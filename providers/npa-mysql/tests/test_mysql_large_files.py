@@ -263,3 +263,31 @@ def test_a_streamed_file_names_the_failing_statement_and_resumes_after_it(my, la
     assert my.query(f"SELECT n, COUNT(*) FROM {big} GROUP BY n HAVING COUNT(*) <> 1") == []
     assert my.query(f"SELECT COUNT(*), MIN(n), MAX(n) FROM {big}") == [(300, 0, 299)]
     assert my.query(f"SELECT id FROM {taken}") == [(1,)]
+
+
+def test_a_streamed_files_script_is_the_whole_files(tmp_path, monkeypatch):
+    """``--sql --offline`` writes the same script for the file read a block at a time
+    as for the file read whole."""
+    from click.testing import CliRunner
+
+    from npa_migrations.cli import cli
+
+    monkeypatch.setattr(sqlfile, "_SLICE", 300)
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "20240101000000_big.sql").write_text(
+        "-- npa:up\nCREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END IF; END;\n"
+        + dump(200) + "/*!40101 SET @a = 1 */;\n# the end; of it\n"
+        "-- npa:down\nDROP PROCEDURE p;\n", encoding="utf-8")
+
+    def script(release_text_from: int) -> str:
+        monkeypatch.setattr(SqlMigrationScript, "release_text_from", release_text_from)
+        result = CliRunner().invoke(cli, ["-d", "mysql+pymysql://u@localhost/db", "-m",
+                                          str(folder), "migrate", "up", "--sql", "--offline"])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    streamed = script(1000)
+    assert streamed == script(1 << 40)
+    assert streamed.count("INSERT INTO big") == 200 and "SET @a = 1" in streamed
+    assert "CREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END IF; END" in streamed
