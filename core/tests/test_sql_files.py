@@ -305,6 +305,8 @@ def test_a_large_file_is_read_a_block_at_a_time(migrations_dir, monkeypatch):
     script = sqlfile.load_sql_migration(path)
     assert script.text is None
     assert script.known_checksum == sqlfile.text_checksum(path.read_text())
+    blocks = list(sqlfile.read_blocks(path))  # the size is read when the file is
+    assert len(blocks) > 10 and max(map(len, blocks)) < 800
     script.use_lexicon(PORTABLE)
     up = script.up_operations()
     assert isinstance(up, FileStatements) and isinstance(up, OperationStream)

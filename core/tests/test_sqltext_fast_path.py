@@ -14,7 +14,7 @@ import pytest
 from npa_migrations.builtin.sqlfile import find_sections
 from npa_migrations.errors import MigrationSourceError, SqlSplitError
 from npa_migrations.sqltext import (BRACKETS, PORTABLE, Lexicon, comments_and_literals,
-                                    outside_tokens, split_statements)
+                                    outside_tokens, split_complete, split_statements)
 
 #: the flags of the databases' lexicons (the providers' own live in their packages)
 LEXICONS = {
@@ -157,3 +157,14 @@ def test_mysql_delimiter_after_a_long_dump():
     statements = mysql.split_mysql(text)
     assert len(statements) == 101
     assert statements[50] == "CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END"
+
+
+@pytest.mark.parametrize("text", ["SELECT 'a;b\\", 'SELECT "a;b\\'])
+def test_a_string_cut_after_a_backslash_is_still_open(text):
+    """Text read so far may end inside a string, right after the backslash of an escape:
+    the string runs on (nothing of it is split; the whole text is an unclosed string),
+    never code whose ';' ends a statement."""
+    lexicon = LEXICONS["mysql"]
+    assert split_complete("SELECT 1;" + text, lexicon) == (["SELECT 1"], [0, 8], 9)
+    with pytest.raises(SqlSplitError, match="never closed"):
+        split_statements(text, lexicon=lexicon)

@@ -94,6 +94,9 @@ def _pattern(lexicon: Lexicon, structure: bool) -> re.Pattern:
     # a group "<kind>_open" matches (empty) where a string or comment runs to the end;
     # without ``structure`` only comments, strings and quoted names are tokens
     escape = r"|\\." if lexicon.backslash_escapes else ""  # \ then any character
+    # a string that runs to the end may end in the backslash of an escape cut off there
+    # (a large file's text read so far): still the string, not code
+    cut = r"\\?" if escape else ""
     single = (r"[^'\\]" if escape else "[^']") + "|''" + escape
     double = (r'[^"\\]' if escape else '[^"]') + ('|""' if lexicon.doubled_double_quotes
                                                    else "") + escape
@@ -111,8 +114,8 @@ def _pattern(lexicon: Lexicon, structure: bool) -> re.Pattern:
     if lexicon.escape_strings:
         parts.append(r"(?P<estring>[eE](?<![\w$][eE])'(?:[^'\\]|''|\\.)*"
                      r"(?:'|(?P<estring_open>\Z)))")
-    parts.append(rf"(?P<single>'(?:{single})*(?:'|(?P<single_open>\Z)))")
-    parts.append(rf'(?P<double>"(?:{double})*(?:"|(?P<double_open>\Z)))')
+    parts.append(rf"(?P<single>'(?:{single})*(?:'|{cut}(?P<single_open>\Z)))")
+    parts.append(rf'(?P<double>"(?:{double})*(?:"|{cut}(?P<double_open>\Z)))')
     if lexicon.backticks:
         parts.append(r"(?P<backtick>`(?:[^`]|``)*(?:`|(?P<backtick_open>\Z)))")
     if lexicon.brackets:

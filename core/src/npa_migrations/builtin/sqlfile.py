@@ -122,9 +122,11 @@ def _stamp(path: Path) -> tuple[int, int]:
     return info.st_size, info.st_mtime_ns
 
 
-def read_blocks(path: Path, size: int = _SLICE) -> Iterator[str]:
+def read_blocks(path: Path, size: int | None = None) -> Iterator[str]:
     """The text of a migration file as :func:`read_text` reads it, in blocks of about
-    ``size`` characters of whole lines (the last one may end without a line break)."""
+    ``size`` characters (default :data:`_SLICE`, read at each call: tests shrink it) of
+    whole lines (the last one may end without a line break)."""
+    size = size or _SLICE
     rest = ""
     try:
         with open(path, encoding="utf-8-sig") as file:
@@ -389,6 +391,13 @@ class SqlMigrationScript(MigrationScript):
     #: the lexicon :attr:`split` splits with when it can split a block at a time
     #: (:meth:`~npa_migrations.provider.SqlGenerator.streaming_lexicon`), else ``None``
     stream_lexicon: Lexicon | None = PORTABLE
+    #: the provider's :meth:`~npa_migrations.provider.SqlGenerator.streaming_lexicon`,
+    #: asked again when the statements are split; ``None``: :attr:`stream_lexicon` holds
+    streaming: "Callable[[], Lexicon | None] | None" = None
+    #: whether a block of the file needs the whole-text split
+    #: (:meth:`~npa_migrations.provider.SqlGenerator.needs_whole_text`): the file is then
+    #: read whole
+    needs_whole_text: "Callable[[str], bool] | None" = None
     #: a large file's ``up`` statements, once its sections were found a block at a time
     streamed: "FileStatements | None" = None
 
@@ -419,7 +428,9 @@ class SqlMigrationScript(MigrationScript):
         """Find the sections with the provider's lexicon and split them its way; an
         error in the markers is raised here, while the migrations are discovered."""
         self.split = provider.sql.split_statements
-        self.stream_lexicon = provider.sql.streaming_lexicon()
+        self.streaming = provider.sql.streaming_lexicon
+        self.stream_lexicon = self.streaming()
+        self.needs_whole_text = provider.sql.needs_whole_text
         self.use_lexicon(provider.sql.lexicon or PORTABLE)
 
     def use_lexicon(self, lexicon: Lexicon) -> None:
@@ -447,8 +458,9 @@ class SqlMigrationScript(MigrationScript):
         (:func:`_scan_file`): the ``up`` statements become a :class:`FileStatements`
         (split when they are first asked for), only the ``down`` section's text is kept."""
         self._check_stamp()
-        scan = _scan_file(self.path, lexicon)  # type: ignore[arg-type]
-        if scan is None:  # markers out of the usual places: read whole (errors named)
+        scan = _scan_file(self.path, lexicon, self.needs_whole_text)  # type: ignore[arg-type]
+        if scan is None:  # markers out of the usual places (read whole: errors named), or
+            # what the provider splits only whole (MySQL's DELIMITER lines)
             return self._find_sections(self._full_text(), lexicon)
         skeleton, up = scan
         sections = self._find_sections(skeleton, lexicon)
@@ -464,7 +476,10 @@ class SqlMigrationScript(MigrationScript):
     def _build_up(self) -> "list | FileStatements":
         streamed = self.streamed
         if streamed is not None:
-            return streamed.built()
+            lexicon = streamed.lexicon if self.streaming is None else self.streaming()
+            if lexicon is not None:
+                return streamed.built(lexicon)
+            self.streamed = None  # the provider no longer splits it a block at a time
         # one read of the shared state: fleet targets of one kind build it concurrently
         sections = self.sections
         if sections is None or not sections.whole:  # let go after an earlier split
@@ -533,10 +548,13 @@ class FileStatements(OperationStream):
         self.spans: array | None = None
         self.error: SqlSplitError | None = None
 
-    def built(self) -> "FileStatements":
+    def built(self, lexicon: Lexicon | None = None) -> "FileStatements":
         """These statements, split now if they were not (:func:`_split_file`), or the
         error splitting them raises (when the operations are asked for, as for a file
-        read whole)."""
+        read whole). A ``lexicon`` other than the one they were split with (the
+        server's settings, learnt since, changed the provider's) splits them again."""
+        if lexicon is not None and lexicon != self.lexicon:
+            self.lexicon, self.spans, self.error = lexicon, None, None
         if self.spans is None and self.error is None:
             self.script._check_stamp()
             self.spans, self.error = _split_file(self.script.path,  # type: ignore[arg-type]
@@ -594,8 +612,33 @@ def _marker_name(match: re.Match) -> str:
     return words[0] if words else ""
 
 
-def _scan_file(path: Path, lexicon: Lexicon) -> "tuple[str, tuple[int, int]] | None":
-    """Find the markers of a large file, reading it a block at a time: its
+class _WholeText(Exception):
+    """A block of the file needs the provider's whole-text split."""
+
+
+def _checked(blocks: Iterator[str], needs_whole_text: "Callable[[str], bool] | None"
+             ) -> Iterator[str]:
+    """``blocks``, raising :class:`_WholeText` at one that ``needs_whole_text``."""
+    for block in blocks:
+        if needs_whole_text is not None and needs_whole_text(block):
+            raise _WholeText
+        yield block
+
+
+def _scan_file(path: Path, lexicon: Lexicon,
+               needs_whole_text: "Callable[[str], bool] | None" = None
+               ) -> "tuple[str, tuple[int, int]] | None":
+    """:func:`_scan_blocks` of the file's blocks; ``None`` as well when a block of it
+    ``needs_whole_text`` (the provider's split needs the whole text: it is read whole)."""
+    try:
+        return _scan_blocks(_checked(read_blocks(path), needs_whole_text), lexicon)
+    except _WholeText:
+        return None
+
+
+def _scan_blocks(blocks: Iterator[str], lexicon: Lexicon
+                 ) -> "tuple[str, tuple[int, int]] | None":
+    """Find the markers of a large file from its ``blocks`` (whole lines): its
     ``-- npa:up`` marker, then every code-level ``-- npa:`` marker after it
     (:func:`~npa_migrations.sqltext.outside_tokens` from a line break known to be
     outside every string and comment to the next), up to the ``-- npa:down`` (or
@@ -609,7 +652,6 @@ def _scan_file(path: Path, lexicon: Lexicon) -> "tuple[str, tuple[int, int]] | N
         marker other than the down one follows it: the file is read whole, where the
         error names it.
     """
-    blocks = read_blocks(path)
     head: list[str] = []
     up: re.Match | None = None
     for block in blocks:  # the text up to the up marker

@@ -130,12 +130,24 @@ class SqlGenerator(RebuildHooks):
         own, so that a large ``.sql`` file can be split a block at a time with it
         (:func:`~npa_migrations.sqltext.split_complete`); ``None`` when a subclass
         overrides :meth:`split_statements` (its rules -- ``GO`` batches, ``DELIMITER``
-        lines -- need the whole text: such a file is read whole)."""
+        lines -- need the whole text: such a file is read whole). A subclass whose
+        rules show in the text (MySQL's ``DELIMITER`` lines) overrides this too, with
+        :meth:`needs_whole_text`: a file where none shows is split with the lexicon.
+        Asked again when a file's statements are split: a server's settings, learnt on
+        connecting, may change the lexicon."""
         from ..sqltext import BRACKETS, PORTABLE
 
         if type(self).split_statements is not SqlGenerator.split_statements:
             return None
         return self.lexicon or (BRACKETS if self.bracket_identifiers else PORTABLE)
+
+    def needs_whole_text(self, block: str) -> bool:
+        """Whether ``block`` (whole lines of a large ``.sql`` file) may hold what only
+        :meth:`split_statements` reading the whole text honours, so that splitting the
+        file a block at a time with :meth:`streaming_lexicon` could cut it otherwise:
+        the file is then read whole. ``False`` by default (the lexicon is the whole
+        rule); MySQL answers ``True`` for a block holding the word ``DELIMITER``."""
+        return False
 
     def script_statement(self, sql: str) -> str:
         """How one statement reads in a ``--sql`` script: its text, then the terminator

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from npa_migrations.provider.connection import DbConnection
     from npa_migrations.schema.model import ColumnModel
+    from npa_migrations.sqltext import Lexicon
 
     from .locking import MysqlLock
 
@@ -463,6 +464,20 @@ class MysqlSql(SqlGenerator):
         from .sqltext import split_mysql
 
         return split_mysql(sql, backslash_escapes=self.provider.backslash_escapes)
+
+    def streaming_lexicon(self) -> "Lexicon":
+        """:attr:`lexicon`: where no ``DELIMITER`` line can be (:meth:`needs_whole_text`),
+        :meth:`split_statements` is the lexicon's split, so a large file is split a
+        block at a time with it."""
+        return self.lexicon
+
+    def needs_whole_text(self, block: str) -> bool:
+        """A block holding the word ``DELIMITER`` (a ``DELIMITER`` line, or the word
+        in a string, a comment or a name): the file is split whole, by
+        :func:`~npa_mysql.sqltext.split_mysql`."""
+        from .sqltext import may_set_delimiter
+
+        return may_set_delimiter(block)
 
     def utc_now(self) -> Any:
         """``UTC_TIMESTAMP()``: ``CURRENT_TIMESTAMP`` is the session's time zone."""

@@ -11,7 +11,9 @@ is a name (a column may be called so) or starts a transaction.
 The one rule of MySQL's own is a layer on top: the ``mysql`` client's ``DELIMITER``
 command. After a line ``DELIMITER $$`` statements end at ``$$`` (and are sent whole, with
 the semicolons inside them) until a line ``DELIMITER ;``; the ``DELIMITER`` lines
-themselves are not sent.
+themselves are not sent. A text without the word ``DELIMITER`` (:func:`may_set_delimiter`)
+is split by the lexicon alone, which is what lets a large ``.sql`` file be split a block
+at a time (``MysqlSql.streaming_lexicon``); a file with the word is split whole.
 """
 
 from __future__ import annotations
@@ -49,12 +51,20 @@ _DELIMITER = re.compile(r"^[ \t]*DELIMITER[ \t]+(?P<delimiter>\S+)[ \t]*(?:\r?\n
 _DELIMITER_WORD = re.compile("DELIMITER", re.IGNORECASE)
 
 
+def may_set_delimiter(text: str) -> bool:
+    """Whether ``text`` may hold a ``DELIMITER`` line: it has the word somewhere (in a
+    string, a comment or a name too). Without it, :func:`split_mysql` is
+    :func:`~npa_migrations.sqltext.split_statements` with MySQL's lexicon, so a large
+    file can be split a block at a time with that lexicon alone."""
+    return _DELIMITER_WORD.search(text) is not None
+
+
 def split_mysql(text: str, *, backslash_escapes: bool = True) -> list[str]:
     """Split ``text`` at top-level semicolons (or at the delimiter a ``DELIMITER`` line
     set); returns stripped statements without their delimiter, comment-only chunks
     dropped."""
     lexicon = lexicon_for(backslash_escapes)
-    if not _DELIMITER_WORD.search(text):  # no DELIMITER line can hide: mask() holds
+    if not may_set_delimiter(text):  # no DELIMITER line can hide: mask() holds
         return split_statements(text, lexicon=lexicon)  # 8 bytes a character (a dump)
     masked = mask(text, lexicon)
     commands = list(_DELIMITER.finditer(masked))
