@@ -388,6 +388,12 @@ def npa_register_commands(cli: "click.Group", migrate: "click.Group") -> None:
     lists the commands; so commands added to ``migrate`` appear in its help, while a
     top-level command added to ``cli`` works but is not listed by ``npa --help``. A
     plugin must not replace a built-in command (that is an error naming the plugin).
+    What a listing shows of each command (name, help, short help, hidden, deprecated)
+    is remembered after the hook ran, and later listings use it without loading the
+    plugins until the installation, the variables choosing plugins, or the file of a
+    plugin or of a command's callback or class changes
+    (:mod:`npa_migrations.cli.plugin_commands`): keep a command's help in the module
+    that defines it.
 
     Commands get the CLI's global options with ``@click.pass_obj`` (a
     :class:`npa_migrations.cli.Context`: ``obj.config``, ``obj.executor()``) and turn

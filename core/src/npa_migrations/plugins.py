@@ -33,6 +33,16 @@ class PluginManager(pluggy.PluginManager):
         super().__init__(project_name)
         #: ``(plugin, entry point)`` of every plugin loaded from an entry point
         self.entry_point_plugins: list[tuple[object, dict]] = []
+        #: the names of the plugins :func:`get_plugin_manager` registered: what the
+        #: installation and the environment chose
+        self.configured: frozenset[str] = frozenset()
+
+    def holds_only_configured_plugins(self) -> bool:
+        """Whether the plugins registered are exactly those the installation and the
+        environment chose: none added or removed in this process since (an in-test
+        plugin, the CLI's reporter), so what they do is what any new process would get."""
+        return self.configured == {name for name, plugin in self.list_name_plugin()
+                                   if plugin is not None}
 
 
 _manager: PluginManager | None = None
@@ -56,6 +66,8 @@ def get_plugin_manager() -> PluginManager:
         for name in extra_plugin_modules():
             manager.register(_import_plugin(name), name=name)
         manager.check_pending()
+        manager.configured = frozenset(name for name, plugin in manager.list_name_plugin()
+                                       if plugin is not None)
         _manager = manager
     return _manager
 

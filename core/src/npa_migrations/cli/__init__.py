@@ -10,10 +10,11 @@ import functools
 import gc
 import re
 import sys
-from pathlib import Path
 from typing import Any, Callable
 
 import click
+
+from .. import __version__
 
 
 def echo_json(payload: dict) -> None:
@@ -142,30 +143,55 @@ class PluginGroup(click.Group):
     """A click group that also holds the commands plugins contribute (hook
     :func:`~npa_migrations.hookspecs.npa_register_commands`).
 
-    Plugins are loaded only when a command name is not built in, or when the group lists
-    its commands for help and :attr:`list_plugin_commands` is set; so ``npa --help`` and
-    every built-in command start without importing pluggy or entry points.
+    Plugins are loaded only when a command name is neither built in nor remembered, when a
+    remembered plugin command is run, or when the group lists its commands for help
+    (:attr:`list_plugin_commands`) and they are not remembered
+    (:mod:`npa_migrations.cli.plugin_commands`); so ``npa --help``, ``npa migrate --help``
+    and every built-in command start without importing pluggy or entry points.
     """
 
-    #: whether ``--help`` of this group loads plugins to list their commands
+    #: whether ``--help`` of this group lists the plugins' commands
     list_plugin_commands = True
+    #: the group's name among the remembered plugin commands
+    remembered_as = "migrate"
 
     def get_command(self, ctx: click.Context, cmd_name: str):
         command = super().get_command(ctx, cmd_name)
+        if command is None:
+            from .plugin_commands import stand_ins
+
+            command = (stand_ins(self.remembered_as) or {}).get(cmd_name)
         if command is None and load_plugin_commands():
             command = super().get_command(ctx, cmd_name)
         return command
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        if self.list_plugin_commands:
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name, command, rest = super().resolve_command(ctx, args)
+        from .plugin_commands import RememberedCommand
+
+        if isinstance(command, RememberedCommand):  # listed from memory: run the real one
             load_plugin_commands()
-        return super().list_commands(ctx)
+            return super().resolve_command(ctx, args)
+        return name, command, rest
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = super().list_commands(ctx)
+        if not self.list_plugin_commands:
+            return names
+        from .plugin_commands import stand_ins
+
+        remembered = stand_ins(self.remembered_as)
+        if remembered is None:
+            load_plugin_commands()
+            return super().list_commands(ctx)
+        return sorted(set(names) | set(remembered))
 
 
 class RootGroup(PluginGroup):
     """The ``npa`` group: its help lists only built-in commands (a fast cold start)."""
 
     list_plugin_commands = False
+    remembered_as = "npa"
 
 
 _loaded_for: list[Any] = []  # the plugin manager whose commands are registered
@@ -174,12 +200,14 @@ _loaded_for: list[Any] = []  # the plugin manager whose commands are registered
 def load_plugin_commands() -> bool:
     """Ask the plugins for their commands (once per plugin manager); ``True`` when this
     call registered them. A plugin replacing a built-in command is a usage error naming
-    the plugin's module."""
+    the plugin's module. The first commands of the process are remembered for the next
+    listings (:func:`npa_migrations.cli.plugin_commands.remember`)."""
     from ..plugins import get_plugin_manager
 
     manager = get_plugin_manager()
     if _loaded_for and _loaded_for[0] is manager:
         return False
+    first = not _loaded_for
     _loaded_for[:] = [manager]
     before = {group: dict(group.commands) for group in (cli, migrate)}
     manager.hook.npa_register_commands(cli=cli, migrate=migrate)
@@ -194,6 +222,13 @@ def load_plugin_commands() -> bool:
                     f"The plugin module '{module}' registers a command '{name}', which would "
                     f"replace the built-in '{where} {name}'. Rename the plugin's command or "
                     "uninstall the plugin.")
+    if first:
+        from .plugin_commands import remember
+
+        remember(manager, {remembered_as: {name: command
+                                           for name, command in group.commands.items()
+                                           if name not in before[group]}
+                           for remembered_as, group in (("npa", cli), ("migrate", migrate))})
     return True
 
 
@@ -206,7 +241,9 @@ def load_plugin_commands() -> bool:
 @click.option("--config", "config_file", metavar="FILE",
               help="Config file (default ./npa.toml or [tool.npa] in ./pyproject.toml).")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of errors.")
-@click.version_option(package_name="npa-migrations", prog_name="npa")
+# the version is the package's own, not read from its metadata: importlib.metadata alone
+# costs ≈ 25 ms of the start (a test checks that the two agree)
+@click.version_option(__version__, package_name="npa-migrations", prog_name="npa")
 @click.pass_context
 def cli(ctx, database_url, migrations, config_file, verbose):
     """npa: database migrations that are applied exactly once.
@@ -669,6 +706,8 @@ def new(obj: Context, name, as_sql, autogenerate, model, from_database):
             f"{len(file_name.encode('utf-8'))} bytes, and file systems allow at most "
             f"{MAX_FILE_NAME_BYTES}. Use a shorter NAME (at most {room} characters in "
             "snake_case).", param_hint="NAME")
+    from pathlib import Path
+
     folder = Path(obj.config.migrations[0])
     if folder.exists() and not folder.is_dir():
         raise click.UsageError(f"'{folder}' is not a folder.")
@@ -941,7 +980,6 @@ def history(obj: Context, limit, as_json):
 @handle_errors
 def providers(as_json):
     """List installed providers and plugins, with versions."""
-    from .. import __version__
     from ..provider.registry import installed_plugins
 
     rows = installed_plugins()

@@ -19,7 +19,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -102,6 +101,8 @@ def fleet_options(command: str, guard: Callable) -> Callable:
 def fleet_request(obj: Any, picked: dict[str, Any]) -> FleetRequest | None:
     """The fleet asked for by the flags, else by ``[tool.npa.fleet]`` when ``-d`` was not
     given; ``None`` for a single-target command."""
+    from pathlib import Path
+
     from ..errors import ConfigurationError
 
     settings = obj.config.settings.get("fleet") or {}
