@@ -65,3 +65,21 @@ def my(server_url, tmp_path) -> MyTest:
         yield test
     finally:
         test.cleanup()
+
+
+@pytest.fixture
+def session(my):
+    """A provider, its own connection (as the engine opens it) and a table of the test's,
+    ``(provider, connection, table)``."""
+    import sqlalchemy as sa
+
+    from npa_mysql.provider import MysqlProvider
+
+    provider = MysqlProvider(sa.make_url(my.url))
+    conn = provider.driver.connect()
+    table = my.name("rows")
+    conn.execute(f"CREATE TABLE {q(table)} (id INTEGER PRIMARY KEY, name VARCHAR(60))")
+    try:
+        yield provider, conn, table
+    finally:
+        conn.close()

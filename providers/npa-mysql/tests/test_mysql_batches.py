@@ -33,19 +33,6 @@ def test_keeps_transaction_reads_past_comments(sql, keeps):
     assert provider.driver.keeps_transaction(sql) is keeps
 
 
-@pytest.fixture
-def session(my):
-    """The provider's own connection (as the engine opens it) and a table of the test's."""
-    provider = MysqlProvider(sa.make_url(my.url))
-    conn = provider.driver.connect()
-    table = my.name("rows")
-    conn.execute(f"CREATE TABLE {q(table)} (id INTEGER PRIMARY KEY, name VARCHAR(40))")
-    try:
-        yield provider.driver, conn, table
-    finally:
-        conn.close()
-
-
 def multi_statements_off(conn) -> bool:
     """A text of two statements fails as a syntax error: the option is off again."""
     try:
@@ -56,7 +43,8 @@ def multi_statements_off(conn) -> bool:
 
 
 def test_a_batch_is_one_query_and_leaves_the_option_off(session):
-    driver, conn, table = session
+    provider, conn, table = session
+    driver = provider.driver
     assert multi_statements_off(conn)
     sent = []
     execute = conn.execute
@@ -78,7 +66,8 @@ def test_a_batch_is_one_query_and_leaves_the_option_off(session):
 
 
 def test_a_failing_statement_is_named_and_the_rest_never_runs(session):
-    driver, conn, table = session
+    provider, conn, table = session
+    driver = provider.driver
     conn.begin()
     with pytest.raises(StatementBatchError) as info:
         driver.execute_batch(conn, [
@@ -104,7 +93,8 @@ def test_a_failing_statement_is_named_and_the_rest_never_runs(session):
 def test_a_connection_opened_with_the_option_keeps_it(session, my):
     """A caller's connection that asked for ``CLIENT.MULTI_STATEMENTS`` at connect is
     left with it: the batch does not switch it off."""
-    driver, _, table = session
+    provider, _, table = session
+    driver = provider.driver
     raw = my.connect(client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS)
     from npa_migrations.provider.connection import DbConnection
 

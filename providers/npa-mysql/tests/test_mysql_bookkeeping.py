@@ -17,19 +17,6 @@ from mysql_support import q
 AWKWARD = "it's; -- not a comment\\ %s END;"
 
 
-@pytest.fixture
-def session(my):
-    """The provider's own connection (as the engine opens it) and a table of the test's."""
-    provider = MysqlProvider(sa.make_url(my.url))
-    conn = provider.driver.connect()
-    table = my.name("rows")
-    conn.execute(f"CREATE TABLE {q(table)} (id INTEGER PRIMARY KEY, name VARCHAR(60))")
-    try:
-        yield provider, conn, table
-    finally:
-        conn.close()
-
-
 def questions(conn) -> int:
     """Statements this session has sent (a compound statement counts once)."""
     ((_, value),) = conn.query("SHOW SESSION STATUS LIKE 'Questions'")
