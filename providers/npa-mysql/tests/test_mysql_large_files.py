@@ -254,6 +254,7 @@ def test_a_streamed_file_names_the_failing_statement_and_resumes_after_it(my, la
     message = result.errors[0].message
     assert f"INSERT INTO {taken} (id) VALUES (1)" in message and "1062" in message, message
     assert "150 of 301 operation(s) took effect" in message, message
+    assert "and 144 more, the last: " in message and len(message) < 2000, message
     ((_, success, steps_done, _),) = my.history()
     assert (success, steps_done) == (0, 150)
     assert my.query(f"SELECT COUNT(*) FROM {big}") == [(150,)]

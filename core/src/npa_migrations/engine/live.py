@@ -740,14 +740,34 @@ class LiveTarget(RunTarget):
             self.options.on_progress(script, step)
 
 
+#: how many operations that took effect a progress line names, at most (and the last)
+LISTED_OPERATIONS = 5
+
+
 def describe_progress(steps: Sequence["Step"], position: "Position") -> str:
     """``2 of 4 operation(s) took effect (Creating table 'a'; Adding column ...)``, and the
-    statements of a step that took effect only in part."""
-    done = [op for step in steps[:position.step] for op in step.operations]
+    statements of a step that took effect only in part. Of many operations (a large
+    ``.sql`` file's statements) the first :data:`LISTED_OPERATIONS` and the last are
+    named: ``(...; and 140 more, the last: Inserting rows into 't')``."""
+    named: list[str] = []
+    done = 0
+    last = None
+    for index, step in enumerate(steps):
+        if index >= position.step:
+            break
+        for operation in step.operations:
+            done += 1
+            last = operation
+            if len(named) < LISTED_OPERATIONS:
+                named.append(operation.describe())
     total = sum(len(step.operations) for step in steps)
-    text = f"{len(done)} of {total} operation(s) took effect"
-    if done:
-        text += f" ({'; '.join(op.describe() for op in done)})"
+    text = f"{done} of {total} operation(s) took effect"
+    if done > len(named) + 1 and last is not None:
+        named.append(f"and {done - len(named) - 1} more, the last: {last.describe()}")
+    elif done > len(named) and last is not None:
+        named.append(last.describe())
+    if named:
+        text += f" ({'; '.join(named)})"
     if position.statement and position.step < len(steps):
         text += (f", and {position.statement} statement(s) of the next "
                  f"({steps[position.step].describe()})")
