@@ -100,3 +100,28 @@ def test_applied_and_reverted_rows_through_the_engine(my):
     assert my.history() == []
     events = my.query(f"SELECT event, migration_id FROM {q(my.name('log'))} ORDER BY id")
     assert events == [("apply", "20250101000000_Items"), ("revert", "20250101000000_Items")]
+
+
+def test_a_failed_bookkeeping_block_leaves_the_data_change_unrecorded(my):
+    """The block is what commits a data-only migration's rows: when it fails, the rows
+    are rolled back, and the migration must not be recorded, nor reported, as having
+    taken effect (the journal learns of the commit only once the block ended)."""
+    rows, log = q(my.name("rows")), q(my.name("log"))
+    my.query(f"CREATE TABLE {rows} (id INTEGER PRIMARY KEY)")
+    my.sql("20250101000000_first", "-- npa:up\nSELECT 1;\n-- npa:down\nSELECT 1;")
+    assert my.executor().execute().success  # the history and the log exist from here on
+    my.query(f"CREATE TRIGGER {q(my.name('refuse'))} BEFORE INSERT ON {log} FOR EACH ROW "
+             "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'the log refuses'")
+    my.sql("20250102000000_data", f"""
+        -- npa:up
+        INSERT INTO {rows} VALUES (1);
+        INSERT INTO {rows} VALUES (2);
+        -- npa:down
+        DELETE FROM {rows};
+    """)
+    result = my.executor().execute()
+    message = result.errors[0].message
+    assert not result.success and "the log refuses" in message
+    assert "rolled back and left no trace" in message and "took effect" not in message
+    assert my.query(f"SELECT COUNT(*) FROM {rows}") == [(0,)]
+    assert [row[:3] for row in my.history()] == [("20250101000000_First", 1, None)]

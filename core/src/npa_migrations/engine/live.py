@@ -467,7 +467,11 @@ class LiveTarget(RunTarget):
                 detail=f"continued from {migration.start}" if migration.continues else None)
             started = self._start_next(following)
             if not self.outer:  # the row written whole above supersedes a position
-                self._commit(migration, flush=False)  # kept in memory
+                self.session.commit(script, held=True)  # kept in memory
+        if not self.outer:  # committed once the block ended (the driver may have held
+            self.session.committed(script)  # the COMMIT until then): not before
+            if self.journal is not None:
+                self.journal.committed()
         if started is not None:
             started.committed()
             self.started_next = started
@@ -641,8 +645,8 @@ class LiveTarget(RunTarget):
             seconds = script.lock_timeout_seconds
         self.driver.apply_ddl_lock_timeout(self.conn, seconds)
 
-    def _commit(self, migration: "PlannedMigration", flush: bool = True) -> None:
-        if flush and self.journal is not None:
+    def _commit(self, migration: "PlannedMigration") -> None:
+        if self.journal is not None:
             self.journal.flush()
         self.session.commit(migration.script)
         if self.journal is not None:

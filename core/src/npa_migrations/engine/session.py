@@ -118,10 +118,18 @@ class Session:
         self.checkpoint("begin")
         self.connection.begin()
 
-    def commit(self, migration: Any = None) -> None:
-        """Commit the run's transaction (checkpoints before and after)."""
+    def commit(self, migration: Any = None, *, held: bool = False) -> None:
+        """Commit the run's transaction (checkpoints before and after). ``held``: inside
+        a driver's :meth:`~npa_migrations.provider.driver.Driver.batched` block, which
+        may send the ``COMMIT`` only when it ends -- the caller announces
+        :meth:`committed` once the block ended."""
         self.checkpoint("commit", migration)
         self.connection.commit()
+        if not held:
+            self.committed(migration)
+
+    def committed(self, migration: Any = None) -> None:
+        """The run's transaction committed (``npa_checkpoint`` point ``committed``)."""
         self.checkpoint("committed", migration)
 
     def rollback(self) -> None:
