@@ -22,8 +22,8 @@ def npa_default_url():
     """The suite's database when ``--npa-url`` is not given.
 
     SAMPLE: ``{{ cookiecutter.url_scheme }}://`` is SQLite underneath, so every test gets a new database
-    file in its ``tmp_path`` (the suite does this for any provider whose SQLAlchemy
-    dialect is SQLite's). REPLACE the fallback with ``None`` for a server database: the
+    file in its ``tmp_path`` (the suite does this for any provider whose capabilities say
+    ``database_file=True``). REPLACE the fallback with ``None`` for a server database: the
     suite then skips, saying how to give a URL, until ``${{ cookiecutter.__env_var }}`` is set,
     and runs in that (shared) database, creating and dropping only ``npat_`` objects.
     """
@@ -44,6 +44,11 @@ class {{ cookiecutter.__camel_name }}Requirements(SuiteRequirements):
     def reads_back_hostile_names(self):
         return closed("the sample keeps the portable SchemaRules, and SQLAlchemy's SQLite "
                       "reflection keeps a doubled quote in constraint names")
+
+    @property
+    def reflects_quoted_constraint_names(self):
+        return closed("SAMPLE: SQLAlchemy's SQLite reflection reads constraint names from "
+                      "the table's SQL text without unescaping doubled quotes")
 
 
 @pytest.fixture(scope="session")

@@ -206,6 +206,9 @@ class {{ cookiecutter.__camel_name }}Provider(BaseProvider):
         drop_column=True,
         # the engine may create the database itself (ensure_created, ensure_database())
         create_database=True,
+        # the database is a file (or memory), not a server: the conformance suite gives
+        # every test a new file instead of sharing one database
+        database_file=True,                     # SAMPLE: SQLite
     )
     #: the two parts below
     driver_class = {{ cookiecutter.__camel_name }}Driver

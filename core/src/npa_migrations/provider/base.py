@@ -53,6 +53,9 @@ class Capabilities:
     create_database: bool = True
     #: ``CREATE INDEX ... WHERE`` (partial indexes: PostgreSQL, SQLite, SQL Server)
     partial_indexes: bool = False
+    #: the database is a file the URL names, or lives in memory, not on a server
+    #: (SQLite): the conformance suite gives every test a new file of its own
+    database_file: bool = False
 
 
 class BaseProvider:

@@ -1,8 +1,9 @@
 """A fresh, empty database for each conformance test (SQLAlchemy's ``provision.py`` idea).
 
-Two strategies, chosen by the provider's SQLAlchemy dialect:
+Two strategies, chosen by the provider's capabilities:
 
-* :class:`FileProvision` (SQLite, whatever the URL scheme of a provider built on it):
+* :class:`FileProvision` (a provider whose database is a file, ``database_file``:
+  SQLite, whatever the URL scheme of a provider built on it):
   every test gets a new database file in its pytest
   ``tmp_path``; the configured URL only selects the backend, driver and query options.
 * :class:`SharedProvision` (every server database): the configured database is shared
@@ -129,9 +130,10 @@ class SharedProvision(Provision):
 
 
 def provision_for(base_url: "sa.engine.URL", provider: "BaseProvider") -> Provision:
-    """The default strategy for a backend: a file per test for SQLite (any provider whose
-    SQLAlchemy dialect is SQLite's, whatever its URL scheme), else shared."""
-    if provider.dialect.name == "sqlite":
+    """The default strategy for a backend: a file per test where the provider's database
+    is a file (:attr:`Capabilities.database_file
+    <npa_migrations.provider.Capabilities.database_file>`: SQLite), else shared."""
+    if provider.capabilities.database_file:
         return FileProvision(base_url, provider)
     return SharedProvision(base_url, provider)
 

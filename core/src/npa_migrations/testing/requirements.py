@@ -130,11 +130,12 @@ class SuiteRequirements:
 
     @property
     def cross_process(self) -> Gate:
-        """A second process can reach the same database (not an in-memory database)."""
-        database = self.provider.url.database
-        if self.provider.dialect.name == "sqlite" and (
-                not database or database == ":memory:" or "mode=memory" in database):
-            return closed("an in-memory SQLite database is private to one process")
+        """A second process can reach the same database: not one whose database is a file
+        (:attr:`~npa_migrations.provider.Capabilities.database_file`) while the URL names
+        no file path (in memory, or a ``file:`` URI)."""
+        if self.provider.capabilities.database_file and self.provider.database_path() is None:
+            return closed(f"the URL names no database file: an in-memory "
+                          f"{self.provider.name} database is private to one process")
         return open_()
 
     # identifiers -------------------------------------------------------------------------
@@ -147,10 +148,9 @@ class SuiteRequirements:
 
     @property
     def reflects_quoted_constraint_names(self) -> Gate:
-        """Reflection returns constraint names that contain a double quote exactly."""
-        if self.provider.dialect.name == "sqlite":
-            return closed("SQLAlchemy's SQLite reflection reads constraint names from the "
-                          "table's SQL text without unescaping doubled quotes")
+        """Reflection returns constraint names that contain a double quote exactly (a
+        provider whose SQLAlchemy dialect does not -- SQLite's reads them from the table's
+        SQL text -- closes it in its own requirements)."""
         return open_()
 
     @property

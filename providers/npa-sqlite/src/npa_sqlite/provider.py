@@ -140,7 +140,8 @@ class SqliteProvider(BaseProvider):
     name = "sqlite"
     capabilities = Capabilities(transactional_ddl=True, advisory_lock=False, schemas=False,
                                 if_exists=True, alter_in_place=False, drop_column=True,
-                                create_database=True, partial_indexes=True)
+                                create_database=True, partial_indexes=True,
+                                database_file=True)
     driver_class = SqliteDriver
     sql_class = SqliteSql
     schema_rules_class = SqliteSchemaRules
