@@ -20,7 +20,6 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import os
-import py_compile
 import sys
 from pathlib import Path
 
@@ -57,6 +56,8 @@ def trusted_cache(path: Path) -> bool:
     except NotImplementedError:  # no cache at all (sys.implementation.cache_tag None)
         return True
     if not sys.dont_write_bytecode:
+        import py_compile  # only when a file is new or changed
+
         try:
             py_compile.compile(str(path), cfile=cache, doraise=True,
                                invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
