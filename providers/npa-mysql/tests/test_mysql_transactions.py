@@ -445,6 +445,25 @@ def test_the_next_running_row_commits_with_the_last_migrations_end(my, monkeypat
         assert len(sent.compounds) == 2
 
 
+def test_a_next_migration_that_cannot_be_planned_gets_no_running_row(my):
+    """The next migration's ``running`` row goes with the previous one's end only when
+    it can start: one the database rules out when it is planned (a partial index on
+    MySQL) fails with nothing written for it."""
+    t = my.name("p")
+    my.migration("20250101000000_Table", f"""
+        b.create_table({t!r}, sa.Column("id", sa.Integer, primary_key=True),
+                       sa.Column("n", sa.Integer))
+    """)
+    my.migration("20250101000100_Partial", f"""
+        b.create_index("ix_{t}_n", {t!r}, ["n"], where="n > 0")
+    """)
+    from npa_migrations.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="partial indexes"):
+        my.executor().execute()
+    assert [row[:2] for row in my.history()] == [("20250101000000_Table", 1)]
+
+
 def test_a_first_statement_that_keeps_the_transaction_shares_it_with_the_row(my, monkeypatch):
     """Only a statement that certainly commits implicitly gets its journal record alone:
     a migration that starts with DML still writes its ``running`` row in the DML's

@@ -25,6 +25,11 @@ steps while the server runs it, waiting for it (:meth:`RunTarget.end_batch`, the
 steps' events) before it sends anything else. The statements and steps still run in
 order; the run's safe point is before each batch.
 
+The migration that runs next is planned before the one under way finishes, and the
+target is told of it then (:meth:`RunTarget.finish_migration`'s ``following``): a live
+run where DDL commits implicitly writes its ``running`` row with the end of the one
+before. One that cannot be planned is not announced; it fails when its turn comes.
+
 A migration whose run was interrupted starts at the position its history row records:
 the steps and statements before it are skipped, not run again; a data step that recorded
 a checkpoint there (a backfill's last key) renders from that checkpoint instead.
@@ -186,6 +191,9 @@ class Runner:
         self._run_attempt = 0
         #: the batch sent and not yet waited for: (entries, the target's handle, start)
         self._pending: tuple[list, Any, float] | None = None
+        #: the migration that runs next and its steps, planned before the one before it
+        #: finished (:meth:`_plan_following`)
+        self._following: tuple[PlannedMigration, Sequence[Step]] | None = None
 
     def run(self, plan: "Plan") -> MigrationResult:
         """Carry out ``plan``; the result lists what was applied (or reverted) and every
@@ -229,7 +237,9 @@ class Runner:
                       following: "PlannedMigration | None" = None) -> None:
         """One migration, from its start position, retried after a lock timeout while
         retries are left; ``following`` runs next (see :meth:`RunTarget.finish_migration`)."""
-        steps = plan_steps(self.provider, migration.operations)
+        planned, self._following = self._following, None
+        steps = (planned[1] if planned is not None and planned[0] is migration
+                 else plan_steps(self.provider, migration.operations))
         retries = self.options.ddl_lock_retries
         attempt = 0
         while True:
@@ -237,7 +247,8 @@ class Runner:
                 self.target.start_migration(migration, steps, index, total)
                 try:
                     self._run_steps(migration, steps)
-                    self.target.finish_migration(migration, steps, following)
+                    self.target.finish_migration(migration, steps,
+                                                 self._plan_following(following))
                 except RunInterrupted:
                     raise
                 except Exception as exc:
@@ -249,6 +260,20 @@ class Runner:
                 attempt += 1
                 self.target.retrying(migration, attempt, retry.error)
                 migration.start = retry.position
+
+    def _plan_following(self, following: "PlannedMigration | None"
+                        ) -> "PlannedMigration | None":
+        """Plan the steps of the migration that runs next (kept for its run), so that the
+        target is told of it only when it can start: one that cannot be planned (an
+        operation the database rules out) fails when its turn comes, with nothing
+        written for it."""
+        if following is None:
+            return None
+        try:
+            self._following = (following, plan_steps(self.provider, following.operations))
+        except Exception:
+            return None
+        return following
 
     def _run_steps(self, migration: "PlannedMigration", steps: Sequence["Step"]) -> None:
         self._pending = None
