@@ -17,15 +17,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
-_TOKEN = re.compile(r"""
+
+@cache
+def _token_pattern() -> re.Pattern[str]:
+    """The tokenizer's pattern, compiled when a table's text is first read: its
+    all-of-Unicode word class takes several milliseconds to compile, which every run that
+    rebuilds no table would otherwise pay at start-up."""
+    return re.compile(r"""
       (?P<space>\s+|--[^\n]*|/\*.*?(?:\*/|\Z))
     | (?P<string>'(?:[^']|'')*'?)
     | (?P<quoted>"(?:[^"]|"")*"?|\[[^\]]*\]?|`(?:[^`]|``)*`?)
     | (?P<word>[A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_$\u0080-\U0010ffff]*)
     | (?P<number>\.?[0-9][A-Za-z0-9_.]*)
     | (?P<op>.)
-""", re.VERBOSE | re.DOTALL)
+    """, re.VERBOSE | re.DOTALL)
+
 
 #: keywords that start a column constraint (SQLite ``column-constraint``)
 _COLUMN_CONSTRAINT_WORDS = {"CONSTRAINT", "PRIMARY", "NOT", "NULL", "UNIQUE", "CHECK",
@@ -55,7 +63,7 @@ class Token:
 def tokenize(sql: str) -> list[Token]:
     """The tokens of ``sql`` without whitespace and comments."""
     tokens = []
-    for match in _TOKEN.finditer(sql):
+    for match in _token_pattern().finditer(sql):
         kind = match.lastgroup
         if kind != "space":
             tokens.append(Token(kind, match.group(), match.start(), match.end()))
