@@ -14,7 +14,8 @@ each sample; a server that cannot be reached is skipped). Alembic is installed i
 
 Groups (``--only``): ``apply`` (the Python API, in-process time), ``cliapply`` (what
 users run: ``npa migrate up`` with its defaults, whole process, beside a whole raw
-process), ``cli`` (start-up), ``noop`` (no-op ``up``/``status``), ``bigsql`` (one large
+process: ``-n`` migrations, and a deploy's one new migration over ``-n`` - 1 applied),
+``cli`` (start-up), ``noop`` (no-op ``up``/``status``), ``bigsql`` (one large
 ``.sql`` file against ``psql`` and the ``mariadb`` client), ``growth`` (apply and status
 at each ``--scaling`` size), ``bulk``, ``rebuild``. The header records the machine and
 its load (load averages and the busiest processes) before and after the run.
@@ -293,6 +294,13 @@ def bench_noop(b: Bench, dbs: list[str]) -> None:
                         only_status=True)
 
 
+def as_deployed(directory: Path) -> None:
+    """Give the migration files the age a deploy's files have: not written just now."""
+    past = time.time() - 3600
+    for path in directory.iterdir():
+        os.utime(path, (past, past))
+
+
 def _noop_group(b: Bench, db: str, directory: Path, group: str, npa: list[str],
                 label: str | None = None, only_status: bool = False) -> None:
     url = b.url(db)
@@ -304,9 +312,7 @@ def _noop_group(b: Bench, db: str, directory: Path, group: str, npa: list[str],
     status = lambda: b.wall(base + ["status", "--json"])  # noqa: E731
     status_full = lambda: b.wall(base + ["status", "--json"], env=full)  # noqa: E731
     up = lambda: b.wall(base + ["up"])  # noqa: E731
-    past = time.time() - 3600  # migration files as a deploy has them: not written just now
-    for path in directory.iterdir():
-        os.utime(path, (past, past))
+    as_deployed(directory)
     status(), up()  # fill the checksum cache and record the answers, as an earlier run would
     if only_status:
         b.paired(group, label or db, [("npa status", status),
@@ -365,6 +371,37 @@ def bench_cliapply(b: Bench, dbs: list[str]) -> None:
             ("npa up", lambda: cli(sql)),
             ("npa up --no-verify", lambda: cli(sql, "--no-verify")),
             ("npa up (python)", lambda: cli(py))])
+        _deploy_group(b, db, sql, npa)
+
+
+def _deploy_group(b: Bench, db: str, directory: Path, npa: list[str]) -> None:
+    """CLI apply 1 (deploy): what every deploy runs. All the migrations of ``directory``
+    but the newest are applied (by npa, once; the raw side's history table records them
+    too), then ``npa migrate up`` applies the new one, against a raw process that reads
+    its history table and applies and records the one migration it does not list. After
+    each sample the migration is rolled back (not timed): ``npa migrate down --steps 1``
+    for npa, the raw down statements for the raw side."""
+    url = b.url(db)
+    b.reset(db, url)
+    as_deployed(directory)
+    base = npa + ["-d", url, "-m", str(directory), "migrate"]
+    applied = len(list(directory.glob("*.sql"))) - 1
+    b.log(f"CLI apply 1 (deploy) on {LABELS[db]}: setting up ({applied} applied)")
+    b.wall(base + ["up", "--target", workloads.migration_id(applied - 1)])
+    args = {"kind": db, "url": url, "dir": str(directory)}
+    b.worker("raw_baseline", **args)
+
+    def raw() -> dict:
+        sample = b.wall([b.python, str(WORKER), "raw_deploy", json.dumps(args)])
+        b.worker("raw_revert", **args)
+        return sample
+
+    def up() -> dict:
+        sample = b.wall(base + ["up"])
+        b.wall(base + ["down", "--steps", "1"])
+        return sample
+
+    b.paired("CLI apply 1 (deploy)", db, [("raw process", raw), ("npa up", up)])
 
 
 def bench_bigsql(b: Bench, dbs: list[str]) -> None:

@@ -58,10 +58,14 @@ def _mysql_args(url: str) -> dict:
             "database": parts.path.lstrip("/")}
 
 
-def _read_sql(directory: str) -> list[tuple[str, list[str], list[str]]]:
-    """(id, up statements, down statements) of every SQL file, in order."""
+def _read_sql(directory: str, skip: frozenset[str] = frozenset()
+              ) -> list[tuple[str, list[str], list[str]]]:
+    """(id, up statements, down statements) of every SQL file, in order; the files whose
+    id is in ``skip`` are not read."""
     out = []
     for path in sorted(Path(directory).glob("*.sql")):
+        if path.stem in skip:
+            continue
         text = path.read_text(encoding="utf-8")
         up, down = text.split("-- npa:down\n")
         up = up.replace("-- npa:up\n", "")
@@ -114,6 +118,44 @@ def raw_rollback(a: dict) -> float:
     started = time.perf_counter()
     migrations = _read_sql(a["dir"])
     _raw_rollback(cur, ph, migrations)
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def raw_baseline(a: dict) -> float:
+    """Set-up for the deploy case: the history table with every migration but the newest
+    recorded as applied (npa's side of the database holds their tables)."""
+    conn, ph, types = _raw_connect(a["kind"], a["url"])
+    cur = conn.cursor()
+    cur.execute(HISTORY_DDL.format(**types))
+    started = time.perf_counter()
+    recorded = [(migration_id, [], []) for migration_id, _, _ in _read_sql(a["dir"])[:-1]]
+    _raw_apply(cur, ph, recorded)
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def raw_deploy(a: dict) -> float:
+    """A deploy: read the history table, then read, apply and record only the migrations
+    it does not list."""
+    conn, ph, _ = _raw_connect(a["kind"], a["url"])
+    started = time.perf_counter()
+    cur = conn.cursor()
+    cur.execute("SELECT migration_id FROM raw_history")
+    applied = frozenset(row[0] for row in cur.fetchall())
+    _raw_apply(cur, ph, _read_sql(a["dir"], skip=applied))
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def raw_revert(a: dict) -> float:
+    """Undo what :func:`raw_deploy` did: roll back the newest migration."""
+    conn, ph, _ = _raw_connect(a["kind"], a["url"])
+    started = time.perf_counter()
+    _raw_rollback(conn.cursor(), ph, _read_sql(a["dir"])[-1:])
     elapsed = time.perf_counter() - started
     conn.close()
     return elapsed

@@ -65,6 +65,7 @@ def test_benchmark_smoke_sqlite(tmp_path):
     assert ("apply 5", "npa python") in cases and ("roll back 5", "npa sql") in cases
     assert ("CLI apply 5", "raw process") in cases and ("CLI apply 5", "npa up") in cases
     assert ("CLI apply 5", "npa up --no-verify") in cases
+    assert {("CLI apply 1 (deploy)", "raw process"), ("CLI apply 1 (deploy)", "npa up")} <= cases
     assert {(r["db"], r["case"]) for r in rows if r["group"] == "growth (apply, status)"} \
         == {("5", "raw process"), ("5", "npa up"), ("5", "npa status")}
     for row in rows:  # every comparison has its ratio against the baseline of its group
