@@ -6,7 +6,8 @@ expressions that keep a quote inside a quoted name doubled (``"fk""x"`` reflects
 ``fk""x``). The names and check bodies are taken from the stored text with the provider's
 own tokenizer (:mod:`npa_sqlite.sqlscan`) instead, and the columns of unique constraints
 from ``pragma_index_list``; what SQLAlchemy reads from the ``PRAGMA`` functions (columns,
-indexes, foreign-key columns) stays SQLAlchemy's.
+indexes, foreign-key columns) stays SQLAlchemy's. Both are imported when a table is first
+read: a run whose verification reads none (its migrations are SQL files) needs neither.
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ from typing import TYPE_CHECKING
 from npa_migrations.provider.comparison import SchemaRules
 from npa_migrations.schema.model import CheckModel
 from npa_migrations.schema.model import fold as casefold
-
-from .catalog import constraint_text, index_rows, read_tables, stored_sql, unique_constraints
-from .sqlscan import fold
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -40,6 +38,8 @@ class SqliteSchemaRules(SchemaRules):
     def read_tables(self, conn: "DbConnection", schema: str | None, names: list[str]
                     ) -> list["TableModel"] | None:
         """Given tables straight from the ``PRAGMA`` functions (:mod:`npa_sqlite.catalog`)."""
+        from .catalog import read_tables
+
         return read_tables(conn.query, schema, names, self._master)
 
     def correct_reflected(self, tables: list["TableModel"], connection: "sa.Connection",
@@ -50,6 +50,8 @@ class SqliteSchemaRules(SchemaRules):
         table named in another case than it was created in still gets its constraints."""
         if not tables:
             return
+        from .catalog import constraint_text, index_rows, stored_sql, unique_constraints
+        from .sqlscan import fold
 
         def query(sql: str, params: tuple) -> list[tuple]:
             return list(connection.exec_driver_sql(sql, params))

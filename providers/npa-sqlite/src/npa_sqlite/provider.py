@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Iterable
 
 from npa_migrations import operations as ops
@@ -11,8 +13,8 @@ from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderC
                                      SqlGenerator)
 from npa_migrations.sqltext import Lexicon
 
-from . import rebuild as quirks
 from .comparison import SqliteSchemaRules
+from .inplace import needs_rebuild
 
 if TYPE_CHECKING:  # pragma: no cover
     from npa_migrations.provider.connection import DbConnection
@@ -72,9 +74,15 @@ class SqliteDriver(Driver):
         return True
 
 
+def _quirks() -> ModuleType:
+    """:mod:`npa_sqlite.rebuild`, imported when a rebuild first needs it."""
+    return import_module(".rebuild", __package__)
+
+
 class SqliteSql(SqlGenerator):
     """What ``ALTER TABLE`` cannot do on SQLite is done by the core's table rebuild; the
-    methods below are SQLite's quirks of it (:mod:`npa_sqlite.rebuild`)."""
+    methods below are SQLite's quirks of it (:mod:`npa_sqlite.rebuild`, imported only
+    when a migration rebuilds a table)."""
 
     lexicon = SQLITE
 
@@ -88,12 +96,12 @@ class SqliteSql(SqlGenerator):
 
     def needs_rebuild(self, operation: ops.MigrationOperation) -> bool:
         """Constraint changes, a column's type, nullability or default, and columns
-        ``ADD COLUMN`` cannot add (:func:`npa_sqlite.rebuild.needs_rebuild`)."""
-        return quirks.needs_rebuild(operation, self)
+        ``ADD COLUMN`` cannot add (:func:`npa_sqlite.inplace.needs_rebuild`)."""
+        return needs_rebuild(operation, self)
 
     def names_in_sql(self, sql: str) -> set[str]:
         """Read with SQLite's four identifier quotes (:mod:`npa_sqlite.sqlscan`)."""
-        return quirks.names_in_sql(sql)
+        return _quirks().names_in_sql(sql)
 
     def reads_live_schema(self, operation: ops.MigrationOperation) -> bool:
         """``drop_column`` is decided from the live table (:meth:`sql_drop_column`)."""
@@ -106,32 +114,32 @@ class SqliteSql(SqlGenerator):
         schema the migrations build; without either, the plain form)."""
         needed = None
         if not ctx.offline or ctx.schema is not None:
-            needed = quirks.drop_column_rebuild(self.provider, op, ctx)
+            needed = _quirks().drop_column_rebuild(self.provider, op, ctx)
         return super().sql_drop_column(op, ctx) if needed is None else needed.statements()
 
     def reflect_rebuild_table(self, rebuild: "TableRebuild") -> "TableShape":
         """The inspector's reading corrected from ``sqlite_master``
         (:func:`npa_sqlite.rebuild.read_table`)."""
-        return quirks.read_table(rebuild)
+        return _quirks().read_table(rebuild)
 
     def prepare_rebuilt_table(self, rebuild: "TableRebuild", table: "TableShape") -> None:
         """``AUTOINCREMENT`` and the rowid (:func:`npa_sqlite.rebuild.prepare_table`)."""
-        quirks.prepare_table(rebuild, table)
+        _quirks().prepare_table(rebuild, table)
 
     def rebuild_prologue(self, rebuild: "TableRebuild", table: "TableShape"
                          ) -> "list[Statement]":
         """Foreign keys on (:func:`npa_sqlite.rebuild.prologue`)."""
-        return quirks.prologue(rebuild, table)
+        return _quirks().prologue(rebuild, table)
 
     def rebuild_rename(self, rebuild: "TableRebuild") -> "list[Statement]":
         """With ``PRAGMA legacy_alter_table`` (:func:`npa_sqlite.rebuild.rename`)."""
-        return quirks.rename(rebuild)
+        return _quirks().rename(rebuild)
 
     def rebuild_epilogue(self, rebuild: "TableRebuild", table: "TableShape"
                          ) -> "list[Statement]":
         """``sqlite_sequence``, ``PRAGMA foreign_key_check`` and dependent views
         (:func:`npa_sqlite.rebuild.epilogue`)."""
-        return quirks.epilogue(rebuild, table)
+        return _quirks().epilogue(rebuild, table)
 
 
 class SqliteProvider(BaseProvider):

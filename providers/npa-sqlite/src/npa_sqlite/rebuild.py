@@ -6,8 +6,9 @@ procedure SQLite documents (https://www.sqlite.org/lang_altertable.html, "Making
 Kinds Of Table Schema Changes"). What only SQLite needs is here, called from
 :class:`~npa_sqlite.provider.SqliteSql`'s rebuild methods:
 
-* **which operations rebuild** (:func:`needs_rebuild`), and a lone ``drop_column``
-  decided when it runs, from the live table (:func:`drop_column_rebuild`);
+* **whether a** ``drop_column`` **rebuilds**, decided when it runs, from the live table
+  (:func:`drop_column_rebuild`; which other operations rebuild is decided while a run
+  is planned, by :mod:`npa_sqlite.inplace`);
 * **what reflection misses** (:func:`read_table`): SQLite keeps constraint names,
   CHECK bodies, collations, generated-column expressions, ``AUTOINCREMENT`` and
   ``DEFERRABLE`` only in the stored ``CREATE TABLE`` text, which SQLAlchemy's regular
@@ -51,50 +52,15 @@ from .sqlscan import (TableText, fold, index_expression_names, names_used,
 if TYPE_CHECKING:  # pragma: no cover
     from npa_migrations.provider import RenderContext
 
-    from .provider import SqliteProvider, SqliteSql
+    from .provider import SqliteProvider
 
 #: names that reach the rowid when no column takes them
 ROWID_NAMES = ("rowid", "oid", "_rowid_")
 
-_CONSTANT = re.compile(
-    r"""^\s*(?:[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|'(?:[^']|'')*'|NULL|TRUE|FALSE
-    |[xX]'[0-9A-Fa-f]*')\s*$""", re.VERBOSE | re.IGNORECASE)
-
 
 # --------------------------------------------------------------------------------------
-# which operations rebuild
+# a lone drop_column
 # --------------------------------------------------------------------------------------
-
-def needs_rebuild(operation: ops.MigrationOperation, sql: "SqliteSql") -> bool:
-    """Whether SQLite can only do ``operation`` by rebuilding its table: constraint
-    changes, a column's type / nullability / default, and an ``add_column`` that
-    ``ADD COLUMN`` cannot do. ``drop_column`` is decided when it runs
-    (:func:`drop_column_rebuild`)."""
-    if isinstance(operation, (ops.AddConstraint, ops.DropConstraint)):
-        return True
-    if isinstance(operation, ops.AlterColumn):
-        return operation.changes_definition
-    if isinstance(operation, ops.AddColumn):
-        return not _addable_in_place(operation.column, sql)
-    return False
-
-
-def _addable_in_place(column: Any, sql: "SqliteSql") -> bool:
-    """SQLite's ``ADD COLUMN`` limits: no PRIMARY KEY or UNIQUE, a constant default, a
-    non-NULL default when NOT NULL, no STORED generated column. Foreign keys and CHECK
-    constraints declared on the column are table constraints to SQLAlchemy, which a plain
-    ``ADD COLUMN`` would leave out, so they take the rebuild too."""
-    if column.primary_key or column.unique or column.foreign_keys or column.constraints:
-        return False
-    if column.computed is not None:
-        return not column.computed.persisted
-    if column.server_default is None:
-        return bool(column.nullable)
-    text = sql.render_default(column.server_default).strip()
-    if text.upper() == "NULL":
-        return bool(column.nullable)
-    return bool(_CONSTANT.match(text))
-
 
 def drop_column_rebuild(provider: "SqliteProvider", operation: ops.DropColumn,
                         context: "RenderContext") -> TableRebuild | None:
