@@ -35,12 +35,33 @@ plain data, so either source feeds the same procedure; the checks that read rows
 to the database's own constraints, and provider hooks see ``rebuild.offline``.
 """
 
-from .changes import column_is_used
-from .procedure import SAMPLE_ROWS, TableRebuild
-from .reflect import reflect_table
-from .shape import ColumnShape, ConstraintShape, IndexShape, TableShape, TriggerShape
-from .step import RebuildStep, offline_error, rebuild_step
+from __future__ import annotations
 
-__all__ = ["ColumnShape", "ConstraintShape", "IndexShape", "RebuildStep", "SAMPLE_ROWS",
-           "TableRebuild", "TableShape", "TriggerShape", "column_is_used", "offline_error",
-           "rebuild_step", "reflect_table"]
+from importlib import import_module
+
+#: where each public name lives; imported when first asked for (:func:`__getattr__`)
+_EXPORTS = {"column_is_used": "changes", "SAMPLE_ROWS": "procedure", "TableRebuild": "procedure",
+            "reflect_table": "reflect", "ColumnShape": "shape", "ConstraintShape": "shape",
+            "IndexShape": "shape", "TableShape": "shape", "TriggerShape": "shape",
+            "RebuildStep": "step", "offline_error": "step", "rebuild_step": "step"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    """A public name, from its module on first use: every provider's SQL generator
+    imports :mod:`.hooks` (so this package) on every run, while the procedure, the shapes
+    and the planner's step are needed only by a migration that rebuilds a table."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), name)
+
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover
+    from .changes import column_is_used
+    from .procedure import SAMPLE_ROWS, TableRebuild
+    from .reflect import reflect_table
+    from .shape import ColumnShape, ConstraintShape, IndexShape, TableShape, TriggerShape
+    from .step import RebuildStep, offline_error, rebuild_step
