@@ -301,12 +301,13 @@ def table_from_sa(table: "sa.Table", dialect: str | None = None) -> TableModel:
 
 #: what SQLAlchemy's ``Table`` decides for a plain ``create_table`` shape (see
 #: :func:`created_table`): per column position, its final nullability and whether it is
-#: the autoincrement column, and the primary key's column positions; ``None`` for a
-#: shape whose model holds more than columns and a primary key
-_TABLE_RULES: dict[tuple, "tuple[tuple[tuple[bool, bool], ...], tuple[int, ...]] | None"] = {}
+#: the autoincrement column, and the primary key's column positions
+TableRules = tuple[tuple[tuple[bool, bool], ...], tuple[int, ...]]
+#: the rules per shape; ``None`` for a shape whose model holds more than columns and a
+#: primary key
+_TABLE_RULES: dict[tuple, TableRules | None] = {}
 #: shapes remembered (a migration set has a few dozen)
 MAX_TABLE_SHAPES = 1024
-_MISSING = object()
 
 
 def created_table(op: ops.CreateTable) -> TableModel:
@@ -327,12 +328,12 @@ def created_table(op: ops.CreateTable) -> TableModel:
     shape = shape_of(op)
     if shape is None:
         return table_from_sa(_sa_table(op))
-    rules = _TABLE_RULES.get(shape.key, _MISSING)
-    if rules is _MISSING:
+    if shape.key not in _TABLE_RULES:
         model = table_from_sa(_sa_table(op))
         if len(_TABLE_RULES) < MAX_TABLE_SHAPES:
             _TABLE_RULES[shape.key] = _table_rules(model, op)
         return model
+    rules = _TABLE_RULES[shape.key]
     if rules is None:
         return table_from_sa(_sa_table(op))
     columns, primary_key = rules
@@ -345,7 +346,7 @@ def created_table(op: ops.CreateTable) -> TableModel:
     return model
 
 
-def _table_rules(model: TableModel, op: ops.CreateTable):
+def _table_rules(model: TableModel, op: ops.CreateTable) -> TableRules | None:
     """What :data:`_TABLE_RULES` keeps of ``model`` (made from ``op``'s ``Table``)."""
     names = [c.name for c in op.columns]
     if (list(model.columns) != names or model.primary_key_name is not None or model.indexes
