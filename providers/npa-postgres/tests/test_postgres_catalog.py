@@ -74,3 +74,24 @@ def test_array_types_compare_by_their_element(database):
     rules = provider.schema_rules
     assert rules.compare_type("VARCHAR(10)[]", "character varying(10)[]")
     assert not rules.compare_type("VARCHAR(10)[]", "character varying(20)[]")
+
+
+def test_reads_in_a_transaction_use_one_plan_and_leave_the_planner_setting_as_it_was(
+        database):
+    """Verification reads inside a migration's transaction: prepared after five reads,
+    the catalog queries run on generic plans (planned once, not once per read), and
+    the migration's own ``plan_cache_mode`` holds again after each read."""
+    provider, conn = database
+    conn.begin()
+    try:
+        conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        for _ in range(8):
+            assert [t.name for t in provider.schema_rules.read_tables(
+                conn, None, ["child", "basic"])] == ["child", "basic"]
+            assert conn.query("SHOW plan_cache_mode") == [("force_custom_plan",)]
+        plans = conn.query("SELECT statement, generic_plans, custom_plans "
+                           "FROM pg_prepared_statements WHERE statement LIKE '%pg_catalog%'")
+    finally:
+        conn.rollback()
+    assert len(plans) == 4  # columns, indexes, constraints, foreign keys
+    assert all(generic > 0 and custom == 0 for _, generic, custom in plans), plans

@@ -3,9 +3,9 @@
 SQLAlchemy's MySQL reflection parses ``SHOW CREATE TABLE`` line by line, and the server
 writes a line break inside a quoted name as it is: a column, index or constraint whose
 name holds one is lost or cut in two. ``information_schema`` holds every name exactly,
-so the tables concerned (found by :func:`tables_with_line_breaks`, one query for a whole
-batch) are read again from it by :func:`read_tables`. Column types stay the server's
-text (``int(11)``, ``varchar(20)``): drift compares types as text anyway.
+so the tables concerned (found by :func:`tables_with_line_breaks`) are read again from
+it by :func:`read_tables`. Column types stay the server's text (``int(11)``,
+``varchar(20)``): drift compares types as text anyway.
 """
 
 from __future__ import annotations
@@ -21,11 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _SCHEMA = "TABLE_SCHEMA = COALESCE(%(schema)s, DATABASE())"
 #: names that hold a line break, per kind of object
-_BROKEN = f"""
-    SELECT TABLE_NAME FROM information_schema.COLUMNS
-     WHERE {_SCHEMA} AND TABLE_NAME IN %(tables)s
-       AND (INSTR(COLUMN_NAME, %(nl)s) > 0 OR INSTR(TABLE_NAME, %(nl)s) > 0)
-    UNION SELECT TABLE_NAME FROM information_schema.STATISTICS
+_BROKEN_KEYS = f"""
+    SELECT TABLE_NAME FROM information_schema.STATISTICS
      WHERE {_SCHEMA} AND TABLE_NAME IN %(tables)s AND INSTR(INDEX_NAME, %(nl)s) > 0
     UNION SELECT TABLE_NAME FROM information_schema.TABLE_CONSTRAINTS
      WHERE {_SCHEMA} AND TABLE_NAME IN %(tables)s AND INSTR(CONSTRAINT_NAME, %(nl)s) > 0
@@ -81,10 +78,26 @@ def _rows(connection: "sa.Connection", sql: str, schema: str | None,
 def tables_with_line_breaks(connection: "sa.Connection", schema: str | None,
                             tables: list[str]) -> set[str]:
     """The ``tables`` whose own name, or the name of one of their columns, indexes or
-    constraints, has a line break (one query)."""
+    constraints, has a line break.
+
+    Index and constraint names come from one ``information_schema`` query; column names
+    from each table's empty ``SELECT * ... LIMIT 0`` (its result's column names, exactly
+    as the server holds them): ``information_schema.COLUMNS`` costs ≈ 1 ms a table on
+    MariaDB, an empty select ≈ 0.1 ms, and verification asks after every migration."""
     if not tables:
         return set()
-    return {row[0] for row in _rows(connection, _BROKEN, schema, tables, nl="\n")}
+    broken = {table for table in tables if "\n" in table}
+    broken.update(row[0] for row in _rows(connection, _BROKEN_KEYS, schema, tables, nl="\n"))
+    quote = connection.dialect.identifier_preparer.quote
+    prefix = f"{quote(schema)}." if schema else ""
+    for table in dict.fromkeys(tables):
+        if table not in broken:
+            # quote() doubles a % in a name, as the driver formats every statement
+            names = connection.exec_driver_sql(
+                f"SELECT * FROM {prefix}{quote(table)} LIMIT 0").keys()
+            if any("\n" in name for name in names):
+                broken.add(table)
+    return broken
 
 
 def read_tables(connection: "sa.Connection", schema: str | None, tables: list[str],

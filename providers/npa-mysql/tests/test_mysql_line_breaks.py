@@ -1,0 +1,37 @@
+"""Which tables SQLAlchemy's ``SHOW CREATE TABLE`` parser cannot read
+(:func:`npa_mysql.information_schema.tables_with_line_breaks`): a line break in the
+table's name, or in the name of one of its columns, indexes or constraints -- with
+backticks and ``%`` in the names too, which the empty select must quote and escape."""
+
+from __future__ import annotations
+
+from mysql_support import q
+
+from npa_mysql.information_schema import tables_with_line_breaks
+
+#: suffix of the table's name -> its definition, and whether a name in it has a line break
+TABLES = {
+    "plain": ("`id` int PRIMARY KEY, `name` varchar(10)", False),
+    "odd\nname": ("`a` int", True),
+    "column": ("`a\nb` int", True),
+    "index": ("`a` int, KEY `k\nx` (`a`)", True),
+    "constraint": ("`a` int, CONSTRAINT `u\nq` UNIQUE (`a`)", True),
+    "per%cent": ("`a%b` int, `c``d` int", False),
+    "per%cent`tick": ("`x%\ny` int", True),
+}
+
+
+def test_tables_with_a_line_break_in_any_name_are_found(my):
+    raw = my.connect()
+    try:
+        cur = raw.cursor()
+        for suffix, (columns, _) in TABLES.items():
+            cur.execute(f"CREATE TABLE {q(my.name(suffix))} ({columns})")
+    finally:
+        raw.close()
+    names = [my.name(suffix) for suffix in TABLES]
+    expected = {my.name(suffix) for suffix, (_, broken) in TABLES.items() if broken}
+    with my.engine.connect() as connection:
+        assert tables_with_line_breaks(connection, None, names) == expected
+        assert tables_with_line_breaks(connection, my.database, names) == expected
+        assert tables_with_line_breaks(connection, None, []) == set()
