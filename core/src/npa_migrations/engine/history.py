@@ -31,6 +31,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import __version__
 from ..compiled import CompiledSql, compiled_once
 from ..options import DEFAULT_HISTORY_TABLE
 
@@ -108,8 +109,8 @@ class HistoryRow:
 
 def utcnow() -> dt.datetime:
     """Current UTC time, naive (stored as UTC by convention), millisecond precision."""
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    now = dt.datetime.now(dt.timezone.utc)
+    return now.replace(tzinfo=None, microsecond=now.microsecond // 1000 * 1000)
 
 
 class HistoryStore:
@@ -314,8 +315,6 @@ class HistoryStore:
                state: str | None = None, direction: str | None = None,
                statements_done: int | None = None, in_flight: bool = False) -> dict:
         """The column values of one row (``applied_at`` now, this version)."""
-        from .. import __version__
-
         return {"migration_id": migration_id, "checksum": checksum, "applied_at": utcnow(),
                 "execution_ms": int(execution_ms), "product_version": __version__,
                 "success": success, "steps_done": steps_done,
