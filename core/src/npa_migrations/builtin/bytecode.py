@@ -58,7 +58,7 @@ def cached_code(cache: str, source_hash: bytes):
     """The code object in the bytecode file ``cache`` when it is checked hash-based
     bytecode of a source whose hash is ``source_hash``; else ``None``."""
     try:
-        with open(cache, "rb") as cached:
+        with open(cache, "rb", buffering=0) as cached:  # read whole, once
             data = cached.read()
     except OSError:
         return None

@@ -216,8 +216,9 @@ def load_python_cached(path: Path, package: str | None, cache) -> list[Migration
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
+    try:  # unbuffered: read whole, once (no buffer object per file)
+        with open(path, "rb", buffering=0) as file:
+            return file.read()
     except OSError as exc:
         raise unreadable(path, exc) from exc
 
