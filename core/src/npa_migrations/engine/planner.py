@@ -200,8 +200,6 @@ def group_rebuilds(provider: "BaseProvider", operations: Sequence[ops.MigrationO
     :data:`TABLE_SHAPE_OPERATIONS` on one table that holds an operation the provider
     :meth:`~npa_migrations.provider.SqlGenerator.needs_rebuild` replaced by one
     :class:`~npa_migrations.provider.rebuild.RebuildStep`."""
-    from ..provider.rebuild import rebuild_step
-
     units: list[ops.MigrationOperation | Step] = []
     index = 0
     while index < len(operations):
@@ -214,6 +212,8 @@ def group_rebuilds(provider: "BaseProvider", operations: Sequence[ops.MigrationO
                     break
                 run.append(op)
             if any(provider.sql.needs_rebuild(op) for op in run):
+                from ..provider.rebuild import rebuild_step  # imported when one is due
+
                 units.append(rebuild_step(provider, run))
                 index += len(run)
                 continue
