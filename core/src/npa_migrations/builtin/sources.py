@@ -199,7 +199,7 @@ def load_python_cached(path: Path, package: str | None, cache) -> list[Migration
     digest = file_digest(source)
     entries = cache.lookup(path.name, digest)
     if entries is not None:
-        loader = _ModuleLoader(path, package)
+        loader = _ModuleLoader(path, package, digest)
         return [CachedPythonScript.from_cache(entry, path, loader) for entry in entries]
     scripts = load_python_migrations(path, package, source)  # the bytes hashed: the entry
     try:  # is of what ran
@@ -224,16 +224,27 @@ def _read_bytes(path: Path) -> bytes:
 
 
 class _ModuleLoader:
-    """Imports one migration file once, on first need."""
+    """Imports one migration file once, on first need: the text whose hash, ``digest``,
+    found its entry in the checksum cache (the checksum recorded is the one of the
+    code that runs)."""
 
-    def __init__(self, path: Path, package: str | None):
+    def __init__(self, path: Path, package: str | None, digest: str):
         self.path = path
         self.package = package
+        self.digest = digest
         self._scripts: dict[str, MigrationScript] | None = None
 
     def script(self, migration_id: str) -> MigrationScript:
         if self._scripts is None:
-            self._scripts = {s.id: s for s in load_python_migrations(self.path, self.package)}
+            from .cache import file_digest
+
+            source = _read_bytes(self.path)
+            if file_digest(source) != self.digest:
+                raise MigrationSourceError(
+                    f"{self.path}: the file changed while npa was running. Run the "
+                    "command again.")
+            self._scripts = {s.id: s for s in load_python_migrations(self.path, self.package,
+                                                                     source)}
         script = self._scripts.get(migration_id)
         if script is None:
             raise MigrationSourceError(
