@@ -25,7 +25,6 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
 from ..compiled import CompiledSql, compiled_once
 from ..options import DEFAULT_LOG_TABLE
 from .history import utcnow
@@ -176,6 +175,8 @@ class EventLog:
                duration_ms: int | None = None, statement: str | None = None,
                error: str | None = None, detail: str | None = None) -> None:
         """Append one row (in whatever transaction ``conn`` has open)."""
+        from .. import __version__  # read when written: tests pin it
+
         host, user = identity()
         self._insert.execute(
             conn, v_occurred_at=utcnow(), v_event=event, v_migration_id=migration_id,

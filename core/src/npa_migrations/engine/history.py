@@ -31,7 +31,6 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
 from ..compiled import CompiledSql, compiled_once
 from ..options import DEFAULT_HISTORY_TABLE
 
@@ -315,6 +314,8 @@ class HistoryStore:
                state: str | None = None, direction: str | None = None,
                statements_done: int | None = None, in_flight: bool = False) -> dict:
         """The column values of one row (``applied_at`` now, this version)."""
+        from .. import __version__  # read when written: tests pin it
+
         return {"migration_id": migration_id, "checksum": checksum, "applied_at": utcnow(),
                 "execution_ms": int(execution_ms), "product_version": __version__,
                 "success": success, "steps_done": steps_done,
