@@ -91,3 +91,25 @@ def test_cache_can_be_turned_off(tmp_path, monkeypatch):
     _write(folder)
     assert MigrationExecutor(f"sqlite:///{tmp_path / 'app.db'}", str(folder)).execute().success
     assert not (folder / "__pycache__" / CACHE_FILE).exists()
+
+
+def test_a_file_changed_after_its_cache_hit_is_not_run_with_the_cached_checksum(
+        tmp_path, monkeypatch):
+    """The cache entry matched the text discovery read; the module is imported later,
+    when its operations are needed: a file changed in between would run under the
+    checksum of its old text, so it is refused instead."""
+    import pytest
+
+    from npa_migrations.errors import MigrationSourceError
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    _write(folder)
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    MigrationExecutor(url, str(folder)).status()  # fills the cache
+    executor = MigrationExecutor(url, str(folder))
+    [script] = executor.discover()  # a cache hit: not imported yet
+    _write(folder, extra=', sa.Column("name", sa.Text)')
+    with pytest.raises(MigrationSourceError, match="changed while npa was running"):
+        script.up_operations()

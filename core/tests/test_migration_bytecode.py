@@ -5,6 +5,7 @@ here edits a file to a text of the same length and gives it back its old mtime."
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import py_compile
 import sys
@@ -12,7 +13,7 @@ import sys
 import pytest
 
 from npa_migrations import MigrationExecutor
-from npa_migrations.builtin.bytecode import has_checked_bytecode
+from npa_migrations.builtin.bytecode import CHECKED_HASH_FLAGS
 
 MIGRATION = '''\
 import sqlalchemy as sa
@@ -27,6 +28,17 @@ class AddPrice(Migration):
         b.drop_table("prices")
 '''
 NAME = "20250101000000_add_price.py"
+
+
+def has_checked_bytecode(path) -> bool:
+    """Whether ``path``'s cached bytecode is checked hash-based bytecode."""
+    try:
+        with open(importlib.util.cache_from_source(str(path)), "rb") as cached:
+            header = cached.read(8)
+    except OSError:
+        return False
+    return (header[:4] == importlib.util.MAGIC_NUMBER
+            and int.from_bytes(header[4:8], "little") == CHECKED_HASH_FLAGS)
 
 
 def _edit_in_place(path, text):
@@ -90,3 +102,28 @@ def test_syntax_error_is_reported_not_hidden_by_old_bytecode(world, monkeypatch)
 
     with pytest.raises(MigrationSourceError, match="20250101000000_add_price.py"):
         MigrationExecutor(url, str(folder)).status()
+
+
+def test_the_module_is_what_the_bytes_read_say(world, monkeypatch):
+    """Discovery hashes the bytes it read for the checksum cache and imports those same
+    bytes: a file replaced in between cannot make the cached entry describe other code."""
+    from npa_migrations.builtin.sources import load_python_migrations
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    folder, path, url = world
+    read = MIGRATION.format(precision=12).encode()
+    [script] = load_python_migrations(path, None, read)  # the file says 10
+    [operation] = script.up_operations()
+    assert operation.columns[0].type.precision == 12
+    [script] = load_python_migrations(path, None)  # read now: bytecode of 12 is not used
+    assert script.up_operations()[0].columns[0].type.precision == 10
+
+
+def test_corrupt_checked_bytecode_is_compiled_over(world, monkeypatch):
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    folder, path, url = world
+    assert MigrationExecutor(url, str(folder)).execute().success
+    cache = importlib.util.cache_from_source(str(path))
+    with open(cache, "r+b") as pyc:  # a valid header of this source, a body cut short
+        pyc.truncate(20)
+    assert _checksum(folder, url)  # imported from the source

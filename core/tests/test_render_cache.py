@@ -144,6 +144,21 @@ def test_unusual_shapes_are_rendered_directly():
     assert shape_of(ops.CreateTable("t", (sa.Column("x", sa.Integer),))) is not None
 
 
+def test_a_column_with_dialect_arguments_is_rendered_directly():
+    """Dialect arguments are seen however they were given: to the column, or added to
+    its ``dialect_kwargs`` / ``dialect_options`` later."""
+    given = sa.Column("x", sa.Integer, sqlite_on_conflict_not_null="FAIL")
+    added = sa.Column("x", sa.Integer)
+    added.dialect_kwargs["sqlite_on_conflict_not_null"] = "FAIL"
+    nested = sa.Column("x", sa.Integer)
+    nested.dialect_options["sqlite"]["on_conflict_not_null"] = "FAIL"
+    for column in (given, added, nested):
+        assert shape_of(ops.CreateTable("t", (column,))) is None
+    asked = sa.Column("x", sa.Integer)
+    assert not asked.dialect_kwargs  # its options built, and empty: still cacheable
+    assert shape_of(ops.CreateTable("t", (asked,))) is not None
+
+
 def test_a_provider_can_turn_the_cache_off(monkeypatch):
     generator = _provider("sqlite").sql
     monkeypatch.setattr(type(generator), "cache_renders", False)

@@ -185,6 +185,27 @@ def test_crlf_line_ends(migrations_dir, sqlite_url):
     assert [op.sql for op in script.down_operations()] == ["DROP TABLE a"]
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_file_reads_as_text_mode_reads_it(seed, tmp_path):
+    """read_text decodes the bytes itself: the text is what text mode reads (line ends
+    CR LF and CR as LF, a byte-order mark dropped), and what read_blocks gives a block at
+    a time (a CR LF may straddle two blocks)."""
+    import random
+
+    from npa_migrations.builtin.sqlfile import read_blocks, read_text
+
+    rng = random.Random(seed)
+    pieces = ["\n", "\r\n", "\r", " ", "\u2028", "a", "SELECT 1;", "é", "\r\r\n"]
+    path = tmp_path / "20250101000000_mixed.sql"
+    for _ in range(100):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        path.write_bytes((b"\xef\xbb\xbf" if rng.random() < 0.3 else b"")
+                         + text.encode("utf-8"))
+        expected = path.read_text(encoding="utf-8-sig")
+        assert read_text(path) == expected, repr(text)
+        assert "".join(read_blocks(path, 5)) == expected, repr(text)
+
+
 def test_a_byte_order_mark_is_ignored(migrations_dir, sqlite_url, migrate, user_tables):
     """It gave a misleading "no '-- npa:up' line"."""
     text = "-- npa:no-transaction\n-- npa:up\nCREATE TABLE a (id INTEGER);\n"

@@ -51,8 +51,9 @@ class CompiledSql:
         self.positional = dialect.positional
         binds = compiled.binds
         names = list(compiled.positiontup) if self.positional else list(binds)
-        # (driver name, our key, bind processor, literal value compiled into the statement)
-        self._binds = [(name, binds[name].key, binds[name].type.bind_processor(dialect),
+        self._names = names  # the driver's names of the binds, in order
+        # (our key, bind processor, literal value compiled into the statement) of each
+        self._binds = [(binds[name].key, binds[name].type.bind_processor(dialect),
                         binds[name].value) for name in names]
         # with no bind, the driver still has to read the statement in its paramstyle: a
         # format/pyformat driver turns the '%%' the compiler wrote for a '%' in a name
@@ -67,11 +68,12 @@ class CompiledSql:
 
     def params(self, values: dict[str, Any]) -> Any:
         """Bound parameters in the driver's parameter style."""
-        bound = [(name, values.get(key, default), proc)
-                 for name, key, proc, default in self._binds]
+        get = values.get
+        bound = [get(key, default) if proc is None else proc(get(key, default))
+                 for key, proc, default in self._binds]  # one pass: two rows a migration
         if self.positional:
-            return tuple(proc(v) if proc else v for _, v, proc in bound)
-        return {name: (proc(v) if proc else v) for name, v, proc in bound}
+            return tuple(bound)
+        return dict(zip(self._names, bound))
 
     def arguments(self, **values: Any) -> Any:
         """What the driver gets beside :attr:`sql`: the bound parameters, or (no bind)

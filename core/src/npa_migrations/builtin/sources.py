@@ -15,7 +15,7 @@ from typing import Callable
 
 from ..errors import MigrationSourceError
 from ..migration import REPEATABLE_PREFIX, Migration, MigrationScript, id_problem
-from .bytecode import SourceOnlyLoader, trusted_cache
+from .bytecode import BytesLoader
 from .sqlfile import FILE_NAME, load_sql_migration, unreadable
 
 
@@ -85,21 +85,25 @@ def _entries(directory: Path, source: str) -> list[Path]:
             "permissions.") from exc
 
 
-def load_python_migrations(path: Path, package: str | None) -> list[MigrationScript]:
-    """Import one Python migration module and return its :class:`Migration` subclasses."""
+def load_python_migrations(path: Path, package: str | None,
+                           source: bytes | None = None) -> list[MigrationScript]:
+    """Import one Python migration module and return its :class:`Migration` subclasses.
+    ``source``: the file's bytes when the caller read them already (the module is what
+    they say, see :class:`~npa_migrations.builtin.bytecode.BytesLoader`)."""
     name = module_name(path, package)
-    try:
-        trusted = trusted_cache(path)  # an edit is never hidden by stale bytecode
-        if package and "." not in path.stem and trusted:
-            module = importlib.import_module(name)
-        else:  # by path: "." in a file name is no package separator (20220101000000_v5.35.py)
-            spec = importlib.util.spec_from_file_location(
-                name, path, loader=None if trusted else SourceOnlyLoader(name, str(path)))
-            if spec is None or spec.loader is None:
-                raise ImportError(f"not a Python module: {path.name}")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            spec.loader.exec_module(module)
+    if source is None:
+        source = _read_bytes(path)
+    try:  # by path, also in a package: "." in a file name is no package separator
+        # (20220101000000_v5.35.py), and the module run is the one of these bytes
+        loader = BytesLoader(name, str(path), source)
+        spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+        if spec is None:  # not with a loader given; the signature says it may be
+            raise ImportError(f"not a Python module: {path.name}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        loader.exec_module(module)
+        if package and "." not in path.stem:  # its package's attribute, as an import sets
+            setattr(sys.modules[package], path.stem, module)
     except (Exception, SystemExit) as exc:  # the user's code: any error is a source error
         sys.modules.pop(name, None)
         raise MigrationSourceError(
@@ -191,13 +195,14 @@ def load_python_cached(path: Path, package: str | None, cache) -> list[Migration
         return load_python_migrations(path, package)
     from .cache import file_digest
 
-    digest = file_digest(_read_bytes(path))
+    source = _read_bytes(path)
+    digest = file_digest(source)
     entries = cache.lookup(path.name, digest)
     if entries is not None:
-        loader = _ModuleLoader(path, package)
+        loader = _ModuleLoader(path, package, digest)
         return [CachedPythonScript.from_cache(entry, path, loader) for entry in entries]
-    scripts = load_python_migrations(path, package)
-    try:
+    scripts = load_python_migrations(path, package, source)  # the bytes hashed: the entry
+    try:  # is of what ran
         migrations = [{
             "id": s.id, "class": s.migration_class.__name__ if s.migration_class else "",
             "checksum": s.checksum, "depends_on": list(s.depends_on),
@@ -206,29 +211,40 @@ def load_python_cached(path: Path, package: str | None, cache) -> list[Migration
             "replaces": list(s.replaces), "empty_down": s.empty_down} for s in scripts]
     except Exception:  # up()/down() raise: reported when they are needed, never cached
         return scripts
-    if file_digest(_read_bytes(path)) == digest:  # unchanged while it was imported
-        cache.store(path.name, digest, migrations)
+    cache.store(path.name, digest, migrations)
     return scripts
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
+    try:  # unbuffered: read whole, once (no buffer object per file)
+        with open(path, "rb", buffering=0) as file:
+            return file.read()
     except OSError as exc:
         raise unreadable(path, exc) from exc
 
 
 class _ModuleLoader:
-    """Imports one migration file once, on first need."""
+    """Imports one migration file once, on first need: the text whose hash, ``digest``,
+    found its entry in the checksum cache (the checksum recorded is the one of the
+    code that runs)."""
 
-    def __init__(self, path: Path, package: str | None):
+    def __init__(self, path: Path, package: str | None, digest: str):
         self.path = path
         self.package = package
+        self.digest = digest
         self._scripts: dict[str, MigrationScript] | None = None
 
     def script(self, migration_id: str) -> MigrationScript:
         if self._scripts is None:
-            self._scripts = {s.id: s for s in load_python_migrations(self.path, self.package)}
+            from .cache import file_digest
+
+            source = _read_bytes(self.path)
+            if file_digest(source) != self.digest:
+                raise MigrationSourceError(
+                    f"{self.path}: the file changed while npa was running. Run the "
+                    "command again.")
+            self._scripts = {s.id: s for s in load_python_migrations(self.path, self.package,
+                                                                     source)}
         script = self._scripts.get(migration_id)
         if script is None:
             raise MigrationSourceError(

@@ -224,13 +224,17 @@ def replaced_ids(text: str, path: Path) -> tuple[str, ...]:
 
 
 def read_text(path: Path) -> str:
-    """The text of a migration file; a UTF-8 byte-order mark at its start is dropped."""
+    """The text of a migration file as text mode reads it (line ends CR LF and CR read
+    as LF), a UTF-8 byte-order mark at its start dropped. Decoded from the bytes read
+    whole: no text wrapper and incremental decoder per file."""
     try:
-        return path.read_text(encoding="utf-8-sig")
+        with open(path, "rb", buffering=0) as file:
+            text = file.read().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise MigrationSourceError(f"{path}: not valid UTF-8 ({exc}). Save it as UTF-8.") from exc
     except OSError as exc:
         raise unreadable(path, exc) from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def unreadable(path: Path, exc: OSError) -> MigrationSourceError:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..compiled import CompiledSql, compiled_once
 from ..options import DEFAULT_LOG_TABLE
+from .history import utcnow
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..provider.connection import DbConnection
@@ -174,18 +175,16 @@ class EventLog:
                duration_ms: int | None = None, statement: str | None = None,
                error: str | None = None, detail: str | None = None) -> None:
         """Append one row (in whatever transaction ``conn`` has open)."""
-        from .. import __version__
-        from .history import utcnow
+        from .. import __version__  # read when written: tests pin it
 
         host, user = identity()
-        values = {"occurred_at": utcnow(), "event": event, "migration_id": migration_id,
-                  "checksum": checksum, "success": bool(success),
-                  "duration_ms": int(duration_ms) if duration_ms is not None else None,
-                  "host": host, "os_user": user, "product_version": __version__,
-                  "statement": statement[:4000] if statement else None,
-                  "error": error[:4000] if error else None,
-                  "detail": detail[:4000] if detail else None}
-        self._insert.execute(conn, **{f"v_{k}": v for k, v in values.items()})
+        self._insert.execute(
+            conn, v_occurred_at=utcnow(), v_event=event, v_migration_id=migration_id,
+            v_checksum=checksum, v_success=bool(success),
+            v_duration_ms=int(duration_ms) if duration_ms is not None else None,
+            v_host=host, v_os_user=user, v_product_version=__version__,
+            v_statement=statement[:4000] if statement else None,
+            v_error=error[:4000] if error else None, v_detail=detail[:4000] if detail else None)
 
     def read(self, conn: "DbConnection") -> list[LogEntry]:
         """Every row, oldest first (``[]`` when the table does not exist)."""

@@ -108,8 +108,8 @@ class HistoryRow:
 
 def utcnow() -> dt.datetime:
     """Current UTC time, naive (stored as UTC by convention), millisecond precision."""
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    now = dt.datetime.now(dt.timezone.utc)
+    return now.replace(tzinfo=None, microsecond=now.microsecond // 1000 * 1000)
 
 
 class HistoryStore:
@@ -314,7 +314,7 @@ class HistoryStore:
                state: str | None = None, direction: str | None = None,
                statements_done: int | None = None, in_flight: bool = False) -> dict:
         """The column values of one row (``applied_at`` now, this version)."""
-        from .. import __version__
+        from .. import __version__  # read when written: tests pin it
 
         return {"migration_id": migration_id, "checksum": checksum, "applied_at": utcnow(),
                 "execution_ms": int(execution_ms), "product_version": __version__,

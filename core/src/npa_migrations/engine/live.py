@@ -164,8 +164,9 @@ class LiveTarget(RunTarget):
             self.migration = migration
             self.hooks.npa_migration_start(migration=script, index=index, total=total,
                                            direction=_event_direction(migration))
-            self._progress(script, ProgressStep(
-                "start", f"Executing migration {index}/{total}: {script.name}"))
+            if self.options.on_progress is not None:  # not built for no one
+                self._progress(script, ProgressStep(
+                    "start", f"Executing migration {index}/{total}: {script.name}"))
         self.started = time.perf_counter()
         self.batched = {}
         self.session.checkpoint("migration", script)
@@ -479,7 +480,8 @@ class LiveTarget(RunTarget):
         duration = time.perf_counter() - self.started
         self.hooks.npa_migration_end(migration=script, direction=_event_direction(migration),
                                      duration=duration, error=None)
-        self._progress(script, ProgressStep("end", f"{script.id} done", duration))
+        if self.options.on_progress is not None:
+            self._progress(script, ProgressStep("end", f"{script.id} done", duration))
 
     def _start_next(self, following: "PlannedMigration | None") -> Journal | None:
         """Where DDL commits implicitly, the ``running`` row of the migration that runs

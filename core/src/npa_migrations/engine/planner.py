@@ -64,8 +64,8 @@ from ..statements import Statement, Step
 if TYPE_CHECKING:  # pragma: no cover
     from ..provider import BaseProvider, RenderContext
 
-__all__ = ["TABLE_SHAPE_OPERATIONS", "StepStream", "group_rebuilds", "order_operations",
-           "plan_steps", "step_for"]
+__all__ = ["TABLE_SHAPE_OPERATIONS", "PlanHooks", "StepStream", "group_rebuilds",
+           "order_operations", "plan_hooks", "plan_steps", "step_for"]
 
 #: operations that change one table's columns or constraints: a table rebuild absorbs
 #: every one of them in its run
@@ -95,20 +95,24 @@ def order_operations(operations: Sequence[ops.MigrationOperation]) -> list[ops.M
     return _move_constraint_drops_before_tables(ordered)
 
 
-def plan_steps(provider: "BaseProvider", operations: Sequence[ops.MigrationOperation]
-               ) -> "list[Step] | StepStream":
+def plan_steps(provider: "BaseProvider", operations: Sequence[ops.MigrationOperation],
+               hooks: "PlanHooks | None" = None) -> "list[Step] | StepStream":
     """The steps that carry out one migration's operations on ``provider``, in run order.
 
     :param provider: the provider of the database the steps are for.
     :param operations: the migration's operations in the author's order.
+    :param hooks: :func:`plan_hooks`, when the caller looked them up already (a run
+        plans many migrations with the same plugins); else looked up now.
     :returns: the author's order fixed by :func:`order_operations`; operations that
         rebuild one table together become one step (:func:`group_rebuilds`), every other
         operation one step rendered by :func:`step_for`.
     :raises ConfigurationError: an operation the provider's capabilities rule out (a
         partial index where there are none), before anything of the migration runs.
     """
+    if hooks is None:
+        hooks = plan_hooks()
     if isinstance(operations, ops.OperationStream):  # custom SQL only: a step each
-        return StepStream(provider, operations, _plan_hooks())
+        return StepStream(provider, operations, hooks)
     for operation in operations:
         if isinstance(operation, ops.CreateIndex) and operation.where \
                 and not provider.capabilities.partial_indexes:
@@ -116,17 +120,17 @@ def plan_steps(provider: "BaseProvider", operations: Sequence[ops.MigrationOpera
                 f"{operation.describe()}: {provider.name} has no partial indexes, so "
                 "create_index(..., where=...) cannot run on it. Leave where= out, or create "
                 "the index with b.execute(..., dialects=...) for the databases that have them.")
-    hooks = _plan_hooks()
     return [unit if isinstance(unit, Step) else step_for(provider, unit, hooks)
             for unit in group_rebuilds(provider, order_operations(operations))]
 
 
-def _plan_hooks() -> "_PlanHooks":
+def plan_hooks() -> "PlanHooks":
+    """The planner's two hooks as the plugins registered now implement them."""
     from ..plugins import get_plugin_manager, live, only_default
 
     hook = get_plugin_manager().hook
     transactional = hook.npa_operation_transactional
-    return _PlanHooks(live(transactional) if transactional.get_hookimpls() else None,
+    return PlanHooks(live(transactional) if transactional.get_hookimpls() else None,
                       None if only_default(hook.npa_generate_sql)
                       else live(hook.npa_generate_sql))
 
@@ -140,7 +144,7 @@ class StepStream(Sequence):
     __slots__ = ("provider", "operations", "hooks", "flags")
 
     def __init__(self, provider: "BaseProvider", operations: ops.OperationStream,
-                 hooks: "_PlanHooks"):
+                 hooks: "PlanHooks"):
         self.provider = provider
         self.operations = operations
         self.hooks = hooks
@@ -177,7 +181,7 @@ class StepStream(Sequence):
         return self.flags
 
 
-class _PlanHooks:
+class PlanHooks:
     """The two hooks every planned step calls, looked up once per migration (a large
     ``.sql`` file plans one step per statement): ``npa_operation_transactional``
     (``None`` when no plugin implements it), and ``npa_generate_sql`` (``None`` when
@@ -196,8 +200,6 @@ def group_rebuilds(provider: "BaseProvider", operations: Sequence[ops.MigrationO
     :data:`TABLE_SHAPE_OPERATIONS` on one table that holds an operation the provider
     :meth:`~npa_migrations.provider.SqlGenerator.needs_rebuild` replaced by one
     :class:`~npa_migrations.provider.rebuild.RebuildStep`."""
-    from ..provider.rebuild import rebuild_step
-
     units: list[ops.MigrationOperation | Step] = []
     index = 0
     while index < len(operations):
@@ -210,6 +212,8 @@ def group_rebuilds(provider: "BaseProvider", operations: Sequence[ops.MigrationO
                     break
                 run.append(op)
             if any(provider.sql.needs_rebuild(op) for op in run):
+                from ..provider.rebuild import rebuild_step  # imported when one is due
+
                 units.append(rebuild_step(provider, run))
                 index += len(run)
                 continue
@@ -219,7 +223,7 @@ def group_rebuilds(provider: "BaseProvider", operations: Sequence[ops.MigrationO
 
 
 def step_for(provider: "BaseProvider", operation: ops.MigrationOperation,
-             hooks: "_PlanHooks | None" = None, *, transactional: bool | None = None
+             hooks: "PlanHooks | None" = None, *, transactional: bool | None = None
              ) -> Step:
     """One step rendering ``operation`` through the ``npa_generate_sql`` hook when it runs
     (the provider's ``sql_<kind>`` unless a plugin overrides it); the step may not run in
@@ -227,7 +231,7 @@ def step_for(provider: "BaseProvider", operation: ops.MigrationOperation,
     ``False``). ``hooks``: the two hooks, when the caller looked them up already;
     ``transactional``: that hook's answer, when the caller asked it already."""
     if hooks is None:
-        hooks = _plan_hooks()
+        hooks = plan_hooks()
     if transactional is None and hooks.transactional is not None:
         transactional = hooks.transactional(provider=provider, operation=operation)
     return Step((operation,), _Render(provider, operation, hooks.generate),

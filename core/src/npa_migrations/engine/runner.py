@@ -45,7 +45,7 @@ from ..errors import MigrationException, RunInterrupted
 from ..options import TransactionMode
 from ..results import MigrationError, MigrationResult
 from .history import Position
-from .planner import plan_steps
+from .planner import PlanHooks, plan_hooks, plan_steps
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Sequence
@@ -194,11 +194,14 @@ class Runner:
         #: the migration that runs next and its steps, planned before the one before it
         #: finished (:meth:`_plan_following`)
         self._following: tuple[PlannedMigration, Sequence[Step]] | None = None
+        #: the planner's hooks, looked up once a run (:meth:`run`)
+        self._hooks: PlanHooks | None = None
 
     def run(self, plan: "Plan") -> MigrationResult:
         """Carry out ``plan``; the result lists what was applied (or reverted) and every
         failure."""
         self._run_attempt = 0
+        self._hooks = plan_hooks()  # the plugins of the run, as the target's hooks are
         while True:
             result = MigrationResult(direction=plan.direction,
                                      migrations_ignored=list(plan.ignored))
@@ -239,7 +242,7 @@ class Runner:
         retries are left; ``following`` runs next (see :meth:`RunTarget.finish_migration`)."""
         planned, self._following = self._following, None
         steps = (planned[1] if planned is not None and planned[0] is migration
-                 else plan_steps(self.provider, migration.operations))
+                 else plan_steps(self.provider, migration.operations, self._hooks))
         retries = self.options.ddl_lock_retries
         attempt = 0
         while True:
@@ -270,7 +273,8 @@ class Runner:
         if following is None:
             return None
         try:
-            self._following = (following, plan_steps(self.provider, following.operations))
+            self._following = (following, plan_steps(self.provider, following.operations,
+                                                     self._hooks))
         except Exception:
             return None
         return following
@@ -293,16 +297,18 @@ class Runner:
         for index, step in enumerate(steps):
             if index < start.step:
                 continue
-            resume = start if index == start.step else Position(index)
+            # where the step resumes: the start's statement and checkpoint, else its top
+            skip, checkpoint = ((start.statement, start.checkpoint) if index == start.step
+                                else (0, None))
             started = time.perf_counter()
-            joins = (batch is not None and resume.statement == 0
-                     and resume.checkpoint is None and target.batchable(migration, index, step))
+            joins = (batch is not None and skip == 0 and checkpoint is None
+                     and target.batchable(migration, index, step))
             if batch is not None and not joins:  # it may read what the batch changes
                 self._send(migration, batch)
             target.start_step(migration, index, step)
-            context, first, skip = target.context, 0, resume.statement
-            if resume.checkpoint is not None:  # a data step renders from its checkpoint
-                context, first, skip = replace(context, checkpoint=resume.checkpoint), skip, 0
+            context, first = target.context, 0
+            if checkpoint is not None:  # a data step renders from its checkpoint
+                context, first, skip = replace(context, checkpoint=checkpoint), skip, 0
             statements = step.render(context) if target.renders else ()
             if joins and batch is not None:
                 if isinstance(statements, list) and all(s.plain for s in statements) \

@@ -29,6 +29,7 @@ only when that is certain:
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -66,7 +67,7 @@ def _column_shape(column: Any) -> tuple | None:
     if (column.foreign_keys or column.constraints or column.default is not None
             or column.onupdate is not None or column.server_onupdate is not None
             or column.identity is not None or column.computed is not None
-            or column.index or column.unique or column.system or column.dialect_kwargs):
+            or column.index or column.unique or column.system or _has_dialect_kwargs(column)):
         return None
     default = column.server_default
     if default is None:
@@ -89,6 +90,33 @@ def _column_shape(column: Any) -> tuple | None:
             column.nullable, repr(getattr(column, "_user_defined_nullable", None)),
             column.primary_key,
             repr(column.autoincrement), default_key, column.comment)
+
+
+def _has_dialect_kwargs(column: Any) -> bool:
+    """Whether ``column`` holds dialect-specific arguments (``sqlite_on_conflict_not_null``
+    ...). SQLAlchemy keeps them in ``dialect_options``, built on first use and then kept
+    in the column's ``__dict__`` (a memoized property): a column whose options were never
+    built holds none, and building them to find out would be most of what a column's
+    shape costs. Where this SQLAlchemy does not keep them so
+    (:func:`_dialect_options_memoized`), every column is asked."""
+    if _dialect_options_memoized() and "dialect_options" not in vars(column):
+        return False
+    return bool(column.dialect_kwargs)
+
+
+@functools.cache
+def _dialect_options_memoized() -> bool:
+    """Whether a column given a dialect argument holds ``dialect_options`` in its
+    ``__dict__`` and one given none does not (checked once, on this SQLAlchemy)."""
+    import sqlalchemy as sa
+
+    try:
+        given = sa.Column("probe", sa.Integer, sqlite_on_conflict_not_null="FAIL")
+        plain = sa.Column("probe", sa.Integer)
+        return ("dialect_options" in vars(given) and "dialect_options" not in vars(plain)
+                and bool(given.dialect_kwargs))
+    except Exception:  # another SQLAlchemy: ask every column
+        return False
 
 
 class _Shape:
