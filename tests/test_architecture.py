@@ -35,7 +35,7 @@ FORBIDDEN = {
 #: the modules every part may use: the foundation of the package
 FOUNDATION = {"errors", "sqltext", "sqla", "operations", "builder", "statements", "compiled",
               "rows", "urls", "options", "results", "migration", "hookspecs", "plugins", "entrypoints",
-              "remembered", "pycode"}
+              "remembered", "pycode", "operation_shapes"}
 
 
 def _modules() -> dict[str, Path]:

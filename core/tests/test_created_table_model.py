@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from npa_migrations import operations as ops
-from npa_migrations.provider.render_cache import shape_of
+from npa_migrations.operation_shapes import shape_of
 from npa_migrations.schema import model as schema_model
 from npa_migrations.schema.model import _sa_table, created_table, table_from_sa
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from npa_migrations import operations as ops
 from npa_migrations.engine.target import DatabaseTarget
 from npa_migrations.provider.context import OFFLINE
-from npa_migrations.provider.render_cache import shape_of
+from npa_migrations.operation_shapes import shape_of
 
 URLS = {
     "sqlite": "sqlite:///:memory:",

@@ -12,11 +12,12 @@ quoted by the dialect's preparer -- what the DDL compiler writes for a name.
 The SQL must be byte-identical to rendering the operation itself, so a shape is cached
 only when that is certain:
 
-- only plain shapes: names of letters, digits and ``_`` (at most 30 characters, so no
-  limit or truncation applies), columns without foreign keys, constraints, identity,
-  computed or Python-side defaults, indexes or dialect options, types of SQLAlchemy's
-  own (their state, not just their name, is part of the key), no table-level
-  constraints; anything else is rendered directly, every time;
+- only plain shapes (:func:`~npa_migrations.operation_shapes.shape_of`): names of
+  letters, digits and ``_`` (at most 30 characters, so no limit or truncation applies),
+  columns without foreign keys, constraints, identity, computed or Python-side
+  defaults, indexes or dialect options, types of SQLAlchemy's own (their state, not
+  just their name, is part of the key), no table-level constraints; anything else is
+  rendered directly, every time;
 - a template is kept only if each placeholder stands as a whole name in the SQL (not
   inside a longer name a provider derived from it) and a second rendering with names the
   dialect must quote (mixed case, a space) equals the template filled with those names;
@@ -29,18 +30,16 @@ only when that is certain:
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import TYPE_CHECKING, Any, Callable
 
 from .. import operations as ops
+from ..operation_shapes import PLACEHOLDER, SHAPED_TYPES, Shape, shape_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from .context import RenderContext
     from .sql import SqlGenerator
 
-_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,29}")
-_PLACEHOLDER = "npaqz"
 _SLOT = re.compile(r"(?<![A-Za-z0-9_$#@])npaqz(\d{3})a(?![A-Za-z0-9_$#@])")
 #: shapes remembered per generator (a migration set has a few dozen)
 MAX_TEMPLATES = 1024
@@ -49,180 +48,9 @@ MAX_TEMPLATES = 1024
 Slot = tuple[int, bool]
 
 
-def _plain(name: Any) -> bool:
-    return (isinstance(name, str) and getattr(name, "quote", None) is None
-            and _PLAIN_NAME.fullmatch(name) is not None)
-
-
-def _column_shape(column: Any) -> tuple | None:
-    """The parts of a column that decide its DDL besides its name, or ``None`` when the
-    column holds anything this cache does not reproduce."""
-    import sqlalchemy as sa
-
-    if type(column) is not sa.Column or not _plain(column.name) or column.key != column.name:
-        return None
-    type_ = column.type
-    if not type(type_).__module__.startswith("sqlalchemy."):
-        return None
-    if (column.foreign_keys or column.constraints or column.default is not None
-            or column.onupdate is not None or column.server_onupdate is not None
-            or column.identity is not None or column.computed is not None
-            or column.index or column.unique or column.system or _has_dialect_kwargs(column)):
-        return None
-    default = column.server_default
-    if default is None:
-        default_key: Any = None
-    elif type(default) is sa.DefaultClause and not default.for_update:
-        arg = default.arg
-        if isinstance(arg, str):
-            default_key = ("str", arg)
-        elif type(arg) is sa.sql.elements.TextClause:
-            default_key = ("text", arg.text)
-        else:
-            return None
-    else:
-        return None
-    try:  # the type's whole state (its class says the rest); a repr, as values may not hash
-        state = repr(vars(type_))
-    except TypeError:  # no __dict__
-        return None
-    return (type(type_), state,
-            column.nullable, repr(getattr(column, "_user_defined_nullable", None)),
-            column.primary_key,
-            repr(column.autoincrement), default_key, column.comment)
-
-
-def _has_dialect_kwargs(column: Any) -> bool:
-    """Whether ``column`` holds dialect-specific arguments (``sqlite_on_conflict_not_null``
-    ...). SQLAlchemy keeps them in ``dialect_options``, built on first use and then kept
-    in the column's ``__dict__`` (a memoized property): a column whose options were never
-    built holds none, and building them to find out would be most of what a column's
-    shape costs. Where this SQLAlchemy does not keep them so
-    (:func:`_dialect_options_memoized`), every column is asked."""
-    if _dialect_options_memoized() and "dialect_options" not in vars(column):
-        return False
-    return bool(column.dialect_kwargs)
-
-
-@functools.cache
-def _dialect_options_memoized() -> bool:
-    """Whether a column given a dialect argument holds ``dialect_options`` in its
-    ``__dict__`` and one given none does not (checked once, on this SQLAlchemy)."""
-    import sqlalchemy as sa
-
-    try:
-        given = sa.Column("probe", sa.Integer, sqlite_on_conflict_not_null="FAIL")
-        plain = sa.Column("probe", sa.Integer)
-        return ("dialect_options" in vars(given) and "dialect_options" not in vars(plain)
-                and bool(given.dialect_kwargs))
-    except Exception:  # another SQLAlchemy: ask every column
-        return False
-
-
-class _Shape:
-    """An operation split into its shape (the key) and its names (the slots' values)."""
-
-    def __init__(self, key: tuple, names: list[str], schemas: list[bool],
-                 build: Callable[[list[str]], ops.MigrationOperation]):
-        self.key = key
-        self.names = names
-        self.schemas = schemas
-        self.build = build
-
-
-def _rename_column(column: Any, name: str) -> Any:
-    copy = column._copy()
-    copy.name = name
-    copy.key = name
-    return copy
-
-
-#: the operations :func:`shape_of` may find a shape for (of these types exactly)
-SHAPED_TYPES = frozenset({ops.CreateTable, ops.CreateIndex, ops.DropTable, ops.DropIndex})
-
-
-def shape_of(op: ops.MigrationOperation) -> _Shape | None:
-    """The shape of ``op`` when it is one this cache handles, else ``None``."""
-    names: list[str] = []
-    schemas: list[bool] = []
-
-    def slot(name: str, schema: bool = False) -> int:
-        names.append(name)
-        schemas.append(schema)
-        return len(names) - 1
-
-    if type(op) is ops.CreateTable:
-        if op.constraints or not op.columns or not _plain(op.table):
-            return None
-        if op.schema is not None and not _plain(op.schema):
-            return None
-        column_shapes = [_column_shape(c) for c in op.columns]
-        if any(s is None for s in column_shapes):
-            return None
-        slot(op.table)
-        has_schema = op.schema is not None
-        if op.schema is not None:
-            slot(op.schema, True)
-        columns = op.columns
-        for column in columns:
-            slot(column.name)
-
-        def build_table(values: list[str]) -> ops.MigrationOperation:
-            offset = 2 if has_schema else 1
-            return ops.CreateTable(values[0], tuple(
-                _rename_column(c, values[offset + i]) for i, c in enumerate(columns)),
-                schema=values[1] if has_schema else None)
-        return _Shape((op.kind, has_schema, tuple(column_shapes)), names, schemas, build_table)
-
-    if type(op) is ops.CreateIndex:
-        if not (_plain(op.name) and _plain(op.table) and op.columns
-                and all(_plain(c) for c in op.columns)):
-            return None
-        if op.schema is not None and not _plain(op.schema):
-            return None
-        if op.where is not None and (not isinstance(op.where, str) or _PLACEHOLDER in op.where):
-            return None
-        slot(op.name)
-        slot(op.table)
-        has_schema = op.schema is not None
-        if op.schema is not None:
-            slot(op.schema, True)
-        count = len(op.columns)
-        for column in op.columns:
-            slot(column)
-        unique, where = op.unique, op.where
-
-        def build_index(values: list[str]) -> ops.MigrationOperation:
-            return ops.CreateIndex(values[0], values[1], tuple(values[-count:]), unique=unique,
-                                   schema=values[2] if has_schema else None, where=where)
-        return _Shape((op.kind, has_schema, count, bool(unique), where), names, schemas,
-                      build_index)
-
-    if type(op) is ops.DropTable or type(op) is ops.DropIndex:
-        index_name = op.name if isinstance(op, ops.DropIndex) else None
-        schema = op.schema
-        if not _plain(op.table) or (index_name is not None and not _plain(index_name)):
-            return None
-        if schema is not None and not _plain(schema):
-            return None
-        if index_name is not None:
-            slot(index_name)
-        slot(op.table)
-        if schema is not None:
-            slot(schema, True)
-        has_schema = schema is not None
-
-        def build_drop(values: list[str]) -> ops.MigrationOperation:
-            if index_name is None:
-                return ops.DropTable(values[0], schema=values[1] if has_schema else None)
-            return ops.DropIndex(values[0], values[1], schema=values[2] if has_schema else None)
-        return _Shape((op.kind, has_schema), names, schemas, build_drop)
-    return None
-
-
 def _placeholders(count: int, form: str) -> list[str]:
     if form == "a":
-        return [f"{_PLACEHOLDER}{i:03d}a" for i in range(count)]
+        return [f"{PLACEHOLDER}{i:03d}a" for i in range(count)]
     return [f"Npa Qz{i:03d}b" for i in range(count)]
 
 
@@ -249,7 +77,7 @@ def _cut(statements: list[str], count: int, schemas: list[bool]) -> _Template | 
     cut = []
     for sql in statements:
         matches = list(_SLOT.finditer(sql))
-        if len(matches) != sql.count(_PLACEHOLDER):
+        if len(matches) != sql.count(PLACEHOLDER):
             return None
         pieces, slots, start = [], [], 0
         for match in matches:
@@ -301,7 +129,7 @@ class RenderCache:
         return [preparer.quote_schema(n) if schema else preparer.quote(n)
                 for n, schema in zip(names, schemas)]
 
-    def _build(self, shape: _Shape, context: "RenderContext",
+    def _build(self, shape: Shape, context: "RenderContext",
                method: Callable[[Any, Any], Any]) -> _Template | None:
         count = len(shape.names)
         try:

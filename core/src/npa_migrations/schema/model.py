@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, overload
 
 from .. import operations as ops
+from ..operation_shapes import shape_of
 from .sqlscan import SqlEffect, TableKey, analyse_sql, changes_rows_only
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -315,16 +316,14 @@ def created_table(op: ops.CreateTable) -> TableModel:
 
     Building a SQLAlchemy ``Table`` for every ``create_table`` costs ≈ 0.3 ms: most of
     what verification spends on a builder migration, and most of replaying a thousand
-    applied ones at the start of a run. A plain shape (the render cache's
-    :func:`~npa_migrations.provider.render_cache.shape_of`: columns of SQLAlchemy's own
+    applied ones at the start of a run. A plain shape
+    (:func:`~npa_migrations.operation_shapes.shape_of`: columns of SQLAlchemy's own
     types, no constraints, indexes, foreign keys or Python-side defaults) is modelled
     from its own columns instead; what only the ``Table`` decides -- which column
     autoincrements, the nullability of primary-key columns, the key's order -- is taken
     from the ``Table`` built for the first operation of that shape, as the shape
     determines it. Any other ``create_table`` is modelled from its ``Table``.
     """
-    from ..provider.render_cache import shape_of
-
     shape = shape_of(op)
     if shape is None:
         return table_from_sa(_sa_table(op))
