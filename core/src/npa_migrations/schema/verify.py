@@ -50,6 +50,17 @@ def claim_matches(claim: Claim, key: tuple) -> bool:
     return True
 
 
+def declares_nothing(operations: "Sequence[MigrationOperation]") -> bool:
+    """Whether ``operations`` are raw SQL only (a ``.sql`` file's statements, streamed or
+    not, or ``execute`` operations: the model applies every operation of that kind as raw
+    SQL): raw SQL claims nothing, so verifying it compares nothing and a run of only such
+    migrations needs no model of the schema."""
+    from ..operations import Execute
+
+    return isinstance(operations, OperationStream) or all(
+        operation.kind == Execute.kind for operation in operations)
+
+
 class Verifier:
     """Post-execution verification for one run (option ``verify``).
 
