@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..errors import VerificationError
-from ..operations import OperationStream
+from ..operations import Execute, OperationStream
 from .compare import Comparator, Difference
 from .model import Claim, SchemaModel, same_name
 
@@ -55,8 +55,6 @@ def declares_nothing(operations: "Sequence[MigrationOperation]") -> bool:
     not, or ``execute`` operations: the model applies every operation of that kind as raw
     SQL): raw SQL claims nothing, so verifying it compares nothing and a run of only such
     migrations needs no model of the schema."""
-    from ..operations import Execute
-
     return isinstance(operations, OperationStream) or all(
         operation.kind == Execute.kind for operation in operations)
 
