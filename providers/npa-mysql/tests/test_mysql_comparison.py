@@ -42,9 +42,9 @@ def test_objects_the_server_made_by_itself_are_dropped():
                     CheckModel("ck_own", "json_valid(`data`)"),
                     CheckModel("ck_qty", "`qty` > 0")]
 
-    class NoRows(list):
-        def keys(self):
-            return ["id"]
+    class Definition:
+        def fetchone(self):
+            return "t", "CREATE TABLE `t` (\n  `id` int(11) NOT NULL\n) ENGINE=InnoDB"
 
     class NoBreaks:
         """A connection that has no names with line breaks."""
@@ -52,7 +52,7 @@ def test_objects_the_server_made_by_itself_are_dropped():
         dialect = sa.dialects.mysql.pymysql.dialect()
 
         def exec_driver_sql(self, *args, **kwargs):
-            return NoRows()
+            return Definition()
 
     rules().correct_reflected([table], NoBreaks(), None)
     assert sorted(table.indexes) == ["ix_mine", "ix_unique"]
