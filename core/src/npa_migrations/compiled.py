@@ -63,8 +63,9 @@ class CompiledSql:
             else () if self.positional else {})
         self._results = None
         if getattr(element, "is_select", False):
-            self._results = [c.type.result_processor(dialect, None)
-                             for c in element.selected_columns]
+            procs = [c.type.result_processor(dialect, None) for c in element.selected_columns]
+            if any(procs):
+                self._results = procs
 
     def params(self, values: dict[str, Any]) -> Any:
         """Bound parameters in the driver's parameter style."""
@@ -84,8 +85,12 @@ class CompiledSql:
         return conn.execute(self.sql, self.arguments(**values))
 
     def fetchall(self, conn: "DbConnection", **values: Any) -> list[tuple]:
-        rows = self.execute(conn, **values).fetchall()
-        if not self._results or not any(self._results):
-            return [tuple(r) for r in rows]
+        return [self.processed(row) for row in self.execute(conn, **values).fetchall()]
+
+    def processed(self, row: Any) -> tuple:
+        """One row as the driver returned it, with the column types' result processors
+        applied (what :meth:`fetchall` gives for it)."""
         procs = self._results
-        return [tuple(p(v) if p else v for p, v in zip(procs, row)) for row in rows]
+        if not procs:
+            return tuple(row)
+        return tuple(p(v) if p else v for p, v in zip(procs, row))
