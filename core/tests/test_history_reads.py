@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import sqlite3
 
+import sqlalchemy as sa
+
 from npa_migrations import MigrationExecutor
+from npa_migrations.compiled import CompiledSql
 
 TABLE = """
     -- npa:up
@@ -40,3 +43,17 @@ def test_a_second_read_sees_what_changed_and_reuses_the_rest(migrations_dir, sql
     assert second[b].checksum == "sha256:new" and first[b].checksum != "sha256:new"
     assert second["20240104000000_D"].applied_at.year == 2024
 
+
+def test_a_statement_compiles_when_first_used():
+    """A store holds every statement it may run and a command runs few: each compiles on
+    first use; an ``sql`` set before that (a provider's rewritten insert) is kept."""
+    table = sa.Table("t", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
+    dialect = sa.create_engine("sqlite://").dialect
+    insert = CompiledSql(dialect, table.insert())
+    assert "sql" not in vars(insert)
+    assert insert.sql == "INSERT INTO t (id) VALUES (?)"
+    assert insert.params({"id": 7}) == (7,)
+    replace = CompiledSql(dialect, table.insert())
+    replace.sql = "INSERT OR REPLACE INTO t (id) VALUES (?)"
+    assert replace.params({"id": 7}) == (7,)
+    assert replace.sql == "INSERT OR REPLACE INTO t (id) VALUES (?)"
