@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .provider.connection import DbConnection
 
 _compiled: dict[tuple, dict[str, Any]] = {}
-_compiling = threading.Lock()
+_compiling = threading.RLock()  # a build (compiled_once) may compile a statement it made
 
 
 def compiled_once(what: tuple, provider: Any, build: Callable[[], dict[str, Any]]
@@ -43,28 +43,38 @@ def compiled_once(what: tuple, provider: Any, build: Callable[[], dict[str, Any]
 
 
 class CompiledSql:
-    """One compiled statement: ``sql`` plus a way to bind keyword values to it."""
+    """One statement: ``sql`` plus a way to bind keyword values to it, compiled when first
+    used.
+
+    A store of the engine's tables holds every statement it may run, and a command runs
+    few of them (a deploy: the history's select and insert, not its update, delete and
+    journal statements): compiling costs a quarter of a millisecond per statement, so it
+    waits for the first use of :attr:`sql` or of the binds. A value set before that use
+    (``sql`` of a statement the provider rewrites) is kept.
+    """
+
+    sql: str
+    positional: bool
+    _names: list  # the driver's names of the binds, in order
+    _binds: list  # (our key, bind processor, literal value compiled in) of each bind
+    _no_params: tuple | dict | None
+    _results: list | None
 
     def __init__(self, dialect: Any, element: Any):
-        compiled = element.compile(dialect=dialect)
-        self.sql = str(compiled)
-        self.positional = dialect.positional
-        binds = compiled.binds
-        names = list(compiled.positiontup) if self.positional else list(binds)
-        self._names = names  # the driver's names of the binds, in order
-        # (our key, bind processor, literal value compiled into the statement) of each
-        self._binds = [(binds[name].key, binds[name].type.bind_processor(dialect),
-                        binds[name].value) for name in names]
-        # with no bind, the driver still has to read the statement in its paramstyle: a
-        # format/pyformat driver turns the '%%' the compiler wrote for a '%' in a name
-        # into '%' only when it gets parameters (none, for a qmark/numeric driver)
-        self._no_params: tuple | dict | None = (
-            None if dialect.paramstyle not in ("format", "pyformat")
-            else () if self.positional else {})
-        self._results = None
-        if getattr(element, "is_select", False):
-            self._results = [c.type.result_processor(dialect, None)
-                             for c in element.selected_columns]
+        self._source = (dialect, element)
+
+    def __getattr__(self, name: str) -> Any:
+        """Compile on the first use of a compiled attribute; every later use finds it set."""
+        source = self.__dict__.get("_source")
+        if source is None or name.startswith("__"):
+            raise AttributeError(name)
+        with _compiling:
+            for key, value in _compile(*source).items():
+                self.__dict__.setdefault(key, value)
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
     def params(self, values: dict[str, Any]) -> Any:
         """Bound parameters in the driver's parameter style."""
@@ -84,8 +94,38 @@ class CompiledSql:
         return conn.execute(self.sql, self.arguments(**values))
 
     def fetchall(self, conn: "DbConnection", **values: Any) -> list[tuple]:
-        rows = self.execute(conn, **values).fetchall()
-        if not self._results or not any(self._results):
-            return [tuple(r) for r in rows]
+        return [self.processed(row) for row in self.execute(conn, **values).fetchall()]
+
+    def processed(self, row: Any) -> tuple:
+        """One row as the driver returned it, with the column types' result processors
+        applied (what :meth:`fetchall` gives for it)."""
         procs = self._results
-        return [tuple(p(v) if p else v for p, v in zip(procs, row)) for row in rows]
+        if not procs:
+            return tuple(row)
+        return tuple(p(v) if p else v for p, v in zip(procs, row))
+
+
+def _compile(dialect: Any, element: Any) -> dict[str, Any]:
+    """The attributes of a :class:`CompiledSql` of ``element`` for ``dialect``."""
+    compiled = element.compile(dialect=dialect)
+    positional = dialect.positional
+    binds = compiled.binds
+    names = list(compiled.positiontup) if positional else list(binds)
+    results = None
+    if getattr(element, "is_select", False):
+        procs = [c.type.result_processor(dialect, None) for c in element.selected_columns]
+        if any(procs):
+            results = procs
+    return {
+        "sql": str(compiled),
+        "positional": positional,
+        "_names": names,
+        "_binds": [(binds[name].key, binds[name].type.bind_processor(dialect),
+                    binds[name].value) for name in names],
+        # with no bind, the driver still has to read the statement in its paramstyle: a
+        # format/pyformat driver turns the '%%' the compiler wrote for a '%' in a name
+        # into '%' only when it gets parameters (none, for a qmark/numeric driver)
+        "_no_params": (None if dialect.paramstyle not in ("format", "pyformat")
+                       else () if positional else {}),
+        "_results": results,
+    }

@@ -296,11 +296,12 @@ class MigrationExecutor:
     def _verifier(self, session: Session, plan: Plan, rows: dict[str, "HistoryRow"]) -> Any:
         if not (self.options.verify and len(plan)):
             return None
-        from ..schema.drift import engine_tables
-        from ..schema.verify import Verifier, declares_nothing
+        from ..schema.verify import declares_nothing
 
         if all(declares_nothing(migration.operations) for migration in plan):
             return None  # raw SQL only: replaying the applied migrations would buy nothing
+        from ..schema.drift import engine_tables
+        from ..schema.verify import Verifier
 
         return Verifier(self.provider, session.connection, self._expected(rows),
                         engine_tables(self.options),

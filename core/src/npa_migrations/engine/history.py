@@ -124,6 +124,8 @@ class HistoryStore:
     table: Any
     _create: str
     _probe: str
+    #: selects every column and no row: whether a table lacks a column of this version
+    _probe_columns: str
     _select: CompiledSql
     _select_one: CompiledSql
     _insert: CompiledSql
@@ -141,6 +143,8 @@ class HistoryStore:
         self.table_name = provider.sql.check_identifier(table_name, "history table")
         self.__dict__.update(compiled_once(("history", table_name), provider,
                                            lambda: self._compile(provider, table_name)))
+        #: the rows :meth:`read` returned, by the driver's values of the row
+        self._known: dict[tuple, HistoryRow] = {}
 
     @staticmethod
     def _compile(provider: "BaseProvider", table_name: str) -> dict[str, Any]:
@@ -178,6 +182,9 @@ class HistoryStore:
             "table": table,
             "_create": provider.sql.compile(sa.schema.CreateTable(table)),
             "_probe": f"SELECT 1 FROM {provider.sql.table_name(table_name)} WHERE 1 = 0",
+            "_probe_columns": "SELECT {} FROM {} WHERE 1 = 0".format(
+                ", ".join(provider.sql.quote(column.name) for column in table.columns),
+                provider.sql.table_name(table_name)),
             "_select": CompiledSql(dialect, sa.select(*table.columns).order_by(
                 c.applied_at, c.migration_id)),
             "_select_one": CompiledSql(dialect, sa.select(*table.columns).where(
@@ -207,7 +214,7 @@ class HistoryStore:
     def statements(self) -> list[str]:
         """The SQL of every statement the store runs (``CREATE TABLE`` first), as compiled
         for the provider: for tests that parse the SQL a provider will send."""
-        return [self._create, self._probe] + [q.sql for q in (
+        return [self._create, self._probe, self._probe_columns] + [q.sql for q in (
             self._select, self._select_one, self._insert, self._delete, self._update_checksum,
             self._progress, self._settle, self._mark) + ((self._replace,) if self._replace
                                                          else ())]
@@ -243,8 +250,8 @@ class HistoryStore:
         return True
 
     def _add_journal_columns(self, conn: "DbConnection") -> None:
-        try:
-            self._select.fetchall(conn)
+        try:  # every column, no row: the rows are read next, once
+            conn.execute(self._probe_columns).fetchall()
             return
         except Exception:  # an older table: which columns does it lack?
             if conn.in_transaction:
@@ -281,14 +288,35 @@ class HistoryStore:
         return self._select.sql
 
     def read(self, conn: "DbConnection") -> dict[str, HistoryRow]:
-        """All rows keyed by id, in the order they were applied."""
+        """All rows keyed by id, in the order they were applied.
+
+        Every read sends the query: ``up`` reads once to find that it has nothing to do
+        without queueing on the lock, and again under the lock, where what a concurrent
+        run did in between must be seen. A row the driver returns exactly as an earlier
+        read of this store did is the same :class:`HistoryRow` (they are frozen), taken
+        from :attr:`_known` instead of being converted again: the second read of a deploy
+        converts only what changed."""
         try:
-            rows = self._select.fetchall(conn)
+            raw = self._select.execute(conn).fetchall()
         except Exception:
             if conn.in_transaction:
                 conn.rollback()
             return self._read_older(conn)
-        return {r[0]: _row(r) for r in rows}
+        rows = {}
+        for values in raw:
+            row = self._converted(tuple(values))
+            rows[row.migration_id] = row
+        return rows
+
+    def _converted(self, values: tuple) -> HistoryRow:
+        """The row of the driver's ``values``: converted once per store."""
+        try:
+            row = self._known.get(values)
+        except TypeError:  # a value the driver gives unhashable: convert it every time
+            return _row(self._select.processed(values))
+        if row is None:
+            row = self._known[values] = _row(self._select.processed(values))
+        return row
 
     def read_one(self, conn: "DbConnection", migration_id: str) -> HistoryRow | None:
         """One migration's row, or ``None``."""

@@ -7,6 +7,11 @@ they touched, and compares only the objects they claimed (:func:`claim_matches`)
 that was there before is never blamed on the migration. A mismatch is a
 :class:`~npa_migrations.errors.VerificationError` naming the operation. The cost grows
 with the tables a migration touches, not with the size of the schema.
+
+Every ``up`` asks :func:`declares_nothing` whether there is anything to verify, and a run
+of raw SQL only (a deploy of ``.sql`` files) never builds a :class:`Verifier`: the model
+and the comparison (:mod:`~npa_migrations.schema.model`, :mod:`~npa_migrations.schema.compare`)
+are imported where a verifier uses them, not with this module.
 """
 
 from __future__ import annotations
@@ -16,8 +21,6 @@ from typing import TYPE_CHECKING
 
 from ..errors import VerificationError
 from ..operations import Execute, OperationStream
-from .compare import Comparator, Difference
-from .model import Claim, SchemaModel, same_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Sequence
@@ -26,10 +29,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..operations import MigrationOperation
     from ..provider import BaseProvider
     from ..provider.connection import DbConnection
+    from .compare import Difference
+    from .model import Claim, SchemaModel
 
 
-def claim_matches(claim: Claim, key: tuple) -> bool:
+def claim_matches(claim: "Claim", key: tuple) -> bool:
     """Whether a difference's ``key`` falls under an operation's ``claim``."""
+    from .model import same_name
+
     c_schema, c_table, c_cat, c_name, c_attr = claim
     k_schema, k_table, k_cat, k_name, k_attr = key
     if not (same_name(c_schema, k_schema) and same_name(c_table, k_table)):
@@ -77,8 +84,9 @@ class Verifier:
         as it was before it.
     """
 
-    def __init__(self, provider: "BaseProvider", conn: "DbConnection", model: SchemaModel,
+    def __init__(self, provider: "BaseProvider", conn: "DbConnection", model: "SchemaModel",
                  ignore: set[str], *, continue_after_failure: bool = False):
+        from .compare import Comparator
         from .live import LiveSchemaReader
 
         self.model = model
@@ -97,7 +105,7 @@ class Verifier:
         operations declared."""
         started = time.perf_counter()
         restore = self.model.snapshot() if self.continue_after_failure else None
-        claims: list[tuple[int, Claim]] = []
+        claims: list[tuple[int, "Claim"]] = []
         if isinstance(operations, OperationStream):  # raw SQL, read once: claims nothing
             for sql in operations.statements():
                 self.model.apply_sql(sql, script.id)
@@ -127,7 +135,7 @@ class Verifier:
             "a plugin or provider rendered the operation differently from what the migration "
             "declares)", [d for _, d in problems])
 
-    def unmet(self, claims: list[tuple[int, Claim]]) -> list[tuple[int, Difference]]:
+    def unmet(self, claims: list[tuple[int, "Claim"]]) -> list[tuple[int, "Difference"]]:
         """The claims (``(position, claim)`` pairs, made by applying operations to
         :attr:`model`) the live database does not meet, each with the difference found:
         an empty list when every claim holds."""
@@ -150,7 +158,7 @@ class Verifier:
                 f"post-execution verification could not read {names} back: "
                 f"{type(exc).__name__}: {exc}. Run with --no-verify (option verify=False) to "
                 "skip it.") from exc
-        problems: list[tuple[int, Difference]] = []
+        problems: list[tuple[int, "Difference"]] = []
         for schema, name in touched:
             expected = self.model.get(name, schema)
             actual = live.get(name, schema)
@@ -162,7 +170,9 @@ class Verifier:
                     problems.append((max(blamed), difference))
         return problems
 
-    def _in_default_schema(self, claim: Claim) -> Claim:
+    def _in_default_schema(self, claim: "Claim") -> "Claim":
+        from .model import same_name
+
         if same_name(claim[0], self.reader.default_schema()):
             return (None,) + tuple(claim[1:])
         return claim

@@ -5,6 +5,10 @@ MariaDB's ``JSON`` stored as ``LONGTEXT`` behind a ``json_valid`` check, the ind
 creates by itself for a foreign key, and names SQLAlchemy's reflection cannot read from
 ``SHOW CREATE TABLE`` (a backtick stays doubled; a line break splits the definition),
 which are read from ``information_schema`` instead (:mod:`npa_mysql.information_schema`).
+
+Every run imports this module with the provider; what it reads tables with, and the
+core's schema model (:mod:`npa_migrations.schema.model`), are imported when a table is
+first read: a run that reads none (a deploy of ``.sql`` files) needs neither.
 """
 
 from __future__ import annotations
@@ -13,9 +17,6 @@ import re
 from typing import TYPE_CHECKING
 
 from npa_migrations.provider.comparison import MaybeName, SchemaRules
-from npa_migrations.schema.model import fold
-
-from .information_schema import read_tables, tables_with_line_breaks
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -53,6 +54,8 @@ class MysqlSchemaRules(SchemaRules):
         """Re-read tables whose names hold a line break from ``information_schema``, then
         drop the index MySQL made for a foreign key and MariaDB's ``json_valid`` check of
         a JSON column: no migration declares either."""
+        from .information_schema import read_tables, tables_with_line_breaks
+
         broken = tables_with_line_breaks(connection, schema, [t.name for t in tables])
         if broken:
             exact = {t.name: t for t in read_tables(connection, schema, sorted(broken),
@@ -64,6 +67,8 @@ class MysqlSchemaRules(SchemaRules):
 
 
 def _drop_foreign_key_indexes(table: "TableModel") -> None:
+    from npa_migrations.schema.model import fold
+
     fk_columns = {tuple(fold(c) for c in f.columns) for f in table.foreign_keys}
     for name, index in list(table.indexes.items()):
         if (not index.unique and tuple(fold(c) for c in index.columns) in fk_columns
@@ -74,11 +79,15 @@ def _drop_foreign_key_indexes(table: "TableModel") -> None:
 def _named_after(index_name: str, fk: "ForeignKeyModel") -> bool:
     """MySQL names the index it creates for a foreign key after the constraint, or after
     the first column when the constraint has a generated name."""
+    from npa_migrations.schema.model import fold
+
     names = {fold(fk.name)} | ({fold(fk.columns[0])} if fk.columns else set())
     return fold(index_name) in names
 
 
 def _drop_json_checks(table: "TableModel") -> None:
+    from npa_migrations.schema.model import fold
+
     def made_for_json(check) -> bool:
         m = _JSON_VALID.match(check.sqltext or "")
         return bool(m and check.name and fold(check.name) == fold(m["column"])

@@ -24,7 +24,6 @@ from npa_migrations import operations as ops
 from npa_migrations.errors import ConfigurationError
 from npa_migrations.provider import (BaseProvider, Capabilities, Driver, RenderContext,
                                      SqlGenerator)
-from npa_migrations.schema.model import UNKNOWN
 
 from .comparison import MysqlSchemaRules
 
@@ -531,6 +530,8 @@ class MysqlSql(SqlGenerator):
                 statements.append(f"ALTER TABLE {table} RENAME COLUMN {self.quote(column)} "
                                   f"TO {self.quote(new_name)}")
             return statements
+        # the schema model is imported when a MODIFY needs it, not with the provider
+        from npa_migrations.schema.model import UNKNOWN
 
         conn = ctx.connection
         current = self.reflect_column(conn, op.table, column, op.schema) if conn else None

@@ -6,7 +6,10 @@ column, and reflection without the ``hstore`` type lookup psycopg would make on 
 run's borrowed connection. Foreign keys are read from ``pg_constraint`` by column
 number: SQLAlchemy parses them out of ``pg_get_constraintdef()`` text, which fails for
 column names holding a line break or a comma. Verification reads the tables a
-migration touched from ``pg_catalog`` directly (:mod:`npa_postgres.catalog`).
+migration touched from ``pg_catalog`` directly (:mod:`npa_postgres.catalog`), imported
+when a table is first read: every run imports this module with the provider, and a run
+that reads no table (a deploy of ``.sql`` files) needs neither it nor the core's schema
+model it builds.
 """
 
 from __future__ import annotations
@@ -14,8 +17,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from npa_migrations.provider.comparison import SchemaRules
-
-from .catalog import FOREIGN_KEYS, foreign_key, read_tables
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -64,6 +65,8 @@ class PostgresSchemaRules(SchemaRules):
     def read_tables(self, conn: "DbConnection", schema: str | None, names: list[str]
                     ) -> list["TableModel"] | None:
         """Given tables straight from ``pg_catalog`` (:mod:`npa_postgres.catalog`)."""
+        from .catalog import read_tables
+
         return read_tables(conn, schema, names)
 
     def normalise_type(self, text: str) -> str:
@@ -79,6 +82,8 @@ class PostgresSchemaRules(SchemaRules):
         by_name = {t.name: t for t in tables}
         if not by_name:
             return
+        from .catalog import FOREIGN_KEYS, foreign_key
+
         for row in connection.exec_driver_sql(FOREIGN_KEYS, {"schema": schema,
                                                              "tables": list(by_name)}):
             by_name[row[0]].foreign_keys.append(foreign_key(row))

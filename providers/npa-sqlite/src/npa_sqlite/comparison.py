@@ -6,8 +6,9 @@ expressions that keep a quote inside a quoted name doubled (``"fk""x"`` reflects
 ``fk""x``). The names and check bodies are taken from the stored text with the provider's
 own tokenizer (:mod:`npa_sqlite.sqlscan`) instead, and the columns of unique constraints
 from ``pragma_index_list``; what SQLAlchemy reads from the ``PRAGMA`` functions (columns,
-indexes, foreign-key columns) stays SQLAlchemy's. Both are imported when a table is first
-read: a run whose verification reads none (its migrations are SQL files) needs neither.
+indexes, foreign-key columns) stays SQLAlchemy's. Both, and the core's schema model, are
+imported when a table is first read: a run whose verification reads none (its migrations
+are SQL files) needs none of them, and every run imports this module with the provider.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from npa_migrations.provider.comparison import SchemaRules
-from npa_migrations.schema.model import CheckModel
-from npa_migrations.schema.model import fold as casefold
 
 if TYPE_CHECKING:  # pragma: no cover
     import sqlalchemy as sa
@@ -50,6 +49,9 @@ class SqliteSchemaRules(SchemaRules):
         table named in another case than it was created in still gets its constraints."""
         if not tables:
             return
+        from npa_migrations.schema.model import CheckModel
+        from npa_migrations.schema.model import fold as casefold
+
         from .catalog import constraint_text, index_rows, stored_sql, unique_constraints
         from .sqlscan import fold
 
