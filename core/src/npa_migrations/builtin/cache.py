@@ -157,7 +157,7 @@ def _valid(name: str, entry: Any) -> bool:
         return False
     if name.endswith(".sql"):
         migration = entry.get("sql")
-        return _typed(migration, SQL_FIELDS) \
+        return isinstance(migration, dict) and _typed(migration, SQL_FIELDS) \
             and all(isinstance(r, str) for r in migration["replaces"] + migration["lexicons"])
     if not isinstance(entry.get("migrations"), list):
         return False

@@ -14,15 +14,14 @@ never cached: they are read a block at a time, not whole.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Callable
+from typing import Callable, cast
 
 from ..migration import MigrationScript
 from ..sqltext import Lexicon
 from .cache import ChecksumCache, file_digest, lexicon_key
-from .sqlfile import (SqlMigrationScript, decode_text, file_changed, load_sql_migration,
-                      read_bytes, sql_file_id, sql_migration_of, unreadable)
+from .sqlfile import (Sections, SqlMigrationScript, decode_text, file_changed, load_sql_migration,
+                      read_bytes, read_bytes_below, sql_file_id, sql_migration_of)
 
 #: how many lexicons one entry remembers (the folder of a fleet of several databases)
 _LEXICONS = 4
@@ -33,8 +32,8 @@ def load_sql_cached(path: Path, cache: ChecksumCache,
     """Register the migration of ``.sql`` file ``path``: from ``cache`` when its bytes
     hash to an entry; else read in full, and stored in ``cache`` once ``register``
     bound it to a provider (its markers were then checked with the provider's lexicon)."""
-    data = _small_file(path)
-    if data is None:
+    data = read_bytes_below(path, SqlMigrationScript.release_text_from)
+    if data is None:  # a large file: read a block at a time, not whole
         register(load_sql_migration(path))
         return
     digest = file_digest(data)
@@ -47,17 +46,6 @@ def load_sql_cached(path: Path, cache: ChecksumCache,
     del data
     register(script)
     _remember(cache, path.name, digest, entry, script)
-
-
-def _small_file(path: Path) -> bytes | None:
-    """The bytes of the file, or ``None`` when it is large (read a block at a time)."""
-    try:
-        with open(path, "rb", buffering=0) as file:
-            if os.fstat(file.fileno()).st_size >= SqlMigrationScript.release_text_from:
-                return None
-            return file.read()
-    except OSError as exc:
-        raise unreadable(path, exc) from exc
 
 
 def _remember(cache: ChecksumCache, name: str, digest: str, entry: dict | None,
@@ -94,28 +82,28 @@ class CachedSqlScript(SqlMigrationScript):
     #: ``True`` while the sections are to be found with :attr:`lexicon` on first need
     deferred: bool = False
     #: the sections, once found
-    found: "object | None" = None
+    found: "Sections | None" = None
 
     @classmethod
     def from_cache(cls, entry: dict, path: Path, digest: str) -> "CachedSqlScript":
-        script = cls.from_text(None, id=entry["id"], source=str(path),
-                               transactional=entry["transactional"],
-                               repeatable=entry["repeatable"], replaces=tuple(entry["replaces"]),
-                               empty_down=entry["empty_down"], known_checksum=entry["checksum"])
+        fields = dict(id=entry["id"], source=str(path), transactional=entry["transactional"],
+                      repeatable=entry["repeatable"], replaces=tuple(entry["replaces"]),
+                      empty_down=entry["empty_down"], known_checksum=entry["checksum"])
+        script = cast(CachedSqlScript, cls.from_text(None, **fields))
         script.path = path
         script.digest = digest
         script.cached = entry
         return script
 
-    @property  # type: ignore[override]
-    def sections(self):
+    @property
+    def sections(self) -> "Sections | None":
         """The sections, found now if they were left for when first needed."""
         if self.found is None and self.deferred:
             self.found = self._find_sections(self._full_text(), self.lexicon)
         return self.found
 
     @sections.setter
-    def sections(self, value) -> None:
+    def sections(self, value: "Sections | None") -> None:
         self.found = value
 
     def use_lexicon(self, lexicon: Lexicon) -> None:
