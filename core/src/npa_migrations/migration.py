@@ -113,7 +113,8 @@ class MigrationScript:
     :ivar build_up / build_down: callables returning the operation list; ``build_down`` is
         ``None`` when the migration cannot be rolled back.
     :ivar known_checksum: the checksum when it is already known (the checksum cache
-        keeps it, so an unchanged file is not imported); else computed on first use.
+        keeps it, so an unchanged file is not imported, nor a ``.sql`` file parsed);
+        else computed on first use.
     :ivar migration_class: the :class:`Migration` subclass of a Python migration (``None``
         for SQL files); plugins read their own per-migration settings from its attributes,
         e.g. ``lint_ignore`` of npa-lint.

@@ -1,13 +1,18 @@
-"""The checksum cache of Python migrations.
+"""The checksum cache of migration files.
 
 A Python migration's checksum is computed from its operations, so without a cache
 ``npa migrate status`` (and a no-op ``up``) would import every migration module and run
-every ``up()``/``down()`` just to compare checksums. The cache remembers, per migration
-file, what discovery needs -- ids, class names, dependencies, flags and the checksum --
-keyed by the **SHA-256 of the file's content** (never its modification time). A file
-whose content hash matches is not imported at all until its operations or class are
+every ``up()``/``down()`` just to compare checksums; a ``.sql`` file's is computed from
+its normalised text, after its markers were checked with the database's SQL lexer. The
+cache remembers, per migration file, what discovery needs -- ids, class names,
+dependencies, flags and the checksum -- keyed by the **SHA-256 of the file's content**
+(never its modification time). A file whose content hash matches is not imported (a
+``.sql`` file: not decoded, normalised or lexed) until its operations or class are
 actually needed (to run it, roll it back or render it); a file that changed in any way
-is imported and checked as if there were no cache.
+is imported (parsed) and checked as if there were no cache. A ``.sql`` entry also names
+the lexicons its markers were checked with (:func:`lexicon_key`): it counts only for
+those, since a marker-like line can be a comment's text in one dialect and a
+marker in another (:mod:`npa_migrations.builtin.sqlcache`).
 
 The cache lives in ``<migrations folder>/__pycache__/npa-migrations.json`` (next to
 Python's own bytecode cache, ignored by version control and by discovery). It is written
@@ -29,13 +34,18 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from functools import lru_cache
 from typing import Any
 
 CACHE_FILE = "npa-migrations.json"
-FORMAT = 1
+#: 2: ``.sql`` files have entries (``"sql"`` instead of ``"migrations"``)
+FORMAT = 2
 #: keys of one cached migration, and the types they must have
 FIELDS = {"id": str, "class": str, "checksum": str, "depends_on": list,
           "transactional": bool, "has_down": bool}
+#: keys of one cached ``.sql`` file, and the types they must have
+SQL_FIELDS = {"id": str, "checksum": str, "lexicons": list, "transactional": bool,
+              "repeatable": bool, "replaces": list, "has_down": bool, "empty_down": bool}
 
 
 def enabled() -> bool:
@@ -75,10 +85,12 @@ class ChecksumCache:
         if not isinstance(data, dict) or data.get("format") != FORMAT \
                 or data.get("key") != self.key or not isinstance(data.get("files"), dict):
             return
-        self.files = {name: entry for name, entry in data["files"].items() if _valid(entry)}
+        self.files = {name: entry for name, entry in data["files"].items()
+                      if _valid(name, entry)}
 
     def lookup(self, name: str, digest: str) -> list[dict] | None:
-        """The cached migrations of file ``name`` if its content hash is ``digest``."""
+        """The cached migrations of Python file ``name`` if its content hash is
+        ``digest``."""
         entry = self.files.get(name)
         if entry is None or entry["sha256"] != digest:
             return None
@@ -86,6 +98,18 @@ class ChecksumCache:
 
     def store(self, name: str, digest: str, migrations: list[dict]) -> None:
         self.files[name] = {"sha256": digest, "migrations": migrations}
+        self.dirty = True
+
+    def lookup_sql(self, name: str, digest: str) -> dict | None:
+        """The cached migration of ``.sql`` file ``name`` if its content hash is
+        ``digest``; its ``lexicons`` are those its markers were checked with."""
+        entry = self.files.get(name)
+        if entry is None or entry["sha256"] != digest:
+            return None
+        return entry["sql"]
+
+    def store_sql(self, name: str, digest: str, migration: dict) -> None:
+        self.files[name] = {"sha256": digest, "sql": migration}
         self.dirty = True
 
     def prune(self, names: set[str]) -> None:
@@ -121,19 +145,38 @@ class ChecksumCache:
                     pass
 
 
-def _valid(entry: Any) -> bool:
-    if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str) \
-            or not isinstance(entry.get("migrations"), list):
+@lru_cache(maxsize=None)
+def lexicon_key(lexicon: object) -> str:
+    """What names a lexicon in the cache: a digest of all its settings (two lexicons
+    that find the same markers share it; a changed one is another)."""
+    return hashlib.sha256(repr(lexicon).encode("utf-8")).hexdigest()[:16]
+
+
+def _valid(name: str, entry: Any) -> bool:
+    if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+        return False
+    if name.endswith(".sql"):
+        migration = entry.get("sql")
+        return isinstance(migration, dict) and _typed(migration, SQL_FIELDS) \
+            and all(isinstance(r, str) for r in migration["replaces"] + migration["lexicons"])
+    if not isinstance(entry.get("migrations"), list):
         return False
     for migration in entry["migrations"]:
-        if not isinstance(migration, dict):
+        if not _typed(migration, FIELDS):
             return False
-        for key, kind in FIELDS.items():
-            if not isinstance(migration.get(key), kind):
-                return False
         if not all(isinstance(d, str) for d in migration["depends_on"]):
             return False
         timeout = migration.get("lock_timeout_seconds")
         if timeout is not None and not isinstance(timeout, (int, float)):
+            return False
+    return True
+
+
+def _typed(migration: Any, fields: dict[str, type]) -> bool:
+    """``migration`` is a dictionary with every key of ``fields``, of its type."""
+    if not isinstance(migration, dict):
+        return False
+    for key, kind in fields.items():  # a loop, not all(): 1,000 entries are read per run
+        if not isinstance(migration.get(key), kind):
             return False
     return True

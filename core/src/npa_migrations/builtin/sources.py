@@ -16,7 +16,7 @@ from typing import Callable
 from ..errors import MigrationSourceError
 from ..migration import REPEATABLE_PREFIX, Migration, MigrationScript, id_problem
 from .bytecode import BytesLoader
-from .sqlfile import FILE_NAME, load_sql_migration, unreadable
+from .sqlfile import FILE_NAME, file_changed, load_sql_migration, read_bytes
 
 
 def discover(source: str, register: Callable[[MigrationScript], None]) -> None:
@@ -24,20 +24,25 @@ def discover(source: str, register: Callable[[MigrationScript], None]) -> None:
     name order."""
     directory, package = source_directory(source)
     from . import cache as checksum_cache
+    from .sqlcache import load_sql_cached
 
     cache = checksum_cache.ChecksumCache(directory) if checksum_cache.enabled() else None
-    python_files: set[str] = set()
+    files: set[str] = set()
     for path in _entries(directory, source):
         if path.name.startswith((".", "__")):
             continue
         if path.suffix == ".sql":
-            register(load_sql_migration(path))
+            files.add(path.name)
+            if cache is None:
+                register(load_sql_migration(path))
+            else:
+                load_sql_cached(path, cache, register)
         elif path.suffix == ".py":
-            python_files.add(path.name)
+            files.add(path.name)
             for script in load_python_cached(path, package, cache):
                 register(script)
     if cache is not None:
-        cache.prune(python_files)
+        cache.prune(files)
         cache.save()
 
 
@@ -92,7 +97,7 @@ def load_python_migrations(path: Path, package: str | None,
     they say, see :class:`~npa_migrations.builtin.bytecode.BytesLoader`)."""
     name = module_name(path, package)
     if source is None:
-        source = _read_bytes(path)
+        source = read_bytes(path)
     try:  # by path, also in a package: "." in a file name is no package separator
         # (20220101000000_v5.35.py), and the module run is the one of these bytes
         loader = BytesLoader(name, str(path), source)
@@ -195,7 +200,7 @@ def load_python_cached(path: Path, package: str | None, cache) -> list[Migration
         return load_python_migrations(path, package)
     from .cache import file_digest
 
-    source = _read_bytes(path)
+    source = read_bytes(path)
     digest = file_digest(source)
     entries = cache.lookup(path.name, digest)
     if entries is not None:
@@ -215,14 +220,6 @@ def load_python_cached(path: Path, package: str | None, cache) -> list[Migration
     return scripts
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:  # unbuffered: read whole, once (no buffer object per file)
-        with open(path, "rb", buffering=0) as file:
-            return file.read()
-    except OSError as exc:
-        raise unreadable(path, exc) from exc
-
-
 class _ModuleLoader:
     """Imports one migration file once, on first need: the text whose hash, ``digest``,
     found its entry in the checksum cache (the checksum recorded is the one of the
@@ -238,11 +235,9 @@ class _ModuleLoader:
         if self._scripts is None:
             from .cache import file_digest
 
-            source = _read_bytes(self.path)
+            source = read_bytes(self.path)
             if file_digest(source) != self.digest:
-                raise MigrationSourceError(
-                    f"{self.path}: the file changed while npa was running. Run the "
-                    "command again.")
+                raise file_changed(self.path)
             self._scripts = {s.id: s for s in load_python_migrations(self.path, self.package,
                                                                      source)}
         script = self._scripts.get(migration_id)

@@ -74,6 +74,17 @@ def load_sql_migration(path: Path) -> "SqlMigrationScript":
     """Read one ``.sql`` migration; its sections are found with the portable lexicon
     until :meth:`SqlMigrationScript.bind` gives the database's. A file named
     ``R__<name>.sql`` is a repeatable migration with the id ``R__<name>``."""
+    migration_id, repeatable = sql_file_id(path)
+    if _size(path) >= SqlMigrationScript.release_text_from:
+        script = _large_file(path, migration_id, repeatable)
+        if script is not None:
+            return script
+    return sql_migration_of(path, read_text(path), migration_id, repeatable)
+
+
+def sql_file_id(path: Path) -> tuple[str, bool]:
+    """The id of the migration of file ``path``, and whether it is repeatable; an
+    error naming the file when its name makes no migration id."""
     repeatable = path.stem.startswith(REPEATABLE_PREFIX)
     migration_id = path.stem if repeatable else sql_migration_id(path.stem)
     if migration_id is None:
@@ -84,11 +95,13 @@ def load_sql_migration(path: Path) -> "SqlMigrationScript":
     problem = id_problem(migration_id, repeatable)
     if problem:
         raise MigrationSourceError(f"{path}: {problem} Rename the file.")
-    if _size(path) >= SqlMigrationScript.release_text_from:
-        script = _large_file(path, migration_id, repeatable)
-        if script is not None:
-            return script
-    text = read_text(path)
+    return migration_id, repeatable
+
+
+def sql_migration_of(path: Path, text: str, migration_id: str, repeatable: bool
+                     ) -> "SqlMigrationScript":
+    """The migration of file ``path`` whose text (as :func:`read_text` reads it) is
+    ``text``: its flags, the ids it replaces and its checksum."""
     line_end = text.find("\n")  # not split(): that would copy the rest of the file
     first = text if line_end < 0 else text[:line_end]
     marker = _MARKER.fullmatch(first.strip())
@@ -227,13 +240,46 @@ def read_text(path: Path) -> str:
     """The text of a migration file as text mode reads it (line ends CR LF and CR read
     as LF), a UTF-8 byte-order mark at its start dropped. Decoded from the bytes read
     whole: no text wrapper and incremental decoder per file."""
+    return decode_text(read_bytes(path), path)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a migration file, read whole."""
+    data = read_bytes_below(path, None)
+    assert data is not None  # no limit
+    return data
+
+
+def read_bytes_below(path: Path, limit: int | None) -> bytes | None:
+    """The bytes of a migration file, read whole with as few system calls as can be (a
+    deploy reads a thousand files: no file object, no buffer); ``None`` when the file
+    has ``limit`` bytes or more (it is then not read)."""
     try:
-        with open(path, "rb", buffering=0) as file:
-            text = file.read().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise MigrationSourceError(f"{path}: not valid UTF-8 ({exc}). Save it as UTF-8.") from exc
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            size = os.fstat(fd).st_size
+            if limit is not None and size >= limit:
+                return None
+            data = os.read(fd, size + 1)
+            if len(data) > size:  # not a regular file, or it grew since
+                parts = [data]
+                while more := os.read(fd, 1 << 20):
+                    parts.append(more)
+                data = b"".join(parts)
+            return data
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise unreadable(path, exc) from exc
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """The text of a migration file whose bytes are ``data``, as :func:`read_text`
+    reads it."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MigrationSourceError(f"{path}: not valid UTF-8 ({exc}). Save it as UTF-8.") from exc
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
@@ -243,6 +289,13 @@ def unreadable(path: Path, exc: OSError) -> MigrationSourceError:
     return MigrationSourceError(
         f"{path}: cannot be read ({exc.strerror or exc}). Fix the file or the link that "
         "points to it, or move it out of the migrations folder.")
+
+
+def file_changed(source: object) -> MigrationSourceError:
+    """The error for a migration file that is no longer the one discovered: what runs
+    must be what was checksummed."""
+    return MigrationSourceError(
+        f"{source}: the file changed while npa was running. Run the command again.")
 
 
 @dataclass(frozen=True)
@@ -446,10 +499,15 @@ class SqlMigrationScript(MigrationScript):
         else:
             sections = self._find_sections(self._full_text(), lexicon)
         self.sections = sections
+        self.build_with(lexicon, sections.empty_down, sections.down_span is not None)
+
+    def build_with(self, lexicon: Lexicon, empty_down: bool, has_down: bool) -> None:
+        """Build the operations from the sections found with ``lexicon`` (found now,
+        or when first needed: :class:`~npa_migrations.builtin.sqlcache.CachedSqlScript`)."""
         self.lexicon = lexicon
-        self.empty_down = sections.empty_down
+        self.empty_down = empty_down
         self.build_up = self._build_up
-        self.build_down = None if sections.down_span is None else self._build_down
+        self.build_down = self._build_down if has_down else None
 
     def _find_sections(self, text: str, lexicon: Lexicon) -> Sections:
         try:
@@ -473,9 +531,7 @@ class SqlMigrationScript(MigrationScript):
 
     def _check_stamp(self) -> None:
         if self.stamp is not None and _stamp(self.path) != self.stamp:  # type: ignore[arg-type]
-            raise MigrationSourceError(
-                f"{self.source}: the file changed while npa was running. Run the command "
-                "again.")
+            raise file_changed(self.source)
 
     def _build_up(self) -> "list | FileStatements":
         streamed = self.streamed
@@ -510,9 +566,7 @@ class SqlMigrationScript(MigrationScript):
             assert self.path is not None  # only a file's text is let go
             text = read_text(self.path)
             if text_checksum(text) != self.known_checksum:
-                raise MigrationSourceError(
-                    f"{self.source}: the file changed while npa was running. Run the "
-                    "command again.")
+                raise file_changed(self.source)
         return text
 
     def up_operations(self) -> "Sequence":
@@ -589,8 +643,7 @@ class FileStatements(OperationStream):
                 block = next(blocks, None)
                 if block is None:
                     script._check_stamp()
-                    raise MigrationSourceError(f"{script.source}: the file changed while "
-                                               "npa was running. Run the command again.")
+                    raise file_changed(script.source)
                 drop = min(start - at, len(buffer))
                 buffer = buffer[drop:] + block
                 at += drop
