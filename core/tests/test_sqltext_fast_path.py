@@ -129,6 +129,18 @@ def test_outside_tokens_as_the_full_lexer(name):
             reference_outside(text, positions, lexicon), (text, positions)
 
 
+@pytest.mark.parametrize("name", sorted(LEXICONS))
+def test_outside_tokens_at_every_position(name):
+    """Many positions in one stretch the fast path reads, several inside one string:
+    each is answered on from the one before it, and as the full lexer answers it."""
+    lexicon = LEXICONS[name]
+    for _rng, text in random_texts(f"dense-{name}", 1000):
+        text = "SELECT 'a -- b', x - 1;\n" * 3 + text + "\nSELECT 'c\n-- npa:down\n';"
+        positions = [i for i, char in enumerate(text) if char not in "'\"`[]$"]
+        assert outside_tokens(text, positions, lexicon) == \
+            reference_outside(text, positions, lexicon), text
+
+
 @pytest.mark.parametrize("name", ["portable", "postgresql", "mysql"])
 def test_markers_inside_strings_and_comments_are_text(name):
     """A ``-- npa:`` line inside a string, a quoted name, a dollar body or a comment is

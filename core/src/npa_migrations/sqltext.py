@@ -213,14 +213,28 @@ def outside_tokens(text: str, positions: list[int], lexicon: Lexicon = PORTABLE
     answers: list[bool] = []
     pos = 0  # outside every token; everything before it is read
     run_end = pos  # the fast path reads the text from ``pos`` to here
+    inside_to = 0  # the end of the string of the run the last position fell into
     for position in positions:
+        if position < inside_to:  # in that string too
+            answers.append(False)
+            continue
         while True:
             if run is not None and run_end <= pos:
                 run_end = _run_end(run, text, pos)
             if position < run_end:
                 # inside the run: in code exactly when the run, cut at the position, still
-                # reaches it (cut inside a string, it stops before the string's quote)
-                answers.append(position <= pos or _run_end(run, text, pos, position) == position)
+                # reaches it (cut inside a string, it stops before the string's quote).
+                # The next position is read on from here, not from the run's start: a run
+                # of a whole block with a position on every line is read once, not once a
+                # position
+                reached = position if position <= pos else _run_end(run, text, pos, position)
+                if reached == position:
+                    answers.append(True)
+                    pos = position
+                else:
+                    string = next(_scan(text, lexicon, False, reached))
+                    answers.append(False)
+                    pos = inside_to = string[2]
                 break
             # the run ends at what it cannot read; a token may start up to two letters
             # before that (E'...', Nq'...'): the full lexer reads from there, in code
